@@ -1,0 +1,122 @@
+/**
+ * What the supervisor keeps per task. While the task is live it holds the
+ * task's actor; at its terminal status the actor is dropped and the record
+ * stays as the compact memory of the task until it is forgotten.
+ */
+import type { Actor } from 'xstate';
+import type { TaskMachine, TaskState } from '../machines/task.machine.js';
+import type { ReadyItem } from '../scheduling/ready-queue.js';
+import { TaskStatus, type TaskPriority } from '../status.js';
+import type { ResolvedTaskSpec } from '../task-spec.js';
+
+export type Disposer = () => void | Promise<void>;
+
+interface Deferred {
+  readonly promise: Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class TaskRecord implements ReadyItem {
+  readonly id: string;
+  readonly name: string;
+  readonly priority: TaskPriority;
+  readonly lane: string;
+  readonly spec: ResolvedTaskSpec;
+  readonly createdAt: number;
+  /** Start order, set by startTask; orders FIFO within a priority level. */
+  seq = 0;
+  /** The machine's top-level state; `status` is derived from it on every entry. */
+  state: TaskState = 'pending';
+  status: TaskStatus = TaskStatus.PENDING;
+  progress = 0;
+  message: string | undefined = undefined;
+  attempts = 0;
+  submittedAt: number | undefined = undefined;
+  startedAt: number | undefined = undefined;
+  attemptStartedAt = 0;
+  finishedAt: number | undefined = undefined;
+  result: unknown = undefined;
+  error: unknown = undefined;
+  /** Present exactly while the task is not terminal. */
+  actor: Actor<TaskMachine> | undefined = undefined;
+  /** The running attempt's abort controller (async and pool attempts). */
+  controller: AbortController | undefined = undefined;
+  /** Disposers not yet run, last registered runs first. */
+  disposers: Disposer[] | undefined = undefined;
+  /** The disposal under way or done, once the task is terminal and had disposers. */
+  disposal: Promise<void> | undefined = undefined;
+  waiter: Deferred | undefined = undefined;
+  /** A dependency that had already FAILED or was CANCELLED when this task was registered. */
+  doomedBy: TaskRecord | undefined = undefined;
+
+  constructor(spec: ResolvedTaskSpec, createdAt: number) {
+    this.id = spec.id;
+    this.name = spec.name;
+    this.priority = spec.priority;
+    this.lane = spec.lane;
+    this.spec = spec;
+    this.createdAt = createdAt;
+  }
+
+  /** The promise `waitForTask` returns: settles with the task's terminal status. */
+  wait(): Promise<unknown> {
+    if (this.status === TaskStatus.COMPLETED) return Promise.resolve(this.result);
+    if (this.status === TaskStatus.FAILED || this.status === TaskStatus.CANCELLED) return Promise.reject(this.error);
+    if (this.waiter === undefined) {
+      let resolve!: (value: unknown) => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<unknown>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.waiter = { promise, resolve, reject };
+    }
+    return this.waiter.promise;
+  }
+
+  /** Settles `waitForTask` promises; called once, at the terminal status. */
+  settleWaiter(): void {
+    const waiter = this.waiter;
+    if (waiter === undefined) return;
+    this.waiter = undefined;
+    if (this.status === TaskStatus.COMPLETED) waiter.resolve(this.result);
+    else waiter.reject(this.error);
+  }
+}
+
+/** What `getTask` returns: a copy, safe to keep. */
+export interface TaskInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly status: TaskStatus;
+  readonly priority: TaskPriority;
+  readonly progress: number;
+  readonly message: string | undefined;
+  readonly attempts: number;
+  readonly dependencies: readonly string[];
+  readonly createdAt: number;
+  /** When the first attempt started RUNNING. */
+  readonly startedAt: number | undefined;
+  readonly finishedAt: number | undefined;
+  readonly result: unknown;
+  readonly error: unknown;
+}
+
+export function toTaskInfo(record: TaskRecord): TaskInfo {
+  return {
+    id: record.id,
+    name: record.name,
+    status: record.status,
+    priority: record.priority,
+    progress: record.progress,
+    message: record.message,
+    attempts: record.attempts,
+    dependencies: record.spec.dependencies,
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    result: record.result,
+    error: record.error,
+  };
+}

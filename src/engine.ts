@@ -1,0 +1,288 @@
+/**
+ * The TaskEngine facade: the seed's task bridge between imperative code and
+ * the task actors. Every verb checks its arguments and the task's state
+ * synchronously and throws a typed error without changing anything;
+ * otherwise it sends the event, and when it returns the transition is applied.
+ */
+import type { Observable } from 'rxjs';
+import { createActor, type Actor } from 'xstate';
+import { checkProgress, Supervisor } from './actors/supervisor.js';
+import { toTaskInfo, type TaskInfo, type TaskRecord } from './actors/task-record.js';
+import {
+  DependencyCycleError,
+  DuplicateTaskError,
+  EngineShutDownError,
+  InvalidOptionError,
+  InvalidTransitionError,
+  TaskCancelledError,
+  TaskNotFoundError,
+  UnknownDependencyError,
+  toError,
+} from './errors.js';
+import type { TaskEvent } from './events.js';
+import { AsyncExecutor } from './executors/async-executor.js';
+import type { TaskMachineEvent } from './machines/task.machine.js';
+import { supervisorMachine } from './machines/supervisor.machine.js';
+import { EventStream } from './monitor/event-stream.js';
+import { StatsCollector, type TaskStats } from './monitor/stats.js';
+import { resolveEngineOptions, type TaskEngineOptions } from './options.js';
+import { findCycle } from './scheduling/dependency-graph.js';
+import { isTerminal, TaskStatus } from './status.js';
+import { resolveTaskSpec, type ResolvedTaskSpec, type SpecEnvironment, type TaskFunction, type TaskSpec } from './task-spec.js';
+import { invalid, isPlainObject } from './validate.js';
+
+/** Options of `shutdown()`. */
+export interface ShutdownOptions {
+  /**
+   * `'cancel'` cancels every non-terminal task, running ones included;
+   * `'drain'` refuses new work, lets started tasks finish, then cancels what never started.
+   * @default 'cancel'
+   */
+  mode?: 'cancel' | 'drain' | 'suspend';
+}
+
+const NON_TERMINAL = 'PENDING, WAITING or RUNNING';
+
+/**
+ * Runs tasks as XState actors under a supervisor.
+ *
+ * @example
+ * const engine = new TaskEngine({ concurrency: 4 });
+ * const id = engine.registerTask({ name: 'fetch', fn: async (ctx, url) => download(url, ctx.signal), args: [url] });
+ * engine.startTask(id);
+ * const body = await engine.waitForTask(id);
+ */
+export class TaskEngine {
+  readonly #supervisor: Supervisor;
+  readonly #lifecycle: Actor<typeof supervisorMachine>;
+  readonly #stream = new EventStream();
+  readonly #stats = new StatsCollector();
+  readonly #specEnvironment: SpecEnvironment;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(options?: TaskEngineOptions) {
+    const resolved = resolveEngineOptions(options);
+    this.#supervisor = new Supervisor(resolved, this.#stream, this.#stats);
+    this.#supervisor.addExecutor('async', new AsyncExecutor());
+    for (const [name, executor] of resolved.executors) this.#supervisor.addExecutor(name, executor);
+    this.#lifecycle = createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start();
+    const supervisor = this.#supervisor;
+    this.#specEnvironment = {
+      resourceCapacity: (name) => supervisor.resources.capacityOf(name),
+      hasExecutor: (name) => supervisor.getExecutor(name) !== undefined,
+      validateForExecutor: (executor, spec) => {
+        if (executor === 'async' && spec.kind === 'handler' && !supervisor.handlers.has(spec.handler as string)) {
+          throw invalid('handler', 'the name of a task defined with engine.defineTask()', spec.handler);
+        }
+        supervisor.getExecutor(executor)?.validate?.(spec);
+      },
+      generateId: () => crypto.randomUUID(),
+    };
+  }
+
+  /** Every task event, as an rxjs Observable. Filter with `ofType(...)`. */
+  get events(): Observable<TaskEvent> {
+    return this.#stream.observable;
+  }
+
+  /** Registers one task (PENDING) and returns its id. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  registerTask<A extends unknown[] = any[], R = unknown>(spec: TaskSpec<A, R>): string {
+    return this.#register([spec], 'registerTask')[0] as string;
+  }
+
+  /** Registers a batch, all or nothing; dependencies may refer forward inside the batch. */
+  registerTasks(specs: readonly TaskSpec[]): string[] {
+    if (!Array.isArray(specs)) throw invalid('specs', 'an array of task specs', specs);
+    return this.#register(specs, 'registerTasks');
+  }
+
+  /** Starts a registered task: WAITING for dependencies, or PENDING until a slot is free, then RUNNING. */
+  startTask(id: string): void {
+    this.#assertAccepting('startTask');
+    const record = this.#require(id, 'startTask', { type: 'START', unmetDependencies: 0 }, 'PENDING (never started)');
+    this.#supervisor.start(record);
+  }
+
+  /** Reports progress of a RUNNING task; `fraction` in [0, 1]. */
+  updateTaskProgress(id: string, fraction: number, message?: string): void {
+    checkProgress(fraction, message);
+    const record = this.#require(id, 'updateTaskProgress', { type: 'PROGRESS', progress: fraction, message }, 'RUNNING');
+    this.#supervisor.send(record, { type: 'PROGRESS', progress: fraction, message });
+  }
+
+  /** Completes a RUNNING task with `result`; a running function is aborted and its late result ignored. */
+  completeTask(id: string, result?: unknown): void {
+    const event: TaskMachineEvent = { type: 'COMPLETE', result };
+    this.#supervisor.send(this.#require(id, 'completeTask', event, 'RUNNING'), event);
+  }
+
+  /** Fails a RUNNING task with `error`, without retries. */
+  failTask(id: string, error: unknown): void {
+    const event: TaskMachineEvent = { type: 'FAIL', error: toError(error) };
+    this.#supervisor.send(this.#require(id, 'failTask', event, 'RUNNING'), event);
+  }
+
+  /** Cancels a non-terminal task and, transitively, its dependents. */
+  cancelTask(id: string, reason?: unknown): void {
+    const record = this.#find(id);
+    const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record.id, reason) };
+    this.#supervisor.send(this.#require(id, 'cancelTask', event, NON_TERMINAL), event);
+  }
+
+  getTaskStatus(id: string): TaskStatus {
+    return this.#find(id).status;
+  }
+
+  /** The result when COMPLETED, else undefined. */
+  getTaskResult(id: string): unknown {
+    const record = this.#find(id);
+    return record.status === TaskStatus.COMPLETED ? record.result : undefined;
+  }
+
+  /** The error when FAILED or CANCELLED, else undefined. */
+  getTaskError(id: string): unknown {
+    const record = this.#find(id);
+    return record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED ? record.error : undefined;
+  }
+
+  /** A copy of what the engine knows about the task. */
+  getTask(id: string): TaskInfo {
+    return toTaskInfo(this.#find(id));
+  }
+
+  /** Resolves with the task's result, or rejects with its error, at its terminal status. */
+  waitForTask<R = unknown>(id: string): Promise<R> {
+    return this.#find(id).wait() as Promise<R>;
+  }
+
+  /** Runs a terminal task's remaining disposers, then forgets it. */
+  cleanupTask(id: string): Promise<void> {
+    const record = this.#find(id);
+    if (!isTerminal(record.status)) {
+      throw new InvalidTransitionError(id, 'cleanupTask', record.status, 'COMPLETED, FAILED or CANCELLED');
+    }
+    return (async () => {
+      await record.disposal;
+      this.#supervisor.forget(record);
+    })();
+  }
+
+  /** Registers a disposer run once when the task reaches its terminal status. */
+  registerResource(id: string, dispose: () => void | Promise<void>): void {
+    if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
+    const record = this.#find(id);
+    if (isTerminal(record.status)) throw new InvalidTransitionError(id, 'registerResource', record.status, NON_TERMINAL);
+    this.#supervisor.addDisposer(record, dispose);
+  }
+
+  /** Names a task function, for `registerTask({ handler: name })`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  defineTask<A extends unknown[] = any[], R = unknown>(name: string, fn: TaskFunction<A, R>): void {
+    if (typeof name !== 'string' || name.length === 0) throw invalid('name', 'a non-empty string', name);
+    if (typeof fn !== 'function') throw invalid('fn', 'a function', fn);
+    if (this.#supervisor.handlers.has(name)) {
+      throw new InvalidOptionError('name', `A task named \`${name}\` is already defined with defineTask()`);
+    }
+    this.#supervisor.handlers.set(name, fn as TaskFunction);
+  }
+
+  /** Resolves when nothing is RUNNING, queued or in backoff (WAITING tasks wait only on never-started ones). */
+  onIdle(): Promise<void> {
+    return this.#supervisor.onIdle();
+  }
+
+  getStats(): TaskStats {
+    return this.#stats.snapshot();
+  }
+
+  /**
+   * Stops accepting work, cancels (or drains) tasks, waits for disposers,
+   * frees workers and timers. Idempotent: later calls return the same promise.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    const mode = resolveShutdownMode(options);
+    if (this.#shutdown !== undefined) return this.#shutdown;
+    this.#lifecycle.send({ type: 'SHUTDOWN', mode });
+    if (mode === 'cancel') this.#cancelAll();
+    this.#shutdown = (async () => {
+      if (mode === 'drain') {
+        await this.#supervisor.onIdle();
+        this.#cancelAll();
+      }
+      await this.#supervisor.settleDisposals();
+      await this.#supervisor.closeExecutors();
+      this.#supervisor.stopTimers();
+      this.#lifecycle.send({ type: 'STOPPED' });
+      this.#stream.complete();
+    })();
+    return this.#shutdown;
+  }
+
+  #cancelAll(): void {
+    for (const record of [...this.#supervisor.records.values()]) {
+      if (isTerminal(record.status)) continue;
+      const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record.id, 'the engine shut down') };
+      this.#supervisor.send(record, event);
+    }
+  }
+
+  #register(specs: readonly unknown[], verb: string): string[] {
+    this.#assertAccepting(verb);
+    const supervisor = this.#supervisor;
+    const batch = new Map<string, ResolvedTaskSpec>();
+    for (const spec of specs) {
+      const resolved = resolveTaskSpec(spec, this.#specEnvironment);
+      if (supervisor.records.has(resolved.id) || batch.has(resolved.id)) throw new DuplicateTaskError(resolved.id);
+      batch.set(resolved.id, resolved);
+    }
+    let internalEdges = false;
+    for (const spec of batch.values()) {
+      for (const dependency of spec.dependencies) {
+        if (batch.has(dependency)) internalEdges = true;
+        else if (!supervisor.records.has(dependency)) throw new UnknownDependencyError(spec.id, dependency);
+      }
+    }
+    if (internalEdges) {
+      const cycle = findCycle(new Map([...batch].map(([id, spec]) => [id, spec.dependencies])));
+      if (cycle !== undefined) throw new DependencyCycleError(cycle);
+    }
+    const ids: string[] = [];
+    for (const spec of batch.values()) ids.push(supervisor.add(spec).id);
+    return ids;
+  }
+
+  #assertAccepting(verb: string): void {
+    if (!this.#lifecycle.getSnapshot().matches('accepting')) throw new EngineShutDownError(verb);
+  }
+
+  #find(id: string): TaskRecord {
+    if (typeof id !== 'string') throw invalid('id', 'a task id (string)', id);
+    const record = this.#supervisor.records.get(id);
+    if (record === undefined) throw new TaskNotFoundError(id);
+    return record;
+  }
+
+  /** The task, if its statechart accepts `event` now; else ERR_INVALID_TRANSITION naming verb and state. */
+  #require(id: string, verb: string, event: TaskMachineEvent, allowed: string): TaskRecord {
+    const record = this.#find(id);
+    if (!this.#supervisor.can(record, event)) {
+      const detail = record.status === TaskStatus.PENDING && record.state !== 'pending' ? ' (started, not yet running)' : '';
+      throw new InvalidTransitionError(id, verb, `${record.status}${detail}`, allowed);
+    }
+    return record;
+  }
+}
+
+function resolveShutdownMode(options: unknown): 'cancel' | 'drain' | 'suspend' {
+  if (options === undefined) return 'cancel';
+  if (!isPlainObject(options)) throw invalid('options', 'a plain object', options);
+  const mode = options.mode ?? 'cancel';
+  if (mode !== 'cancel' && mode !== 'drain' && mode !== 'suspend') {
+    throw invalid('mode', "'cancel', 'drain' or 'suspend'", mode);
+  }
+  if (mode === 'suspend') {
+    throw new InvalidOptionError('mode', "Expected `mode` 'suspend' only on an engine with a durable `store`; this engine keeps tasks in memory");
+  }
+  return mode;
+}

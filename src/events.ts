@@ -1,0 +1,64 @@
+/**
+ * The events of `engine.events`: one union on `type`. Every member carries
+ * `taskId`, `name` and `timestamp` (ms). They are emitted synchronously with
+ * the change they report, in order, before any promise that change settles.
+ */
+import { filter, type OperatorFunction } from 'rxjs';
+import type { TaskStatus } from './status.js';
+
+interface BaseEvent {
+  readonly taskId: string;
+  readonly name: string;
+  readonly timestamp: number;
+}
+
+/** A task was registered (it is PENDING). */
+export interface RegisteredEvent extends BaseEvent {
+  readonly type: 'registered';
+}
+
+/** A task's public status changed. */
+export interface StatusEvent extends BaseEvent {
+  readonly type: 'status';
+  readonly status: TaskStatus;
+  readonly previous: TaskStatus;
+  /** The task's error when `status` is FAILED or CANCELLED. */
+  readonly error?: unknown;
+}
+
+/** Progress reported by the running attempt or `updateTaskProgress`. */
+export interface ProgressEvent extends BaseEvent {
+  readonly type: 'progress';
+  readonly progress: number;
+  readonly message: string | undefined;
+}
+
+/** An attempt failed and another will run after `delay` ms. */
+export interface RetryEvent extends BaseEvent {
+  readonly type: 'retry';
+  /** The number of the attempt about to run (2 for the first retry). */
+  readonly attempt: number;
+  readonly delay: number;
+  /** The failed attempt's error. */
+  readonly error: unknown;
+}
+
+/** A resource disposer threw; the task's outcome is unchanged. */
+export interface ResourceErrorEvent extends BaseEvent {
+  readonly type: 'resource-error';
+  readonly error: unknown;
+}
+
+export type TaskEvent = RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent;
+export type TaskEventType = TaskEvent['type'];
+
+/**
+ * An rxjs operator keeping only events of the given types, typed accordingly.
+ *
+ * @example
+ * engine.events.pipe(ofType('status', 'retry')).subscribe((e) => console.log(e.type, e.taskId));
+ */
+export function ofType<K extends TaskEventType>(...types: K[]): OperatorFunction<TaskEvent, Extract<TaskEvent, { type: K }>> {
+  const wanted = new Set<TaskEventType>(types);
+  return filter((event): event is Extract<TaskEvent, { type: K }> => wanted.has(event.type));
+}

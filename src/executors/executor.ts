@@ -1,0 +1,45 @@
+/**
+ * The seam between the supervisor and how an attempt runs. The supervisor
+ * dispatches an attempt only while `capacity()` is above zero, passes an
+ * AbortSignal it aborts on timeout, cancel, outside completion and shutdown,
+ * and learns the outcome from the returned promise. It never knows which
+ * executor runs a task.
+ */
+import type { TaskContext, TaskFunction } from '../task-spec.js';
+
+/** One attempt to run, as an executor sees it. */
+export interface AttemptRequest {
+  readonly taskId: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly args: readonly unknown[];
+  /** The function to call (inline `fn`, or the `defineTask` handler), when there is one. */
+  readonly fn: TaskFunction | undefined;
+  /** The handler name, for executors that resolve it elsewhere (remote workers). */
+  readonly handler: string | undefined;
+  /** Module path or file URL and export name, for module tasks. */
+  readonly module: string | undefined;
+  readonly exportName: string;
+  /** The context handed to the task function (id, name, attempt, signal, progress, registerResource). */
+  readonly context: TaskContext;
+}
+
+export interface Executor {
+  /**
+   * How many attempts this executor can hold at once (for the pool: its
+   * workers). The supervisor counts an attempt from dispatch until its
+   * promise settles and keeps further tasks queued (PENDING) while the count
+   * is at this limit, so a busy executor never queues work of its own and
+   * never blocks tasks of other executors. Omitted: unlimited.
+   */
+  readonly concurrency?: number;
+  /** Runs one attempt: resolves with its result, rejects with its error. Stops when `context.signal` aborts. */
+  execute(request: AttemptRequest): Promise<unknown>;
+  /** Checks a spec that names this executor at registration; throws InvalidOptionError. */
+  validate?(spec: { readonly kind: TaskKind; readonly handler: string | undefined }): void;
+  /** Frees threads, connections and timers; called once by `shutdown()`. */
+  close?(): Promise<void>;
+}
+
+/** What a task runs: an inline function, a named handler, a module export, or nothing (external). */
+export type TaskKind = 'fn' | 'handler' | 'module' | 'external';

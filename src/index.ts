@@ -1,0 +1,38 @@
+/** taskchart: tasks as XState v5 actors under a supervisor. */
+export { TaskEngine, type ShutdownOptions } from './engine.js';
+export { TaskStatus, TaskPriority } from './status.js';
+export type { TaskSpec, TaskContext, TaskFunction } from './task-spec.js';
+export type { TaskInfo } from './actors/task-record.js';
+export type { TaskEngineOptions, Clock } from './options.js';
+export type { TaskStats } from './monitor/stats.js';
+export type { Executor, AttemptRequest, TaskKind } from './executors/executor.js';
+export {
+  ofType,
+  type TaskEvent,
+  type TaskEventType,
+  type RegisteredEvent,
+  type StatusEvent,
+  type ProgressEvent,
+  type RetryEvent,
+  type ResourceErrorEvent,
+} from './events.js';
+export {
+  ErrorCode,
+  TaskChartError,
+  TaskNotFoundError,
+  InvalidTransitionError,
+  DuplicateTaskError,
+  UnknownDependencyError,
+  DependencyCycleError,
+  DependencyFailedError,
+  TaskTimeoutError,
+  TaskCancelledError,
+  WorkerCrashedError,
+  InterruptedError,
+  StoreError,
+  EngineShutDownError,
+  InvalidOptionError,
+  NonRetryableError,
+} from './errors.js';
+export { taskMachine, STATUS_OF_STATE, type TaskState } from './machines/task.machine.js';
+export { supervisorMachine } from './machines/supervisor.machine.js';

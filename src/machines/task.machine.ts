@@ -1,0 +1,219 @@
+/**
+ * The task statechart: one task's whole lifecycle, pure. Effects (running the
+ * attempt, aborting it, reporting) are named actions whose implementations
+ * the supervisor provides with `taskMachine.provide(...)`; the two delays are
+ * computed from context, and time comes from the actor's clock.
+ *
+ * Invariants the machine enforces:
+ * - a task leaves `pending` only by START, or by a dependency's failure or cancellation, or by CANCEL;
+ * - it reaches `running` only through `queued`, and `queued` only when no dependency is unmet;
+ * - an attempt's outcome counts only while that same attempt is running (late results are ignored);
+ * - completed, failed and cancelled are final: entered once, left never.
+ */
+import { assign, setup } from 'xstate';
+import { TaskTimeoutError, isNonRetryable } from '../errors.js';
+import { backoffDelay } from '../scheduling/backoff.js';
+
+/** The machine's top-level states; finer than the public status. */
+export type TaskState = 'pending' | 'waiting' | 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
+
+/** Public status of each machine state: queued and retrying show as PENDING. */
+export const STATUS_OF_STATE = {
+  pending: 'PENDING',
+  waiting: 'WAITING',
+  queued: 'PENDING',
+  running: 'RUNNING',
+  retrying: 'PENDING',
+  completed: 'COMPLETED',
+  failed: 'FAILED',
+  cancelled: 'CANCELLED',
+} as const satisfies Record<TaskState, string>;
+
+export interface TaskMachineInput {
+  readonly id: string;
+  readonly maxRetries: number;
+  readonly retryDelay: number;
+  readonly maxRetryDelay: number;
+  readonly jitter: number;
+  /** Per-attempt timeout in ms; undefined means no timeout and no timer. */
+  readonly timeout: number | undefined;
+}
+
+export interface TaskMachineContext extends TaskMachineInput {
+  /** Attempts started so far; the running attempt's number while running. */
+  attempts: number;
+  /** Dependencies not yet COMPLETED, counted at START. */
+  unmetDependencies: number;
+  /** The delay of the backoff being waited out (meaningful in `retrying`). */
+  backoff: number;
+  result: unknown;
+  error: unknown;
+}
+
+export type TaskMachineEvent =
+  | { type: 'START'; unmetDependencies: number }
+  | { type: 'DEPENDENCY_COMPLETED' }
+  | { type: 'DEPENDENCY_FAILED'; error: Error }
+  | { type: 'DEPENDENCY_CANCELLED'; error: Error }
+  | { type: 'DISPATCH' }
+  | { type: 'ATTEMPT_SUCCEEDED'; attempt: number; result: unknown }
+  | { type: 'ATTEMPT_FAILED'; attempt: number; error: Error }
+  | { type: 'PROGRESS'; progress: number; message: string | undefined }
+  | { type: 'COMPLETE'; result: unknown }
+  | { type: 'FAIL'; error: Error }
+  | { type: 'CANCEL'; error: Error };
+
+type EventOf<T extends TaskMachineEvent['type']> = Extract<TaskMachineEvent, { type: T }>;
+
+const canRetry = (context: TaskMachineContext, error: unknown): boolean =>
+  context.attempts <= context.maxRetries && !isNonRetryable(error);
+
+const withBackoff = (context: TaskMachineContext): number => backoffDelay(context, context.attempts, context.id);
+
+const timeoutError = (context: TaskMachineContext): TaskTimeoutError =>
+  new TaskTimeoutError(context.id, context.timeout ?? 0, context.attempts);
+
+export const taskMachine = setup({
+  types: {} as {
+    context: TaskMachineContext;
+    input: TaskMachineInput;
+    events: TaskMachineEvent;
+  },
+  actions: {
+    /** Provided by the supervisor: the task entered `state` (status events, dispatch, settle). */
+    entered: (_, _params: { state: TaskState }) => {},
+    /** Provided by the supervisor: abort the running attempt's signal with `context.error` (or completion). */
+    abortAttempt: () => {},
+    /** Provided by the supervisor: record and report progress. */
+    reportProgress: () => {},
+    /** The error carried by the event (cancel, failTask, a failed attempt, a dependency's failure). */
+    recordError: assign({ error: ({ event }) => (event as EventOf<'CANCEL'>).error }),
+    recordResult: assign({ result: ({ event }) => (event as EventOf<'COMPLETE'>).result }),
+    recordTimeout: assign({ error: ({ context }) => timeoutError(context) }),
+    computeBackoff: assign({ backoff: ({ context }) => withBackoff(context) }),
+    countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
+  },
+  guards: {
+    hasUnmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies > 0,
+    isLastDependency: ({ context }) => context.unmetDependencies <= 1,
+    hasTimeout: ({ context }) => context.timeout !== undefined,
+    isCurrentAttempt: ({ context, event }) => (event as EventOf<'ATTEMPT_FAILED'>).attempt === context.attempts,
+    isCurrentAttemptAndCanRetry: ({ context, event }) => {
+      const failed = event as EventOf<'ATTEMPT_FAILED'>;
+      return failed.attempt === context.attempts && canRetry(context, failed.error);
+    },
+    canRetryAfterTimeout: ({ context }) => canRetry(context, undefined),
+  },
+  delays: {
+    attemptTimeout: ({ context }) => context.timeout ?? 0,
+    retryBackoff: ({ context }) => context.backoff,
+  },
+}).createMachine({
+  id: 'task',
+  initial: 'pending',
+  context: ({ input }) => ({ ...input, attempts: 0, unmetDependencies: 0, backoff: 0, result: undefined, error: undefined }),
+  states: {
+    pending: {
+      entry: { type: 'entered', params: { state: 'pending' } },
+      on: {
+        START: [
+          {
+            guard: 'hasUnmetDependencies',
+            target: 'waiting',
+            actions: assign({ unmetDependencies: ({ event }) => event.unmetDependencies }),
+          },
+          { target: 'queued' },
+        ],
+        DEPENDENCY_FAILED: { target: 'failed', actions: 'recordError' },
+        DEPENDENCY_CANCELLED: { target: 'cancelled', actions: 'recordError' },
+        CANCEL: { target: 'cancelled', actions: 'recordError' },
+      },
+    },
+    waiting: {
+      entry: { type: 'entered', params: { state: 'waiting' } },
+      on: {
+        DEPENDENCY_COMPLETED: [
+          { guard: 'isLastDependency', target: 'queued', actions: assign({ unmetDependencies: 0 }) },
+          { actions: assign({ unmetDependencies: ({ context }) => context.unmetDependencies - 1 }) },
+        ],
+        DEPENDENCY_FAILED: { target: 'failed', actions: 'recordError' },
+        DEPENDENCY_CANCELLED: { target: 'cancelled', actions: 'recordError' },
+        CANCEL: { target: 'cancelled', actions: 'recordError' },
+      },
+    },
+    queued: {
+      entry: { type: 'entered', params: { state: 'queued' } },
+      on: {
+        DISPATCH: [
+          {
+            guard: 'hasTimeout',
+            target: 'running.timed',
+            actions: 'countAttempt',
+          },
+          { target: 'running.untimed', actions: 'countAttempt' },
+        ],
+        CANCEL: { target: 'cancelled', actions: 'recordError' },
+      },
+    },
+    running: {
+      entry: { type: 'entered', params: { state: 'running' } },
+      initial: 'untimed',
+      states: {
+        /** No timeout: no timer at all. */
+        untimed: {},
+        /** The per-attempt timeout, counted from entering running. */
+        timed: {
+          after: {
+            attemptTimeout: [
+              {
+                guard: 'canRetryAfterTimeout',
+                target: '#task.retrying',
+                actions: ['recordTimeout', 'abortAttempt', 'computeBackoff'],
+              },
+              {
+                target: '#task.failed',
+                actions: ['recordTimeout', 'abortAttempt'],
+              },
+            ],
+          },
+        },
+      },
+      on: {
+        ATTEMPT_SUCCEEDED: {
+          guard: 'isCurrentAttempt',
+          target: 'completed',
+          actions: 'recordResult',
+        },
+        ATTEMPT_FAILED: [
+          {
+            guard: 'isCurrentAttemptAndCanRetry',
+            target: 'retrying',
+            actions: ['recordError', 'computeBackoff'],
+          },
+          { guard: 'isCurrentAttempt', target: 'failed', actions: 'recordError' },
+        ],
+        PROGRESS: { actions: 'reportProgress' },
+        COMPLETE: { target: 'completed', actions: ['recordResult', 'abortAttempt'] },
+        FAIL: { target: 'failed', actions: ['recordError', 'abortAttempt'] },
+        CANCEL: { target: 'cancelled', actions: ['recordError', 'abortAttempt'] },
+      },
+    },
+    retrying: {
+      entry: { type: 'entered', params: { state: 'retrying' } },
+      after: { retryBackoff: 'queued' },
+      on: {
+        CANCEL: { target: 'cancelled', actions: 'recordError' },
+      },
+    },
+    completed: { type: 'final', entry: { type: 'entered', params: { state: 'completed' } } },
+    failed: { type: 'final', entry: { type: 'entered', params: { state: 'failed' } } },
+    cancelled: { type: 'final', entry: { type: 'entered', params: { state: 'cancelled' } } },
+  },
+});
+
+export type TaskMachine = typeof taskMachine;
+
+/** The top-level state of a snapshot value such as `{ running: 'timed' }`. */
+export function topState(value: string | Record<string, unknown>): TaskState {
+  return (typeof value === 'string' ? value : Object.keys(value)[0]) as TaskState;
+}

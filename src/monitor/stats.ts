@@ -1,0 +1,78 @@
+/**
+ * The Task Monitor's numbers: counts by status (of the tasks the engine still
+ * remembers), and mean wait and run times. Updated in O(1) per transition.
+ */
+import { TaskStatus } from '../status.js';
+
+/** What `engine.getStats()` returns. */
+export interface TaskStats {
+  /** Tasks the engine remembers, by public status. */
+  readonly counts: Record<TaskStatus, number>;
+  /** All remembered tasks. */
+  readonly total: number;
+  /** Attempts executing now (same as counts.RUNNING). */
+  readonly running: number;
+  /** Started tasks ready to run, waiting for a slot, a worker or a resource. */
+  readonly queued: number;
+  /** Tasks waiting out a retry backoff. */
+  readonly retrying: number;
+  /** Tasks that finished since the engine was created (including forgotten ones). */
+  readonly finished: number;
+  /** Mean ms from `startTask` to the first attempt running, over tasks that ran. */
+  readonly meanWaitTime: number;
+  /** Mean ms an attempt ran, over attempts that ended. */
+  readonly meanRunTime: number;
+}
+
+export class StatsCollector {
+  readonly counts: Record<TaskStatus, number> = {
+    PENDING: 0,
+    WAITING: 0,
+    RUNNING: 0,
+    COMPLETED: 0,
+    FAILED: 0,
+    CANCELLED: 0,
+  };
+  queued = 0;
+  retrying = 0;
+  #finished = 0;
+  #waitSum = 0;
+  #waitCount = 0;
+  #runSum = 0;
+  #runCount = 0;
+
+  move(from: TaskStatus | undefined, to: TaskStatus | undefined): void {
+    if (from !== undefined) this.counts[from]--;
+    if (to !== undefined) this.counts[to]++;
+  }
+
+  recordWait(ms: number): void {
+    this.#waitSum += ms;
+    this.#waitCount++;
+  }
+
+  recordRun(ms: number): void {
+    this.#runSum += ms;
+    this.#runCount++;
+  }
+
+  recordFinished(): void {
+    this.#finished++;
+  }
+
+  snapshot(): TaskStats {
+    const counts = { ...this.counts };
+    let total = 0;
+    for (const status of Object.values(TaskStatus)) total += counts[status];
+    return {
+      counts,
+      total,
+      running: counts.RUNNING,
+      queued: this.queued,
+      retrying: this.retrying,
+      finished: this.#finished,
+      meanWaitTime: this.#waitCount === 0 ? 0 : this.#waitSum / this.#waitCount,
+      meanRunTime: this.#runCount === 0 ? 0 : this.#runSum / this.#runCount,
+    };
+  }
+}

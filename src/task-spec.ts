@@ -1,0 +1,242 @@
+/**
+ * The task spec users pass to `registerTask`, the context a task function
+ * receives, and validation of a spec into a fully resolved one. The inside of
+ * the engine trusts a ResolvedTaskSpec.
+ */
+import { InvalidOptionError } from './errors.js';
+import type { TaskKind } from './executors/executor.js';
+import type { ResourceRequest } from './scheduling/resources.js';
+import { TaskPriority } from './status.js';
+import {
+  checkKeys,
+  invalid,
+  isPlainObject,
+  optionalFunction,
+  optionalInteger,
+  optionalNumber,
+  optionalString,
+} from './validate.js';
+
+/** What a task function receives as its first argument. */
+export interface TaskContext {
+  readonly id: string;
+  readonly name: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Aborted on timeout, cancel, completeTask/failTask from outside, and shutdown; never on normal completion or failure. */
+  readonly signal: AbortSignal;
+  /** Reports progress: `fraction` in [0, 1]. Ignored once the attempt is over. */
+  progress(fraction: number, message?: string): void;
+  /** Registers a disposer run once when the task reaches its terminal status (at once if it already has). */
+  registerResource(dispose: () => void | Promise<void>): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TaskFunction<A extends unknown[] = any[], R = unknown> = (ctx: TaskContext, ...args: A) => R | Promise<R>;
+
+/** A task to register. Only `name` is required. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface TaskSpec<A extends unknown[] = any[], R = unknown> {
+  /** Unique id; generated when absent. */
+  id?: string;
+  /** Required, non-empty. */
+  name: string;
+  /** The work. Absent (and no handler or module): an external task that the caller drives with completeTask/failTask. */
+  fn?: TaskFunction<A, R>;
+  /** A name given to `engine.defineTask(name, fn)`, instead of `fn`. */
+  handler?: string;
+  /** Arguments after the context. @default [] */
+  args?: A;
+  /** @default TaskPriority.NORMAL */
+  priority?: TaskPriority;
+  /** Ids registered before, or in the same registerTasks batch. @default [] */
+  dependencies?: string[];
+  /** Integer >= 0. @default 0 */
+  maxRetries?: number;
+  /** ms; the delay before retry n is retryDelay * 2^(n-1). @default 1000 */
+  retryDelay?: number;
+  /** ms cap on the retry delay. @default Infinity */
+  maxRetryDelay?: number;
+  /** Fraction in [0, 1] by which each retry delay may be shortened, spreading retries of many tasks. @default 0 */
+  jitter?: number;
+  /** ms per attempt, > 0. @default none */
+  timeout?: number;
+  /** Units of the engine's named resource pools held while running, e.g. `{ db: 1 }`. */
+  resources?: Record<string, number>;
+  /** @default 'async' ('pool' when `module` is given) */
+  executor?: string;
+  /** With a store: whether the task is persisted. @default true */
+  durable?: boolean;
+  /** Pool tasks: a module path or file URL... */
+  module?: string | URL;
+  /** ...and the export to call. @default 'default' */
+  export?: string;
+}
+
+/** A validated spec with every default applied. */
+export interface ResolvedTaskSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: TaskKind;
+  readonly fn: TaskFunction | undefined;
+  readonly handler: string | undefined;
+  readonly module: string | undefined;
+  readonly exportName: string;
+  readonly args: readonly unknown[];
+  readonly priority: TaskPriority;
+  readonly dependencies: readonly string[];
+  readonly maxRetries: number;
+  readonly retryDelay: number;
+  readonly maxRetryDelay: number;
+  readonly jitter: number;
+  readonly timeout: number | undefined;
+  readonly resources: ResourceRequest;
+  readonly executor: string;
+  readonly durable: boolean;
+  /** Tasks with equal lanes need exactly the same executor and resources. */
+  readonly lane: string;
+}
+
+/** What validation needs to know about the engine. */
+export interface SpecEnvironment {
+  resourceCapacity(name: string): number | undefined;
+  hasExecutor(name: string): boolean;
+  validateForExecutor(executor: string, spec: { kind: TaskKind; handler: string | undefined }): void;
+  generateId(): string;
+}
+
+const SPEC_KEYS: ReadonlySet<string> = new Set([
+  'id', 'name', 'fn', 'handler', 'args', 'priority', 'dependencies', 'maxRetries', 'retryDelay',
+  'maxRetryDelay', 'jitter', 'timeout', 'resources', 'executor', 'durable', 'module', 'export',
+]);
+const PRIORITIES: ReadonlySet<unknown> = new Set(Object.values(TaskPriority));
+
+export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTaskSpec {
+  if (!isPlainObject(spec)) throw invalid('spec', 'a plain object', spec);
+  checkKeys('spec', spec, SPEC_KEYS);
+  const id = optionalString('id', spec.id) ?? env.generateId();
+  const name = optionalString('name', spec.name);
+  if (name === undefined) throw invalid('name', 'a non-empty string', spec.name);
+  const fn = optionalFunction<TaskFunction>('fn', spec.fn);
+  const handler = optionalString('handler', spec.handler);
+  const module = resolveModule(spec.module);
+  const kind = resolveKind(fn, handler, module);
+  const executor = resolveExecutor(spec.executor, kind, handler, env);
+  const resources = resolveResources(spec.resources, env);
+  const retryDelay = optionalNumber('retryDelay', spec.retryDelay, { min: 0 }) ?? 1000;
+  const resolved: ResolvedTaskSpec = {
+    id,
+    name,
+    kind,
+    fn,
+    handler,
+    module,
+    exportName: optionalString('export', spec.export) ?? 'default',
+    args: resolveArgs(spec.args),
+    priority: resolvePriority(spec.priority),
+    dependencies: resolveDependencies(spec.dependencies),
+    maxRetries: optionalInteger('maxRetries', spec.maxRetries, 0, 0),
+    retryDelay,
+    maxRetryDelay: optionalNumber('maxRetryDelay', spec.maxRetryDelay, { min: 0, allowInfinity: true }) ?? Infinity,
+    jitter: optionalNumber('jitter', spec.jitter, { min: 0, max: 1 }) ?? 0,
+    timeout: optionalNumber('timeout', spec.timeout, { min: 0, exclusive: true }),
+    resources,
+    executor,
+    durable: resolveBoolean('durable', spec.durable, true),
+    lane: laneOf(executor, resources),
+  };
+  if (spec.export !== undefined && kind !== 'module') throw invalid('export', 'used only together with `module`', spec.export);
+  return resolved;
+}
+
+function resolveKind(fn: unknown, handler: unknown, module: unknown): TaskKind {
+  const given = [fn && 'fn', handler && 'handler', module && 'module'].filter(Boolean) as TaskKind[];
+  if (given.length > 1) {
+    throw new InvalidOptionError(
+      given.join('/'),
+      `Expected at most one of \`fn\`, \`handler\` and \`module\`, got ${given.map((k) => `\`${k}\``).join(' and ')}`,
+    );
+  }
+  return given[0] ?? 'external';
+}
+
+function resolveExecutor(value: unknown, kind: TaskKind, handler: string | undefined, env: SpecEnvironment): string {
+  const executor = optionalString('executor', value) ?? (kind === 'module' ? 'pool' : 'async');
+  if (!env.hasExecutor(executor)) {
+    throw invalid('executor', "`async`, `pool`, or a name from the engine's `executors` option", value);
+  }
+  if (kind === 'module' && executor !== 'pool') throw invalid('executor', '`pool` (or absent) when `module` is given', value);
+  if (executor === 'pool' && kind !== 'fn' && kind !== 'module') {
+    throw new InvalidOptionError(
+      'executor',
+      `Expected \`module\` or \`fn\` with \`executor: 'pool'\`, got ${kind === 'handler' ? '`handler`' : 'neither'}`,
+    );
+  }
+  env.validateForExecutor(executor, { kind, handler });
+  return executor;
+}
+
+function resolveModule(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof URL) return value.href;
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw invalid('module', 'a non-empty string path or a file URL', value);
+}
+
+function resolveArgs(value: unknown): readonly unknown[] {
+  if (value === undefined) return EMPTY_ARGS;
+  if (!Array.isArray(value)) throw invalid('args', 'an array', value);
+  return value;
+}
+
+function resolvePriority(value: unknown): TaskPriority {
+  if (value === undefined) return TaskPriority.NORMAL;
+  if (!PRIORITIES.has(value)) throw invalid('priority', 'one of TaskPriority.LOW (0), NORMAL (1), HIGH (2), CRITICAL (3)', value);
+  return value as TaskPriority;
+}
+
+function resolveDependencies(value: unknown): readonly string[] {
+  if (value === undefined) return EMPTY_ARGS as readonly string[];
+  if (!Array.isArray(value)) throw invalid('dependencies', 'an array of task ids', value);
+  const seen = new Set<string>();
+  for (let i = 0; i < value.length; i++) {
+    const id: unknown = value[i];
+    if (typeof id !== 'string' || id.length === 0) throw invalid(`dependencies[${i}]`, 'a non-empty string task id', id);
+    seen.add(id);
+  }
+  return seen.size === value.length ? (value as string[]).slice() : [...seen];
+}
+
+function resolveResources(value: unknown, env: SpecEnvironment): ResourceRequest {
+  if (value === undefined) return EMPTY_ARGS as ResourceRequest;
+  if (!isPlainObject(value)) throw invalid('resources', 'a plain object of pool names to units', value);
+  const request: Array<[string, number]> = [];
+  for (const name of Object.keys(value).sort()) {
+    const units = value[name];
+    const capacity = env.resourceCapacity(name);
+    if (capacity === undefined) {
+      throw new InvalidOptionError(
+        `resources.${name}`,
+        `Unknown resource pool \`${name}\` in \`resources\`; the engine's pools are given by its \`resources\` option`,
+      );
+    }
+    if (typeof units !== 'number' || !Number.isInteger(units) || units < 1 || units > capacity) {
+      throw invalid(`resources.${name}`, `an integer from 1 to the pool's capacity ${capacity}`, units);
+    }
+    request.push([name, units]);
+  }
+  return request;
+}
+
+function resolveBoolean(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalid(field, 'a boolean', value);
+  return value;
+}
+
+function laneOf(executor: string, resources: ResourceRequest): string {
+  return resources.length === 0 ? executor : JSON.stringify([executor, resources]);
+}
+
+const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
+
