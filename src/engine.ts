@@ -231,19 +231,27 @@ export class TaskEngine {
     this.#assertAccepting(verb);
     const supervisor = this.#supervisor;
     const batch = new Map<string, ResolvedTaskSpec>();
+    /** Position of each id in the batch: a dependency on a later (or the same) position is a forward reference. */
+    const position = new Map<string, number>();
     for (const spec of specs) {
       const resolved = resolveTaskSpec(spec, this.#specEnvironment);
       if (supervisor.records.has(resolved.id) || batch.has(resolved.id)) throw new DuplicateTaskError(resolved.id);
+      position.set(resolved.id, batch.size);
       batch.set(resolved.id, resolved);
     }
-    let internalEdges = false;
+    let forwardReferences = false;
+    let at = 0;
     for (const spec of batch.values()) {
       for (const dependency of spec.dependencies) {
-        if (batch.has(dependency)) internalEdges = true;
-        else if (!supervisor.records.has(dependency)) throw new UnknownDependencyError(spec.id, dependency);
+        const dependencyAt = position.get(dependency);
+        if (dependencyAt === undefined) {
+          if (!supervisor.records.has(dependency)) throw new UnknownDependencyError(spec.id, dependency);
+        } else if (dependencyAt >= at) forwardReferences = true;
       }
+      at++;
     }
-    if (internalEdges) {
+    // Only backward references inside the batch cannot form a cycle; otherwise check in O(V + E).
+    if (forwardReferences) {
       const cycle = findCycle(new Map([...batch].map(([id, spec]) => [id, spec.dependencies])));
       if (cycle !== undefined) throw new DependencyCycleError(cycle);
     }

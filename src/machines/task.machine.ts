@@ -92,6 +92,8 @@ export const taskMachine = setup({
     recordTimeout: assign({ error: ({ context }) => timeoutError(context) }),
     computeBackoff: assign({ backoff: ({ context }) => withBackoff(context) }),
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
+    setUnmetDependencies: assign({ unmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies }),
+    countCompletedDependency: assign({ unmetDependencies: ({ context }) => context.unmetDependencies - 1 }),
   },
   guards: {
     hasUnmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies > 0,
@@ -120,7 +122,7 @@ export const taskMachine = setup({
           {
             guard: 'hasUnmetDependencies',
             target: 'waiting',
-            actions: assign({ unmetDependencies: ({ event }) => event.unmetDependencies }),
+            actions: 'setUnmetDependencies',
           },
           { target: 'queued' },
         ],
@@ -133,8 +135,8 @@ export const taskMachine = setup({
       entry: { type: 'entered', params: { state: 'waiting' } },
       on: {
         DEPENDENCY_COMPLETED: [
-          { guard: 'isLastDependency', target: 'queued', actions: assign({ unmetDependencies: 0 }) },
-          { actions: assign({ unmetDependencies: ({ context }) => context.unmetDependencies - 1 }) },
+          { guard: 'isLastDependency', target: 'queued', actions: 'countCompletedDependency' },
+          { actions: 'countCompletedDependency' },
         ],
         DEPENDENCY_FAILED: { target: 'failed', actions: 'recordError' },
         DEPENDENCY_CANCELLED: { target: 'cancelled', actions: 'recordError' },

@@ -38,36 +38,56 @@ const EMPTY: readonly string[] = Object.freeze([]);
  * Finds a cycle among a batch of new tasks, O(V + E) over the batch. Edges to
  * tasks outside the batch cannot close a cycle: a registered task never
  * depends on a newer one. Returns the cycle as ids (first id repeated at the
- * end), or undefined.
+ * end), or undefined. Iterative, on integer indices, so a 100,000-task chain
+ * neither overflows the stack nor allocates per step.
  */
 export function findCycle(batch: ReadonlyMap<string, readonly string[]>): string[] | undefined {
-  const state = new Map<string, 1 | 2>(); // 1: on the current path, 2: done
-  for (const root of batch.keys()) {
-    if (state.has(root)) continue;
-    // Iterative DFS: a stack of (node, index of next dependency to visit).
-    const path: string[] = [root];
-    const next: number[] = [0];
-    state.set(root, 1);
-    while (path.length > 0) {
-      const top = path.length - 1;
-      const node = path[top] as string;
-      const dependencies = batch.get(node) ?? EMPTY;
-      const index = next[top] as number;
-      if (index >= dependencies.length) {
-        state.set(node, 2);
-        path.pop();
-        next.pop();
+  const ids = [...batch.keys()];
+  const index = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) index.set(ids[i] as string, i);
+  // Adjacency in CSR form: the in-batch dependencies of node i are edges[offsets[i] .. offsets[i + 1]).
+  const offsets = new Int32Array(ids.length + 1);
+  const edgeList: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    for (const dependency of batch.get(ids[i] as string) ?? EMPTY) {
+      const target = index.get(dependency);
+      if (target !== undefined) edgeList.push(target);
+    }
+    offsets[i + 1] = edgeList.length;
+  }
+  const edges = Int32Array.from(edgeList);
+  const state = new Uint8Array(ids.length); // 0: unseen, 1: on the current path, 2: done
+  const path = new Int32Array(ids.length);
+  const next = new Int32Array(ids.length);
+  for (let root = 0; root < ids.length; root++) {
+    if (state[root] !== 0) continue;
+    let depth = 0;
+    path[0] = root;
+    next[0] = offsets[root] as number;
+    state[root] = 1;
+    while (depth >= 0) {
+      const node = path[depth] as number;
+      const edge = next[depth] as number;
+      if (edge >= (offsets[node + 1] as number)) {
+        state[node] = 2;
+        depth--;
         continue;
       }
-      next[top] = index + 1;
-      const dependency = dependencies[index] as string;
-      if (!batch.has(dependency)) continue;
-      const seen = state.get(dependency);
-      if (seen === 1) return [...path.slice(path.indexOf(dependency)), dependency];
-      if (seen === undefined) {
-        state.set(dependency, 1);
-        path.push(dependency);
-        next.push(0);
+      next[depth] = edge + 1;
+      const dependency = edges[edge] as number;
+      if (state[dependency] === 1) {
+        const cycle: string[] = [];
+        let i = depth;
+        while (path[i] !== dependency) i--;
+        for (; i <= depth; i++) cycle.push(ids[path[i] as number] as string);
+        cycle.push(ids[dependency] as string);
+        return cycle;
+      }
+      if (state[dependency] === 0) {
+        state[dependency] = 1;
+        depth++;
+        path[depth] = dependency;
+        next[depth] = offsets[dependency] as number;
       }
     }
   }

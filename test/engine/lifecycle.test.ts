@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { TaskEngine, TaskStatus, type TaskEvent } from '../../src/index.js';
+import { deferred, flush, recordEvents, statusPath } from '../helpers.js';
+
+describe('task lifecycle through the verbs', () => {
+  it('runs a task to COMPLETED and reports result, attempts and timestamps', async () => {
+    const engine = new TaskEngine();
+    const id = engine.registerTask({ name: 'double', fn: async (_ctx, x: number) => x * 2, args: [21] });
+    expect(engine.getTaskStatus(id)).toBe(TaskStatus.PENDING);
+    engine.startTask(id);
+    expect(engine.getTaskStatus(id)).toBe(TaskStatus.RUNNING);
+    await expect(engine.waitForTask(id)).resolves.toBe(42);
+    const info = engine.getTask(id);
+    expect(info).toMatchObject({ id, name: 'double', status: 'COMPLETED', attempts: 1, result: 42, error: undefined });
+    expect(info.startedAt).toBeGreaterThanOrEqual(info.createdAt);
+    expect(info.finishedAt).toBeGreaterThanOrEqual(info.startedAt as number);
+    expect(engine.getTaskResult(id)).toBe(42);
+    expect(engine.getTaskError(id)).toBeUndefined();
+  });
+
+  it('generates unique ids when none is given and refuses a duplicate id', () => {
+    const engine = new TaskEngine();
+    const a = engine.registerTask({ name: 'a' });
+    const b = engine.registerTask({ name: 'b' });
+    expect(a).not.toBe(b);
+    engine.registerTask({ id: 'x', name: 'x' });
+    expect(() => engine.registerTask({ id: 'x', name: 'again' })).toThrow(expect.objectContaining({ code: 'ERR_DUPLICATE_TASK' }));
+  });
+
+  it('lets the caller drive an external task: RUNNING once it has a slot, then completeTask', async () => {
+    const engine = new TaskEngine({ concurrency: 1 });
+    const events = recordEvents(engine);
+    const id = engine.registerTask({ name: 'external' });
+    engine.startTask(id);
+    expect(engine.getTaskStatus(id)).toBe('RUNNING');
+    engine.updateTaskProgress(id, 0.25, 'a quarter');
+    expect(engine.getTask(id)).toMatchObject({ progress: 0.25, message: 'a quarter' });
+    engine.completeTask(id, { rows: 3 });
+    expect(engine.getTaskStatus(id)).toBe('COMPLETED');
+    await expect(engine.waitForTask(id)).resolves.toEqual({ rows: 3 });
+    expect(events.filter((e) => e.type === 'progress')).toMatchObject([{ progress: 0.25, message: 'a quarter' }]);
+  });
+
+  it('fails a running task with failTask, without retries', async () => {
+    const engine = new TaskEngine();
+    const id = engine.registerTask({ name: 'external', maxRetries: 3 });
+    engine.startTask(id);
+    engine.failTask(id, new Error('operator says no'));
+    expect(engine.getTaskStatus(id)).toBe('FAILED');
+    expect(engine.getTask(id).attempts).toBe(1);
+    await expect(engine.waitForTask(id)).rejects.toThrow('operator says no');
+  });
+
+  it('throws ERR_INVALID_TRANSITION naming verb and state, and changes nothing', () => {
+    const engine = new TaskEngine();
+    const id = engine.registerTask({ name: 'not started' });
+    const before = engine.getTask(id);
+    expect(() => engine.completeTask(id, 1)).toThrow(/completeTask.*PENDING.*RUNNING/);
+    expect(() => engine.failTask(id, new Error('x'))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRANSITION' }));
+    expect(() => engine.updateTaskProgress(id, 0.5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRANSITION' }));
+    expect(engine.getTask(id)).toEqual(before);
+    engine.startTask(id);
+    expect(() => engine.startTask(id)).toThrow(/startTask.*RUNNING/);
+    engine.cancelTask(id);
+    expect(() => engine.cancelTask(id)).toThrow(/cancelTask.*CANCELLED/);
+    expect(() => engine.registerResource(id, () => {})).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRANSITION' }));
+  });
+
+  it('throws ERR_TASK_NOT_FOUND for unknown ids from every verb', () => {
+    const engine = new TaskEngine();
+    const verbs: Array<() => unknown> = [
+      () => engine.startTask('nope'),
+      () => engine.getTaskStatus('nope'),
+      () => engine.getTask('nope'),
+      () => engine.cancelTask('nope'),
+      () => engine.completeTask('nope'),
+      () => engine.waitForTask('nope'),
+      () => engine.cleanupTask('nope'),
+    ];
+    for (const verb of verbs) expect(verb).toThrow(expect.objectContaining({ code: 'ERR_TASK_NOT_FOUND' }));
+  });
+
+  it('emits registered, then status events in order, COMPLETED before waitForTask resolves', async () => {
+    const engine = new TaskEngine();
+    const events: TaskEvent[] = [];
+    engine.events.subscribe((event) => events.push(event));
+    const id = engine.registerTask({ name: 'ordered', fn: async () => 'done' });
+    engine.startTask(id);
+    await engine.waitForTask(id);
+    const seenAtResolve = events.length;
+    expect(events[0]).toMatchObject({ type: 'registered', taskId: id, name: 'ordered' });
+    expect(statusPath(events, id)).toEqual(['PENDING', 'RUNNING', 'COMPLETED']);
+    expect(events.slice(0, seenAtResolve).some((e) => e.type === 'status' && e.status === 'COMPLETED')).toBe(true);
+    for (const event of events) expect(typeof event.timestamp).toBe('number');
+  });
+
+  it('enters exactly one terminal status even when a cancelled attempt later resolves', async () => {
+    const engine = new TaskEngine();
+    const events = recordEvents(engine);
+    const gate = deferred<string>();
+    const id = engine.registerTask({ name: 'stubborn', fn: () => gate.promise });
+    engine.startTask(id);
+    engine.cancelTask(id, 'changed my mind');
+    gate.resolve('too late');
+    await flush();
+    expect(engine.getTaskStatus(id)).toBe('CANCELLED');
+    expect(engine.getTaskResult(id)).toBeUndefined();
+    expect(engine.getTaskError(id)).toMatchObject({ code: 'ERR_TASK_CANCELLED', message: expect.stringContaining('changed my mind') });
+    const terminal = events.filter((e) => e.type === 'status' && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.status));
+    expect(terminal).toHaveLength(1);
+  });
+
+  it('runs a named handler given with defineTask', async () => {
+    const engine = new TaskEngine();
+    engine.defineTask('greet', async (ctx, who: string) => `hello ${who} from ${ctx.name}`);
+    const id = engine.registerTask({ name: 'greeter', handler: 'greet', args: ['ada'] });
+    engine.startTask(id);
+    await expect(engine.waitForTask(id)).resolves.toBe('hello ada from greeter');
+    expect(() => engine.registerTask({ name: 'x', handler: 'missing' })).toThrow(/`handler`.*defineTask.*`missing`/);
+    expect(() => engine.defineTask('greet', async () => 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+  });
+
+  it('wraps a thrown non-Error into an Error that keeps the value as cause', async () => {
+    const engine = new TaskEngine();
+    const id = engine.registerTask({
+      name: 'throws a string',
+      fn: () => {
+        throw 'plain string';
+      },
+    });
+    engine.startTask(id);
+    const error = await engine.waitForTask(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).cause).toBe('plain string');
+  });
+
+  it('gives the task function its context: id, name, attempt, signal', async () => {
+    const engine = new TaskEngine();
+    const id = engine.registerTask({
+      id: 'ctx',
+      name: 'context',
+      fn: (ctx) => ({ id: ctx.id, name: ctx.name, attempt: ctx.attempt, aborted: ctx.signal.aborted }),
+    });
+    engine.startTask(id);
+    await expect(engine.waitForTask(id)).resolves.toEqual({ id: 'ctx', name: 'context', attempt: 1, aborted: false });
+  });
+
+  it('reports counts, queue and mean times in getStats', async () => {
+    const engine = new TaskEngine({ concurrency: 1 });
+    const gate = deferred();
+    const first = engine.registerTask({ name: 'first', fn: () => gate.promise });
+    const second = engine.registerTask({ name: 'second', fn: async () => 1 });
+    engine.registerTask({ name: 'never started' });
+    engine.startTask(first);
+    engine.startTask(second);
+    expect(engine.getStats()).toMatchObject({
+      counts: { PENDING: 2, RUNNING: 1, WAITING: 0, COMPLETED: 0 },
+      total: 3,
+      running: 1,
+      queued: 1,
+    });
+    gate.resolve(undefined);
+    await engine.waitForTask(second);
+    const stats = engine.getStats();
+    expect(stats.counts.COMPLETED).toBe(2);
+    expect(stats.finished).toBe(2);
+    expect(stats.meanRunTime).toBeGreaterThanOrEqual(0);
+    expect(stats.meanWaitTime).toBeGreaterThanOrEqual(0);
+  });
+});

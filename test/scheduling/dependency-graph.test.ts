@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { DependencyGraph, findCycle } from '../../src/scheduling/dependency-graph.js';
+
+describe('findCycle', () => {
+  it('finds no cycle in a DAG, edges to outside the batch included', () => {
+    const batch = new Map([
+      ['a', []],
+      ['b', ['a', 'outside']],
+      ['c', ['a', 'b']],
+    ]);
+    expect(findCycle(batch)).toBeUndefined();
+  });
+
+  it('names the ids of a cycle, closing it with its first id', () => {
+    const batch = new Map([
+      ['a', ['c']],
+      ['b', ['a']],
+      ['c', ['b']],
+      ['d', []],
+    ]);
+    const cycle = findCycle(batch) as string[];
+    expect(cycle[0]).toBe(cycle[cycle.length - 1]);
+    expect(new Set(cycle)).toEqual(new Set(['a', 'b', 'c']));
+  });
+
+  it('treats a task depending on itself as a cycle', () => {
+    expect(findCycle(new Map([['a', ['a']]]))).toEqual(['a', 'a']);
+  });
+
+  it('checks a 100,000-task chain without overflowing the stack', () => {
+    const batch = new Map<string, string[]>();
+    for (let i = 0; i < 100_000; i++) batch.set(`t${i}`, i === 0 ? [] : [`t${i - 1}`]);
+    expect(findCycle(batch)).toBeUndefined();
+    batch.set('t0', ['t99999']);
+    expect(findCycle(batch)?.length).toBe(100_001);
+  });
+});
+
+describe('DependencyGraph', () => {
+  it('lists dependents and forgets a removed task on both sides', () => {
+    const graph = new DependencyGraph();
+    graph.add('b', ['a']);
+    graph.add('c', ['a', 'b']);
+    expect(graph.dependentsOf('a')).toEqual(['b', 'c']);
+    graph.remove('c', ['a', 'b']);
+    expect(graph.dependentsOf('a')).toEqual(['b']);
+    expect(graph.dependentsOf('b')).toEqual([]);
+  });
+});
