@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/artifacts/', 'bench/results/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/artifacts/', 'bench/results/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -11,7 +11,7 @@ export default tseslint.config(
         console: 'readonly', process: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
         setInterval: 'readonly', clearInterval: 'readonly', queueMicrotask: 'readonly', URL: 'readonly',
         AbortController: 'readonly', AbortSignal: 'readonly', DOMException: 'readonly', performance: 'readonly',
-        SharedArrayBuffer: 'readonly', Atomics: 'readonly', structuredClone: 'readonly', crypto: 'readonly',
+        SharedArrayBuffer: 'readonly', Atomics: 'readonly', setImmediate: 'readonly', Transferable: 'readonly', structuredClone: 'readonly', crypto: 'readonly',
       },
     },
     rules: {

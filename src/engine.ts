@@ -21,6 +21,7 @@ import {
 } from './errors.js';
 import type { TaskEvent } from './events.js';
 import { AsyncExecutor } from './executors/async-executor.js';
+import { PoolExecutor } from './pool/pool-executor.js';
 import type { TaskMachineEvent } from './machines/task.machine.js';
 import { supervisorMachine } from './machines/supervisor.machine.js';
 import { EventStream } from './monitor/event-stream.js';
@@ -64,6 +65,7 @@ export class TaskEngine {
     const resolved = resolveEngineOptions(options);
     this.#supervisor = new Supervisor(resolved, this.#stream, this.#stats);
     this.#supervisor.addExecutor('async', new AsyncExecutor());
+    this.#supervisor.addExecutor('pool', new PoolExecutor(resolved.pool));
     for (const [name, executor] of resolved.executors) this.#supervisor.addExecutor(name, executor);
     this.#lifecycle = createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start();
     const supervisor = this.#supervisor;

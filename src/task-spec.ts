@@ -3,6 +3,8 @@
  * receives, and validation of a spec into a fully resolved one. The inside of
  * the engine trusts a ResolvedTaskSpec.
  */
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from './errors.js';
 import type { TaskKind } from './executors/executor.js';
 import type { ResourceRequest } from './scheduling/resources.js';
@@ -71,6 +73,11 @@ export interface TaskSpec<A extends unknown[] = any[], R = unknown> {
   module?: string | URL;
   /** ...and the export to call. @default 'default' */
   export?: string;
+  /**
+   * Pool tasks: ArrayBuffers among `args` to move to the worker instead of copying.
+   * They are unusable on this side afterwards, so only with `maxRetries: 0`.
+   */
+  transfer?: ArrayBuffer[];
 }
 
 /** A validated spec with every default applied. */
@@ -95,19 +102,20 @@ export interface ResolvedTaskSpec {
   readonly durable: boolean;
   /** Tasks with equal lanes need exactly the same executor and resources. */
   readonly lane: string;
+  readonly transfer: readonly ArrayBuffer[];
 }
 
 /** What validation needs to know about the engine. */
 export interface SpecEnvironment {
   resourceCapacity(name: string): number | undefined;
   hasExecutor(name: string): boolean;
-  validateForExecutor(executor: string, spec: { kind: TaskKind; handler: string | undefined }): void;
+  validateForExecutor(executor: string, spec: { kind: TaskKind; handler: string | undefined; fn: TaskFunction | undefined }): void;
   generateId(): string;
 }
 
 const SPEC_KEYS: ReadonlySet<string> = new Set([
   'id', 'name', 'fn', 'handler', 'args', 'priority', 'dependencies', 'maxRetries', 'retryDelay',
-  'maxRetryDelay', 'jitter', 'timeout', 'resources', 'executor', 'durable', 'module', 'export',
+  'maxRetryDelay', 'jitter', 'timeout', 'resources', 'executor', 'durable', 'module', 'export', 'transfer',
 ]);
 const PRIORITIES: ReadonlySet<unknown> = new Set(Object.values(TaskPriority));
 
@@ -121,7 +129,8 @@ export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTa
   const handler = optionalString('handler', spec.handler);
   const module = resolveModule(spec.module);
   const kind = resolveKind(fn, handler, module);
-  const executor = resolveExecutor(spec.executor, kind, handler, env);
+  const executor = resolveExecutor(spec.executor, kind, env);
+  env.validateForExecutor(executor, { kind, handler, fn });
   const resources = resolveResources(spec.resources, env);
   const retryDelay = optionalNumber('retryDelay', spec.retryDelay, { min: 0 }) ?? 1000;
   const resolved: ResolvedTaskSpec = {
@@ -144,9 +153,11 @@ export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTa
     executor,
     durable: resolveBoolean('durable', spec.durable, true),
     lane: laneOf(executor, resources),
+    transfer: EMPTY_ARGS as readonly ArrayBuffer[],
   };
   if (spec.export !== undefined && kind !== 'module') throw invalid('export', 'used only together with `module`', spec.export);
-  return resolved;
+  if (spec.transfer === undefined) return resolved;
+  return { ...resolved, transfer: resolveTransfer(spec.transfer, resolved) };
 }
 
 function resolveKind(fn: unknown, handler: unknown, module: unknown): TaskKind {
@@ -160,7 +171,7 @@ function resolveKind(fn: unknown, handler: unknown, module: unknown): TaskKind {
   return given[0] ?? 'external';
 }
 
-function resolveExecutor(value: unknown, kind: TaskKind, handler: string | undefined, env: SpecEnvironment): string {
+function resolveExecutor(value: unknown, kind: TaskKind, env: SpecEnvironment): string {
   const executor = optionalString('executor', value) ?? (kind === 'module' ? 'pool' : 'async');
   if (!env.hasExecutor(executor)) {
     throw invalid('executor', "`async`, `pool`, or a name from the engine's `executors` option", value);
@@ -172,15 +183,27 @@ function resolveExecutor(value: unknown, kind: TaskKind, handler: string | undef
       `Expected \`module\` or \`fn\` with \`executor: 'pool'\`, got ${kind === 'handler' ? '`handler`' : 'neither'}`,
     );
   }
-  env.validateForExecutor(executor, { kind, handler });
   return executor;
 }
 
+/** A module path (absolute, or relative to the working directory) or file URL, as a file URL href. */
 function resolveModule(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (value instanceof URL) return value.href;
-  if (typeof value === 'string' && value.length > 0) return value;
-  throw invalid('module', 'a non-empty string path or a file URL', value);
+  if (value instanceof URL && value.protocol === 'file:') return value.href;
+  if (typeof value === 'string' && value.startsWith('file:')) return new URL(value).href;
+  if (typeof value === 'string' && value.length > 0) return pathToFileURL(resolvePath(value)).href;
+  throw invalid('module', 'a non-empty path or a file: URL', value);
+}
+
+function resolveTransfer(value: unknown, spec: ResolvedTaskSpec): readonly ArrayBuffer[] {
+  if (!Array.isArray(value) || !value.every((item) => item instanceof ArrayBuffer)) {
+    throw invalid('transfer', 'an array of ArrayBuffers', value);
+  }
+  if (spec.executor !== 'pool') throw invalid('transfer', "used only with `executor: 'pool'`", value);
+  if (spec.maxRetries !== 0) {
+    throw new InvalidOptionError('transfer', 'Expected `transfer` only with `maxRetries: 0`: a moved buffer is empty for a retry');
+  }
+  return value;
 }
 
 function resolveArgs(value: unknown): readonly unknown[] {

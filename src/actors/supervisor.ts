@@ -25,8 +25,9 @@ import { Fifo } from '../scheduling/fifo.js';
 import { ReadyQueue } from '../scheduling/ready-queue.js';
 import { ResourcePools } from '../scheduling/resources.js';
 import { isTerminal, TaskStatus } from '../status.js';
-import type { ResolvedTaskSpec, TaskContext, TaskFunction } from '../task-spec.js';
+import type { ResolvedTaskSpec, TaskFunction } from '../task-spec.js';
 import { runDisposers } from './disposers.js';
+import { AttemptContext, type AttemptHost } from './attempt-context.js';
 import { Retention } from './retention.js';
 import { TaskRecord, type Disposer } from './task-record.js';
 import { invalid } from '../validate.js';
@@ -54,6 +55,8 @@ export class Supervisor {
   readonly #ready = new ReadyQueue<TaskRecord>((record) => record.state === 'queued');
   readonly #machine;
   readonly #retention: Retention<TaskRecord> | undefined;
+  /** XState's own default clock unless one was injected. */
+  readonly #clock: ResolvedEngineOptions['clock'];
   #running = 0;
   #seq = 0;
   #depth = 0;
@@ -80,6 +83,7 @@ export class Supervisor {
       },
     });
     const clock = options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) };
+    this.#clock = clock;
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };
     this.#retention = Retention.isActive(policy)
       ? new Retention<TaskRecord>({
@@ -122,8 +126,8 @@ export class Supervisor {
         jitter: spec.jitter,
         timeout: spec.timeout,
       },
-      ...(this.#options.clock && { clock: this.#options.clock }),
-      ...(this.#options.inspect && { inspect: this.#options.inspect }),
+      clock: this.#clock,
+      inspect: this.#options.inspect,
     });
     record.actor.start();
     if (this.#events.observed) this.#events.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
@@ -260,10 +264,10 @@ export class Supervisor {
 
   #abortAttempt(context: TaskMachineContext, event: TaskMachineEvent): void {
     const record = this.records.get(context.id);
-    const controller = record?.controller;
-    if (record === undefined || controller === undefined) return;
-    record.controller = undefined;
-    controller.abort(
+    const attempt = record?.attemptContext;
+    if (record === undefined || attempt === undefined) return;
+    record.attemptContext = undefined;
+    attempt.abort(
       event.type === 'COMPLETE'
         ? new DOMException(`Task \`${record.id}\` was completed from outside`, 'AbortError')
         : context.error,
@@ -298,7 +302,7 @@ export class Supervisor {
     this.#running--;
     this.resources.release(record.spec.resources);
     this.#stats.recordRun(this.#options.now() - record.attemptStartedAt);
-    record.controller = undefined;
+    record.attemptContext = undefined;
     this.#pumpRequested = true;
   }
 
@@ -395,8 +399,8 @@ export class Supervisor {
       this.#attemptReleased(slot);
       return;
     }
-    const controller = new AbortController();
-    record.controller = controller;
+    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost);
+    record.attemptContext = context;
     const request: AttemptRequest = {
       taskId: record.id,
       name: record.name,
@@ -406,7 +410,8 @@ export class Supervisor {
       handler: record.spec.handler,
       module: record.spec.module,
       exportName: record.spec.exportName,
-      context: this.#taskContext(record, attempt, controller.signal),
+      context,
+      transfer: record.spec.transfer,
     };
     let outcome: Promise<unknown>;
     try {
@@ -431,24 +436,22 @@ export class Supervisor {
     if (slot.limit !== Infinity) this.#pumpRequested = true;
   }
 
-  #taskContext(record: TaskRecord, attempt: number, signal: AbortSignal): TaskContext {
-    return {
-      id: record.id,
-      name: record.name,
-      attempt,
-      signal,
-      progress: (fraction, message) => {
-        checkProgress(fraction, message);
-        if (record.actor !== undefined && record.state === 'running' && record.attempts === attempt) {
-          this.send(record, { type: 'PROGRESS', progress: fraction, message });
-        }
-      },
-      registerResource: (dispose) => {
-        if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
-        this.addDisposer(record, dispose);
-      },
-    };
-  }
+  /** Progress and resources from an attempt's context; progress of an attempt that is over is ignored. */
+  readonly #attemptHost: AttemptHost = {
+    progress: (context, fraction, message) => {
+      checkProgress(fraction, message);
+      const record = this.records.get(context.id);
+      if (record !== undefined && record.attemptContext === context) {
+        this.send(record, { type: 'PROGRESS', progress: fraction as number, message: message as string | undefined });
+      }
+    },
+    registerResource: (context, dispose) => {
+      if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
+      const record = this.records.get(context.id);
+      if (record !== undefined && record.attemptContext === context) this.addDisposer(record, dispose as Disposer);
+      else void runDisposers([dispose as Disposer], (error) => this.#reportOrphanError(context, error));
+    },
+  };
 
   #track(record: TaskRecord, disposal: Promise<void>): void {
     const previous = record.disposal;
@@ -456,6 +459,11 @@ export class Supervisor {
     record.disposal = chained;
     this.#disposals.add(chained);
     void chained.finally(() => this.#disposals.delete(chained));
+  }
+
+  /** A disposer of an attempt whose task was already forgotten failed. */
+  #reportOrphanError(context: AttemptContext, error: unknown): void {
+    this.#events.emit({ type: 'resource-error', taskId: context.id, name: context.name, timestamp: this.#options.now(), error });
   }
 
   #resourceError(record: TaskRecord, error: unknown): void {

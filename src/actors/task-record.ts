@@ -5,6 +5,7 @@
  */
 import type { Actor } from 'xstate';
 import type { TaskMachine, TaskState } from '../machines/task.machine.js';
+import type { AttemptContext } from './attempt-context.js';
 import type { ReadyItem } from '../scheduling/ready-queue.js';
 import { TaskStatus, type TaskPriority } from '../status.js';
 import type { ResolvedTaskSpec } from '../task-spec.js';
@@ -40,8 +41,8 @@ export class TaskRecord implements ReadyItem {
   error: unknown = undefined;
   /** Present exactly while the task is not terminal. */
   actor: Actor<TaskMachine> | undefined = undefined;
-  /** The running attempt's abort controller (async and pool attempts). */
-  controller: AbortController | undefined = undefined;
+  /** The running attempt's context (its signal, progress and resources); present exactly while an attempt of a fn/handler/module task runs. */
+  attemptContext: AttemptContext | undefined = undefined;
   /** Disposers not yet run, last registered runs first. */
   disposers: Disposer[] | undefined = undefined;
   /** The disposal under way or done, once the task is terminal and had disposers. */

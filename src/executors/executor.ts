@@ -22,6 +22,8 @@ export interface AttemptRequest {
   readonly exportName: string;
   /** The context handed to the task function (id, name, attempt, signal, progress, registerResource). */
   readonly context: TaskContext;
+  /** ArrayBuffers among `args` to move rather than copy (pool executor). */
+  readonly transfer: readonly ArrayBuffer[];
 }
 
 export interface Executor {
@@ -36,7 +38,7 @@ export interface Executor {
   /** Runs one attempt: resolves with its result, rejects with its error. Stops when `context.signal` aborts. */
   execute(request: AttemptRequest): Promise<unknown>;
   /** Checks a spec that names this executor at registration; throws InvalidOptionError. */
-  validate?(spec: { readonly kind: TaskKind; readonly handler: string | undefined }): void;
+  validate?(spec: { readonly kind: TaskKind; readonly handler: string | undefined; readonly fn: TaskFunction | undefined }): void;
   /** Frees threads, connections and timers; called once by `shutdown()`. */
   close?(): Promise<void>;
 }

@@ -9,7 +9,7 @@ describe('inspect option', () => {
     const id = engine.registerTask({ id: 'inspected', name: 'inspected', fn: () => 1 });
     engine.startTask(id);
     await engine.waitForTask(id);
-    const actors = seen.filter((e) => e.type === '@xstate.actor').map((e) => (e.actorRef as { logic: { id: string } }).logic.id);
+    const actors = seen.filter((e) => e.type === '@xstate.actor').map((e) => (e.actorRef as unknown as { logic: { id: string } }).logic.id);
     expect(actors).toEqual(expect.arrayContaining(['supervisor', 'task']));
     const events = seen.filter((e) => e.type === '@xstate.event').map((e) => (e as { event: { type: string } }).event.type);
     expect(events).toEqual(expect.arrayContaining(['START', 'DISPATCH', 'ATTEMPT_SUCCEEDED']));

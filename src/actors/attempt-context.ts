@@ -1,0 +1,57 @@
+/**
+ * The context one attempt's function receives. Its `signal`, `progress` and
+ * `registerResource` are made on first use, so a task that never looks at
+ * them costs no AbortController and no closures; destructuring
+ * (`async ({ signal, progress }) => ...`) works because it reads the getters.
+ */
+import type { TaskContext } from '../task-spec.js';
+
+/** What the context calls back into; implemented by the supervisor. */
+export interface AttemptHost {
+  progress(context: AttemptContext, fraction: unknown, message: unknown): void;
+  registerResource(context: AttemptContext, dispose: unknown): void;
+}
+
+export class AttemptContext implements TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly #host: AttemptHost;
+  #controller: AbortController | undefined;
+  /** Set when the attempt was aborted before anyone looked at the signal. */
+  #abortReason: unknown;
+  #aborted = false;
+  #progress: TaskContext['progress'] | undefined;
+  #registerResource: TaskContext['registerResource'] | undefined;
+
+  constructor(id: string, name: string, attempt: number, host: AttemptHost) {
+    this.id = id;
+    this.name = name;
+    this.attempt = attempt;
+    this.#host = host;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  get progress(): TaskContext['progress'] {
+    return (this.#progress ??= (fraction, message) => this.#host.progress(this, fraction, message));
+  }
+
+  get registerResource(): TaskContext['registerResource'] {
+    return (this.#registerResource ??= (dispose) => this.#host.registerResource(this, dispose));
+  }
+
+  /** Aborts the signal (now, or when it is first read) with `reason`; only the first abort counts. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The `pool` executor: runs attempts in worker threads through workerpool.
+ *
+ * The supervisor never hands it more attempts than it has workers
+ * (`concurrency` = maxWorkers), so workerpool never queues work of its own:
+ * its queue can leave a task pending after a worker crash (workerpool
+ * 10.0.3). An aborted attempt (timeout, cancel, shutdown) terminates its
+ * thread, and the promise returned by `execute` settles only when that
+ * thread is gone, so the next attempt finds a free worker.
+ */
+import { fileURLToPath } from 'node:url';
+import type { TransferListItem } from 'node:worker_threads';
+import workerpool from 'workerpool';
+import { WorkerCrashedError } from '../errors.js';
+import type { AttemptRequest, Executor, TaskKind } from '../executors/executor.js';
+import { invalid } from '../validate.js';
+import { RUN_METHOD, deserializeError, isProgressMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
+
+/** How long a thread gets to clean up after an abort before the pool kills it (twice: cleanup, then exit). */
+const TERMINATE_TIMEOUT_MS = 100;
+/** If an aborted thread is somehow never seen to end, its slot is freed after this anyway. */
+const TERMINATION_FALLBACK_MS = 10 * TERMINATE_TIMEOUT_MS + 1000;
+/** How often the pool's counts are read while aborted attempts wait for their thread. */
+const POLL_MS = 10;
+
+interface Waiter {
+  readonly deadline: number;
+  readonly release: () => void;
+}
+
+export interface PoolExecutorOptions {
+  readonly maxWorkers: number;
+  readonly minWorkers: number;
+}
+
+type WorkerPool = ReturnType<typeof workerpool.pool>;
+
+export class PoolExecutor implements Executor {
+  readonly concurrency: number;
+  readonly #options: PoolExecutorOptions;
+  #pool: WorkerPool | undefined;
+  /** Aborted attempts waiting for their thread to be gone, oldest first. */
+  #awaitingTermination: Waiter[] = [];
+  #poll: ReturnType<typeof setInterval> | undefined;
+  /** Attempts executing in a thread and not aborted. */
+  #live = 0;
+  /** The same waits as promises, so close() lets aborted threads clean up before terminating the pool. */
+  readonly #terminations = new Set<Promise<void>>();
+
+  constructor(options: PoolExecutorOptions) {
+    this.#options = options;
+    this.concurrency = options.maxWorkers;
+  }
+
+  validate(spec: { readonly kind: TaskKind; readonly fn: unknown }): void {
+    if (spec.kind !== 'fn') return;
+    const source = Function.prototype.toString.call(spec.fn);
+    try {
+      // Parses only: the body does not run here.
+      new Function(`return (${source});`);
+    } catch {
+      throw invalid('fn', 'a self-contained function written as `function (...) {}` or an arrow function (a pool fn is sent to a worker as source text; methods, bound and native functions cannot be)', spec.fn);
+    }
+  }
+
+  execute(request: AttemptRequest): Promise<unknown> {
+    const signal = request.context.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const attempt: WorkerAttempt = {
+      taskId: request.taskId,
+      name: request.name,
+      attempt: request.attempt,
+      module: request.module,
+      exportName: request.exportName,
+      source: request.module === undefined ? Function.prototype.toString.call(request.fn) : undefined,
+      args: request.args,
+    };
+    const running = this.#ensurePool().exec(RUN_METHOD, [attempt], {
+      on: (payload: unknown) => {
+        // The attempt's tag guards against a late message from an earlier task on the same thread.
+        if (isProgressMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
+          request.context.progress(payload.progress, payload.message);
+        }
+      },
+      ...(request.transfer.length > 0 && { transfer: request.transfer as TransferListItem[] }),
+    });
+    this.#live++;
+    let live = true;
+    const ended = () => {
+      if (live) this.#live--;
+      live = false;
+    };
+    return new Promise((resolve, reject) => {
+      // Returns nothing: EventTarget rethrows the rejection of a listener that returns a promise.
+      const onAbort = (): void => {
+        ended();
+        running.cancel();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      running.then(
+        (envelope: ResultEnvelope) => {
+          ended();
+          signal.removeEventListener('abort', onAbort);
+          if (envelope.ok) resolve(envelope.value);
+          else reject(deserializeError(envelope.error));
+        },
+        (error: unknown) => {
+          ended();
+          signal.removeEventListener('abort', onAbort);
+          if (error instanceof workerpool.Promise.CancellationError || error instanceof workerpool.Promise.TimeoutError) {
+            this.#afterTermination(() => reject(signal.reason));
+          } else reject(this.#explain(error, request));
+        },
+      );
+    });
+  }
+
+  /** Lets aborted threads finish their cleanup (worker-side disposers), then terminates every worker. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#terminations]);
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool !== undefined) await pool.terminate(true);
+  }
+
+  #ensurePool(): WorkerPool {
+    this.#pool ??= workerpool.pool(workerEntry(), {
+      workerType: 'thread',
+      maxWorkers: this.#options.maxWorkers,
+      minWorkers: this.#options.minWorkers,
+      workerTerminateTimeout: TERMINATE_TIMEOUT_MS,
+    });
+    return this.#pool;
+  }
+
+  /**
+   * Runs `release` once the pool has a thread fewer busy than before this
+   * abort. workerpool reports no event on every path a thread ends by (kill,
+   * exit from the abort listener, crash), so while aborted attempts wait, the
+   * executor polls the pool's counts: a thread is busy either with a live
+   * attempt or with an aborted one, so `busy - live` threads are still
+   * finishing aborted attempts, and the other waiters can be released.
+   */
+  #afterTermination(release: () => void): void {
+    let settle!: () => void;
+    const termination = new Promise<void>((resolve) => (settle = resolve));
+    this.#terminations.add(termination);
+    const entry: Waiter = {
+      deadline: Date.now() + TERMINATION_FALLBACK_MS,
+      release: () => {
+        this.#terminations.delete(termination);
+        settle();
+        release();
+      },
+    };
+    this.#awaitingTermination.push(entry);
+    this.#poll ??= setInterval(() => this.#releaseTerminated(), POLL_MS);
+  }
+
+  #releaseTerminated(): void {
+    const stats = this.#pool?.stats();
+    const stillFinishing = stats === undefined ? 0 : Math.max(0, stats.busyWorkers - this.#live);
+    const now = Date.now();
+    while (this.#awaitingTermination.length > stillFinishing || (this.#awaitingTermination[0]?.deadline ?? Infinity) <= now) {
+      this.#awaitingTermination.shift()?.release();
+    }
+    if (this.#awaitingTermination.length === 0 && this.#poll !== undefined) {
+      clearInterval(this.#poll);
+      this.#poll = undefined;
+    }
+  }
+
+  #explain(error: unknown, request: AttemptRequest): Error {
+    if (error instanceof workerpool.TerminateError || (error instanceof Error && /Worker (terminated|error)/i.test(error.message))) {
+      return new WorkerCrashedError(
+        `The worker thread running task \`${request.taskId}\` (attempt ${request.attempt}) died: ${(error as Error).message.split('\n')[0]}`,
+        { cause: error },
+      );
+    }
+    if (error instanceof Error && error.name === 'DataCloneError') {
+      return new Error(
+        `Task \`${request.taskId}\`: its arguments or result cannot be sent between threads (structured clone failed${error.message ? `: ${error.message}` : ''}); use plain data, ArrayBuffers and typed arrays`,
+        { cause: error },
+      );
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** The built worker entry; from TypeScript sources (tests) it is the one in dist/. */
+function workerEntry(): string {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts') ? new URL('../../dist/pool/worker.js', here) : new URL('./worker.js', here);
+  return fileURLToPath(url);
+}

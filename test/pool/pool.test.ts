@@ -1,0 +1,209 @@
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TaskEngine, type ProgressEvent } from '../../src/index.js';
+import { recordEvents } from '../helpers.js';
+
+const tasks = new URL('../fixtures/pool-tasks.mjs', import.meta.url);
+const engines: TaskEngine[] = [];
+function poolEngine(options: ConstructorParameters<typeof TaskEngine>[0] = {}): TaskEngine {
+  const engine = new TaskEngine(options);
+  engines.push(engine);
+  return engine;
+}
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((engine) => engine.shutdown()));
+});
+
+describe('pool executor: tasks in worker threads', () => {
+  it('runs a module export in a worker thread, not the main thread', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const id = engine.registerTask({ name: 'where', module: tasks, export: 'whereAmI' });
+    engine.startTask(id);
+    const where = await engine.waitForTask<{ isMainThread: boolean; threadId: number }>(id);
+    expect(where.isMainThread).toBe(false);
+    expect(where.threadId).toBeGreaterThan(0);
+  });
+
+  it('runs CPU-bound tasks in parallel on two workers, never more than two at once', async () => {
+    const engine = poolEngine({ concurrency: 8, pool: { maxWorkers: 2 } });
+    const ids = Array.from({ length: 6 }, (_, i) => engine.registerTask({ name: `cpu ${i}`, module: tasks, export: 'busyFor', args: [120] }));
+    for (const id of ids) engine.startTask(id);
+    const runs = await Promise.all(ids.map((id) => engine.waitForTask<{ threadId: number; start: number; end: number }>(id)));
+    expect(new Set(runs.map((r) => r.threadId)).size).toBe(2);
+    // Sweep line over start (+1) and end (-1) points: the most tasks running at one instant.
+    const points = runs.flatMap((r) => [[r.start, 1] as const, [r.end, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let atOnce = 0;
+    let maxAtOnce = 0;
+    for (const [, delta] of points) maxAtOnce = Math.max(maxAtOnce, (atOnce += delta));
+    expect(maxAtOnce).toBe(2);
+  });
+
+  it('terminates a busy-looping worker on timeout, then runs later tasks on a fresh worker', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const events = recordEvents(engine);
+    const stuck = engine.registerTask({ name: 'stuck', module: tasks, export: 'loopForever', timeout: 300, maxRetries: 1, retryDelay: 10 });
+    const after = engine.registerTask({ name: 'after', module: tasks, export: 'whereAmI' });
+    engine.startTask(stuck);
+    engine.startTask(after);
+    await expect(engine.waitForTask(stuck)).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT' });
+    expect(engine.getTask(stuck).attempts).toBe(2);
+    const running = events.find((e) => e.type === 'status' && e.taskId === stuck && e.status === 'RUNNING');
+    const retry = events.find((e) => e.type === 'retry' && e.taskId === stuck);
+    expect((retry?.timestamp ?? 0) - (running?.timestamp ?? 0)).toBeLessThan(300 + 200);
+    await expect(engine.waitForTask(after)).resolves.toMatchObject({ isMainThread: false });
+  });
+
+  it('cancels a running pool task at once and runs the next one', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const stuck = engine.registerTask({ name: 'stuck', module: tasks, export: 'loopForever' });
+    const next = engine.registerTask({ name: 'next', module: tasks, export: 'whereAmI' });
+    engine.startTask(stuck);
+    engine.startTask(next);
+    engine.cancelTask(stuck, 'enough');
+    expect(engine.getTaskStatus(stuck)).toBe('CANCELLED');
+    await expect(engine.waitForTask(next)).resolves.toMatchObject({ isMainThread: false });
+  });
+
+  it.each([
+    ['exitProcess', /died/],
+    ['throwInTimer', /boom in a timer/],
+  ])('fails the attempt with ERR_WORKER_CRASHED when the worker dies (%s), and queued tasks do not stall', async (exportName, message) => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const crash = engine.registerTask({ name: 'crash', module: tasks, export: exportName });
+    const queued = [1, 2, 3].map((i) => engine.registerTask({ name: `queued ${i}`, module: tasks, export: 'whereAmI' }));
+    engine.startTask(crash);
+    for (const id of queued) engine.startTask(id);
+    const error = await engine.waitForTask(crash).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_CRASHED' });
+    expect(String((error as Error).message) + String(((error as Error).cause as Error)?.message)).toMatch(message);
+    await Promise.all(queued.map((id) => expect(engine.waitForTask(id)).resolves.toMatchObject({ isMainThread: false })));
+  });
+
+  it('retries a crashed attempt on a fresh worker', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const first = engine.registerTask({ name: 'first', module: tasks, export: 'whereAmI' });
+    engine.startTask(first);
+    const { threadId: before } = await engine.waitForTask<{ threadId: number }>(first);
+    const id = engine.registerTask({ name: 'crash once', module: tasks, export: 'exitOnFirstAttempt', maxRetries: 1, retryDelay: 1 });
+    engine.startTask(id);
+    const threadId = await engine.waitForTask<number>(id);
+    expect(threadId).not.toBe(before);
+    expect(engine.getTask(id).attempts).toBe(2);
+  });
+
+  it('keeps name, message, code, extra fields and cause of an error thrown in the worker', async () => {
+    const engine = poolEngine();
+    const id = engine.registerTask({ name: 'odd', module: tasks, export: 'throwCustomError' });
+    engine.startTask(id);
+    const error = (await engine.waitForTask(id).catch((e: unknown) => e)) as Error & { code: string; line: number };
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ name: 'OddInputError', message: 'the input was odd', code: 'E_ODD', line: 7 });
+    expect(error.cause).toMatchObject({ message: 'root cause', code: 'E_ROOT' });
+    expect(error.stack).toContain('throwCustomError');
+  });
+
+  it('does not retry a NonRetryableError thrown in the worker', async () => {
+    const engine = poolEngine();
+    const id = engine.registerTask({ name: 'fatal', module: tasks, export: 'throwNonRetryable', maxRetries: 3, retryDelay: 1 });
+    engine.startTask(id);
+    await expect(engine.waitForTask(id)).rejects.toMatchObject({ name: 'NonRetryableError', message: 'do not try again' });
+    expect(engine.getTask(id).attempts).toBe(1);
+  });
+
+  it('delivers progress from the worker as progress events, in order', async () => {
+    const engine = poolEngine();
+    const events = recordEvents(engine);
+    const id = engine.registerTask({ name: 'steps', module: tasks, export: 'progressSteps', args: [50] });
+    engine.startTask(id);
+    await engine.waitForTask(id);
+    const progress = events.filter((e): e is ProgressEvent => e.type === 'progress' && e.taskId === id);
+    expect(progress.map((e) => e.progress)).toEqual(Array.from({ length: 50 }, (_, i) => (i + 1) / 50));
+    expect(progress[49]?.message).toBe('step 50');
+  });
+
+  it('fails with a clear error naming a missing module or export, without hanging', async () => {
+    const engine = poolEngine();
+    const missingModule = engine.registerTask({ name: 'mm', module: new URL('./does-not-exist.mjs', tasks) });
+    const missingExport = engine.registerTask({ name: 'me', module: tasks, export: 'nope' });
+    const notFunction = engine.registerTask({ name: 'nf', module: tasks, export: 'notAFunction' });
+    for (const id of [missingModule, missingExport, notFunction]) engine.startTask(id);
+    await expect(engine.waitForTask(missingModule)).rejects.toThrow(/Cannot load module `file:.*does-not-exist.mjs`/);
+    await expect(engine.waitForTask(missingExport)).rejects.toThrow(/no function export `nope` \(its exports: .*whereAmI/);
+    await expect(engine.waitForTask(notFunction)).rejects.toMatchObject({ code: 'ERR_MISSING_EXPORT' });
+  });
+
+  it('runs worker-side disposers in the worker when the attempt ends, also on cancel', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 2 } });
+    const flags = new SharedArrayBuffer(8);
+    const view = new Int32Array(flags);
+    const normal = engine.registerTask({ name: 'normal', module: tasks, export: 'disposeIntoSharedMemory', args: [flags, 0, 1] });
+    const cancelled = engine.registerTask({ name: 'cancelled', module: tasks, export: 'disposeIntoSharedMemory', args: [flags, 1, 60_000] });
+    engine.startTask(normal);
+    engine.startTask(cancelled);
+    await engine.waitForTask(normal);
+    expect(Atomics.load(view, 0)).toBe(1);
+    engine.cancelTask(cancelled);
+    await engine.shutdown();
+    expect(Atomics.load(view, 1)).toBe(1);
+  });
+
+  it('moves ArrayBuffers instead of copying when asked, both ways', async () => {
+    const engine = poolEngine();
+    const buffer = new Uint8Array(1024).fill(2).buffer;
+    const sum = engine.registerTask({ name: 'sum', module: tasks, export: 'sumBytes', args: [buffer], transfer: [buffer] });
+    engine.startTask(sum);
+    await expect(engine.waitForTask(sum)).resolves.toBe(2048);
+    expect(buffer.byteLength).toBe(0);
+    const make = engine.registerTask({ name: 'make', module: tasks, export: 'makeBytes', args: [4096] });
+    engine.startTask(make);
+    const bytes = await engine.waitForTask<Uint8Array>(make);
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(bytes.length).toBe(4096);
+    expect(() => engine.registerTask({ name: 'x', module: tasks, args: [buffer], transfer: [buffer], maxRetries: 1 })).toThrow(/maxRetries: 0/);
+  });
+
+  it('runs a self-contained inline fn in a worker, and explains a closure variable', async () => {
+    const engine = poolEngine();
+    // Built from a string so that the test runner does not rewrite its import(): users' functions are not rewritten.
+    const inline = new Function('ctx', 'a', 'b', "ctx.progress(1); return import('node:worker_threads').then((m) => ({ sum: a + b, isMainThread: m.isMainThread }));");
+    const ok = engine.registerTask({ name: 'inline', executor: 'pool', fn: inline as (ctx: unknown, a: number, b: number) => Promise<unknown>, args: [2, 3] });
+    const secret = 7;
+    const closure = engine.registerTask({ name: 'closure', executor: 'pool', fn: (_ctx, x: number) => x * secret, args: [2] });
+    engine.startTask(ok);
+    engine.startTask(closure);
+    await expect(engine.waitForTask(ok)).resolves.toEqual({ sum: 5, isMainThread: false });
+    await expect(engine.waitForTask(closure)).rejects.toThrow(/secret is not defined.*without its closure.*`args`/);
+    const holder = { method(_ctx: unknown) { return 1; } };
+    expect(() => engine.registerTask({ name: 'method', executor: 'pool', fn: holder.method })).toThrow(/`fn`.*source text/);
+    expect(() => engine.registerTask({ name: 'bound', executor: 'pool', fn: ((x: number) => x).bind(null) as never })).toThrow(/`fn`/);
+  });
+
+  it('defaults maxWorkers to os.availableParallelism()', async () => {
+    const engine = poolEngine({ concurrency: 64 });
+    const workers = availableParallelism();
+    const ids = Array.from({ length: workers + 1 }, (_, i) => engine.registerTask({ name: `loop ${i}`, module: tasks, export: 'loopForever' }));
+    for (const id of ids) engine.startTask(id);
+    expect(engine.getStats().running).toBe(workers);
+    expect(engine.getStats().queued).toBe(1);
+  });
+});
+
+describe('pool lifecycle in a real process', () => {
+  const run = (fixture: string) =>
+    spawnSync(process.execPath, [fileURLToPath(new URL(`../fixtures/${fixture}`, import.meta.url))], { encoding: 'utf8', timeout: 15_000 });
+
+  it('starts no worker until a pool task runs (the process exits without shutdown)', () => {
+    const result = run('pool-lazy.mjs');
+    expect(result.stdout.trim()).toBe('async');
+    expect(result.status).toBe(0);
+  });
+
+  it('terminates every worker on shutdown, even one stuck in a loop, and the process exits by itself', () => {
+    const result = run('pool-shutdown.mjs');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('CANCELLED');
+    expect(result.status).toBe(0);
+  });
+});
