@@ -323,7 +323,9 @@ export class Supervisor {
     const disposers = record.disposers;
     if (disposers !== undefined) {
       record.disposers = undefined;
-      this.#track(record, runDisposers(disposers, (error) => this.#resourceError(record, error)));
+      // Started on a microtask: user code never runs inside a transition.
+      const disposal = Promise.resolve().then(() => runDisposers(disposers, (error) => this.#resourceError(record, error)));
+      this.#track(record, disposal);
     }
     this.#retention?.add(record);
   }
