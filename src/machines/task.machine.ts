@@ -116,7 +116,7 @@ export const taskMachine = setup({
   context: ({ input }) => ({ ...input, attempts: 0, unmetDependencies: 0, backoff: 0, result: undefined, error: undefined }),
   states: {
     pending: {
-      entry: { type: 'entered', params: { state: 'pending' } },
+      // No entry action: a task is created pending, and the supervisor records that itself.
       on: {
         START: [
           {

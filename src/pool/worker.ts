@@ -55,7 +55,20 @@ async function onAbort(): Promise<void> {
   return new Promise<void>(() => {});
 }
 
-async function resolveFunction(attempt: WorkerAttempt): Promise<TaskFn> {
+/** Functions already resolved in this thread, by module and export (or by source). */
+const resolved = new Map<string, TaskFn>();
+
+function resolveFunction(attempt: WorkerAttempt): TaskFn | Promise<TaskFn> {
+  const key = attempt.source ?? `${attempt.module}#${attempt.exportName}`;
+  const cached = resolved.get(key);
+  if (cached !== undefined) return cached;
+  return loadFunction(attempt).then((fn) => {
+    resolved.set(key, fn);
+    return fn;
+  });
+}
+
+async function loadFunction(attempt: WorkerAttempt): Promise<TaskFn> {
   if (attempt.source !== undefined) return new Function(`return (${attempt.source});`)() as TaskFn;
   let module: Record<string, unknown>;
   try {

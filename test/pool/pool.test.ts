@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TaskEngine, type ProgressEvent } from '../../src/index.js';
+import { filter, firstValueFrom } from 'rxjs';
+import { TaskEngine, ofType, type ProgressEvent } from '../../src/index.js';
 import { recordEvents } from '../helpers.js';
 
 const tasks = new URL('../fixtures/pool-tasks.mjs', import.meta.url);
@@ -140,10 +141,16 @@ describe('pool executor: tasks in worker threads', () => {
     const view = new Int32Array(flags);
     const normal = engine.registerTask({ name: 'normal', module: tasks, export: 'disposeIntoSharedMemory', args: [flags, 0, 1] });
     const cancelled = engine.registerTask({ name: 'cancelled', module: tasks, export: 'disposeIntoSharedMemory', args: [flags, 1, 60_000] });
+    // Cancel only once the worker has registered its disposer (its progress says so), not before.
+    const registered = firstValueFrom(
+      engine.events.pipe(ofType('progress'), filter((e) => e.taskId === cancelled && e.message === 'registered')),
+    );
     engine.startTask(normal);
     engine.startTask(cancelled);
     await engine.waitForTask(normal);
     expect(Atomics.load(view, 0)).toBe(1);
+    await registered;
+    expect(Atomics.load(view, 1)).toBe(0);
     engine.cancelTask(cancelled);
     await engine.shutdown();
     expect(Atomics.load(view, 1)).toBe(1);
