@@ -109,7 +109,10 @@ export interface ResolvedTaskSpec {
 export interface SpecEnvironment {
   resourceCapacity(name: string): number | undefined;
   hasExecutor(name: string): boolean;
-  validateForExecutor(executor: string, spec: { kind: TaskKind; handler: string | undefined; fn: TaskFunction | undefined }): void;
+  validateForExecutor(
+    executor: string,
+    spec: { kind: TaskKind; handler: string | undefined; fn: TaskFunction | undefined; args: readonly unknown[] },
+  ): void;
   generateId(): string;
 }
 
@@ -130,7 +133,8 @@ export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTa
   const module = resolveModule(spec.module);
   const kind = resolveKind(fn, handler, module);
   const executor = resolveExecutor(spec.executor, kind, env);
-  env.validateForExecutor(executor, { kind, handler, fn });
+  const args = resolveArgs(spec.args);
+  env.validateForExecutor(executor, { kind, handler, fn, args });
   const resources = resolveResources(spec.resources, env);
   const retryDelay = optionalNumber('retryDelay', spec.retryDelay, { min: 0 }) ?? 1000;
   const resolved: ResolvedTaskSpec = {
@@ -141,7 +145,7 @@ export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTa
     handler,
     module,
     exportName: optionalString('export', spec.export) ?? 'default',
-    args: resolveArgs(spec.args),
+    args,
     priority: resolvePriority(spec.priority),
     dependencies: resolveDependencies(spec.dependencies),
     maxRetries: optionalInteger('maxRetries', spec.maxRetries, 0, 0),

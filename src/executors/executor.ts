@@ -38,7 +38,12 @@ export interface Executor {
   /** Runs one attempt: resolves with its result, rejects with its error. Stops when `context.signal` aborts. */
   execute(request: AttemptRequest): Promise<unknown>;
   /** Checks a spec that names this executor at registration; throws InvalidOptionError. */
-  validate?(spec: { readonly kind: TaskKind; readonly handler: string | undefined; readonly fn: TaskFunction | undefined }): void;
+  validate?(spec: {
+    readonly kind: TaskKind;
+    readonly handler: string | undefined;
+    readonly fn: TaskFunction | undefined;
+    readonly args: readonly unknown[];
+  }): void;
   /** Frees threads, connections and timers; called once by `shutdown()`. */
   close?(): Promise<void>;
 }

@@ -13,11 +13,17 @@ import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
 import { WorkerCrashedError } from '../errors.js';
 import type { AttemptRequest, Executor, TaskKind } from '../executors/executor.js';
+import { InvalidOptionError } from '../errors.js';
 import { invalid } from '../validate.js';
+import { findUncloneable } from './cloneable.js';
 import { RUN_METHOD, deserializeError, isProgressMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
 
-/** How long a thread gets to clean up after an abort before the pool kills it (twice: cleanup, then exit). */
-const TERMINATE_TIMEOUT_MS = 100;
+/**
+ * How long an aborted attempt's thread gets to run its worker-side disposers
+ * before the pool terminates it; a thread stuck in a loop is killed after
+ * twice this (workerpool waits once for cleanup, once for a clean exit).
+ */
+const TERMINATE_TIMEOUT_MS = 50;
 /** If an aborted thread is somehow never seen to end, its slot is freed after this anyway. */
 const TERMINATION_FALLBACK_MS = 10 * TERMINATE_TIMEOUT_MS + 1000;
 /** How often the pool's counts are read while aborted attempts wait for their thread. */
@@ -52,7 +58,8 @@ export class PoolExecutor implements Executor {
     this.concurrency = options.maxWorkers;
   }
 
-  validate(spec: { readonly kind: TaskKind; readonly fn: unknown }): void {
+  validate(spec: { readonly kind: TaskKind; readonly fn: unknown; readonly args: readonly unknown[] }): void {
+    checkArgs(spec.args);
     if (spec.kind !== 'fn') return;
     const source = Function.prototype.toString.call(spec.fn);
     try {
@@ -75,15 +82,12 @@ export class PoolExecutor implements Executor {
       source: request.module === undefined ? Function.prototype.toString.call(request.fn) : undefined,
       args: request.args,
     };
-    const running = this.#ensurePool().exec(RUN_METHOD, [attempt], {
-      on: (payload: unknown) => {
-        // The attempt's tag guards against a late message from an earlier task on the same thread.
-        if (isProgressMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
-          request.context.progress(payload.progress, payload.message);
-        }
-      },
-      ...(request.transfer.length > 0 && { transfer: request.transfer as TransferListItem[] }),
-    });
+    let running: ReturnType<WorkerPool['exec']>;
+    try {
+      running = this.#exec(attempt, request);
+    } catch (error) {
+      return Promise.reject(this.#explain(error, request));
+    }
     this.#live++;
     let live = true;
     const ended = () => {
@@ -112,6 +116,18 @@ export class PoolExecutor implements Executor {
           } else reject(this.#explain(error, request));
         },
       );
+    });
+  }
+
+  #exec(attempt: WorkerAttempt, request: AttemptRequest): ReturnType<WorkerPool['exec']> {
+    return this.#ensurePool().exec(RUN_METHOD, [attempt], {
+      on: (payload: unknown) => {
+        // The attempt's tag guards against a late message from an earlier task on the same thread.
+        if (isProgressMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
+          request.context.progress(payload.progress, payload.message);
+        }
+      },
+      ...(request.transfer.length > 0 && { transfer: request.transfer as TransferListItem[] }),
     });
   }
 
@@ -170,20 +186,24 @@ export class PoolExecutor implements Executor {
     }
   }
 
+  /**
+   * The worker entry never rejects (a task's error comes back in the
+   * envelope), so a rejection from workerpool is either the thread dying or
+   * the envelope failing to cross the thread boundary.
+   */
   #explain(error: unknown, request: AttemptRequest): Error {
-    if (error instanceof workerpool.TerminateError || (error instanceof Error && /Worker (terminated|error)/i.test(error.message))) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof workerpool.TerminateError || /Worker (terminated|error|terminating)/i.test(message)) {
       return new WorkerCrashedError(
-        `The worker thread running task \`${request.taskId}\` (attempt ${request.attempt}) died: ${(error as Error).message.split('\n')[0]}`,
+        `The worker thread running task \`${request.taskId}\` (attempt ${request.attempt}) died: ${message.split('\n')[0]}`,
         { cause: error },
       );
     }
-    if (error instanceof Error && error.name === 'DataCloneError') {
-      return new Error(
-        `Task \`${request.taskId}\`: its arguments or result cannot be sent between threads (structured clone failed${error.message ? `: ${error.message}` : ''}); use plain data, ArrayBuffers and typed arrays`,
-        { cause: error },
-      );
-    }
-    return error instanceof Error ? error : new Error(String(error));
+    return new Error(
+      `Task \`${request.taskId}\`: its arguments or result cannot be sent between threads (structured clone failed${message ? `: ${message}` : ''}); ` +
+        'use plain data (objects, arrays, Map, Set, Date), ArrayBuffers and typed arrays, not functions, symbols, promises or class instances with behaviour',
+      { cause: error },
+    );
   }
 }
 
@@ -192,4 +212,20 @@ function workerEntry(): string {
   const here = import.meta.url;
   const url = here.endsWith('.ts') ? new URL('../../dist/pool/worker.js', here) : new URL('./worker.js', here);
   return fileURLToPath(url);
+}
+
+/** Pool task arguments cross to a worker by structured clone: refuse at registration what cannot. */
+function checkArgs(args: readonly unknown[]): void {
+  let problem: string | undefined;
+  try {
+    problem = findUncloneable(args, 'args');
+  } catch (error) {
+    problem = `args could not be read (${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (problem !== undefined) {
+    throw new InvalidOptionError(
+      'args',
+      `Expected \`args\` of a pool task to be structured-cloneable (plain data, Map, Set, Date, ArrayBuffers, typed arrays): ${problem}, which cannot be sent to a worker thread`,
+    );
+  }
 }

@@ -156,6 +156,71 @@ describe('pool executor: tasks in worker threads', () => {
     expect(Atomics.load(view, 1)).toBe(1);
   });
 
+  it('refuses pool task arguments that cannot cross to a worker, naming where they are', () => {
+    const engine = poolEngine();
+    const error = (() => {
+      try {
+        engine.registerTask({ name: 'bad args', module: tasks, export: 'whereAmI', args: [{ options: { onDone: () => 1 } }] });
+      } catch (e) {
+        return e as Error & { code?: string };
+      }
+      return undefined;
+    })();
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    expect(error?.message).toMatch(/`args`.*args\[0\]\.options\.onDone is a function/);
+    expect(() => engine.registerTask({ name: 'promise', module: tasks, args: [Promise.resolve(1)] })).toThrow(/args\[0\] is a Promise/);
+    expect(() => engine.registerTask({ name: 'symbol', executor: 'pool', fn: (_ctx, s) => s, args: [new Map([['k', Symbol('s')]])] })).toThrow(/is a symbol/);
+    // Plain data, binary data and cycles are fine.
+    const cyclic: Record<string, unknown> = { bytes: new Uint8Array(4), when: new Date(0) };
+    cyclic.self = cyclic;
+    expect(() => engine.registerTask({ name: 'ok', module: tasks, args: [cyclic, new Set([1]), null] })).not.toThrow();
+  });
+
+  it('fails with a clear error when the result cannot be sent back, and the worker takes the next task', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const bad = engine.registerTask({ name: 'bad result', module: tasks, export: 'returnFunction' });
+    const next = engine.registerTask({ name: 'next', module: tasks, export: 'whereAmI' });
+    engine.startTask(bad);
+    engine.startTask(next);
+    await expect(engine.waitForTask(bad)).rejects.toThrow(/its arguments or result cannot be sent between threads/);
+    await expect(engine.waitForTask(next)).resolves.toMatchObject({ isMainThread: false });
+  });
+
+  it('counts a pool task\'s timeout from RUNNING, not from startTask while it waits for a worker', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const first = engine.registerTask({ name: 'first', module: tasks, export: 'busyFor', args: [400] });
+    const second = engine.registerTask({ name: 'second', module: tasks, export: 'busyFor', args: [50], timeout: 300 });
+    engine.startTask(first);
+    engine.startTask(second);
+    await engine.waitForTask(first);
+    await expect(engine.waitForTask(second)).resolves.toMatchObject({ threadId: expect.any(Number) });
+  });
+
+  it('gets a looping thread out of the way soon after its timeout: the next task starts within the timeout plus 300 ms', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const events = recordEvents(engine);
+    const stuck = engine.registerTask({ name: 'stuck', module: tasks, export: 'loopForever', timeout: 200 });
+    const next = engine.registerTask({ name: 'next', module: tasks, export: 'busyFor', args: [1] });
+    engine.startTask(stuck);
+    engine.startTask(next);
+    await expect(engine.waitForTask(stuck)).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT' });
+    const { start } = await engine.waitForTask<{ start: number }>(next);
+    const running = events.find((e) => e.type === 'status' && e.taskId === stuck && e.status === 'RUNNING');
+    expect(start - (running?.timestamp ?? Infinity)).toBeLessThan(200 + 300);
+  });
+
+  it('never runs the body of a pool task cancelled while it was queued', async () => {
+    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+    const flags = new SharedArrayBuffer(8);
+    const busy = engine.registerTask({ name: 'busy', module: tasks, export: 'busyFor', args: [100] });
+    const queued = engine.registerTask({ name: 'queued', module: tasks, export: 'markStarted', args: [flags, 0] });
+    const after = engine.registerTask({ name: 'after', module: tasks, export: 'markStarted', args: [flags, 1] });
+    for (const id of [busy, queued, after]) engine.startTask(id);
+    engine.cancelTask(queued);
+    await engine.waitForTask(after);
+    expect(Array.from(new Int32Array(flags))).toEqual([0, 1]);
+  });
+
   it('moves ArrayBuffers instead of copying when asked, both ways', async () => {
     const engine = poolEngine();
     const buffer = new Uint8Array(1024).fill(2).buffer;
