@@ -15,6 +15,7 @@ import {
   InvalidOptionError,
   InvalidTransitionError,
   TaskCancelledError,
+  TaskChartError,
   TaskNotFoundError,
   UnknownDependencyError,
   toError,
@@ -30,7 +31,7 @@ import { resolveEngineOptions, type TaskEngineOptions } from './options.js';
 import { findCycle } from './scheduling/dependency-graph.js';
 import { isTerminal, TaskStatus } from './status.js';
 import { resolveTaskSpec, type ResolvedTaskSpec, type SpecEnvironment, type TaskFunction, type TaskSpec } from './task-spec.js';
-import { invalid, isPlainObject } from './validate.js';
+import { invalid, isPlainObject, readingInput } from './validate.js';
 
 /** Options of `shutdown()`. */
 export interface ShutdownOptions {
@@ -62,12 +63,13 @@ export class TaskEngine {
   #shutdown: Promise<void> | undefined;
 
   constructor(options?: TaskEngineOptions) {
-    const resolved = resolveEngineOptions(options);
+    const resolved = readingInput('options', () => resolveEngineOptions(options));
     this.#supervisor = new Supervisor(resolved, this.#stream, this.#stats);
     this.#supervisor.addExecutor('async', new AsyncExecutor());
     this.#supervisor.addExecutor('pool', new PoolExecutor(resolved.pool));
     for (const [name, executor] of resolved.executors) this.#supervisor.addExecutor(name, executor);
-    this.#lifecycle = createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start();
+    // The inspect observer first runs here: if it throws, the option is at fault.
+    this.#lifecycle = readingInput('inspect', () => createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start());
     const supervisor = this.#supervisor;
     this.#specEnvironment = {
       resourceCapacity: (name) => supervisor.resources.capacityOf(name),
@@ -76,7 +78,13 @@ export class TaskEngine {
         if (executor === 'async' && spec.kind === 'handler' && !supervisor.handlers.has(spec.handler as string)) {
           throw invalid('handler', 'the name of a task defined with engine.defineTask()', spec.handler);
         }
-        supervisor.getExecutor(executor)?.validate?.(spec);
+        try {
+          supervisor.getExecutor(executor)?.validate?.(spec);
+        } catch (error) {
+          if (error instanceof TaskChartError) throw error;
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new InvalidOptionError('executor', `Expected the \`executor\` (\`${executor}\`) to accept the spec, but its validate() threw (${reason})`, { cause: error });
+        }
       },
       generateId: () => crypto.randomUUID(),
     };
@@ -95,8 +103,11 @@ export class TaskEngine {
 
   /** Registers a batch, all or nothing; dependencies may refer forward inside the batch. */
   registerTasks(specs: readonly TaskSpec[]): string[] {
-    if (!Array.isArray(specs)) throw invalid('specs', 'an array of task specs', specs);
-    return this.#register(specs, 'registerTasks');
+    const list = readingInput('specs', () => {
+      if (!Array.isArray(specs)) throw invalid('specs', 'an array of task specs', specs);
+      return [...(specs as readonly unknown[])];
+    });
+    return this.#register(list, 'registerTasks');
   }
 
   /** Starts a registered task: WAITING for dependencies, or PENDING until a slot is free, then RUNNING. */
@@ -121,6 +132,7 @@ export class TaskEngine {
 
   /** Fails a RUNNING task with `error`, without retries. */
   failTask(id: string, error: unknown): void {
+    if (error === undefined) throw invalid('error', 'the reason the task failed (an Error, or a value to wrap in one)', error);
     const event: TaskMachineEvent = { type: 'FAIL', error: toError(error) };
     this.#supervisor.send(this.#require(id, 'failTask', event, 'RUNNING'), event);
   }
@@ -203,7 +215,7 @@ export class TaskEngine {
    * frees workers and timers. Idempotent: later calls return the same promise.
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    const mode = resolveShutdownMode(options);
+    const mode = readingInput('options', () => resolveShutdownMode(options));
     if (this.#shutdown !== undefined) return this.#shutdown;
     this.#lifecycle.send({ type: 'SHUTDOWN', mode });
     if (mode === 'cancel') this.#cancelAll();
@@ -236,8 +248,11 @@ export class TaskEngine {
     /** Position of each id in the batch: a dependency on a later (or the same) position is a forward reference. */
     const position = new Map<string, number>();
     for (const spec of specs) {
-      const resolved = resolveTaskSpec(spec, this.#specEnvironment);
+      const resolved = readingInput('spec', () => resolveTaskSpec(spec, this.#specEnvironment));
       if (supervisor.records.has(resolved.id) || batch.has(resolved.id)) throw new DuplicateTaskError(resolved.id);
+      if (supervisor.graph.isReferenced(resolved.id)) {
+        throw new DuplicateTaskError(resolved.id, supervisor.graph.dependentsOf(resolved.id)[Symbol.iterator]().next().value);
+      }
       position.set(resolved.id, batch.size);
       batch.set(resolved.id, resolved);
     }
@@ -257,9 +272,7 @@ export class TaskEngine {
       const cycle = findCycle(new Map([...batch].map(([id, spec]) => [id, spec.dependencies])));
       if (cycle !== undefined) throw new DependencyCycleError(cycle);
     }
-    const ids: string[] = [];
-    for (const spec of batch.values()) ids.push(supervisor.add(spec).id);
-    return ids;
+    return supervisor.addBatch(batch.values());
   }
 
   #assertAccepting(verb: string): void {

@@ -62,8 +62,18 @@ export class InvalidTransitionError extends TaskChartError {
 
 /** A task with this id is already registered. */
 export class DuplicateTaskError extends TaskChartError {
-  constructor(readonly taskId: string) {
-    super(ErrorCode.DUPLICATE_TASK, `A task with id \`${taskId}\` is already registered`);
+  constructor(
+    readonly taskId: string,
+    /** Set when the id was cleaned up but a remembered task still depends on it. */
+    readonly dependentId?: string,
+  ) {
+    super(
+      ErrorCode.DUPLICATE_TASK,
+      dependentId === undefined
+        ? `A task with id \`${taskId}\` is already registered`
+        : `Task id \`${taskId}\` is still in use: it was cleaned up, but task \`${dependentId}\` depends on it; ` +
+            `clean up \`${dependentId}\` first, or choose another id`,
+    );
     this.name = 'DuplicateTaskError';
   }
 }
@@ -166,8 +176,9 @@ export class InvalidOptionError extends TaskChartError {
   constructor(
     readonly field: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(ErrorCode.INVALID_OPTION, message);
+    super(ErrorCode.INVALID_OPTION, message, options);
     this.name = 'InvalidOptionError';
   }
 }
@@ -187,12 +198,21 @@ export class NonRetryableError extends TaskChartError {
 
 /** Whether an error asks for no further retries (also across threads, where only `name` survives). */
 export function isNonRetryable(error: unknown): boolean {
-  return error instanceof NonRetryableError || (error instanceof Error && error.name === 'NonRetryableError');
+  return error instanceof NonRetryableError || (isError(error) && error.name === 'NonRetryableError');
+}
+
+/** `value instanceof Error`, false (not a throw) for a revoked proxy or a throwing prototype trap. */
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
 }
 
 /** Turns anything thrown into an Error, keeping Errors as they are. */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
+  if (isError(value)) return value;
   const error = new Error(`Non-error value thrown: ${describeReason(value)}`, { cause: value });
   return error;
 }
@@ -203,6 +223,6 @@ function describeReason(value: unknown): string {
     if (typeof value === 'object' && value !== null) return JSON.stringify(value) ?? String(value);
     return String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    return 'an unreadable value';
   }
 }

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Executor } from './executors/executor.js';
 import { InvalidOptionError } from './errors.js';
-import { checkKeys, invalid, isPlainObject, optionalInteger, optionalNumber } from './validate.js';
+import { invalid, isPlainObject, optionalInteger, optionalNumber, ownFields, readingInput } from './validate.js';
 
 /** Timers, as XState's clock sees them; XState's `SimulatedClock` fits. */
 export interface Clock {
@@ -50,10 +50,10 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
 ]);
 const RESERVED_EXECUTORS: ReadonlySet<string> = new Set(['async', 'pool']);
 
-export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
-  if (options === undefined) options = {};
-  if (!isPlainObject(options)) throw invalid('options', 'a plain object', options);
-  checkKeys('options', options, OPTION_KEYS);
+export function resolveEngineOptions(given: unknown): ResolvedEngineOptions {
+  const input = given === undefined ? {} : given;
+  if (!isPlainObject(input)) throw invalid('options', 'a plain object', input);
+  const options = ownFields('options', input, OPTION_KEYS);
   const retention = resolveObject('retention', options.retention, new Set(['maxFinished', 'finishedTtl']));
   const pool = resolveObject('pool', options.pool, new Set(['maxWorkers', 'minWorkers']));
   const maxWorkers = optionalInteger('pool.maxWorkers', pool.maxWorkers, 1, availableParallelism());
@@ -61,22 +61,21 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
   if (minWorkers > maxWorkers) throw invalid('pool.minWorkers', `an integer <= pool.maxWorkers (${maxWorkers})`, minWorkers);
   return {
     concurrency: optionalInteger('concurrency', options.concurrency, 1, 4),
-    resources: resolveResources(options.resources),
-    maxFinished: optionalInteger('retention.maxFinished', retention.maxFinished, 0, Infinity),
+    resources: readingInput('resources', () => resolveResources(options.resources)),
+    maxFinished: retention.maxFinished === Infinity ? Infinity : optionalInteger('retention.maxFinished', retention.maxFinished, 0, Infinity),
     finishedTtl: optionalNumber('retention.finishedTtl', retention.finishedTtl, { min: 0 }),
     pool: { maxWorkers, minWorkers },
-    inspect: resolveInspect(options.inspect),
-    executors: resolveExecutors(options.executors),
-    clock: resolveClock(options.clock),
-    now: resolveNow(options.now),
+    inspect: readingInput('inspect', () => resolveInspect(options.inspect)),
+    executors: readingInput('executors', () => resolveExecutors(options.executors)),
+    clock: readingInput('clock', () => resolveClock(options.clock)),
+    now: readingInput('now', () => resolveNow(options.now)),
   };
 }
 
 function resolveObject(field: string, value: unknown, keys: ReadonlySet<string>): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) throw invalid(field, 'a plain object', value);
-  checkKeys(field, value, keys);
-  return value;
+  return ownFields(field, value, keys, `${field}.`);
 }
 
 function resolveResources(value: unknown): ReadonlyMap<string, number> {
@@ -96,10 +95,11 @@ function resolveResources(value: unknown): ReadonlyMap<string, number> {
 function resolveInspect(value: unknown): ResolvedEngineOptions['inspect'] {
   if (value === undefined) return undefined;
   if (typeof value === 'function') return value as (event: InspectionEvent) => void;
-  if (isPlainObject(value) || (typeof value === 'object' && value !== null && 'next' in value)) {
-    return value as Observer<InspectionEvent>;
-  }
-  throw invalid('inspect', 'an XState inspection observer or function', value);
+  // An observer's callbacks are each optional, as XState's Observer type says.
+  const observer = value as Partial<Record<'next' | 'error' | 'complete', unknown>> | null;
+  const callbacks = (['next', 'error', 'complete'] as const).every((key) => observer?.[key] === undefined || typeof observer[key] === 'function');
+  if (typeof observer === 'object' && observer !== null && callbacks) return observer as Observer<InspectionEvent>;
+  throw invalid('inspect', 'an XState inspection observer ({ next(event) }) or a function', value);
 }
 
 function resolveExecutors(value: unknown): ReadonlyMap<string, Executor> {
@@ -108,11 +108,20 @@ function resolveExecutors(value: unknown): ReadonlyMap<string, Executor> {
   if (!isPlainObject(value)) throw invalid('executors', 'a plain object of executor names to executors', value);
   for (const name of Object.keys(value)) {
     if (RESERVED_EXECUTORS.has(name)) {
-      throw new InvalidOptionError(`executors.${name}`, `Executor name \`${name}\` is built in; choose another name`);
+      throw new InvalidOptionError(`executors.${name}`, `Expected \`executors.${name}\` to have another name: \`${name}\` is a built-in executor`);
     }
     const executor = value[name] as Partial<Executor> | null | undefined;
     if (typeof executor !== 'object' || executor === null || typeof executor.execute !== 'function') {
       throw invalid(`executors.${name}`, 'an object with an `execute(request)` method', executor);
+    }
+    for (const method of ['validate', 'close'] as const) {
+      if (executor[method] !== undefined && typeof executor[method] !== 'function') {
+        throw invalid(`executors.${name}.${method}`, 'a function or absent', executor[method]);
+      }
+    }
+    const limit = executor.concurrency;
+    if (limit !== undefined && limit !== Infinity && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+      throw invalid(`executors.${name}.concurrency`, 'an integer >= 1, Infinity, or absent', limit);
     }
     executors.set(name, executor as Executor);
   }
@@ -131,5 +140,8 @@ function resolveClock(value: unknown): Clock | undefined {
 function resolveNow(value: unknown): () => number {
   if (value === undefined) return Date.now;
   if (typeof value !== 'function') throw invalid('now', 'a function returning ms', value);
+  // Called once here, so a `now` that throws or returns no number is refused now rather than mid-run.
+  const sample: unknown = (value as () => unknown)();
+  if (typeof sample !== 'number' || !Number.isFinite(sample)) throw invalid('now', 'a function returning ms (a finite number)', sample);
   return value as () => number;
 }

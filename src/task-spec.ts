@@ -7,10 +7,12 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from './errors.js';
 import type { TaskKind } from './executors/executor.js';
+import { MAX_DELAY } from './scheduling/backoff.js';
 import type { ResourceRequest } from './scheduling/resources.js';
 import { TaskPriority } from './status.js';
 import {
-  checkKeys,
+  ownFields,
+  readingInput,
   invalid,
   isPlainObject,
   optionalFunction,
@@ -122,21 +124,21 @@ const SPEC_KEYS: ReadonlySet<string> = new Set([
 ]);
 const PRIORITIES: ReadonlySet<unknown> = new Set(Object.values(TaskPriority));
 
-export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTaskSpec {
-  if (!isPlainObject(spec)) throw invalid('spec', 'a plain object', spec);
-  checkKeys('spec', spec, SPEC_KEYS);
+export function resolveTaskSpec(input: unknown, env: SpecEnvironment): ResolvedTaskSpec {
+  if (!isPlainObject(input)) throw invalid('spec', 'a plain object', input);
+  const spec = ownFields('spec', input, SPEC_KEYS);
   const id = optionalString('id', spec.id) ?? env.generateId();
   const name = optionalString('name', spec.name);
   if (name === undefined) throw invalid('name', 'a non-empty string', spec.name);
   const fn = optionalFunction<TaskFunction>('fn', spec.fn);
   const handler = optionalString('handler', spec.handler);
-  const module = resolveModule(spec.module);
+  const module = readingInput('module', () => resolveModule(spec.module));
   const kind = resolveKind(fn, handler, module);
   const executor = resolveExecutor(spec.executor, kind, env);
-  const args = resolveArgs(spec.args);
+  const args = readingInput('args', () => resolveArgs(spec.args));
   env.validateForExecutor(executor, { kind, handler, fn, args });
-  const resources = resolveResources(spec.resources, env);
-  const retryDelay = optionalNumber('retryDelay', spec.retryDelay, { min: 0 }) ?? 1000;
+  const resources = readingInput('resources', () => resolveResources(spec.resources, env));
+  const retryDelay = optionalNumber('retryDelay', spec.retryDelay, { min: 0, max: MAX_DELAY }) ?? 1000;
   const resolved: ResolvedTaskSpec = {
     id,
     name,
@@ -147,12 +149,12 @@ export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTa
     exportName: optionalString('export', spec.export) ?? 'default',
     args,
     priority: resolvePriority(spec.priority),
-    dependencies: resolveDependencies(spec.dependencies),
+    dependencies: readingInput('dependencies', () => resolveDependencies(spec.dependencies)),
     maxRetries: optionalInteger('maxRetries', spec.maxRetries, 0, 0),
     retryDelay,
     maxRetryDelay: optionalNumber('maxRetryDelay', spec.maxRetryDelay, { min: 0, allowInfinity: true }) ?? Infinity,
     jitter: optionalNumber('jitter', spec.jitter, { min: 0, max: 1 }) ?? 0,
-    timeout: optionalNumber('timeout', spec.timeout, { min: 0, exclusive: true }),
+    timeout: optionalNumber('timeout', spec.timeout, { min: 0, exclusive: true, max: MAX_DELAY }),
     resources,
     executor,
     durable: resolveBoolean('durable', spec.durable, true),
@@ -161,7 +163,7 @@ export function resolveTaskSpec(spec: unknown, env: SpecEnvironment): ResolvedTa
   };
   if (spec.export !== undefined && kind !== 'module') throw invalid('export', 'used only together with `module`', spec.export);
   if (spec.transfer === undefined) return resolved;
-  return { ...resolved, transfer: resolveTransfer(spec.transfer, resolved) };
+  return { ...resolved, transfer: readingInput('transfer', () => resolveTransfer(spec.transfer, resolved)) };
 }
 
 function resolveKind(fn: unknown, handler: unknown, module: unknown): TaskKind {
@@ -194,7 +196,15 @@ function resolveExecutor(value: unknown, kind: TaskKind, env: SpecEnvironment): 
 function resolveModule(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (value instanceof URL && value.protocol === 'file:') return value.href;
-  if (typeof value === 'string' && value.startsWith('file:')) return new URL(value).href;
+  if (typeof value === 'string' && value.startsWith('file:')) {
+    try {
+      const url = new URL(value);
+      if (url.host === '') return url.href;
+    } catch {
+      // reported below
+    }
+    throw invalid('module', 'a non-empty path or a file: URL without a host', value);
+  }
   if (typeof value === 'string' && value.length > 0) return pathToFileURL(resolvePath(value)).href;
   throw invalid('module', 'a non-empty path or a file: URL', value);
 }
@@ -213,7 +223,8 @@ function resolveTransfer(value: unknown, spec: ResolvedTaskSpec): readonly Array
 function resolveArgs(value: unknown): readonly unknown[] {
   if (value === undefined) return EMPTY_ARGS;
   if (!Array.isArray(value)) throw invalid('args', 'an array', value);
-  return value;
+  // A copy: pushing to or replacing items of the caller's array later does not change what runs.
+  return value.slice();
 }
 
 function resolvePriority(value: unknown): TaskPriority {
@@ -231,7 +242,8 @@ function resolveDependencies(value: unknown): readonly string[] {
     if (typeof id !== 'string' || id.length === 0) throw invalid(`dependencies[${i}]`, 'a non-empty string task id', id);
     seen.add(id);
   }
-  return seen.size === value.length ? (value as string[]).slice() : [...seen];
+  // Frozen: getTask() hands this array out, and the scheduler relies on it.
+  return Object.freeze(seen.size === value.length ? (value as string[]).slice() : [...seen]);
 }
 
 function resolveResources(value: unknown, env: SpecEnvironment): ResourceRequest {
@@ -266,4 +278,10 @@ function laneOf(executor: string, resources: ResourceRequest): string {
 }
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
+
+/** The spec a finished task keeps: what it ran with (`fn`, `args`, `transfer`) is released. */
+export function releaseSpec(spec: ResolvedTaskSpec): ResolvedTaskSpec {
+  if (spec.fn === undefined && spec.args.length === 0 && spec.transfer.length === 0) return spec;
+  return { ...spec, fn: undefined, args: EMPTY_ARGS, transfer: EMPTY_ARGS as readonly ArrayBuffer[] };
+}
 

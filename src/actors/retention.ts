@@ -4,6 +4,7 @@
  * order; one timer at most, armed for the oldest one's expiry.
  */
 import type { Clock } from '../options.js';
+import { MAX_DELAY } from '../scheduling/backoff.js';
 
 export interface RetentionPolicy {
   readonly maxFinished: number;
@@ -73,7 +74,8 @@ export class Retention<T extends Finished> {
     const oldest = this.#queue[this.#head];
     if (oldest === undefined) return;
     const due = (oldest.finishedAt ?? 0) + ttl - this.#now();
-    this.#timer = this.#clock.setTimeout(() => this.#expire(), Math.max(0, due));
+    // Capped at what a timer can wait; an early wake-up finds nothing due and re-arms.
+    this.#timer = this.#clock.setTimeout(() => this.#expire(), Math.min(Math.max(0, due), MAX_DELAY));
     (this.#timer as { unref?: () => void }).unref?.();
   }
 

@@ -25,7 +25,7 @@ import { Fifo } from '../scheduling/fifo.js';
 import { ReadyQueue } from '../scheduling/ready-queue.js';
 import { ResourcePools } from '../scheduling/resources.js';
 import { isTerminal, TaskStatus } from '../status.js';
-import type { ResolvedTaskSpec, TaskFunction } from '../task-spec.js';
+import { releaseSpec, type ResolvedTaskSpec, type TaskFunction } from '../task-spec.js';
 import { runDisposers } from './disposers.js';
 import { AttemptContext, type AttemptHost } from './attempt-context.js';
 import { Retention } from './retention.js';
@@ -105,18 +105,40 @@ export class Supervisor {
     return this.#executors.get(name)?.executor;
   }
 
-  /** Creates and starts the actor of a validated task (the batch checks are done). */
-  add(spec: ResolvedTaskSpec): TaskRecord {
-    const record = new TaskRecord(spec, this.#options.now());
-    for (const dependencyId of spec.dependencies) {
-      const dependency = this.records.get(dependencyId);
-      if (dependency?.status === TaskStatus.FAILED || dependency?.status === TaskStatus.CANCELLED) {
-        record.doomedBy ??= dependency;
+  /**
+   * Adds a validated batch (the batch checks are done): every task is in the
+   * maps before any `registered` event, so a subscriber that starts a task
+   * from that event sees the whole batch, forward references included.
+   */
+  addBatch(specs: Iterable<ResolvedTaskSpec>): string[] {
+    const now = this.#options.now();
+    const records: TaskRecord[] = [];
+    for (const spec of specs) records.push(this.#createRecord(spec, now));
+    for (const record of records) {
+      const spec = record.spec;
+      for (const dependencyId of spec.dependencies) {
+        const dependency = this.records.get(dependencyId);
+        if (dependency?.status === TaskStatus.FAILED || dependency?.status === TaskStatus.CANCELLED) {
+          record.doomedBy ??= dependency;
+        }
       }
+      this.records.set(spec.id, record);
+      this.graph.add(spec.id, spec.dependencies);
+      this.#stats.move(undefined, TaskStatus.PENDING);
     }
-    this.records.set(spec.id, record);
-    this.graph.add(spec.id, spec.dependencies);
-    this.#stats.move(undefined, TaskStatus.PENDING);
+    const ids: string[] = [];
+    for (const record of records) {
+      (record.actor as TaskActor).start();
+      ids.push(record.id);
+    }
+    if (this.#events.observed) {
+      for (const record of records) this.#events.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
+    }
+    return ids;
+  }
+
+  #createRecord(spec: ResolvedTaskSpec, now: number): TaskRecord {
+    const record = new TaskRecord(spec, now);
     record.actor = createActor(this.#machine, {
       input: {
         id: spec.id,
@@ -129,8 +151,6 @@ export class Supervisor {
       clock: this.#clock,
       inspect: this.#options.inspect,
     });
-    record.actor.start();
-    if (this.#events.observed) this.#events.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
     return record;
   }
 
@@ -147,8 +167,10 @@ export class Supervisor {
     let unmetDependencies = 0;
     for (const dependencyId of record.spec.dependencies) {
       // A forgotten dependency had COMPLETED: a failed or cancelled one would have ended this task already.
+      // One that is COMPLETED but not yet settled (a subscriber of its status event is starting this task)
+      // still counts as unmet: its settlement is what sends DEPENDENCY_COMPLETED.
       const dependency = this.records.get(dependencyId);
-      if (dependency !== undefined && dependency.status !== TaskStatus.COMPLETED) unmetDependencies++;
+      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || dependency.actor !== undefined)) unmetDependencies++;
     }
     this.send(record, { type: 'START', unmetDependencies });
   }
@@ -206,8 +228,15 @@ export class Supervisor {
     this.#retention?.stop();
   }
 
+  /** Closes every executor; one that fails to close is reported as a process warning and does not stop the others. */
   async closeExecutors(): Promise<void> {
-    await Promise.all([...this.#executors.values()].map((slot) => slot.executor.close?.()));
+    const names = [...this.#executors.keys()];
+    const results = await Promise.allSettled([...this.#executors.values()].map(async (slot) => slot.executor.close?.()));
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      process.emitWarning(`taskchart: executor \`${names[i]}\` failed to close: ${reason}`, { code: 'TASKCHART_EXECUTOR_CLOSE' });
+    });
   }
 
   // ---- Machine actions -------------------------------------------------
@@ -309,6 +338,8 @@ export class Supervisor {
   #settle(record: TaskRecord): void {
     record.finishedAt = this.#options.now();
     record.actor = undefined;
+    record.doomedBy = undefined;
+    record.spec = releaseSpec(record.spec);
     this.#stats.recordFinished();
     for (const dependentId of this.graph.dependentsOf(record.id)) {
       const dependent = this.records.get(dependentId);

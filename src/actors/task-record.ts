@@ -23,7 +23,8 @@ export class TaskRecord implements ReadyItem {
   readonly name: string;
   readonly priority: TaskPriority;
   readonly lane: string;
-  readonly spec: ResolvedTaskSpec;
+  /** The whole spec while the task is live; at its terminal status, without `fn`, `args` and `transfer`. */
+  spec: ResolvedTaskSpec;
   readonly createdAt: number;
   /** Start order, set by startTask; orders FIFO within a priority level. */
   seq = 0;

@@ -2,32 +2,41 @@
  * Reverse dependency edges (task -> its dependents), so a finished task wakes
  * only its own dependents, and the batch cycle check. Forward edges live with
  * each task; this keeps only what scheduling needs.
+ *
+ * Invariant: `dependentsOf(id)` lists every remembered task that depends on
+ * `id`, whether `id` itself is still remembered or was forgotten. So an id
+ * that a remembered task still refers to is never free for a new task
+ * (`isReferenced`), and a forgotten task's edges go away only with its last
+ * dependent. Each list is a Set: forgetting one dependent of a hub is O(1).
  */
 export class DependencyGraph {
-  readonly #dependents = new Map<string, string[]>();
+  readonly #dependents = new Map<string, Set<string>>();
 
   /** Records that `id` depends on each of `dependencies`. */
   add(id: string, dependencies: readonly string[]): void {
     for (const dependency of dependencies) {
-      const list = this.#dependents.get(dependency);
-      if (list === undefined) this.#dependents.set(dependency, [id]);
-      else list.push(id);
+      const set = this.#dependents.get(dependency);
+      if (set === undefined) this.#dependents.set(dependency, new Set([id]));
+      else set.add(id);
     }
   }
 
-  dependentsOf(id: string): readonly string[] {
+  dependentsOf(id: string): Iterable<string> {
     return this.#dependents.get(id) ?? EMPTY;
   }
 
-  /** Forgets `id`: its own dependents list, and its place in its dependencies' lists. */
+  /** Whether some remembered task depends on `id`. */
+  isReferenced(id: string): boolean {
+    return this.#dependents.has(id);
+  }
+
+  /** Forgets `id` as a dependent of each of its dependencies; its own dependents stay listed. */
   remove(id: string, dependencies: readonly string[]): void {
-    this.#dependents.delete(id);
     for (const dependency of dependencies) {
-      const list = this.#dependents.get(dependency);
-      if (list === undefined) continue;
-      const index = list.indexOf(id);
-      if (index !== -1) list.splice(index, 1);
-      if (list.length === 0) this.#dependents.delete(dependency);
+      const set = this.#dependents.get(dependency);
+      if (set === undefined) continue;
+      set.delete(id);
+      if (set.size === 0) this.#dependents.delete(dependency);
     }
   }
 }

@@ -79,6 +79,61 @@ describe('dependencies', () => {
     await expect(engine.waitForTask(b)).resolves.toBe(2);
   });
 
+  it('keeps an id that a remembered task depends on from being reused after cleanupTask', async () => {
+    const engine = new TaskEngine();
+    engine.registerTask({ id: 'x', name: 'x', fn: () => 1 });
+    engine.registerTask({ id: 'b', name: 'b', dependencies: ['x'], fn: () => 'b' });
+    engine.startTask('x');
+    await engine.waitForTask('x');
+    await engine.cleanupTask('x');
+    // A new `x` would be a different task that `b` never depended on, and `x -> b -> x` a cycle the batch check cannot see.
+    expect(() => engine.registerTask({ id: 'x', name: 'x again', dependencies: ['b'], fn: () => 2 })).toThrow(
+      expect.objectContaining({ code: 'ERR_DUPLICATE_TASK', message: expect.stringMatching(/`x` is still in use.*`b` depends on it/) }),
+    );
+    engine.startTask('b');
+    await expect(engine.waitForTask('b')).resolves.toBe('b');
+    await engine.cleanupTask('b');
+    expect(engine.registerTask({ id: 'x', name: 'x again', fn: () => 2 })).toBe('x');
+  });
+
+  it('does not count a dependency twice when a subscriber starts a dependent from its COMPLETED event', async () => {
+    const engine = new TaskEngine();
+    const gate = deferred();
+    const ran: string[] = [];
+    engine.registerTasks([
+      { id: 'a', name: 'a', fn: () => 'a' },
+      { id: 'b', name: 'b', fn: () => gate.promise },
+      { id: 'd', name: 'd', dependencies: ['a', 'b'], fn: () => void ran.push('d') },
+    ]);
+    engine.events.subscribe((event) => {
+      if (event.type === 'status' && event.taskId === 'a' && event.status === 'COMPLETED') engine.startTask('d');
+    });
+    engine.startTask('b');
+    engine.startTask('a');
+    await engine.waitForTask('a');
+    await flush();
+    expect(engine.getTaskStatus('d')).toBe('WAITING');
+    expect(ran).toEqual([]);
+    gate.resolve('b');
+    await engine.waitForTask('d');
+    expect(ran).toEqual(['d']);
+  });
+
+  it('emits `registered` only once the whole batch is in, so starting from it respects forward references', async () => {
+    const engine = new TaskEngine();
+    engine.events.subscribe((event) => {
+      if (event.type === 'registered') engine.startTask(event.taskId);
+    });
+    const boom = new Error('early failed');
+    const ran: string[] = [];
+    engine.registerTasks([
+      { id: 'late', name: 'late', dependencies: ['early'], fn: () => void ran.push('late') },
+      { id: 'early', name: 'early', fn: () => Promise.reject(boom) },
+    ]);
+    await expect(engine.waitForTask('late')).rejects.toMatchObject({ code: 'ERR_DEPENDENCY_FAILED', cause: boom });
+    expect(ran).toEqual([]);
+  });
+
   it('refuses unknown dependency ids, naming both ids, and registers nothing of the batch', () => {
     const engine = new TaskEngine();
     expect(() =>

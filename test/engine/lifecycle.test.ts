@@ -110,6 +110,21 @@ describe('task lifecycle through the verbs', () => {
     expect(terminal).toHaveLength(1);
   });
 
+  it('is not changed through what getTask returns or through the args array given at registration', async () => {
+    const engine = new TaskEngine();
+    const gate = deferred();
+    engine.registerTask({ id: 'a', name: 'a', fn: () => gate.promise });
+    const args: [number, number] = [1, 2];
+    engine.registerTask({ id: 'b', name: 'b', dependencies: ['a'], fn: (_ctx, x: number, y: number) => x + y, args });
+    expect(() => (engine.getTask('b').dependencies as string[]).splice(0)).toThrow(TypeError);
+    args[0] = 100;
+    engine.startTask('b');
+    engine.startTask('a');
+    expect(engine.getTaskStatus('b')).toBe('WAITING');
+    gate.resolve(undefined);
+    await expect(engine.waitForTask('b')).resolves.toBe(3);
+  });
+
   it('runs a named handler given with defineTask', async () => {
     const engine = new TaskEngine();
     engine.defineTask('greet', async (ctx, who: string) => `hello ${who} from ${ctx.name}`);

@@ -52,6 +52,19 @@ describe('retries with exponential backoff (simulated clock)', () => {
     expect(engine.getTaskStatus(id)).toBe('FAILED');
   });
 
+  it('caps every delay at what a timer can wait (2^31 - 1 ms) and refuses a longer timeout', async () => {
+    const { engine, advance } = simulatedEngine();
+    const events = recordEvents(engine);
+    const id = engine.registerTask({ name: 'huge backoff', maxRetries: 1, retryDelay: 2 ** 31 - 1, maxRetryDelay: Infinity, fn: () => Promise.reject(new Error('x')) });
+    engine.startTask(id);
+    await advance(1);
+    expect(events.filter((e) => e.type === 'retry').map((e) => (e as RetryEvent).delay)).toEqual([2 ** 31 - 1]);
+    await advance(1000);
+    expect(engine.getTaskStatus(id)).toBe('PENDING'); // still in backoff, not fired early
+    expect(() => engine.registerTask({ name: 'long', timeout: 30 * 86_400_000, fn: () => 1 })).toThrow(/`timeout` to be a finite number > 0 and <= 2147483647/);
+    expect(() => engine.registerTask({ name: 'long', retryDelay: 3e9, fn: () => 1 })).toThrow(/`retryDelay`.*<= 2147483647/);
+  });
+
   it('holds no slot during backoff: another task runs meanwhile', async () => {
     const { engine, advance } = simulatedEngine({ concurrency: 1 });
     let tries = 0;

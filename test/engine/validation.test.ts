@@ -20,7 +20,7 @@ describe('validation at the boundary', () => {
     [{ pool: { minWorkers: -1 } }, /`pool.minWorkers` to be an integer >= 0, got `-1`/],
     [{ pool: { maxWorkers: 2, minWorkers: 3 } }, /`pool.minWorkers` to be an integer <= pool.maxWorkers \(2\), got `3`/],
     [{ concurency: 3 }, /Unknown field `concurency`/],
-    [{ executors: { async: { execute: () => Promise.resolve() } } }, /built in/],
+    [{ executors: { async: { execute: () => Promise.resolve() } } }, /`executors.async` to have another name: `async` is a built-in executor/],
   ])('refuses engine option %j with a message naming the field', (options, message) => {
     const error = errorOf(() => new TaskEngine(options as never));
     expect(error).toBeInstanceOf(TaskChartError);
@@ -31,7 +31,7 @@ describe('validation at the boundary', () => {
   it.each([
     [{}, /`name`.*non-empty string.*`undefined`/],
     [{ name: '' }, /`name`/],
-    [{ name: 'x', timeout: -5 }, /Expected `timeout` to be a finite number > 0, got `-5` \(number\)/],
+    [{ name: 'x', timeout: -5 }, /Expected `timeout` to be a finite number > 0 and <= 2147483647, got `-5` \(number\)/],
     [{ name: 'x', timeout: NaN }, /`timeout`.*`NaN`/],
     [{ name: 'x', maxRetries: -1 }, /`maxRetries`.*integer >= 0/],
     [{ name: 'x', retryDelay: Infinity }, /`retryDelay`/],
