@@ -6,7 +6,8 @@
  */
 import type { Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
-import { checkProgress, Supervisor } from './actors/supervisor.js';
+import { checkProgress } from './actors/attempt-context.js';
+import { Supervisor } from './actors/supervisor.js';
 import { toTaskInfo, type TaskInfo, type TaskRecord } from './actors/task-record.js';
 import {
   DependencyCycleError,

@@ -5,6 +5,7 @@
  * (`async ({ signal, progress }) => ...`) works because it reads the getters.
  */
 import type { TaskContext } from '../task-spec.js';
+import { invalid } from '../validate.js';
 
 /** What the context calls back into; implemented by the supervisor. */
 export interface AttemptHost {
@@ -54,4 +55,12 @@ export class AttemptContext implements TaskContext {
     this.#abortReason = reason;
     this.#controller?.abort(reason);
   }
+}
+
+/** Checks `progress(fraction, message)` arguments, from a task or from updateTaskProgress. */
+export function checkProgress(fraction: unknown, message: unknown): void {
+  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+    throw invalid('fraction', 'a number from 0 to 1', fraction);
+  }
+  if (message !== undefined && typeof message !== 'string') throw invalid('message', 'a string or undefined', message);
 }

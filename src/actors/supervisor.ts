@@ -14,8 +14,9 @@
  * - `record.actor` is present exactly while the task is not terminal.
  */
 import { createActor, type Actor } from 'xstate';
-import { DependencyFailedError, TaskCancelledError, toError } from '../errors.js';
-import type { AttemptRequest, Executor } from '../executors/executor.js';
+import { DependencyFailedError, TaskCancelledError } from '../errors.js';
+import type { Executor } from '../executors/executor.js';
+import { TaskEvents } from '../monitor/task-events.js';
 import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
 import type { EventStream } from '../monitor/event-stream.js';
 import type { StatsCollector } from '../monitor/stats.js';
@@ -26,19 +27,11 @@ import { ReadyQueue } from '../scheduling/ready-queue.js';
 import { ResourcePools } from '../scheduling/resources.js';
 import { isTerminal, TaskStatus } from '../status.js';
 import { releaseSpec, type ResolvedTaskSpec, type TaskFunction } from '../task-spec.js';
-import { runDisposers } from './disposers.js';
-import { AttemptContext, type AttemptHost } from './attempt-context.js';
+import { AttemptRunner } from './attempt-runner.js';
+import { Disposals } from './disposals.js';
+import { ExecutorSlots } from './executor-slots.js';
 import { Retention } from './retention.js';
 import { TaskRecord, type Disposer } from './task-record.js';
-import { invalid } from '../validate.js';
-
-interface ExecutorSlot {
-  readonly executor: Executor;
-  /** Attempts this executor may hold at once (Infinity: unlimited). */
-  readonly limit: number;
-  /** Attempts dispatched to it whose promise has not settled yet. */
-  inFlight: number;
-}
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH' };
 const DEPENDENCY_COMPLETED: TaskMachineEvent = { type: 'DEPENDENCY_COMPLETED' };
@@ -49,9 +42,11 @@ export class Supervisor {
   readonly resources: ResourcePools;
   readonly handlers = new Map<string, TaskFunction>();
   readonly #options: ResolvedEngineOptions;
-  readonly #events: EventStream;
+  readonly #events: TaskEvents;
   readonly #stats: StatsCollector;
-  readonly #executors = new Map<string, ExecutorSlot>();
+  readonly #executors = new ExecutorSlots();
+  readonly #disposals: Disposals;
+  readonly #runner: AttemptRunner;
   readonly #ready = new ReadyQueue<TaskRecord>((record) => record.state === 'queued');
   readonly #machine;
   readonly #retention: Retention<TaskRecord> | undefined;
@@ -66,12 +61,26 @@ export class Supervisor {
   readonly #propagation = new Fifo<readonly [TaskRecord, TaskMachineEvent]>();
   readonly #toExecute = new Fifo<TaskRecord>();
   #idleWaiters: Array<() => void> = [];
-  readonly #disposals = new Set<Promise<void>>();
 
   constructor(options: ResolvedEngineOptions, events: EventStream, stats: StatsCollector) {
     this.#options = options;
-    this.#events = events;
+    this.#events = new TaskEvents(events, options.now);
+    this.#disposals = new Disposals((taskId, name, error) => this.#events.resourceError(taskId, name, error));
     this.#stats = stats;
+    this.#runner = new AttemptRunner(
+      {
+        records: this.records,
+        handlers: this.handlers,
+        send: (record, event) => this.send(record, event),
+        slotFreed: (now) => {
+          this.#pumpRequested = true;
+          if (now) this.#drain();
+        },
+        addDisposer: (record, dispose) => this.addDisposer(record, dispose),
+        runOrphanDisposer: (taskId, name, dispose) => this.#disposals.runOrphan(taskId, name, dispose),
+      },
+      this.#executors,
+    );
     this.resources = new ResourcePools(options.resources);
     this.#machine = taskMachine.provide({
       actions: {
@@ -98,11 +107,11 @@ export class Supervisor {
   }
 
   addExecutor(name: string, executor: Executor): void {
-    this.#executors.set(name, { executor, limit: executor.concurrency ?? Infinity, inFlight: 0 });
+    this.#executors.add(name, executor);
   }
 
   getExecutor(name: string): Executor | undefined {
-    return this.#executors.get(name)?.executor;
+    return this.#executors.get(name);
   }
 
   /**
@@ -131,9 +140,7 @@ export class Supervisor {
       (record.actor as TaskActor).start();
       ids.push(record.id);
     }
-    if (this.#events.observed) {
-      for (const record of records) this.#events.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
-    }
+    this.#events.registered(records);
     return ids;
   }
 
@@ -194,12 +201,7 @@ export class Supervisor {
   }
 
   addDisposer(record: TaskRecord, dispose: Disposer): void {
-    if (isTerminal(record.status)) {
-      // Registered after the end (an abandoned attempt still running): dispose at once.
-      this.#track(record, runDisposers([dispose], (error) => this.#resourceError(record, error)));
-      return;
-    }
-    (record.disposers ??= []).push(dispose);
+    this.#disposals.add(record, dispose, isTerminal(record.status));
   }
 
   /** Forgets a terminal task: its record, its edges and its counts. */
@@ -211,8 +213,8 @@ export class Supervisor {
   }
 
   /** Disposals started and not yet finished (shutdown waits for them). */
-  async settleDisposals(): Promise<void> {
-    while (this.#disposals.size > 0) await Promise.all([...this.#disposals]);
+  settleDisposals(): Promise<void> {
+    return this.#disposals.settle();
   }
 
   get isIdle(): boolean {
@@ -228,15 +230,8 @@ export class Supervisor {
     this.#retention?.stop();
   }
 
-  /** Closes every executor; one that fails to close is reported as a process warning and does not stop the others. */
-  async closeExecutors(): Promise<void> {
-    const names = [...this.#executors.keys()];
-    const results = await Promise.allSettled([...this.#executors.values()].map(async (slot) => slot.executor.close?.()));
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') return;
-      const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
-      process.emitWarning(`taskchart: executor \`${names[i]}\` failed to close: ${reason}`, { code: 'TASKCHART_EXECUTOR_CLOSE' });
-    });
+  closeExecutors(): Promise<void> {
+    return this.#executors.closeAll();
   }
 
   // ---- Machine actions -------------------------------------------------
@@ -275,18 +270,8 @@ export class Supervisor {
         record.error = context.error;
         break;
     }
-    if (status !== previous) this.#emitStatus(record, previous);
-    if (state === 'retrying' && this.#events.observed) {
-      this.#events.emit({
-        type: 'retry',
-        taskId: record.id,
-        name: record.name,
-        timestamp: this.#options.now(),
-        attempt: context.attempts + 1,
-        delay: context.backoff,
-        error: context.error,
-      });
-    }
+    if (status !== previous) this.#events.status(record, previous);
+    if (state === 'retrying') this.#events.retry(record, context.attempts + 1, context.backoff, context.error);
     if (isTerminal(status)) this.#settle(record);
     if (this.#depth === 0 && !this.#draining) this.#scheduleDrain(); // fired by a timer
   }
@@ -308,9 +293,7 @@ export class Supervisor {
     if (record === undefined) return;
     record.progress = progress;
     record.message = message;
-    if (this.#events.observed) {
-      this.#events.emit({ type: 'progress', taskId: id, name: record.name, timestamp: this.#options.now(), progress, message });
-    }
+    this.#events.progress(record);
   }
 
   // ---- Effects ---------------------------------------------------------
@@ -351,13 +334,7 @@ export class Supervisor {
       }
     }
     record.settleWaiter();
-    const disposers = record.disposers;
-    if (disposers !== undefined) {
-      record.disposers = undefined;
-      // Started on a microtask: user code never runs inside a transition.
-      const disposal = Promise.resolve().then(() => runDisposers(disposers, (error) => this.#resourceError(record, error)));
-      this.#track(record, disposal);
-    }
+    this.#disposals.disposeAll(record);
     this.#retention?.add(record);
   }
 
@@ -381,7 +358,7 @@ export class Supervisor {
         }
         const toExecute = this.#toExecute.shift();
         if (toExecute !== undefined) {
-          this.#execute(toExecute);
+          this.#runner.execute(toExecute);
           continue;
         }
         if (!this.#pumpRequested) break;
@@ -407,10 +384,8 @@ export class Supervisor {
     });
   }
 
-  readonly #canRun = (record: TaskRecord): boolean => {
-    const slot = this.#executors.get(record.spec.executor);
-    return slot !== undefined && slot.inFlight < slot.limit && this.resources.canAcquire(record.spec.resources);
-  };
+  readonly #canRun = (record: TaskRecord): boolean =>
+    this.#executors.hasRoom(record.spec.executor) && this.resources.canAcquire(record.spec.resources);
 
   /** Fills free slots from the ready queue, best task first among those whose needs are free. */
   #pump(): void {
@@ -419,111 +394,10 @@ export class Supervisor {
       if (record === undefined) return;
       this.#running++;
       this.resources.acquire(record.spec.resources);
-      (this.#executors.get(record.spec.executor) as ExecutorSlot).inFlight++;
+      this.#executors.slot(record.spec.executor).inFlight++;
       this.send(record, DISPATCH);
     }
-  }
-
-  #execute(record: TaskRecord): void {
-    const slot = this.#executors.get(record.spec.executor) as ExecutorSlot;
-    const attempt = record.attempts;
-    if (record.state !== 'running' || record.spec.kind === 'external') {
-      // External tasks: the caller drives RUNNING; nothing runs here.
-      this.#attemptReleased(slot);
-      return;
-    }
-    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost);
-    record.attemptContext = context;
-    const request: AttemptRequest = {
-      taskId: record.id,
-      name: record.name,
-      attempt,
-      args: record.spec.args,
-      fn: record.spec.fn ?? (record.spec.handler === undefined ? undefined : this.handlers.get(record.spec.handler)),
-      handler: record.spec.handler,
-      module: record.spec.module,
-      exportName: record.spec.exportName,
-      context,
-      transfer: record.spec.transfer,
-    };
-    let outcome: Promise<unknown>;
-    try {
-      outcome = slot.executor.execute(request);
-    } catch (error) {
-      outcome = Promise.reject(error);
-    }
-    outcome.then(
-      (result) => this.#attemptEnded(record, attempt, slot, { type: 'ATTEMPT_SUCCEEDED', attempt, result }),
-      (error: unknown) => this.#attemptEnded(record, attempt, slot, { type: 'ATTEMPT_FAILED', attempt, error: toError(error) }),
-    );
-  }
-
-  #attemptEnded(record: TaskRecord, attempt: number, slot: ExecutorSlot, event: TaskMachineEvent): void {
-    this.#attemptReleased(slot);
-    if (record.actor !== undefined && record.state === 'running' && record.attempts === attempt) this.send(record, event);
-    else this.#drain(); // a late outcome: ignored, but the executor's slot is free
-  }
-
-  #attemptReleased(slot: ExecutorSlot): void {
-    slot.inFlight--;
-    if (slot.limit !== Infinity) this.#pumpRequested = true;
-  }
-
-  /** Progress and resources from an attempt's context; progress of an attempt that is over is ignored. */
-  readonly #attemptHost: AttemptHost = {
-    progress: (context, fraction, message) => {
-      checkProgress(fraction, message);
-      const record = this.records.get(context.id);
-      if (record !== undefined && record.attemptContext === context) {
-        this.send(record, { type: 'PROGRESS', progress: fraction as number, message: message as string | undefined });
-      }
-    },
-    registerResource: (context, dispose) => {
-      if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
-      const record = this.records.get(context.id);
-      if (record !== undefined && record.attemptContext === context) this.addDisposer(record, dispose as Disposer);
-      else void runDisposers([dispose as Disposer], (error) => this.#reportOrphanError(context, error));
-    },
-  };
-
-  #track(record: TaskRecord, disposal: Promise<void>): void {
-    const previous = record.disposal;
-    const chained = previous === undefined ? disposal : Promise.all([previous, disposal]).then(() => undefined);
-    record.disposal = chained;
-    this.#disposals.add(chained);
-    void chained.finally(() => this.#disposals.delete(chained));
-  }
-
-  /** A disposer of an attempt whose task was already forgotten failed. */
-  #reportOrphanError(context: AttemptContext, error: unknown): void {
-    this.#events.emit({ type: 'resource-error', taskId: context.id, name: context.name, timestamp: this.#options.now(), error });
-  }
-
-  #resourceError(record: TaskRecord, error: unknown): void {
-    this.#events.emit({ type: 'resource-error', taskId: record.id, name: record.name, timestamp: this.#options.now(), error });
-  }
-
-  #emitStatus(record: TaskRecord, previous: TaskStatus): void {
-    if (!this.#events.observed) return;
-    const failed = record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED;
-    this.#events.emit({
-      type: 'status',
-      taskId: record.id,
-      name: record.name,
-      timestamp: this.#options.now(),
-      status: record.status,
-      previous,
-      ...(failed && { error: record.error }),
-    });
   }
 }
 
 export type TaskActor = Actor<typeof taskMachine>;
-
-/** Checks `progress(fraction, message)` arguments, from a task or from updateTaskProgress. */
-export function checkProgress(fraction: unknown, message: unknown): void {
-  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
-    throw invalid('fraction', 'a number from 0 to 1', fraction);
-  }
-  if (message !== undefined && typeof message !== 'string') throw invalid('message', 'a string or undefined', message);
-}

@@ -1,0 +1,99 @@
+/**
+ * Runs one attempt of a RUNNING task on its executor and turns the outcome
+ * into ATTEMPT_SUCCEEDED / ATTEMPT_FAILED, tagged with the attempt number so
+ * a late outcome (the attempt was timed out, cancelled or completed from
+ * outside meanwhile) is ignored. Progress and resources reported by an
+ * attempt that is over are ignored too (its disposers run at once).
+ */
+import { toError } from '../errors.js';
+import type { AttemptRequest } from '../executors/executor.js';
+import type { TaskMachineEvent } from '../machines/task.machine.js';
+import type { TaskFunction } from '../task-spec.js';
+import { invalid } from '../validate.js';
+import { AttemptContext, checkProgress, type AttemptHost } from './attempt-context.js';
+import type { ExecutorSlot, ExecutorSlots } from './executor-slots.js';
+import type { Disposer, TaskRecord } from './task-record.js';
+
+/** What the runner needs from the supervisor. */
+export interface RunnerHost {
+  readonly records: ReadonlyMap<string, TaskRecord>;
+  readonly handlers: ReadonlyMap<string, TaskFunction>;
+  /** Sends an event to a live task and carries out the effects. */
+  send(record: TaskRecord, event: TaskMachineEvent): void;
+  /** An executor slot freed: a queued task may be dispatched now (`now`: outside any send, so drain at once). */
+  slotFreed(now: boolean): void;
+  addDisposer(record: TaskRecord, dispose: Disposer): void;
+  runOrphanDisposer(taskId: string, name: string, dispose: Disposer): void;
+}
+
+export class AttemptRunner {
+  readonly #host: RunnerHost;
+  readonly #executors: ExecutorSlots;
+
+  constructor(host: RunnerHost, executors: ExecutorSlots) {
+    this.#host = host;
+    this.#executors = executors;
+  }
+
+  execute(record: TaskRecord): void {
+    const slot = this.#executors.slot(record.spec.executor);
+    const attempt = record.attempts;
+    if (record.state !== 'running' || record.spec.kind === 'external') {
+      // External tasks: the caller drives RUNNING; nothing runs here.
+      this.#release(slot, false);
+      return;
+    }
+    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost);
+    record.attemptContext = context;
+    const spec = record.spec;
+    const request: AttemptRequest = {
+      taskId: record.id,
+      name: record.name,
+      attempt,
+      args: spec.args,
+      fn: spec.fn ?? (spec.handler === undefined ? undefined : this.#host.handlers.get(spec.handler)),
+      handler: spec.handler,
+      module: spec.module,
+      exportName: spec.exportName,
+      context,
+      transfer: spec.transfer,
+    };
+    let outcome: Promise<unknown>;
+    try {
+      outcome = slot.executor.execute(request);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    outcome.then(
+      (result) => this.#ended(record, attempt, slot, { type: 'ATTEMPT_SUCCEEDED', attempt, result }),
+      (error: unknown) => this.#ended(record, attempt, slot, { type: 'ATTEMPT_FAILED', attempt, error: toError(error) }),
+    );
+  }
+
+  #ended(record: TaskRecord, attempt: number, slot: ExecutorSlot, event: TaskMachineEvent): void {
+    const current = record.actor !== undefined && record.state === 'running' && record.attempts === attempt;
+    this.#release(slot, !current); // a late outcome is ignored, but the executor's slot is free
+    if (current) this.#host.send(record, event);
+  }
+
+  #release(slot: ExecutorSlot, drainNow: boolean): void {
+    if (this.#executors.release(slot) || drainNow) this.#host.slotFreed(drainNow);
+  }
+
+  /** Progress and resources from an attempt's context; those of an attempt that is over are not the task's. */
+  readonly #attemptHost: AttemptHost = {
+    progress: (context, fraction, message) => {
+      checkProgress(fraction, message);
+      const record = this.#host.records.get(context.id);
+      if (record !== undefined && record.attemptContext === context) {
+        this.#host.send(record, { type: 'PROGRESS', progress: fraction as number, message: message as string | undefined });
+      }
+    },
+    registerResource: (context, dispose) => {
+      if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
+      const record = this.#host.records.get(context.id);
+      if (record !== undefined && record.attemptContext === context) this.#host.addDisposer(record, dispose as Disposer);
+      else this.#host.runOrphanDisposer(context.id, context.name, dispose as Disposer);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Builds the `engine.events` of a task from its record. An event is built
+ * only when someone listens (`EventStream.observed`), so an engine nobody
+ * watches pays nothing per transition.
+ */
+import type { TaskRecord } from '../actors/task-record.js';
+import { TaskStatus } from '../status.js';
+import type { EventStream } from './event-stream.js';
+
+export class TaskEvents {
+  readonly #stream: EventStream;
+  readonly #now: () => number;
+
+  constructor(stream: EventStream, now: () => number) {
+    this.#stream = stream;
+    this.#now = now;
+  }
+
+  registered(records: readonly TaskRecord[]): void {
+    if (!this.#stream.observed) return;
+    for (const record of records) this.#stream.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
+  }
+
+  status(record: TaskRecord, previous: TaskStatus): void {
+    if (!this.#stream.observed) return;
+    const failed = record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED;
+    this.#stream.emit({
+      type: 'status',
+      taskId: record.id,
+      name: record.name,
+      timestamp: this.#now(),
+      status: record.status,
+      previous,
+      ...(failed && { error: record.error }),
+    });
+  }
+
+  retry(record: TaskRecord, attempt: number, delay: number, error: unknown): void {
+    if (!this.#stream.observed) return;
+    this.#stream.emit({ type: 'retry', taskId: record.id, name: record.name, timestamp: this.#now(), attempt, delay, error });
+  }
+
+  progress(record: TaskRecord): void {
+    if (!this.#stream.observed) return;
+    const { id: taskId, name, progress, message } = record;
+    this.#stream.emit({ type: 'progress', taskId, name, timestamp: this.#now(), progress, message });
+  }
+
+  resourceError(taskId: string, name: string, error: unknown): void {
+    this.#stream.emit({ type: 'resource-error', taskId, name, timestamp: this.#now(), error });
+  }
+}
