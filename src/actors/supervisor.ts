@@ -20,7 +20,7 @@ import { TaskEvents } from '../monitor/task-events.js';
 import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
 import type { EventStream } from '../monitor/event-stream.js';
 import type { StatsCollector } from '../monitor/stats.js';
-import type { ResolvedEngineOptions } from '../options.js';
+import type { Clock, ResolvedEngineOptions } from '../options.js';
 import { DependencyGraph } from '../scheduling/dependency-graph.js';
 import { Fifo } from '../scheduling/fifo.js';
 import { ReadyQueue } from '../scheduling/ready-queue.js';
@@ -50,8 +50,8 @@ export class Supervisor {
   readonly #ready = new ReadyQueue<TaskRecord>((record) => record.state === 'queued');
   readonly #machine;
   readonly #retention: Retention<TaskRecord> | undefined;
-  /** XState's own default clock unless one was injected. */
-  readonly #clock: ResolvedEngineOptions['clock'];
+  /** The injected clock (or real timers), wrapped so that a timer's transitions drain as soon as it returns. */
+  readonly #clock: Clock;
   #running = 0;
   #seq = 0;
   #depth = 0;
@@ -91,7 +91,23 @@ export class Supervisor {
         },
       },
     });
-    const clock = options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) };
+    const base = options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) };
+    // A timer callback (an attempt timeout, a backoff end) runs XState's transition inside our depth count, so
+    // the effects it queues (failing dependents, dispatching) are carried out right after it, synchronously,
+    // before any promise the transition settled can react: "at once", as for a verb.
+    const clock: Clock = {
+      setTimeout: (fn, ms) =>
+        base.setTimeout((...args: unknown[]) => {
+          this.#depth++;
+          try {
+            fn(...args);
+          } finally {
+            this.#depth--;
+          }
+          if (this.#depth === 0) this.#drain();
+        }, ms),
+      clearTimeout: (id) => base.clearTimeout(id),
+    };
     this.#clock = clock;
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };
     this.#retention = Retention.isActive(policy)
@@ -273,7 +289,7 @@ export class Supervisor {
     if (status !== previous) this.#events.status(record, previous);
     if (state === 'retrying') this.#events.retry(record, context.attempts + 1, context.backoff, context.error);
     if (isTerminal(status)) this.#settle(record);
-    if (this.#depth === 0 && !this.#draining) this.#scheduleDrain(); // fired by a timer
+    if (this.#depth === 0 && !this.#draining) this.#scheduleDrain(); // outside any send or timer: not expected, but never left undone
   }
 
   #abortAttempt(context: TaskMachineContext, event: TaskMachineEvent): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DependencyFailedError, TaskEngine } from '../../src/index.js';
-import { deferred, flush } from '../helpers.js';
+import { deferred, flush, simulatedEngine } from '../helpers.js';
 
 describe('dependencies', () => {
   it('runs a task only after all its dependencies COMPLETED', async () => {
@@ -68,6 +68,20 @@ describe('dependencies', () => {
     expect(engine.getTaskError(late)).toMatchObject({ code: 'ERR_DEPENDENCY_FAILED' });
   });
 
+  it('cancels at start a task registered against an already-cancelled dependency, without running it', async () => {
+    const engine = new TaskEngine();
+    const ran: string[] = [];
+    const a = engine.registerTask({ name: 'a' });
+    engine.cancelTask(a, 'not needed');
+    const late = engine.registerTask({ name: 'late', dependencies: [a], fn: () => void ran.push('late') });
+    expect(engine.getTaskStatus(late)).toBe('PENDING');
+    engine.startTask(late);
+    expect(engine.getTaskStatus(late)).toBe('CANCELLED');
+    expect(engine.getTaskError(late)).toMatchObject({ code: 'ERR_TASK_CANCELLED', message: expect.stringContaining(`\`${a}\``) });
+    await expect(engine.waitForTask(late)).rejects.toMatchObject({ code: 'ERR_TASK_CANCELLED' });
+    expect(ran).toEqual([]);
+  });
+
   it('treats a cleaned-up COMPLETED dependency as met', async () => {
     const engine = new TaskEngine();
     const a = engine.registerTask({ name: 'a', fn: () => 1 });
@@ -132,6 +146,23 @@ describe('dependencies', () => {
     ]);
     await expect(engine.waitForTask('late')).rejects.toMatchObject({ code: 'ERR_DEPENDENCY_FAILED', cause: boom });
     expect(ran).toEqual([]);
+  });
+
+  it('fails dependents at once when a timeout fails their dependency, before its waitForTask rejection is handled', async () => {
+    const { engine, advance } = simulatedEngine();
+    engine.registerTasks([
+      { id: 'slow', name: 'slow', timeout: 50, fn: () => new Promise(() => {}) },
+      { id: 'next', name: 'next', dependencies: ['slow'], fn: () => 1 },
+    ]);
+    engine.startTask('slow');
+    engine.startTask('next');
+    let seen: string | undefined;
+    const handled = engine.waitForTask('slow').catch(() => {
+      seen = engine.getTaskStatus('next');
+    });
+    await advance(50);
+    await handled;
+    expect(seen).toBe('FAILED');
   });
 
   it('refuses unknown dependency ids, naming both ids, and registers nothing of the batch', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TaskEngine, TaskStatus, type TaskEvent } from '../../src/index.js';
-import { deferred, flush, recordEvents, statusPath } from '../helpers.js';
+import { deferred, flush, recordEvents, simulatedEngine, statusPath } from '../helpers.js';
 
 describe('task lifecycle through the verbs', () => {
   it('runs a task to COMPLETED and reports result, attempts and timestamps', async () => {
@@ -94,6 +94,36 @@ describe('task lifecycle through the verbs', () => {
     for (const event of events) expect(typeof event.timestamp).toBe('number');
   });
 
+  it('emits FAILED and CANCELLED status events before waitForTask rejects, for a failed dependent too', async () => {
+    const engine = new TaskEngine();
+    const events = recordEvents(engine);
+    const gate = deferred();
+    engine.registerTasks([
+      { id: 'fails', name: 'fails', fn: () => gate.promise },
+      { id: 'dependent', name: 'dependent', dependencies: ['fails'], fn: () => 'never' },
+      { id: 'cancelled', name: 'cancelled', fn: () => new Promise(() => {}) },
+    ]);
+    for (const id of ['dependent', 'fails', 'cancelled']) engine.startTask(id);
+    const seenAtRejection: Record<string, unknown> = {};
+    const watch = (id: string, status: string) =>
+      engine.waitForTask(id).then(
+        () => (seenAtRejection[id] = 'resolved'),
+        (error: { code?: string }) => {
+          const seen = events.some((e) => e.type === 'status' && e.taskId === id && e.status === status);
+          seenAtRejection[id] = [seen, error.code];
+        },
+      );
+    const settled = Promise.all([watch('fails', 'FAILED'), watch('dependent', 'FAILED'), watch('cancelled', 'CANCELLED')]);
+    engine.cancelTask('cancelled', 'not needed');
+    gate.reject(Object.assign(new Error('boom'), { code: 'E_BOOM' }));
+    await settled;
+    expect(seenAtRejection).toEqual({
+      fails: [true, 'E_BOOM'],
+      dependent: [true, 'ERR_DEPENDENCY_FAILED'],
+      cancelled: [true, 'ERR_TASK_CANCELLED'],
+    });
+  });
+
   it('enters exactly one terminal status even when a cancelled attempt later resolves', async () => {
     const engine = new TaskEngine();
     const events = recordEvents(engine);
@@ -181,5 +211,57 @@ describe('task lifecycle through the verbs', () => {
     expect(stats.finished).toBe(2);
     expect(stats.meanRunTime).toBeGreaterThanOrEqual(0);
     expect(stats.meanWaitTime).toBeGreaterThanOrEqual(0);
+  });
+
+  it('measures mean wait and run times exactly: wait from startTask to the first attempt, run per attempt', async () => {
+    const { engine, advance } = simulatedEngine({ concurrency: 1 });
+    const attempts = [deferred(), deferred()];
+    const only = deferred();
+    const first = engine.registerTask({ name: 'first', maxRetries: 1, retryDelay: 50, fn: (ctx) => attempts[ctx.attempt - 1]?.promise });
+    const second = engine.registerTask({ name: 'second', fn: () => only.promise });
+    await advance(10); // registered at t=0, started at t=10
+    engine.startTask(first); // runs at once: waits 0
+    engine.startTask(second);
+    await advance(100);
+    attempts[0]?.reject(new Error('first attempt')); // first's attempt 1 ran 100 ms; second runs at t=110: waited 100
+    await advance(300); // first's backoff ends at t=160, but second holds the slot
+    only.resolve('second'); // second ran 300 ms; first's attempt 2 runs at t=410
+    await advance(50);
+    attempts[1]?.resolve('first'); // attempt 2 ran 50 ms
+    await engine.waitForTask(first);
+    const stats = engine.getStats();
+    expect(engine.getTask(first).attempts).toBe(2);
+    expect(stats.meanWaitTime).toBe((0 + 100) / 2);
+    expect(stats.meanRunTime).toBe((100 + 300 + 50) / 3);
+  });
+
+  it('onIdle resolves while a started task waits on a never-started dependency, but not during a retry backoff', async () => {
+    const { engine, advance } = simulatedEngine();
+    const neverStarted = engine.registerTask({ name: 'never started' });
+    const waiting = engine.registerTask({ name: 'waiting', dependencies: [neverStarted], fn: () => 'w' });
+    engine.startTask(waiting);
+    expect(engine.getTaskStatus(waiting)).toBe('WAITING');
+    let idle = false;
+    void engine.onIdle().then(() => (idle = true));
+    await flush();
+    expect(idle).toBe(true);
+
+    const flaky = engine.registerTask({
+      name: 'flaky',
+      maxRetries: 1,
+      retryDelay: 1000,
+      fn: (ctx) => (ctx.attempt === 1 ? Promise.reject(new Error('once')) : 'ok'),
+    });
+    engine.startTask(flaky);
+    let idleAgain = false;
+    void engine.onIdle().then(() => (idleAgain = true));
+    await advance(0);
+    expect(engine.getStats().retrying).toBe(1);
+    await advance(999);
+    expect(idleAgain).toBe(false);
+    await advance(1);
+    expect(engine.getTaskStatus(flaky)).toBe('COMPLETED');
+    expect(idleAgain).toBe(true);
+    expect(engine.getTaskStatus(waiting)).toBe('WAITING');
   });
 });

@@ -1,4 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import { TaskEngine } from '../../src/index.js';
 import { simulatedEngine } from '../helpers.js';
 
@@ -43,6 +46,36 @@ describe('memory: finished tasks are compact and can be forgotten', () => {
     expect(safeStatus(engine, second)).toBe('gone');
   });
 
+  it('lets a finished task\'s actor be garbage-collected while the task is still remembered', async () => {
+    const gc = exposeGc();
+    const actors = new Map<string, WeakRef<object>>(); // task id -> its actor, held weakly
+    const engine = new TaskEngine({
+      inspect: (event: InspectionEvent) => {
+        const actor = event.actorRef as unknown as { logic: { id: string }; getSnapshot(): { context?: { id?: string } } };
+        const id = event.type === '@xstate.snapshot' && actor.logic.id === 'task' ? actor.getSnapshot().context?.id : undefined;
+        if (id !== undefined && !actors.has(id)) actors.set(id, new WeakRef(event.actorRef));
+      },
+    });
+    const finished = Array.from({ length: 20 }, (_, i) => engine.registerTask({ name: `done-${i}`, fn: () => ({ payload: i }) }));
+    const live = engine.registerTask({ name: 'still running' }); // external: stays RUNNING, its actor must stay
+    for (const id of [...finished, live]) engine.startTask(id);
+    await Promise.all(finished.map((id) => engine.waitForTask(id)));
+    expect(actors.size).toBe(21);
+    const collected = async () => {
+      for (let round = 0; round < 10; round++) {
+        await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets are kept until the current job ends
+        gc();
+        if (finished.every((id) => actors.get(id)?.deref() === undefined)) break;
+      }
+      return [...actors].filter(([, ref]) => ref.deref() === undefined).map(([id]) => id);
+    };
+    expect((await collected()).sort()).toEqual([...finished].sort());
+    expect(actors.get(live)?.deref()).toBeDefined();
+    expect(engine.getTask(finished[0] as string)).toMatchObject({ status: 'COMPLETED', result: { payload: 0 } });
+    engine.completeTask(live, 'done');
+    expect(engine.getTaskStatus(live)).toBe('COMPLETED');
+  });
+
   it('stays flat over 20,000 tasks with retention', async () => {
     const engine = new TaskEngine({ concurrency: 64, retention: { maxFinished: 100 } });
     for (let batch = 0; batch < 20; batch++) {
@@ -60,5 +93,17 @@ function safeStatus(engine: TaskEngine, id: string): string {
     return engine.getTaskStatus(id);
   } catch {
     return 'gone';
+  }
+}
+
+/** The V8 garbage collector, exposed for this process (as `node --expose-gc` would). */
+function exposeGc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as () => void; // a new context sees the flag
+  } finally {
+    setFlagsFromString('--no-expose-gc');
   }
 }

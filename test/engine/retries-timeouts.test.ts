@@ -147,6 +147,51 @@ describe('per-attempt timeout (simulated clock)', () => {
     await advance(500);
     expect(signals.map((s) => s.aborted)).toEqual([false, false]);
   });
+
+  it('aborts the signal with a TaskTimeoutError when the last attempt times out', async () => {
+    const { engine, advance } = simulatedEngine();
+    let signal: AbortSignal | undefined;
+    const id = engine.registerTask({
+      name: 'slow',
+      timeout: 50,
+      maxRetries: 0,
+      fn: (ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => {});
+      },
+    });
+    engine.startTask(id);
+    await advance(49);
+    expect(signal?.aborted).toBe(false);
+    await advance(1);
+    expect(engine.getTaskStatus(id)).toBe('FAILED');
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBeInstanceOf(TaskTimeoutError);
+    expect(signal?.reason).toMatchObject({ code: 'ERR_TASK_TIMEOUT', attempt: 1, timeout: 50 });
+    expect(signal?.reason).toBe(engine.getTaskError(id));
+  });
+
+  it('retries a timed-out external task: RUNNING again after the backoff, then completeTask completes it', async () => {
+    const { engine, advance } = simulatedEngine();
+    const events = recordEvents(engine);
+    const id = engine.registerTask({ name: 'external', timeout: 50, maxRetries: 1, retryDelay: 100 });
+    engine.startTask(id);
+    expect(engine.getTaskStatus(id)).toBe('RUNNING');
+    await advance(50);
+    expect(engine.getTaskStatus(id)).toBe('PENDING');
+    const retries = events.filter((e): e is RetryEvent => e.type === 'retry');
+    expect(retries).toMatchObject([{ taskId: id, attempt: 2, delay: 100, error: { code: 'ERR_TASK_TIMEOUT', attempt: 1 } }]);
+    expect(() => engine.completeTask(id, 'too early')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRANSITION' }));
+    await advance(99);
+    expect(engine.getTaskStatus(id)).toBe('PENDING');
+    await advance(1);
+    expect(engine.getTaskStatus(id)).toBe('RUNNING');
+    expect(engine.getTask(id).attempts).toBe(2);
+    engine.completeTask(id, 'second try');
+    expect(engine.getTaskStatus(id)).toBe('COMPLETED');
+    await expect(engine.waitForTask(id)).resolves.toBe('second try');
+    expect(statusPath(events, id)).toEqual(['PENDING', 'RUNNING', 'PENDING', 'RUNNING', 'COMPLETED']);
+  });
 });
 
 describe('cancel and outside completion of a running task', () => {
@@ -192,6 +237,29 @@ describe('cancel and outside completion of a running task', () => {
     late.resolve('from inside');
     await advance(0);
     expect(engine.getTaskResult(id)).toBe('from outside');
+  });
+
+  it('failTask aborts a running function with the given error as the signal reason', async () => {
+    const { engine, advance } = simulatedEngine();
+    const late = deferred<string>();
+    let signal: AbortSignal | undefined;
+    const id = engine.registerTask({
+      name: 'failed from outside',
+      maxRetries: 2,
+      fn: (ctx) => {
+        signal = ctx.signal;
+        return late.promise;
+      },
+    });
+    engine.startTask(id);
+    const reason = new Error('operator says no');
+    engine.failTask(id, reason);
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBe(reason);
+    late.resolve('from inside');
+    await advance(0);
+    expect(engine.getTaskStatus(id)).toBe('FAILED');
+    expect(engine.getTaskError(id)).toBe(reason);
   });
 
   it('ignores progress from an attempt that is over', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TaskEngine, TaskPriority } from '../../src/index.js';
-import { deferred, flush } from '../helpers.js';
+import { deferred, flush, simulatedEngine } from '../helpers.js';
 
 describe('priority, concurrency and named resources', () => {
   it('runs ready tasks CRITICAL first, then HIGH, NORMAL, LOW, FIFO within a level', async () => {
@@ -73,6 +73,62 @@ describe('priority, concurrency and named resources', () => {
     expect(engine.getTaskStatus(next)).toBe('PENDING');
     engine.cancelTask(hog);
     expect(engine.getTaskStatus(next)).toBe('RUNNING');
+  });
+
+  it('frees resource units while a task waits out its retry backoff and when an attempt times out', async () => {
+    const { engine, advance } = simulatedEngine({ resources: { db: 1 } });
+    let tries = 0;
+    const flaky = engine.registerTask({
+      name: 'flaky',
+      resources: { db: 1 },
+      maxRetries: 1,
+      retryDelay: 1000,
+      fn: () => (++tries === 1 ? Promise.reject(new Error('first attempt')) : 'second attempt'),
+    });
+    const slow = engine.registerTask({ name: 'slow', resources: { db: 1 }, timeout: 50, fn: () => new Promise(() => {}) });
+    const last = engine.registerTask({ name: 'last', resources: { db: 1 } });
+    for (const id of [flaky, slow, last]) engine.startTask(id);
+    await advance(0);
+    // flaky's first attempt failed: it waits out its backoff without holding the db unit.
+    expect(engine.getTaskStatus(flaky)).toBe('PENDING');
+    expect(engine.getTaskStatus(slow)).toBe('RUNNING');
+    expect(engine.getTaskStatus(last)).toBe('PENDING');
+    await advance(50);
+    // slow timed out (no retry left): its unit goes to last, still during flaky's backoff.
+    expect(engine.getTaskStatus(slow)).toBe('FAILED');
+    expect(engine.getTaskStatus(last)).toBe('RUNNING');
+    await advance(1000);
+    expect(engine.getTaskStatus(flaky)).toBe('PENDING'); // backoff over, but last holds the unit
+    engine.completeTask(last);
+    await expect(engine.waitForTask(flaky)).resolves.toBe('second attempt');
+  });
+
+  it('keeps a retried task its place in start order: it runs before a same-priority task started after it', async () => {
+    const { engine, advance } = simulatedEngine({ concurrency: 1 });
+    const order: string[] = [];
+    const holder = deferred();
+    const flaky = engine.registerTask({
+      name: 'flaky',
+      maxRetries: 1,
+      retryDelay: 100,
+      fn: (ctx) => {
+        order.push(`flaky#${ctx.attempt}`);
+        if (ctx.attempt === 1) throw new Error('once');
+      },
+    });
+    const hold = engine.registerTask({ name: 'holder', fn: () => holder.promise.then(() => void order.push('holder')) });
+    const later = engine.registerTask({ name: 'later', fn: () => void order.push('later') });
+    engine.startTask(flaky);
+    await advance(0); // flaky's first attempt failed: backoff until t=100
+    engine.startTask(hold);
+    engine.startTask(later);
+    expect(engine.getTaskStatus(hold)).toBe('RUNNING');
+    await advance(100); // flaky is ready again while holder keeps the only slot: flaky and later both wait for it
+    expect(order).toEqual(['flaky#1']);
+    holder.resolve(undefined);
+    await engine.waitForTask(later);
+    expect(order).toEqual(['flaky#1', 'holder', 'flaky#2', 'later']);
+    expect(engine.getTaskStatus(flaky)).toBe('COMPLETED');
   });
 
   it('refuses an unknown pool or more units than its capacity at registration', () => {

@@ -63,4 +63,18 @@ describe('validation at the boundary', () => {
     expect(() => engine.getTask(42 as never)).toThrow(/`id`/);
     expect(engine.getTaskStatus(id)).toBe('RUNNING');
   });
+
+  it.each([
+    ['an invalid spec in the middle', [{ id: 'a', name: 'a' }, { id: 'b', name: 'b', timeout: -1 }, { id: 'c', name: 'c' }], 'ERR_INVALID_OPTION'],
+    ['two specs sharing an id', [{ id: 'a', name: 'a' }, { id: 'b', name: 'b' }, { id: 'a', name: 'a again' }], 'ERR_DUPLICATE_TASK'],
+  ])('registers nothing of a batch with %s', (_case, specs, code) => {
+    const engine = new TaskEngine();
+    const registered: string[] = [];
+    engine.events.subscribe((event) => registered.push(event.taskId));
+    expect(() => engine.registerTasks(specs)).toThrow(expect.objectContaining({ code }));
+    expect(engine.getStats().total).toBe(0);
+    for (const id of ['a', 'b', 'c']) expect(() => engine.getTask(id)).toThrow(expect.objectContaining({ code: 'ERR_TASK_NOT_FOUND' }));
+    expect(registered).toEqual([]);
+    expect(engine.registerTasks([{ id: 'a', name: 'a' }, { id: 'b', name: 'b', dependencies: ['a'] }])).toEqual(['a', 'b']);
+  });
 });

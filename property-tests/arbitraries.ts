@@ -1,0 +1,181 @@
+/**
+ * Reusable generators for engine-level properties: an engine (concurrency and
+ * named resource pools) and a random DAG of task plans over it. A plan is
+ * plain data (no functions), so fast-check prints and shrinks it; the test
+ * turns each plan into a task spec with a function of the planned behaviour.
+ *
+ * Shapes are generated raw and mapped, never chained, so shrinking stays
+ * effective: dependencies are offsets back from a task's own index (they
+ * always point to earlier tasks, so every generated graph is acyclic), and
+ * resource draws are reduced modulo the engine's pools and capacities (so
+ * units never exceed a pool's capacity).
+ */
+import fc from 'fast-check';
+import { TaskPriority } from '../src/index.js';
+
+/** The names an engine's resource pools are drawn from. */
+export const POOL_NAMES = ['db', 'gpu', 'net'] as const;
+
+/** Engine options a property builds its engine from. */
+export interface EnginePlan {
+  readonly concurrency: number;
+  readonly resources: Readonly<Record<string, number>>;
+}
+
+/**
+ * What a task's function does on each attempt:
+ * - `succeed`: resolves;
+ * - `fail`: every attempt throws a (retryable) Error;
+ * - `flaky`: the first `failures` attempts throw, later ones resolve;
+ * - `non-retryable`: throws NonRetryableError (no retry whatever maxRetries says);
+ * - `hang`: never settles by itself; ends by its timeout (always set) or a cancel, and
+ *   rejects once its signal aborts (a late outcome the engine must ignore).
+ */
+export type Behaviour =
+  | { readonly kind: 'succeed' }
+  | { readonly kind: 'fail' }
+  | { readonly kind: 'flaky'; readonly failures: number }
+  | { readonly kind: 'non-retryable' }
+  | { readonly kind: 'hang' };
+
+/** When the task is started: before the run, as a step of the run, or never. */
+export type StartPlan = 'initial' | 'later' | 'never';
+
+export interface TaskPlan {
+  readonly id: string;
+  readonly priority: TaskPriority;
+  /** Ids of earlier tasks only. */
+  readonly dependencies: readonly string[];
+  /** Units of the engine's pools, each from 1 to the pool's capacity. */
+  readonly resources: Readonly<Record<string, number>>;
+  readonly behaviour: Behaviour;
+  readonly maxRetries: number;
+  /** >= 1 ms: a zero backoff on XState's SimulatedClock waits for the next clock flush, not for time. */
+  readonly retryDelay: number;
+  /** Per-attempt timeout in ms; always set for `hang`. */
+  readonly timeout: number | undefined;
+  readonly start: StartPlan;
+  /** Order among the initially started tasks: by rank, then by index. */
+  readonly startRank: number;
+}
+
+/** A whole run: the engine, the DAG, the cancels issued mid-run and the clock steps. */
+export interface Scenario {
+  readonly engine: EnginePlan;
+  readonly tasks: readonly TaskPlan[];
+  /** Ids cancelled mid-run, each as its own scheduled step (repeats allowed: the second one is refused). */
+  readonly cancels: readonly string[];
+  /** Clock increments in ms, used in turn whenever a timer is pending. */
+  readonly ticks: readonly number[];
+}
+
+export const PRIORITIES: readonly TaskPriority[] = Object.values(TaskPriority);
+
+/** Concurrency 1..8 and up to three named pools of capacity 1..3. */
+export const enginePlanArb: fc.Arbitrary<EnginePlan> = fc.record({
+  concurrency: fc.integer({ min: 1, max: 8 }),
+  resources: fc.record(
+    { db: fc.integer({ min: 1, max: 3 }), gpu: fc.integer({ min: 1, max: 3 }), net: fc.integer({ min: 1, max: 3 }) },
+    { requiredKeys: [] },
+  ),
+});
+
+export const behaviourArb: fc.Arbitrary<Behaviour> = fc.oneof(
+  { weight: 14, arbitrary: fc.constant({ kind: 'succeed' as const }) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }).map((failures) => ({ kind: 'flaky' as const, failures })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'fail' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'non-retryable' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'hang' as const }) },
+);
+
+export const startPlanArb: fc.Arbitrary<StartPlan> = fc.oneof(
+  { weight: 14, arbitrary: fc.constant('initial' as const) },
+  { weight: 5, arbitrary: fc.constant('later' as const) },
+  { weight: 1, arbitrary: fc.constant('never' as const) },
+);
+
+/** A task before it knows its index and the engine's pools. */
+interface RawTask {
+  readonly priority: TaskPriority;
+  /** Distances back: dependency = index - 1 - (offset mod index). */
+  readonly dependencyOffsets: readonly number[];
+  readonly resourceDraws: ReadonlyArray<{ readonly pool: number; readonly units: number }>;
+  readonly behaviour: Behaviour;
+  readonly maxRetries: number;
+  readonly retryDelay: number;
+  readonly timeout: number | null;
+  readonly start: StartPlan;
+  readonly startRank: number;
+}
+
+const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
+  priority: fc.constantFrom(...PRIORITIES),
+  dependencyOffsets: fc.oneof(
+    { weight: 2, arbitrary: fc.constant([]) },
+    { weight: 3, arbitrary: fc.array(fc.nat({ max: 24 }), { minLength: 1, maxLength: 3 }) },
+  ),
+  resourceDraws: fc.array(fc.record({ pool: fc.nat(), units: fc.nat() }), { maxLength: 2 }),
+  behaviour: behaviourArb,
+  maxRetries: fc.integer({ min: 0, max: 3 }),
+  retryDelay: fc.integer({ min: 1, max: 25 }),
+  timeout: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 120 }) }),
+  start: startPlanArb,
+  startRank: fc.nat({ max: 3 }),
+});
+
+/** The id of the task at `index`. */
+export const taskId = (index: number): string => `t${index}`;
+
+function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
+  const dependencies = new Set<string>();
+  if (index > 0) for (const offset of raw.dependencyOffsets) dependencies.add(taskId(index - 1 - (offset % index)));
+  const pools = Object.keys(engine.resources).sort();
+  const resources: Record<string, number> = {};
+  if (pools.length > 0) {
+    for (const draw of raw.resourceDraws) {
+      const pool = pools[draw.pool % pools.length] as string;
+      resources[pool] ??= 1 + (draw.units % (engine.resources[pool] as number));
+    }
+  }
+  const hang = raw.behaviour.kind === 'hang';
+  return {
+    id: taskId(index),
+    priority: raw.priority,
+    dependencies: [...dependencies],
+    resources,
+    behaviour: raw.behaviour,
+    maxRetries: raw.maxRetries,
+    retryDelay: raw.retryDelay,
+    timeout: raw.timeout ?? (hang ? 5 + raw.retryDelay : undefined),
+    start: raw.start,
+    startRank: raw.startRank,
+  };
+}
+
+/** A scenario of `minTasks..maxTasks` tasks; cancels target existing tasks. */
+export function scenarioArb({ minTasks, maxTasks, maxCancels }: { minTasks: number; maxTasks: number; maxCancels: number }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      engine: enginePlanArb,
+      raws: fc.array(rawTaskArb, { minLength: minTasks, maxLength: maxTasks, size: 'max' }),
+      cancels: fc.array(fc.nat(), { maxLength: maxCancels }),
+      ticks: fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 6 }),
+    })
+    .map(({ engine, raws, cancels, ticks }) => ({
+      engine,
+      tasks: raws.map((raw, index) => toPlan(raw, index, engine)),
+      cancels: raws.length === 0 ? [] : cancels.map((n) => taskId(n % raws.length)),
+      ticks,
+    }));
+}
+
+/**
+ * Mostly small DAGs, some medium, a few of up to a few hundred tasks. Every
+ * branch allows a single task, so a failing DAG shrinks within its branch
+ * down to the few tasks that matter.
+ */
+export const sizedScenarioArb: fc.Arbitrary<Scenario> = fc.oneof(
+  { weight: 12, arbitrary: scenarioArb({ minTasks: 1, maxTasks: 12, maxCancels: 3 }) },
+  { weight: 5, arbitrary: scenarioArb({ minTasks: 1, maxTasks: 60, maxCancels: 6 }) },
+  { weight: 1, arbitrary: scenarioArb({ minTasks: 1, maxTasks: 300, maxCancels: 12 }) },
+);

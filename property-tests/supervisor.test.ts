@@ -1,0 +1,711 @@
+/**
+ * The supervisor under random interleavings. A random DAG of tasks (priorities,
+ * dependencies, named resources, retries, timeouts, failures, hangs) runs on an
+ * engine on XState's SimulatedClock, and fast-check's scheduler decides the
+ * order of everything that can happen: each attempt settling, each clock step,
+ * each mid-run cancel and each late start is one scheduled step. The run is
+ * observed only from outside (status and retry events, getTaskStatus,
+ * getStats, onIdle, and the task functions themselves) against a small model,
+ * and every invariant is checked at the instant it applies (at each status
+ * event, at each function call) and again after every step.
+ *
+ * A failure names the broken invariant (`[priority]`, `[concurrency]`, ...) and
+ * prints its seed and path; replay it with
+ * `TASKCHART_PROPERTY_SEED=<seed> TASKCHART_PROPERTY_PATH=<path> npx vitest run property-tests/supervisor.test.ts`.
+ * Runs: TASKCHART_PROPERTY_RUNS (default DEFAULT_RUNS).
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  DependencyFailedError,
+  NonRetryableError,
+  STATUS_OF_STATE,
+  TaskCancelledError,
+  TaskChartError,
+  TaskStatus,
+  TaskTimeoutError,
+  taskMachine,
+  type RetryEvent,
+  type StatusEvent,
+  type TaskContext,
+  type TaskEngine,
+  type TaskEvent,
+  type TaskSpec,
+  type TaskState,
+} from '../src/index.js';
+import { describeMachine } from '../src/monitor/statechart.js';
+import { flush, simulatedEngine } from '../test/helpers.js';
+import { sizedScenarioArb, type Scenario, type TaskPlan } from './arbitraries.js';
+
+const DEFAULT_RUNS = 500;
+const numRuns = Number.parseInt(process.env.TASKCHART_PROPERTY_RUNS ?? '', 10) || DEFAULT_RUNS;
+const replay =
+  process.env.TASKCHART_PROPERTY_SEED === undefined
+    ? {}
+    : { seed: Number(process.env.TASKCHART_PROPERTY_SEED), path: process.env.TASKCHART_PROPERTY_PATH, endOnFailure: true };
+
+// ---- The statechart, read off the machine ---------------------------------
+
+const topOf = (path: string): TaskState => path.split('.')[0] as TaskState;
+const statusOf = (state: TaskState): TaskStatus => STATUS_OF_STATE[state];
+const isTerminal = (status: TaskStatus): boolean =>
+  status === TaskStatus.COMPLETED || status === TaskStatus.FAILED || status === TaskStatus.CANCELLED;
+
+/** Top-level successors of each top-level state (delayed transitions included). */
+const SUCCESSORS: ReadonlyMap<TaskState, ReadonlySet<TaskState>> = (() => {
+  const successors = new Map<TaskState, Set<TaskState>>();
+  for (const { source, target } of describeMachine(taskMachine).transitions) {
+    if (target === undefined || topOf(source) === topOf(target)) continue;
+    const set = successors.get(topOf(source)) ?? new Set<TaskState>();
+    set.add(topOf(target));
+    successors.set(topOf(source), set);
+  }
+  return successors;
+})();
+const INITIAL_STATE = String(taskMachine.config.initial) as TaskState;
+
+/** Adds the states reachable by moves that keep the public status: those emit no status event. */
+function silentClosure(states: Iterable<TaskState>): Set<TaskState> {
+  const closed = new Set(states);
+  const stack = [...closed];
+  for (let state = stack.pop(); state !== undefined; state = stack.pop()) {
+    for (const next of SUCCESSORS.get(state) ?? []) {
+      if (statusOf(next) === statusOf(state) && !closed.has(next)) {
+        closed.add(next);
+        stack.push(next);
+      }
+    }
+  }
+  return closed;
+}
+
+/** The states a status event to `status` may lead to from `states`; empty when the statechart forbids it. */
+function statusStep(states: ReadonlySet<TaskState>, status: TaskStatus): Set<TaskState> {
+  const next: TaskState[] = [];
+  for (const state of states) {
+    for (const target of SUCCESSORS.get(state) ?? []) {
+      if (statusOf(target) === status && statusOf(state) !== status) next.push(target);
+    }
+  }
+  return silentClosure(next);
+}
+
+/** Every `FROM->TO` public status step some transition makes. */
+function publicSteps(): string[] {
+  const steps = new Set<string>();
+  for (const [state, targets] of SUCCESSORS) {
+    for (const target of targets) if (statusOf(state) !== statusOf(target)) steps.add(`${statusOf(state)}->${statusOf(target)}`);
+  }
+  return [...steps].sort();
+}
+
+// ---- The model: what the outside can know about each task ------------------
+
+interface Call {
+  readonly attempt: number;
+  readonly ctx: TaskContext;
+  /** How the attempt left RUNNING: by its own outcome, or aborted (timeout, cancel, shutdown). */
+  ended?: 'outcome' | 'aborted';
+}
+
+interface TaskView {
+  readonly plan: TaskPlan;
+  readonly deps: TaskView[];
+  readonly dependents: TaskView[];
+  status: TaskStatus;
+  /** Statechart states consistent with the status events seen so far. */
+  states: Set<TaskState>;
+  /** Start order (startTask calls), undefined while never started. */
+  seq: number | undefined;
+  /** RUNNING status events so far: the current attempt's number. */
+  attempts: number;
+  runningSince: number;
+  awaitingRetryEvent: boolean;
+  backoffEnd: number | undefined;
+  terminalEvents: number;
+  error: unknown;
+  readonly calls: Call[];
+  /** Each attempt's outcome, recorded just before the engine can see it. */
+  readonly outcomes: Map<number, { readonly resolved: boolean; readonly value: unknown }>;
+  readonly history: string[];
+}
+
+type Invariant =
+  | 'concurrency'
+  | 'resources'
+  | 'dependency gate'
+  | 'dependency failure'
+  | 'priority'
+  | 'work conservation'
+  | 'terminal once'
+  | 'statechart'
+  | 'outcome'
+  | 'retry'
+  | 'timers'
+  | 'signal'
+  | 'idle'
+  | 'liveness'
+  | 'verbs'
+  | 'stats';
+
+const runsBefore = (a: TaskView, b: TaskView): boolean =>
+  a.plan.priority !== b.plan.priority ? a.plan.priority > b.plan.priority : (a.seq as number) < (b.seq as number);
+
+/** One scenario's engine, its scheduled steps and the model the invariants are checked against. */
+/** An entry of XState's SimulatedClock timer map. */
+interface PendingTimer {
+  readonly start: number;
+  readonly timeout: number;
+}
+
+class SupervisorRun {
+  readonly violations: string[] = [];
+  readonly #scenario: Scenario;
+  readonly #s: fc.Scheduler;
+  readonly #engine: TaskEngine;
+  readonly #clock: { now(): number; set(time: number): void };
+  readonly #timers: Map<unknown, PendingTimer>;
+  readonly #tasks: TaskView[];
+  readonly #byId = new Map<string, TaskView>();
+  readonly #running = new Set<TaskView>();
+  #seq = 0;
+  #step = 0;
+  #tick = 0;
+  #tickPending = false;
+  #cancelling: TaskView | undefined;
+  #shuttingDown = false;
+  #idle: { resolved: boolean } | undefined;
+
+  constructor(scenario: Scenario, s: fc.Scheduler) {
+    this.#scenario = scenario;
+    this.#s = s;
+    const { engine, clock } = simulatedEngine({ concurrency: scenario.engine.concurrency, resources: { ...scenario.engine.resources } });
+    this.#engine = engine;
+    this.#clock = clock;
+    this.#timers = (clock as unknown as { timeouts: Map<unknown, PendingTimer> }).timeouts;
+    this.#tasks = scenario.tasks.map((plan) => this.#view(plan));
+    engine.events.subscribe((event) => this.#guard(() => this.#onEvent(event)));
+    engine.registerTasks(scenario.tasks.map((plan) => this.#spec(plan)));
+  }
+
+  /** Runs every scheduled step to the end, then shuts down; violations are collected, not thrown. */
+  async run(): Promise<void> {
+    for (const id of this.#scenario.cancels) this.#scheduleStep(`cancel ${id}`, () => this.#cancel(this.#task(id)));
+    const initial = this.#tasks.filter((t) => t.plan.start === 'initial');
+    initial.sort((a, b) => a.plan.startRank - b.plan.startRank);
+    for (const t of this.#tasks) if (t.plan.start === 'later') this.#scheduleStep(`start ${t.plan.id}`, () => this.#start(t));
+    for (const t of initial) this.#guard(() => this.#start(t));
+    await flush();
+    this.#afterStep();
+    const maxSteps = 60 * this.#tasks.length + 500;
+    while (this.#s.count() > 0 && this.violations.length === 0) {
+      if (++this.#step > maxSteps) {
+        this.#violate('liveness', undefined, `still busy after ${maxSteps} steps`);
+        break;
+      }
+      await this.#s.waitNext(1);
+      this.#afterStep();
+    }
+    await flush();
+    if (this.violations.length === 0) this.#checkQuiescent();
+    if (this.violations.length === 0) await this.#checkShutdown();
+  }
+
+  // ---- Steps -----------------------------------------------------------
+
+  #scheduleStep(label: string, act: () => void): void {
+    void this.#s.schedule(Promise.resolve(), label).then(() => this.#guard(act));
+  }
+
+  /** Keeps one clock step scheduled while a timer is pending. */
+  #ensureTick(): void {
+    if (this.#tickPending || this.#timers.size === 0) return;
+    const ticks = this.#scenario.ticks;
+    const ms = ticks[this.#tick++ % ticks.length] as number;
+    this.#tickPending = true;
+    this.#scheduleStep(`clock +${ms} ms`, () => {
+      this.#tickPending = false;
+      this.#advance(ms);
+    });
+  }
+
+  /**
+   * Moves the clock `ms` forward one due time at a time, so each timer fires at
+   * its own instant, as real timers do (SimulatedClock.increment would first jump
+   * to the end and then fire every due timer at that later `now`).
+   */
+  #advance(ms: number): void {
+    const target = this.#clock.now() + ms;
+    for (let guard = 0; guard < 10_000; guard++) {
+      let next = Infinity;
+      for (const timer of this.#timers.values()) next = Math.min(next, timer.start + timer.timeout);
+      if (next > target) break;
+      this.#clock.set(Math.max(next, this.#clock.now()));
+    }
+    this.#clock.set(target);
+  }
+
+  #start(t: TaskView): void {
+    if (t.status !== TaskStatus.PENDING || t.seq !== undefined) {
+      this.#expectRefused(t, 'startTask', () => this.#engine.startTask(t.plan.id));
+      return;
+    }
+    t.seq = ++this.#seq;
+    t.history.push(`startTask #${t.seq}`);
+    this.#engine.startTask(t.plan.id);
+    const unmet = t.deps.some((d) => d.status !== TaskStatus.COMPLETED);
+    if (unmet !== ((t.status as TaskStatus) === TaskStatus.WAITING)) {
+      this.#violate('dependency gate', t, `after startTask it is ${t.status} with ${unmet ? 'unmet' : 'no unmet'} dependencies`);
+    }
+  }
+
+  #cancel(t: TaskView): void {
+    if (isTerminal(t.status)) {
+      this.#expectRefused(t, 'cancelTask', () => this.#engine.cancelTask(t.plan.id, 'mid-run cancel'));
+      return;
+    }
+    const wasTerminal = new Set(this.#tasks.filter((d) => isTerminal(d.status)));
+    t.history.push('cancelTask');
+    this.#cancelling = t;
+    try {
+      this.#engine.cancelTask(t.plan.id, 'mid-run cancel');
+    } finally {
+      this.#cancelling = undefined;
+    }
+    if (t.status !== TaskStatus.CANCELLED) this.#violate('verbs', t, `cancelTask returned with the task ${t.status}`);
+    for (const d of this.#downstream(t)) {
+      if (!wasTerminal.has(d) && d.status !== TaskStatus.CANCELLED) {
+        this.#violate('dependency failure', d, `${t.plan.id} was cancelled; when cancelTask returned, dependent ${d.plan.id} was ${d.status}`);
+      }
+    }
+  }
+
+  #expectRefused(t: TaskView, verb: string, act: () => void): void {
+    const before = t.status;
+    try {
+      act();
+      this.#violate('verbs', t, `${verb} on a ${before} task did not throw`);
+    } catch (error) {
+      if (!(error instanceof TaskChartError) || error.code !== 'ERR_INVALID_TRANSITION') {
+        this.#violate('verbs', t, `${verb} on a ${before} task threw ${String(error)}, not ERR_INVALID_TRANSITION`);
+      }
+    }
+    if (t.status !== before || this.#engine.getTaskStatus(t.plan.id) !== before) this.#violate('verbs', t, `a refused ${verb} changed the status`);
+  }
+
+  // ---- Task functions --------------------------------------------------
+
+  #spec(plan: TaskPlan): TaskSpec {
+    const t = this.#task(plan.id);
+    return {
+      id: plan.id,
+      name: plan.id,
+      priority: plan.priority,
+      dependencies: [...plan.dependencies],
+      resources: { ...plan.resources },
+      maxRetries: plan.maxRetries,
+      retryDelay: plan.retryDelay,
+      timeout: plan.timeout,
+      fn: (ctx: TaskContext) => this.#attempt(t, ctx),
+    };
+  }
+
+  /** The task function: checks the moment it is called, then lets the scheduler decide when it settles. */
+  #attempt(t: TaskView, ctx: TaskContext): Promise<unknown> {
+    this.#guard(() => this.#checkCall(t, ctx));
+    t.calls.push({ attempt: ctx.attempt, ctx });
+    const { id, behaviour } = t.plan;
+    const attempt = ctx.attempt;
+    const settle = (resolved: boolean, value: unknown): unknown => {
+      t.outcomes.set(attempt, { resolved, value });
+      if (resolved) return value;
+      throw value;
+    };
+    if (behaviour.kind === 'hang') {
+      return new Promise((_, reject) => {
+        const signal = ctx.signal;
+        signal.addEventListener('abort', () => {
+          const late = this.#s.schedule(Promise.resolve(), `${id} attempt ${attempt} rejects after its abort`);
+          late.then(() => settle(false, signal.reason)).catch(reject);
+        });
+      });
+    }
+    const fails =
+      behaviour.kind === 'fail' || behaviour.kind === 'non-retryable' || (behaviour.kind === 'flaky' && attempt <= behaviour.failures);
+    const value = fails
+      ? behaviour.kind === 'non-retryable'
+        ? new NonRetryableError(`${id} attempt ${attempt} refuses to retry`)
+        : new Error(`${id} attempt ${attempt} failed`)
+      : `${id} result ${attempt}`;
+    return this.#s.schedule(Promise.resolve(), `${id} attempt ${attempt} ${fails ? 'throws' : 'resolves'}`).then(() => settle(!fails, value));
+  }
+
+  #checkCall(t: TaskView, ctx: TaskContext): void {
+    const running = [...this.#running].map((r) => r.plan.id);
+    if (t.status !== TaskStatus.RUNNING || ctx.attempt !== t.attempts) {
+      this.#violate('statechart', t, `function called for attempt ${ctx.attempt} while ${t.status} after ${t.attempts} RUNNING events`);
+    }
+    this.#checkDependenciesCompleted(t, 'its function was called');
+    if (this.#running.size > this.#scenario.engine.concurrency) {
+      this.#violate('concurrency', t, `function called with ${running.length} RUNNING (${running.join(', ')})`);
+    }
+    this.#checkResourceUse(t, 'its function was called');
+  }
+
+  // ---- Events ----------------------------------------------------------
+
+  #onEvent(event: TaskEvent): void {
+    if (event.type === 'status') this.#onStatus(this.#task(event.taskId), event);
+    else if (event.type === 'retry') this.#onRetry(this.#task(event.taskId), event);
+    else if (event.type === 'resource-error') this.#violate('outcome', this.#task(event.taskId), 'unexpected resource-error event');
+  }
+
+  #onStatus(t: TaskView, event: StatusEvent): void {
+    const now = this.#clock.now();
+    t.history.push(`@${now} ${event.previous}->${event.status}`);
+    if (t.terminalEvents > 0) this.#violate('terminal once', t, `status event ${event.previous}->${event.status} after its terminal status`);
+    if (event.previous !== t.status) this.#violate('statechart', t, `event says previous ${event.previous}, last status was ${t.status}`);
+    const states = statusStep(t.states, event.status);
+    if (states.size === 0) this.#violate('statechart', t, `${event.previous}->${event.status} from states {${[...t.states].join(', ')}}`);
+    t.states = states;
+    if (t.status === TaskStatus.RUNNING) this.#leaveRunning(t, event);
+    if (event.status === TaskStatus.RUNNING) this.#checkDispatch(t);
+    if (event.previous === TaskStatus.WAITING && event.status === TaskStatus.PENDING) {
+      this.#checkDependenciesCompleted(t, 'it left WAITING');
+    }
+    if (isTerminal(event.status)) this.#checkTerminal(t, event);
+    t.status = event.status;
+    if (event.status === TaskStatus.RUNNING) {
+      this.#running.add(t);
+      t.attempts++;
+      t.runningSince = now;
+      t.backoffEnd = undefined;
+    }
+    if (isTerminal(event.status)) {
+      t.terminalEvents++;
+      t.error = event.error;
+    }
+  }
+
+  /** Leaving RUNNING: by the attempt's own outcome (before its timeout), or by its timeout, or by a cancel. */
+  #leaveRunning(t: TaskView, event: StatusEvent): void {
+    this.#running.delete(t);
+    const outcome = t.outcomes.get(t.attempts);
+    const call = t.calls[t.calls.length - 1];
+    if (call !== undefined) call.ended = outcome === undefined ? 'aborted' : 'outcome';
+    const elapsed = this.#clock.now() - t.runningSince;
+    const timedOut = t.plan.timeout !== undefined && elapsed >= t.plan.timeout;
+    if (outcome !== undefined && timedOut) {
+      this.#violate('timers', t, `attempt ${t.attempts} ran ${elapsed} ms past its ${t.plan.timeout} ms timeout, and its outcome still counted`);
+    }
+    if (event.status === TaskStatus.CANCELLED) return;
+    if (outcome === undefined && !timedOut) {
+      this.#violate('outcome', t, `left RUNNING for ${event.status} with no outcome and no timeout (after ${elapsed} ms)`);
+      return;
+    }
+    if (event.status === TaskStatus.PENDING) {
+      t.awaitingRetryEvent = true;
+      const retryable = outcome === undefined || (!outcome.resolved && !(outcome.value instanceof NonRetryableError));
+      if (!retryable || t.attempts > t.plan.maxRetries) {
+        this.#violate('retry', t, `retried after attempt ${t.attempts} of maxRetries ${t.plan.maxRetries} (outcome ${show(outcome)})`);
+      }
+    }
+  }
+
+  #onRetry(t: TaskView, event: RetryEvent): void {
+    const expectedDelay = t.plan.retryDelay * 2 ** (t.attempts - 1);
+    t.history.push(`@${event.timestamp} retry ${event.attempt} in ${event.delay} ms`);
+    if (!t.awaitingRetryEvent) this.#violate('retry', t, 'retry event without RUNNING->PENDING before it');
+    if (event.attempt !== t.attempts + 1 || event.delay !== expectedDelay || event.timestamp !== this.#clock.now()) {
+      this.#violate('retry', t, `retry event (attempt ${event.attempt}, delay ${event.delay}); expected attempt ${t.attempts + 1}, delay ${expectedDelay}`);
+    }
+    if (!t.states.has('retrying')) this.#violate('statechart', t, 'retry event while not possibly retrying');
+    t.states = silentClosure(['retrying']);
+    t.awaitingRetryEvent = false;
+    t.backoffEnd = event.timestamp + event.delay;
+  }
+
+  /** A task moves to RUNNING: it must be ready, fit, and be the best ready task that fits. */
+  #checkDispatch(t: TaskView): void {
+    this.#checkDependenciesCompleted(t, 'it started');
+    if (!this.#isReady(t)) {
+      const why = t.seq === undefined ? 'never started' : t.backoffEnd !== undefined ? `in backoff until ${t.backoffEnd}` : `it was ${t.status}`;
+      this.#violate('priority', t, `started while not ready (${why})`);
+    }
+    if (this.#running.size + 1 > this.#scenario.engine.concurrency) {
+      this.#violate('concurrency', t, `RUNNING with ${[...this.#running].map((r) => r.plan.id).join(', ')} already running (concurrency ${this.#scenario.engine.concurrency})`);
+    }
+    const use = this.#resourceUse();
+    if (!this.#fits(t, use)) this.#violate('resources', t, `started needing ${JSON.stringify(t.plan.resources)} with ${JSON.stringify(use)} in use`);
+    for (const r of this.#tasks) {
+      // A backoff ending exactly now may not have fired yet: timers due at one instant fire one by one, each
+      // followed by its effects (as real timers are, with microtasks between them), so such a tie can go either way.
+      const tie = r.backoffEnd !== undefined && r.backoffEnd === this.#clock.now();
+      if (r !== t && !tie && this.#isReady(r) && this.#fits(r, use) && runsBefore(r, t)) {
+        this.#violate(
+          'priority',
+          t,
+          `started (priority ${t.plan.priority}, start #${t.seq}) while ${r.plan.id} (priority ${r.plan.priority}, start #${r.seq}) was ready and fit`,
+        );
+        break;
+      }
+    }
+  }
+
+  /** The terminal status matches what happened: an outcome, a timeout, a cancel or a dependency. */
+  #checkTerminal(t: TaskView, event: StatusEvent): void {
+    const error = event.error;
+    const outcome = t.outcomes.get(t.attempts);
+    if (event.status === TaskStatus.COMPLETED) {
+      if (event.previous !== TaskStatus.RUNNING || outcome?.resolved !== true || this.#engine.getTaskResult(t.plan.id) !== outcome.value) {
+        this.#violate('outcome', t, `COMPLETED from ${event.previous} with attempt ${t.attempts} outcome ${show(outcome)}`);
+      }
+    } else if (event.status === TaskStatus.CANCELLED) {
+      const byDependency = t.deps.find((d) => d.status === TaskStatus.CANCELLED && d.error === (error as Error | undefined)?.cause);
+      if (!(error instanceof TaskCancelledError)) this.#violate('outcome', t, `CANCELLED with ${show(error)}`);
+      else if (this.#cancelling !== t && !this.#shuttingDown && (byDependency === undefined || t.attempts > 0)) {
+        this.#violate('dependency failure', t, 'CANCELLED with no cancel of it and no cancelled dependency as the cause');
+      }
+    } else if (event.previous !== TaskStatus.RUNNING) {
+      const dependency = error instanceof DependencyFailedError ? this.#byId.get(error.dependencyId) : undefined;
+      if (dependency === undefined || !t.deps.includes(dependency) || dependency.status !== TaskStatus.FAILED || (error as Error).cause !== dependency.error || t.attempts > 0) {
+        this.#violate('dependency failure', t, `FAILED from ${event.previous} with ${show(error)}`);
+      }
+    } else if (outcome !== undefined) {
+      const fatal = outcome.value instanceof NonRetryableError || t.attempts === t.plan.maxRetries + 1;
+      if (outcome.resolved || error !== outcome.value || !fatal) {
+        this.#violate('outcome', t, `FAILED after attempt ${t.attempts}/${t.plan.maxRetries + 1} (outcome ${show(outcome)}) with ${show(error)}`);
+      }
+    } else if (!(error instanceof TaskTimeoutError) || error.attempt !== t.attempts || t.attempts !== t.plan.maxRetries + 1) {
+      this.#violate('outcome', t, `FAILED by timeout after attempt ${t.attempts}/${t.plan.maxRetries + 1} with ${show(error)}`);
+    }
+  }
+
+  // ---- After each step -------------------------------------------------
+
+  #afterStep(): void {
+    this.#guard(() => this.#checkStep());
+    this.#ensureTick();
+  }
+
+  #checkStep(): void {
+    const now = this.#clock.now();
+    const use = this.#resourceUse();
+    const counts: Record<TaskStatus, number> = { PENDING: 0, WAITING: 0, RUNNING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 };
+    let queued = 0;
+    let retrying = 0;
+    for (const t of this.#tasks) {
+      counts[t.status]++;
+      if (this.#isReady(t)) queued++;
+      else if (t.seq !== undefined && t.status === TaskStatus.PENDING) retrying++;
+      const actual = this.#engine.getTaskStatus(t.plan.id);
+      if (actual !== t.status) this.#violate('stats', t, `getTaskStatus is ${actual}, the status events say ${t.status}`);
+      if (t.awaitingRetryEvent) this.#violate('retry', t, 'RUNNING->PENDING with no retry event');
+      if (!isTerminal(t.status) && t.deps.some((d) => d.status === TaskStatus.FAILED || d.status === TaskStatus.CANCELLED)) {
+        this.#violate('dependency failure', t, `still ${t.status} after a dependency failed or was cancelled`);
+      }
+      if (t.status === TaskStatus.WAITING && t.deps.every((d) => d.status === TaskStatus.COMPLETED)) {
+        this.#violate('liveness', t, 'still WAITING although every dependency COMPLETED');
+      }
+      if (t.status === TaskStatus.RUNNING && t.plan.timeout !== undefined && now - t.runningSince >= t.plan.timeout) {
+        this.#violate('timers', t, `RUNNING for ${now - t.runningSince} ms past its ${t.plan.timeout} ms timeout`);
+      }
+      if (this.#running.size < this.#scenario.engine.concurrency && this.#isReady(t) && this.#fits(t, use)) {
+        this.#violate('work conservation', t, `ready and fits, yet not started with ${this.#running.size} of ${this.#scenario.engine.concurrency} slots taken`);
+      }
+    }
+    const stats = this.#engine.getStats();
+    const expected = { counts, running: counts.RUNNING, queued, retrying };
+    const actual = { counts: stats.counts, running: stats.running, queued: stats.queued, retrying: stats.retrying };
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      this.#violate('stats', undefined, `getStats ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    }
+    this.#watchIdle(queued + retrying + counts.RUNNING === 0);
+  }
+
+  /** onIdle resolves exactly when nothing is RUNNING, queued or in backoff. */
+  #watchIdle(idle: boolean): void {
+    if (this.#idle !== undefined && !this.#idle.resolved && idle) {
+      this.#violate('idle', undefined, 'onIdle() still pending although nothing is RUNNING, queued or in backoff');
+    }
+    if (this.#idle !== undefined && !this.#idle.resolved) return;
+    const watch = { resolved: false };
+    this.#idle = watch;
+    void this.#engine.onIdle().then(() => {
+      watch.resolved = true;
+      if (this.#running.size > 0 || this.#tasks.some((t) => t.seq !== undefined && t.status === TaskStatus.PENDING)) {
+        this.#violate('idle', undefined, 'onIdle() resolved while a task was RUNNING, queued or in backoff');
+      }
+    });
+  }
+
+  // ---- At the end ------------------------------------------------------
+
+  /** No step left: every started task is terminal, unless it waits (transitively) on a never-started one. */
+  #checkQuiescent(): void {
+    const blocked = new Set<TaskView>();
+    for (const t of this.#tasks) {
+      if (isTerminal(t.status)) {
+        if (t.terminalEvents !== 1) this.#violate('terminal once', t, `${t.terminalEvents} terminal status events`);
+      } else if (t.seq === undefined ? t.status === TaskStatus.PENDING : t.status === TaskStatus.WAITING && t.deps.some((d) => blocked.has(d))) {
+        blocked.add(t);
+      } else {
+        this.#violate('liveness', t, `${t.status} when nothing is left to happen`);
+      }
+      if (t.calls.length !== t.attempts || this.#engine.getTask(t.plan.id).attempts !== t.attempts) {
+        this.#violate('stats', t, `${t.calls.length} calls, ${t.attempts} RUNNING events, getTask().attempts ${this.#engine.getTask(t.plan.id).attempts}`);
+      }
+    }
+    if (this.#idle?.resolved !== true) this.#violate('idle', undefined, 'onIdle() did not resolve at the end');
+    if (this.#timers.size > 0) this.#violate('timers', undefined, `${this.#timers.size} timers left on the clock`);
+  }
+
+  /** shutdown() cancels what is left, resolves, and leaves no timer; every task ends exactly once. */
+  async #checkShutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    let done = false;
+    void this.#engine.shutdown().then(
+      () => (done = true),
+      (error: unknown) => this.#violate('verbs', undefined, `shutdown() rejected with ${show(error)}`),
+    );
+    await flush();
+    if (!done) this.#violate('verbs', undefined, 'shutdown() did not resolve');
+    while (this.#s.count() > 0) await this.#s.waitNext(1);
+    for (const t of this.#tasks) {
+      if (t.terminalEvents !== 1) this.#violate('terminal once', t, `${t.terminalEvents} terminal status events after shutdown`);
+      for (const call of t.calls) {
+        if (call.ctx.signal.aborted !== (call.ended !== 'outcome')) {
+          this.#violate('signal', t, `attempt ${call.attempt} ended by ${call.ended ?? 'nothing'}, signal.aborted ${call.ctx.signal.aborted}`);
+        }
+      }
+    }
+    if (this.#timers.size > 0) this.#violate('timers', undefined, `${this.#timers.size} timers left after shutdown`);
+  }
+
+  // ---- Helpers ---------------------------------------------------------
+
+  #view(plan: TaskPlan): TaskView {
+    const t: TaskView = {
+      plan,
+      deps: plan.dependencies.map((id) => this.#task(id)),
+      dependents: [],
+      status: TaskStatus.PENDING,
+      states: silentClosure([INITIAL_STATE]),
+      seq: undefined,
+      attempts: 0,
+      runningSince: 0,
+      awaitingRetryEvent: false,
+      backoffEnd: undefined,
+      terminalEvents: 0,
+      error: undefined,
+      calls: [],
+      outcomes: new Map(),
+      history: [],
+    };
+    for (const d of t.deps) d.dependents.push(t);
+    this.#byId.set(plan.id, t);
+    return t;
+  }
+
+  #task(id: string): TaskView {
+    const t = this.#byId.get(id);
+    if (t === undefined) throw new Error(`no task ${id} in the scenario`);
+    return t;
+  }
+
+  /** Queued: started, PENDING, not waiting out a backoff. */
+  #isReady(t: TaskView): boolean {
+    if (t.seq === undefined || t.status !== TaskStatus.PENDING || t.awaitingRetryEvent) return false;
+    return t.backoffEnd === undefined || this.#clock.now() >= t.backoffEnd;
+  }
+
+  /** Units in use, from the specs of the RUNNING tasks. */
+  #resourceUse(): Record<string, number> {
+    const use: Record<string, number> = {};
+    for (const r of this.#running) for (const [pool, units] of Object.entries(r.plan.resources)) use[pool] = (use[pool] ?? 0) + units;
+    return use;
+  }
+
+  #fits(t: TaskView, use: Record<string, number>): boolean {
+    const capacity = this.#scenario.engine.resources;
+    return Object.entries(t.plan.resources).every(([pool, units]) => (use[pool] ?? 0) + units <= (capacity[pool] ?? 0));
+  }
+
+  #checkResourceUse(t: TaskView, when: string): void {
+    const use = this.#resourceUse();
+    for (const [pool, units] of Object.entries(use)) {
+      if (units > (this.#scenario.engine.resources[pool] ?? 0)) this.#violate('resources', t, `${pool}: ${units} units in use when ${when}`);
+    }
+  }
+
+  #checkDependenciesCompleted(t: TaskView, when: string): void {
+    const unmet = t.deps.filter((d) => d.status !== TaskStatus.COMPLETED);
+    if (unmet.length > 0) this.#violate('dependency gate', t, `${when} with ${unmet.map((d) => `${d.plan.id} ${d.status}`).join(', ')}`);
+  }
+
+  /** Every task that depends on `t`, directly or not. */
+  #downstream(t: TaskView): Set<TaskView> {
+    const seen = new Set<TaskView>();
+    const stack = [...t.dependents];
+    for (let d = stack.pop(); d !== undefined; d = stack.pop()) {
+      if (seen.has(d)) continue;
+      seen.add(d);
+      stack.push(...d.dependents);
+    }
+    return seen;
+  }
+
+  #violate(invariant: Invariant, t: TaskView | undefined, message: string): void {
+    const where = t === undefined ? '' : `${t.plan.id}: `;
+    const history = t === undefined ? '' : ` [${t.plan.id}: ${t.history.join('; ')}]`;
+    this.violations.push(`[${invariant}] ${where}${message} (clock ${this.#clock.now()} ms, step ${this.#step})${history}`);
+  }
+
+  /** Runs `act`, turning an unexpected throw into a violation (an event subscriber must not throw). */
+  #guard(act: () => void): void {
+    try {
+      act();
+    } catch (error) {
+      this.violations.push(`[verbs] unexpected throw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+}
+
+function show(value: unknown): string {
+  if (value instanceof TaskChartError) return `${value.code} (${value.message})`;
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  return fc.stringify(value);
+}
+
+// ---- Properties --------------------------------------------------------------
+
+describe('the supervisor under random interleavings', () => {
+  it('reads the allowed public status steps off the task statechart', () => {
+    expect(publicSteps()).toEqual(
+      [
+        'PENDING->WAITING',
+        'PENDING->RUNNING',
+        'PENDING->FAILED',
+        'PENDING->CANCELLED',
+        'WAITING->PENDING',
+        'WAITING->FAILED',
+        'WAITING->CANCELLED',
+        'RUNNING->PENDING',
+        'RUNNING->COMPLETED',
+        'RUNNING->FAILED',
+        'RUNNING->CANCELLED',
+      ].sort(),
+    );
+    expect(statusStep(silentClosure([INITIAL_STATE]), TaskStatus.COMPLETED).size, 'PENDING->COMPLETED is not a step').toBe(0);
+  });
+
+  test.prop([sizedScenarioArb, fc.scheduler({ act: async (f) => { await f(); await flush(); } })], { numRuns, ...replay })(
+    'keeps concurrency, resources, dependencies, priority order and the statechart, and ends every started task once',
+    async (scenario, s) => {
+      const run = new SupervisorRun(scenario, s);
+      await run.run();
+      expect(run.violations, 'invariant violations (first ones)').toEqual([]);
+    },
+    60_000 + numRuns * 200,
+  );
+});
