@@ -23,6 +23,7 @@ export class AttemptContext implements TaskContext {
   #abortReason: unknown;
   #aborted = false;
   #progress: TaskContext['progress'] | undefined;
+  #onAbort: ((reason: unknown) => void) | undefined;
   #registerResource: TaskContext['registerResource'] | undefined;
 
   constructor(id: string, name: string, attempt: number, host: AttemptHost) {
@@ -48,12 +49,25 @@ export class AttemptContext implements TaskContext {
     return (this.#registerResource ??= (dispose) => this.#host.registerResource(this, dispose));
   }
 
+  /**
+   * Calls `listener` once when the attempt is aborted (at once if it already
+   * was): what `signal` tells, without an AbortController, for executors that
+   * stop an attempt some other way (the pool terminates a thread). One listener.
+   */
+  whenAborted(listener: (reason: unknown) => void): void {
+    if (this.#aborted) listener(this.#abortReason);
+    else this.#onAbort = listener;
+  }
+
   /** Aborts the signal (now, or when it is first read) with `reason`; only the first abort counts. */
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
+    const listener = this.#onAbort;
+    this.#onAbort = undefined;
+    listener?.(reason);
   }
 }
 

@@ -56,6 +56,7 @@ export class AttemptRunner {
       module: spec.module,
       exportName: spec.exportName,
       context,
+      whenAborted: (listener) => context.whenAborted(listener),
       transfer: spec.transfer,
     };
     let outcome: Promise<unknown>;

@@ -22,6 +22,12 @@ export interface AttemptRequest {
   readonly exportName: string;
   /** The context handed to the task function (id, name, attempt, signal, progress, registerResource). */
   readonly context: TaskContext;
+  /**
+   * Calls `listener` once when the attempt is aborted (timeout, cancel, outside
+   * completion, shutdown), at once if it already was: the same moment
+   * `context.signal` aborts, without creating the signal. One listener per attempt.
+   */
+  whenAborted(listener: (reason: unknown) => void): void;
   /** ArrayBuffers among `args` to move rather than copy (pool executor). */
   readonly transfer: readonly ArrayBuffer[];
 }

@@ -113,7 +113,20 @@ export const taskMachine = setup({
 }).createMachine({
   id: 'task',
   initial: 'pending',
-  context: ({ input }) => ({ ...input, attempts: 0, unmetDependencies: 0, backoff: 0, result: undefined, error: undefined }),
+  // Spelled out rather than spread: one object shape for every task, built in one step (this runs once per task).
+  context: ({ input }) => ({
+    id: input.id,
+    maxRetries: input.maxRetries,
+    retryDelay: input.retryDelay,
+    maxRetryDelay: input.maxRetryDelay,
+    jitter: input.jitter,
+    timeout: input.timeout,
+    attempts: 0,
+    unmetDependencies: 0,
+    backoff: 0,
+    result: undefined,
+    error: undefined,
+  }),
   states: {
     pending: {
       // No entry action: a task is created pending, and the supervisor records that itself.

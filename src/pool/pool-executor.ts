@@ -71,8 +71,17 @@ export class PoolExecutor implements Executor {
   }
 
   execute(request: AttemptRequest): Promise<unknown> {
-    const signal = request.context.signal;
-    if (signal.aborted) return Promise.reject(signal.reason);
+    let running: ReturnType<WorkerPool['exec']> | undefined;
+    let aborted = false;
+    let abortReason: unknown;
+    let onAbort: (() => void) | undefined;
+    // No AbortController on this side: the worker has its own signal, and stopping means terminating the thread.
+    request.whenAborted((reason) => {
+      aborted = true;
+      abortReason = reason;
+      onAbort?.();
+    });
+    if (aborted) return Promise.reject(abortReason);
     const attempt: WorkerAttempt = {
       taskId: request.taskId,
       name: request.name,
@@ -82,12 +91,12 @@ export class PoolExecutor implements Executor {
       source: request.module === undefined ? Function.prototype.toString.call(request.fn) : undefined,
       args: request.args,
     };
-    let running: ReturnType<WorkerPool['exec']>;
     try {
       running = this.#exec(attempt, request);
     } catch (error) {
       return Promise.reject(this.#explain(error, request));
     }
+    const pending = running;
     this.#live++;
     let live = true;
     const ended = () => {
@@ -95,24 +104,22 @@ export class PoolExecutor implements Executor {
       live = false;
     };
     return new Promise((resolve, reject) => {
-      // Returns nothing: EventTarget rethrows the rejection of a listener that returns a promise.
-      const onAbort = (): void => {
+      onAbort = () => {
         ended();
-        running.cancel();
+        pending.cancel();
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      running.then(
+      pending.then(
         (envelope: ResultEnvelope) => {
           ended();
-          signal.removeEventListener('abort', onAbort);
+          onAbort = undefined;
           if (envelope.ok) resolve(envelope.value);
           else reject(deserializeError(envelope.error));
         },
         (error: unknown) => {
           ended();
-          signal.removeEventListener('abort', onAbort);
+          onAbort = undefined;
           if (error instanceof workerpool.Promise.CancellationError || error instanceof workerpool.Promise.TimeoutError) {
-            this.#afterTermination(() => reject(signal.reason));
+            this.#afterTermination(() => reject(abortReason));
           } else reject(this.#explain(error, request));
         },
       );
