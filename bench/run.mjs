@@ -1,24 +1,35 @@
 // The benchmark harness: `npm run bench` (full) or `npm run bench -- --quick` (tiny sizes, a smoke run for CI).
-// Runs each scenario with its peers in the same process, prints a markdown table, writes bench/results/latest.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Runs each scenario with its peers in the same process, prints markdown tables, writes bench/results/latest.json
+// and, for a full run of every scenario, regenerates docs/benchmarks.md with its charts.
+// `--only=a,b` runs some scenarios.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { table, targetLines, writeReport } from './report.mjs';
 
+const SCENARIOS = ['throughput', 'scale', 'dag', 'memory', 'latency', 'pool'];
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-const scenarios = ['pool'].filter((name) => !only || only.split(',').includes(name));
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+for (const name of only ?? []) {
+  if (!SCENARIOS.includes(name)) throw new Error(`Unknown scenario \`${name}\`; expected some of ${SCENARIOS.join(', ')}`);
+}
+const scenarios = SCENARIOS.filter((name) => !only || only.includes(name));
 
 const results = [];
 for (const name of scenarios) {
   const scenario = await import(`./scenarios/${name}.mjs`);
+  const started = performance.now();
   const result = await scenario.run({ quick });
   results.push(result);
-  console.log(`\n### ${result.title}\n`);
-  console.log('| peer | total ms | µs per task | speedup vs serial |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const row of result.rows) console.log(`| ${row.peer} | ${row.ms.toFixed(1)} | ${row.perTaskUs.toFixed(1)} | ${row.speedup.toFixed(2)} |`);
-  for (const target of result.targets) console.log(`- ${target.met ? 'met' : 'MISSED'}: ${target.name} (${target.value.toFixed(3)})`);
+  console.log(`\n### ${result.title}  (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  console.log(table(result));
+  console.log(targetLines(result));
 }
 
 const report = { date: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), results };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
+if (!quick && !only) {
+  const intro = readFileSync(new URL('./intro.md', import.meta.url), 'utf8');
+  await writeReport(report, intro, new URL('../docs/', import.meta.url));
+  console.log('\nwrote docs/benchmarks.md');
+}
