@@ -279,9 +279,26 @@ function laneOf(executor: string, resources: ResourceRequest): string {
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 
-/** The spec a finished task keeps: what it ran with (`fn`, `args`, `transfer`) is released. */
+const released = new Map<string, ResolvedTaskSpec>();
+
+/**
+ * What a finished task keeps in place of its spec: one frozen placeholder per
+ * executor, shared by every finished task of that executor. Only `executor`
+ * is meaningful (an attempt queued in the same step as the task's end still
+ * releases the right executor slot); what the task ran with (`fn`, `args`,
+ * `transfer`, the closure they hold) is let go. Its dependencies live on the record.
+ */
 export function releaseSpec(spec: ResolvedTaskSpec): ResolvedTaskSpec {
-  if (spec.fn === undefined && spec.args.length === 0 && spec.transfer.length === 0) return spec;
-  return { ...spec, fn: undefined, args: EMPTY_ARGS, transfer: EMPTY_ARGS as readonly ArrayBuffer[] };
+  let placeholder = released.get(spec.executor);
+  if (placeholder === undefined) {
+    placeholder = Object.freeze({
+      id: '', name: '', kind: 'external', fn: undefined, handler: undefined, module: undefined, exportName: 'default',
+      args: EMPTY_ARGS, priority: TaskPriority.NORMAL, dependencies: EMPTY_ARGS as readonly string[], maxRetries: 0,
+      retryDelay: 0, maxRetryDelay: 0, jitter: 0, timeout: undefined, resources: EMPTY_ARGS as ResourceRequest,
+      executor: spec.executor, durable: false, lane: spec.executor, transfer: EMPTY_ARGS as readonly ArrayBuffer[],
+    } satisfies ResolvedTaskSpec);
+    released.set(spec.executor, placeholder);
+  }
+  return placeholder;
 }
 

@@ -188,7 +188,7 @@ export class Supervisor {
       return;
     }
     let unmetDependencies = 0;
-    for (const dependencyId of record.spec.dependencies) {
+    for (const dependencyId of record.dependencies) {
       // A forgotten dependency had COMPLETED: a failed or cancelled one would have ended this task already.
       // One that is COMPLETED but not yet settled (a subscriber of its status event is starting this task)
       // still counts as unmet: its settlement is what sends DEPENDENCY_COMPLETED.
@@ -224,7 +224,7 @@ export class Supervisor {
   forget(record: TaskRecord): void {
     if (this.records.get(record.id) !== record) return;
     this.records.delete(record.id);
-    this.graph.remove(record.id, record.spec.dependencies);
+    this.graph.remove(record.id, record.dependencies);
     this.#stats.move(record.status, undefined);
   }
 

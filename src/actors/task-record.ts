@@ -23,8 +23,14 @@ export class TaskRecord implements ReadyItem {
   readonly name: string;
   readonly priority: TaskPriority;
   readonly lane: string;
-  /** The whole spec while the task is live; at its terminal status, without `fn`, `args` and `transfer`. */
+  /**
+   * The whole spec while the task is live. At its terminal status it is
+   * replaced by a placeholder shared by every finished task of the same
+   * executor (see `releaseSpec`), so a finished task keeps no copy of it.
+   */
   spec: ResolvedTaskSpec;
+  /** The task's dependencies (frozen), kept after the spec is released. */
+  readonly dependencies: readonly string[];
   readonly createdAt: number;
   /** Start order, set by startTask; orders FIFO within a priority level. */
   seq = 0;
@@ -58,6 +64,7 @@ export class TaskRecord implements ReadyItem {
     this.priority = spec.priority;
     this.lane = spec.lane;
     this.spec = spec;
+    this.dependencies = spec.dependencies;
     this.createdAt = createdAt;
   }
 
@@ -114,7 +121,7 @@ export function toTaskInfo(record: TaskRecord): TaskInfo {
     progress: record.progress,
     message: record.message,
     attempts: record.attempts,
-    dependencies: record.spec.dependencies,
+    dependencies: record.dependencies,
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
