@@ -29,7 +29,7 @@ import { supervisorMachine } from './machines/supervisor.machine.js';
 import { EventStream } from './monitor/event-stream.js';
 import { StatsCollector, type TaskStats } from './monitor/stats.js';
 import { resolveEngineOptions, type TaskEngineOptions } from './options.js';
-import { findCycle } from './scheduling/dependency-graph.js';
+import { BatchEdges } from './scheduling/dependency-graph.js';
 import { isTerminal, TaskStatus } from './status.js';
 import { resolveTaskSpec, type ResolvedTaskSpec, type SpecEnvironment, type TaskFunction, type TaskSpec } from './task-spec.js';
 import { invalid, isPlainObject, readingInput } from './validate.js';
@@ -257,6 +257,9 @@ export class TaskEngine {
       position.set(resolved.id, batch.size);
       batch.set(resolved.id, resolved);
     }
+    // In-batch edges are collected while checking ids; only a batch with a forward reference can hold a cycle,
+    // and only then is the O(V + E) search run.
+    const edges = new BatchEdges(batch.size);
     let forwardReferences = false;
     let at = 0;
     for (const spec of batch.values()) {
@@ -264,14 +267,20 @@ export class TaskEngine {
         const dependencyAt = position.get(dependency);
         if (dependencyAt === undefined) {
           if (!supervisor.records.has(dependency)) throw new UnknownDependencyError(spec.id, dependency);
-        } else if (dependencyAt >= at) forwardReferences = true;
+          continue;
+        }
+        if (dependencyAt >= at) forwardReferences = true;
+        edges.add(dependencyAt);
       }
+      edges.endNode();
       at++;
     }
-    // Only backward references inside the batch cannot form a cycle; otherwise check in O(V + E).
     if (forwardReferences) {
-      const cycle = findCycle(new Map([...batch].map(([id, spec]) => [id, spec.dependencies])));
-      if (cycle !== undefined) throw new DependencyCycleError(cycle);
+      const cycle = edges.findCycle();
+      if (cycle !== undefined) {
+        const ids = [...batch.keys()];
+        throw new DependencyCycleError(cycle.map((i) => ids[i] as string));
+      }
     }
     return supervisor.addBatch(batch.values());
   }

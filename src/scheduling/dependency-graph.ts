@@ -47,58 +47,98 @@ const EMPTY: readonly string[] = Object.freeze([]);
  * Finds a cycle among a batch of new tasks, O(V + E) over the batch. Edges to
  * tasks outside the batch cannot close a cycle: a registered task never
  * depends on a newer one. Returns the cycle as ids (first id repeated at the
- * end), or undefined. Iterative, on integer indices, so a 100,000-task chain
- * neither overflows the stack nor allocates per step.
+ * end), or undefined.
  */
 export function findCycle(batch: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const ids = [...batch.keys()];
   const index = new Map<string, number>();
   for (let i = 0; i < ids.length; i++) index.set(ids[i] as string, i);
-  // Adjacency in CSR form: the in-batch dependencies of node i are edges[offsets[i] .. offsets[i + 1]).
-  const offsets = new Int32Array(ids.length + 1);
-  const edgeList: number[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    for (const dependency of batch.get(ids[i] as string) ?? EMPTY) {
+  const edges = new BatchEdges(ids.length);
+  for (const dependencies of batch.values()) {
+    for (const dependency of dependencies) {
       const target = index.get(dependency);
-      if (target !== undefined) edgeList.push(target);
+      if (target !== undefined) edges.add(target);
     }
-    offsets[i + 1] = edgeList.length;
+    edges.endNode();
   }
-  const edges = Int32Array.from(edgeList);
-  const state = new Uint8Array(ids.length); // 0: unseen, 1: on the current path, 2: done
-  const path = new Int32Array(ids.length);
-  const next = new Int32Array(ids.length);
-  for (let root = 0; root < ids.length; root++) {
-    if (state[root] !== 0) continue;
-    let depth = 0;
-    path[0] = root;
-    next[0] = offsets[root] as number;
-    state[root] = 1;
-    while (depth >= 0) {
-      const node = path[depth] as number;
-      const edge = next[depth] as number;
-      if (edge >= (offsets[node + 1] as number)) {
-        state[node] = 2;
-        depth--;
-        continue;
-      }
-      next[depth] = edge + 1;
-      const dependency = edges[edge] as number;
-      if (state[dependency] === 1) {
-        const cycle: string[] = [];
-        let i = depth;
-        while (path[i] !== dependency) i--;
-        for (; i <= depth; i++) cycle.push(ids[path[i] as number] as string);
-        cycle.push(ids[dependency] as string);
-        return cycle;
-      }
-      if (state[dependency] === 0) {
-        state[dependency] = 1;
-        depth++;
-        path[depth] = dependency;
-        next[depth] = offsets[dependency] as number;
+  return edges.findCycle()?.map((i) => ids[i] as string);
+}
+
+/**
+ * The in-batch dependency edges of a batch of tasks, in CSR form (node i's
+ * dependencies are `edges[offsets[i] .. offsets[i + 1])`), filled node by
+ * node in batch order while the batch is validated, so the cycle check
+ * needs no second pass over the specs and no per-node allocation.
+ */
+export class BatchEdges {
+  readonly #offsets: Int32Array;
+  #edges: Int32Array = new Int32Array(16);
+  #count = 0;
+  #node = 0;
+
+  constructor(nodes: number) {
+    this.#offsets = new Int32Array(nodes + 1);
+  }
+
+  /** An edge from the current node to the batch member at index `target`. */
+  add(target: number): void {
+    if (this.#count === this.#edges.length) {
+      const grown = new Int32Array(this.#edges.length * 2);
+      grown.set(this.#edges);
+      this.#edges = grown;
+    }
+    this.#edges[this.#count++] = target;
+  }
+
+  /** The current node's edges are all added; the next node begins. */
+  endNode(): void {
+    this.#offsets[++this.#node] = this.#count;
+  }
+
+  /**
+   * A cycle as batch indices (first repeated at the end), or undefined.
+   * Iterative depth-first search on typed arrays: a 100,000-task chain
+   * neither overflows the stack nor allocates per step.
+   */
+  findCycle(): number[] | undefined {
+    const offsets = this.#offsets;
+    const edges = this.#edges;
+    const nodes = offsets.length - 1;
+    const state = new Uint8Array(nodes); // 0: unseen, 1: on the current path, 2: done
+    const path = new Int32Array(nodes);
+    const next = new Int32Array(nodes);
+    for (let root = 0; root < nodes; root++) {
+      if (state[root] !== 0) continue;
+      let depth = 0;
+      path[0] = root;
+      next[0] = offsets[root] as number;
+      state[root] = 1;
+      while (depth >= 0) {
+        const node = path[depth] as number;
+        const edge = next[depth] as number;
+        if (edge >= (offsets[node + 1] as number)) {
+          state[node] = 2;
+          depth--;
+          continue;
+        }
+        next[depth] = edge + 1;
+        const dependency = edges[edge] as number;
+        if (state[dependency] === 1) {
+          const cycle: number[] = [];
+          let i = depth;
+          while (path[i] !== dependency) i--;
+          for (; i <= depth; i++) cycle.push(path[i] as number);
+          cycle.push(dependency);
+          return cycle;
+        }
+        if (state[dependency] === 0) {
+          state[dependency] = 1;
+          depth++;
+          path[depth] = dependency;
+          next[depth] = offsets[dependency] as number;
+        }
       }
     }
+    return undefined;
   }
-  return undefined;
 }
