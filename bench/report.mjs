@@ -35,7 +35,7 @@ async function chart(result, directory) {
     data: { values },
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      y: { field: 'peer', type: 'nominal', sort: null, title: null },
+      y: { field: 'peer', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
       x: { field: 'value', type: 'quantitative', title: result.chart.label },
       color: { condition: { test: "indexof(datum.peer, 'taskchart') === 0", value: '#d9534f' }, value: '#6c8ebf' },
     },
@@ -50,7 +50,7 @@ async function chart(result, directory) {
 }
 
 /** Writes docs/benchmarks.md: the intro, then per scenario its table, targets, chart and notes. */
-export async function writeReport(report, intro, docsUrl) {
+export async function writeReport(report, intro, docsUrl, analysis = '') {
   const images = new URL('images/', docsUrl);
   const parts = [intro.trim(), '', `Run: ${report.date}, Node ${report.node}, ${report.cpus} cores, ${report.memoryGiB} GiB. Every number is the median of several rounds, all peers interleaved in the same process.`, ''];
   for (const result of report.results) {
@@ -59,5 +59,6 @@ export async function writeReport(report, intro, docsUrl) {
     if (image) parts.push(`![${result.title}](${image})`, '');
     for (const note of result.notes ?? []) parts.push(`${note}`, '');
   }
+  if (analysis.trim()) parts.push(analysis.trim(), '');
   writeFileSync(new URL('benchmarks.md', docsUrl), `${parts.join('\n').trim()}\n`);
 }

@@ -1,7 +1,7 @@
 // The benchmark harness: `npm run bench` (full) or `npm run bench -- --quick` (tiny sizes, a smoke run for CI).
 // Runs each scenario with its peers in the same process, prints markdown tables, writes bench/results/latest.json
 // and, for a full run of every scenario, regenerates docs/benchmarks.md with its charts.
-// `--only=a,b` runs some scenarios.
+// `--only=a,b` runs some scenarios; `--report` only regenerates docs/benchmarks.md from bench/results/latest.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { table, targetLines, writeReport } from './report.mjs';
@@ -13,6 +13,19 @@ for (const name of only ?? []) {
   if (!SCENARIOS.includes(name)) throw new Error(`Unknown scenario \`${name}\`; expected some of ${SCENARIOS.join(', ')}`);
 }
 const scenarios = SCENARIOS.filter((name) => !only || only.includes(name));
+
+if (process.argv.includes('--report')) {
+  const report = JSON.parse(readFileSync(new URL('./results/latest.json', import.meta.url), 'utf8'));
+  await writeDocs(report);
+  process.exit(0);
+}
+
+async function writeDocs(report) {
+  const intro = readFileSync(new URL('./intro.md', import.meta.url), 'utf8');
+  const analysis = readFileSync(new URL('./analysis.md', import.meta.url), 'utf8');
+  await writeReport(report, intro, new URL('../docs/', import.meta.url), analysis);
+  console.log('\nwrote docs/benchmarks.md');
+}
 
 const results = [];
 for (const name of scenarios) {
@@ -28,8 +41,4 @@ for (const name of scenarios) {
 const report = { date: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), results };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
-if (!quick && !only) {
-  const intro = readFileSync(new URL('./intro.md', import.meta.url), 'utf8');
-  await writeReport(report, intro, new URL('../docs/', import.meta.url));
-  console.log('\nwrote docs/benchmarks.md');
-}
+if (!quick && !only) await writeDocs(report);
