@@ -4,11 +4,12 @@
  * resource pools and the executors. It binds the pure task machine to these
  * effects once, with `taskMachine.provide`.
  *
- * Run-to-completion: every event goes through `#send`. Effects that must not
+ * Run-to-completion: every event goes through `send`. Effects that must not
  * run inside a transition (calling user code, waking dependents, dispatching)
  * are queued by the machine's actions and carried out by `#drain`, iteratively,
- * once the outermost send has returned. Transitions fired by timers drain on
- * the next microtask. Invariants:
+ * once the outermost send has returned. Transitions fired by a timer drain as
+ * soon as the timer callback returns (the clock given to XState is wrapped).
+ * Invariants:
  * - `#running` is the number of tasks in state `running`; it never exceeds `concurrency`;
  * - a task holds its resource units exactly while it is in state `running`;
  * - `record.actor` is present exactly while the task is not terminal.
