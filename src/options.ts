@@ -98,7 +98,8 @@ function resolveInspect(value: unknown): ResolvedEngineOptions['inspect'] {
   // An observer's callbacks are each optional, as XState's Observer type says.
   const observer = value as Partial<Record<'next' | 'error' | 'complete', unknown>> | null;
   const callbacks = (['next', 'error', 'complete'] as const).every((key) => observer?.[key] === undefined || typeof observer[key] === 'function');
-  if (typeof observer === 'object' && observer !== null && callbacks) return observer as Observer<InspectionEvent>;
+  const shaped = isPlainObject(value) || typeof observer?.next === 'function'; // not an array, Map, ...
+  if (typeof observer === 'object' && observer !== null && shaped && callbacks) return observer as Observer<InspectionEvent>;
   throw invalid('inspect', 'an XState inspection observer ({ next(event) }) or a function', value);
 }
 

@@ -23,7 +23,7 @@ export class AttemptContext implements TaskContext {
   #abortReason: unknown;
   #aborted = false;
   #progress: TaskContext['progress'] | undefined;
-  #onAbort: ((reason: unknown) => void) | undefined;
+  #onAbort: Array<(reason: unknown) => void> | undefined;
   #registerResource: TaskContext['registerResource'] | undefined;
 
   constructor(id: string, name: string, attempt: number, host: AttemptHost) {
@@ -52,11 +52,11 @@ export class AttemptContext implements TaskContext {
   /**
    * Calls `listener` once when the attempt is aborted (at once if it already
    * was): what `signal` tells, without an AbortController, for executors that
-   * stop an attempt some other way (the pool terminates a thread). One listener.
+   * stop an attempt some other way (the pool terminates a thread).
    */
   whenAborted(listener: (reason: unknown) => void): void {
     if (this.#aborted) listener(this.#abortReason);
-    else this.#onAbort = listener;
+    else (this.#onAbort ??= []).push(listener);
   }
 
   /** Aborts the signal (now, or when it is first read) with `reason`; only the first abort counts. */
@@ -65,9 +65,9 @@ export class AttemptContext implements TaskContext {
     this.#aborted = true;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
-    const listener = this.#onAbort;
+    const listeners = this.#onAbort;
     this.#onAbort = undefined;
-    listener?.(reason);
+    if (listeners !== undefined) for (const listener of listeners) listener(reason);
   }
 }
 

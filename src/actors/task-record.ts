@@ -55,6 +55,8 @@ export class TaskRecord implements ReadyItem {
   /** The disposal under way or done, once the task is terminal and had disposers. */
   disposal: Promise<void> | undefined = undefined;
   waiter: Deferred | undefined = undefined;
+  /** Whether its `registered` event went out (events of a task never precede it). */
+  announced = false;
   /** A dependency that had already FAILED or was CANCELLED when this task was registered. */
   doomedBy: TaskRecord | undefined = undefined;
 

@@ -25,7 +25,7 @@ export interface AttemptRequest {
   /**
    * Calls `listener` once when the attempt is aborted (timeout, cancel, outside
    * completion, shutdown), at once if it already was: the same moment
-   * `context.signal` aborts, without creating the signal. One listener per attempt.
+   * `context.signal` aborts, without creating the signal.
    */
   whenAborted(listener: (reason: unknown) => void): void;
   /** ArrayBuffers among `args` to move rather than copy (pool executor). */

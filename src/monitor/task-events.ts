@@ -16,12 +16,23 @@ export class TaskEvents {
     this.#now = now;
   }
 
+  /**
+   * Announces a batch. A subscriber reacting to one of these events may change
+   * a later task of the same batch: that task's `registered` event then goes
+   * out first (see `#announce`), and is not repeated here.
+   */
   registered(records: readonly TaskRecord[]): void {
-    if (!this.#stream.observed) return;
-    for (const record of records) this.#stream.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
+    for (const record of records) this.#announce(record);
+  }
+
+  #announce(record: TaskRecord): void {
+    if (record.announced) return;
+    record.announced = true;
+    if (this.#stream.observed) this.#stream.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
   }
 
   status(record: TaskRecord, previous: TaskStatus): void {
+    this.#announce(record);
     if (!this.#stream.observed) return;
     const failed = record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED;
     this.#stream.emit({
@@ -36,11 +47,13 @@ export class TaskEvents {
   }
 
   retry(record: TaskRecord, attempt: number, delay: number, error: unknown): void {
+    this.#announce(record);
     if (!this.#stream.observed) return;
     this.#stream.emit({ type: 'retry', taskId: record.id, name: record.name, timestamp: this.#now(), attempt, delay, error });
   }
 
   progress(record: TaskRecord): void {
+    this.#announce(record);
     if (!this.#stream.observed) return;
     const { id: taskId, name, progress, message } = record;
     this.#stream.emit({ type: 'progress', taskId, name, timestamp: this.#now(), progress, message });

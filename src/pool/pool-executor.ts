@@ -206,6 +206,11 @@ export class PoolExecutor implements Executor {
         { cause: error },
       );
     }
+    // workerpool turns a DataCloneError in the worker into an error with no message (a DOMException has no own fields).
+    const cloneFailure = message === '' || (error instanceof Error && error.name === 'DataCloneError');
+    if (!cloneFailure) {
+      return new Error(`Task \`${request.taskId}\` (attempt ${request.attempt}): the worker pool failed to run it: ${message}`, { cause: error });
+    }
     return new Error(
       `Task \`${request.taskId}\`: its arguments or result cannot be sent between threads (structured clone failed${message ? `: ${message}` : ''}); ` +
         'use plain data (objects, arrays, Map, Set, Date), ArrayBuffers and typed arrays, not functions, symbols, promises or class instances with behaviour',

@@ -165,6 +165,20 @@ describe('dependencies', () => {
     expect(seen).toBe('FAILED');
   });
 
+  it('never emits a task\'s status before its `registered` event, even when a subscriber changes a later task of the batch', () => {
+    const engine = new TaskEngine();
+    const seen: string[] = [];
+    engine.events.subscribe((event) => {
+      seen.push(`${event.type}:${event.taskId}${event.type === 'status' ? `:${event.status}` : ''}`);
+      if (event.type === 'registered' && event.taskId === 'p') engine.cancelTask('q');
+    });
+    engine.registerTasks([
+      { id: 'p', name: 'p' },
+      { id: 'q', name: 'q' },
+    ]);
+    expect(seen).toEqual(['registered:p', 'registered:q', 'status:q:CANCELLED']);
+  });
+
   it('refuses unknown dependency ids, naming both ids, and registers nothing of the batch', () => {
     const engine = new TaskEngine();
     expect(() =>

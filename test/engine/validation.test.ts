@@ -17,6 +17,8 @@ describe('validation at the boundary', () => {
     [{ resources: { db: -1 } }, /`resources.db`.*`-1`/],
     [{ retention: { maxFinished: 'lots' } }, /`retention.maxFinished`.*`lots` \(string\)/],
     [{ pool: { maxWorkers: 0 } }, /`pool.maxWorkers`/],
+    [{ inspect: [] }, /`inspect` to be an XState inspection observer/],
+    [{ inspect: new Map() }, /`inspect` to be an XState inspection observer/],
     [{ pool: { minWorkers: -1 } }, /`pool.minWorkers` to be an integer >= 0, got `-1`/],
     [{ pool: { maxWorkers: 2, minWorkers: 3 } }, /`pool.minWorkers` to be an integer <= pool.maxWorkers \(2\), got `3`/],
     [{ concurency: 3 }, /Unknown field `concurency`/],
