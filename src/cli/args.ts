@@ -1,0 +1,78 @@
+/** Parses the command line into a fully resolved {@link RunOptions}, once, at the boundary. */
+import { parseArgs } from 'node:util';
+import { CliInputError } from './input-error.js';
+
+/** What `taskchart run` was asked to do. */
+export interface RunOptions {
+  readonly command: 'run';
+  /** The graph module's path as given. */
+  readonly file: string;
+  /** Engine concurrency. @default 4 */
+  readonly concurrency: number;
+  /** Machine-readable events on stdout, one JSON object a line. @default false */
+  readonly json: boolean;
+  /** Stack traces on bad input. @default false */
+  readonly verbose: boolean;
+}
+
+export type Command = RunOptions | { readonly command: 'help' };
+
+export const USAGE = `Usage: taskchart run <graph-module> [options]
+
+Runs the task graph exported by <graph-module> (export default (engine) => { ... }).
+
+Options:
+  --concurrency <n>  max running tasks, an integer from 1 and up (default 4)
+  --json             machine-readable events on stdout, one JSON object a line
+  --verbose          print stack traces for bad input
+  -h, --help         show this help
+
+Exit codes: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input,
+130 / 143 interrupted by SIGINT / SIGTERM.`;
+
+/** @throws CliInputError on an unknown command or flag, a missing file argument, or a bad value. */
+export function parseCommandLine(argv: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        concurrency: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new CliInputError(`${firstSentence((error as Error).message)} (see taskchart --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return { command: 'help' };
+  const [command, file, ...extra] = positionals;
+  if (command !== 'run') throw new CliInputError(`Unknown command \`${command}\`, expected \`run\` (see taskchart --help)`);
+  if (file === undefined) throw new CliInputError('Expected a graph module: taskchart run <graph-module>');
+  if (extra.length > 0) throw new CliInputError(`Expected one graph module, got also \`${extra.join(' ')}\``);
+  return {
+    command: 'run',
+    file,
+    concurrency: parseConcurrency(values.concurrency),
+    json: values.json,
+    verbose: values.verbose,
+  };
+}
+
+function parseConcurrency(raw: string | undefined): number {
+  if (raw === undefined) return 4;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
+    throw new CliInputError(`Expected \`--concurrency\` to be an integer from 1 and up, got \`${raw}\``);
+  }
+  return value;
+}
+
+/** parseArgs explains at length how to pass a positional starting with '-'; the first sentence names the problem. */
+function firstSentence(message: string): string {
+  return message.split(/\.\s/)[0] ?? message;
+}

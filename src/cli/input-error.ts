@@ -1,0 +1,21 @@
+/** Bad input to the command line: a usage error, a missing or unusable graph module. Exit code 2. */
+export class CliInputError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliInputError';
+  }
+}
+
+/** The exit codes of `taskchart`. */
+export const ExitCode = {
+  /** Every task COMPLETED. */
+  OK: 0,
+  /** Some task FAILED, was CANCELLED or never finished. */
+  TASKS_FAILED: 1,
+  /** Bad input: usage, missing file, unusable module, invalid graph (e.g. a cycle). */
+  BAD_INPUT: 2,
+  /** Interrupted by SIGINT (Ctrl-C). */
+  SIGINT: 130,
+  /** Interrupted by SIGTERM. */
+  SIGTERM: 143,
+} as const;

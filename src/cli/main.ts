@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/** The `taskchart` command: parse the command line, run, exit with the run's code. */
+import { parseCommandLine, USAGE } from './args.js';
+import { CliInputError, ExitCode } from './input-error.js';
+import { runCommand } from './run-command.js';
+import { interruption } from './signals.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const command = parseCommandLine(argv);
+    if (command.command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return ExitCode.OK;
+    }
+    return await runCommand(command, { stdout: process.stdout, interrupted: interruption() });
+  } catch (error) {
+    const bad = error instanceof CliInputError;
+    process.stderr.write(`taskchart: ${bad ? error.message : `internal error: ${String(error)}`}\n`);
+    if (verbose || !bad) process.stderr.write(`${stackOf(error)}\n`);
+    return bad ? ExitCode.BAD_INPUT : ExitCode.TASKS_FAILED;
+  }
+}
+
+function stackOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause === undefined ? String(error.stack) : `${error.stack}\nCaused by: ${stackOf(error.cause)}`;
+}
+
+const code = await main(process.argv.slice(2));
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,86 @@
+/**
+ * `taskchart run <graph-module>`: load the module, let it register tasks on a fresh engine,
+ * start every task it left never-started, watch until all are terminal, print the summary.
+ */
+import { InvalidTransitionError, TaskEngine, TaskStatus } from '../index.js';
+import type { RunOptions } from './args.js';
+import { CliInputError } from './input-error.js';
+import { startJsonView } from './json-view.js';
+import { startLiveView } from './live-view.js';
+import { buildGraph, loadGraph } from './load-graph.js';
+import { startPlainView } from './plain-view.js';
+import { RunProgress } from './run-progress.js';
+import { collectOutcome, exitCodeOf, printSummary, summaryToJson } from './summary.js';
+import type { View, WriteLine } from './view.js';
+
+/** Where the command writes; injected so that tests and other front ends can redirect it. */
+export interface RunIo {
+  readonly stdout: NodeJS.WriteStream;
+  /** Resolves with the exit code to use when the run is interrupted (SIGINT 130, SIGTERM 143). */
+  readonly interrupted: Promise<number>;
+}
+
+/** Runs the graph and resolves with the exit code. @throws CliInputError on bad input (exit 2). */
+export async function runCommand(options: RunOptions, io: RunIo): Promise<number> {
+  const graph = await loadGraph(options.file);
+  const engine = new TaskEngine({ concurrency: options.concurrency });
+  const progress = new RunProgress(engine);
+  const write: WriteLine = (line) => io.stdout.write(`${line}\n`);
+  const live = !options.json && io.stdout.isTTY;
+  // Line views watch from the first event; the live view starts once the graph is known to be valid.
+  let view: View | undefined = live ? undefined : startLineView(engine, progress, options, write);
+  try {
+    await buildGraph(graph, engine, options.file);
+    if (progress.ids.length === 0) throw new CliInputError(`Graph module \`${options.file}\` registered no tasks`);
+    view ??= startLiveView(engine, progress, { stream: io.stdout });
+    const interruption = await runToEnd(engine, progress, io.interrupted);
+    view.stop();
+    view = undefined;
+    const outcome = collectOutcome(engine, progress.ids, progress.elapsedMs);
+    const code = interruption ?? exitCodeOf(outcome);
+    if (options.json) write(JSON.stringify(summaryToJson(outcome, code)));
+    else printSummary(outcome, write);
+    return code;
+  } finally {
+    view?.stop();
+    progress.stop();
+    await engine.shutdown({ mode: 'cancel' });
+  }
+}
+
+function startLineView(engine: TaskEngine, progress: RunProgress, options: RunOptions, write: WriteLine): View {
+  return options.json ? startJsonView(engine, write) : startPlainView(engine, progress, { write });
+}
+
+/**
+ * Starts never-started tasks and waits for idleness, again while tasks registered meanwhile
+ * (by running tasks) are left to start. Resolves with the interruption's exit code, if any.
+ */
+async function runToEnd(engine: TaskEngine, progress: RunProgress, interrupted: Promise<number>): Promise<number | undefined> {
+  let signalCode: number | undefined;
+  void interrupted.then((code) => {
+    signalCode = code;
+    void engine.shutdown({ mode: 'cancel' });
+  });
+  let checked = 0;
+  while (signalCode === undefined) {
+    startNeverStarted(engine, progress.ids.slice(checked));
+    checked = progress.ids.length;
+    await Promise.race([engine.onIdle(), interrupted]);
+    if (progress.ids.length === checked) break;
+  }
+  if (signalCode !== undefined) await engine.onIdle();
+  return signalCode;
+}
+
+/** `startTask` on each PENDING task; a task already started (queued, retrying) refuses with ERR_INVALID_TRANSITION. */
+function startNeverStarted(engine: TaskEngine, ids: readonly string[]): void {
+  for (const id of ids) {
+    if (engine.getTaskStatus(id) !== TaskStatus.PENDING) continue;
+    try {
+      engine.startTask(id);
+    } catch (error) {
+      if (!(error instanceof InvalidTransitionError)) throw error;
+    }
+  }
+}

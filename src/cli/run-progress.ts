@@ -1,0 +1,100 @@
+/**
+ * The numbers the views show: tasks by outcome, the running set with its progress,
+ * the finishing rate and the estimated time left. Fed by `engine.events`, read by the views.
+ */
+import type { Subscription } from 'rxjs';
+import { TaskStatus, type TaskEngine, type TaskEvent } from '../index.js';
+
+/** One running task, as a view shows it. */
+export interface RunningTask {
+  readonly id: string;
+  readonly name: string;
+  progress: number;
+  message: string | undefined;
+}
+
+/** A point-in-time summary line. */
+export interface ProgressSnapshot {
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly running: number;
+  readonly queued: number;
+  /** Tasks finished per second since the run began. */
+  readonly rate: number;
+  readonly elapsedMs: number;
+  /** ms left at the current rate; undefined while nothing has finished. */
+  readonly etaMs: number | undefined;
+}
+
+const TERMINAL = new Set<string>([TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED]);
+
+export class RunProgress {
+  /** Every task id registered on the engine, in registration order. */
+  readonly ids: string[] = [];
+  /** A task is here exactly while its public status is RUNNING. */
+  readonly running = new Map<string, RunningTask>();
+  readonly #engine: TaskEngine;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  readonly #subscription: Subscription;
+
+  constructor(engine: TaskEngine, now: () => number = Date.now) {
+    this.#engine = engine;
+    this.#now = now;
+    this.#startedAt = now();
+    this.#subscription = engine.events.subscribe((event) => this.#apply(event));
+  }
+
+  stop(): void {
+    this.#subscription.unsubscribe();
+  }
+
+  get elapsedMs(): number {
+    return this.#now() - this.#startedAt;
+  }
+
+  snapshot(): ProgressSnapshot {
+    const stats = this.#engine.getStats();
+    const { COMPLETED: done, FAILED: failed, CANCELLED: cancelled } = stats.counts;
+    const finished = done + failed + cancelled;
+    const elapsedMs = this.elapsedMs;
+    const rate = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
+    const left = stats.total - finished;
+    return {
+      total: stats.total,
+      done,
+      failed,
+      cancelled,
+      running: stats.running,
+      queued: stats.queued + stats.retrying + stats.counts.WAITING,
+      rate,
+      elapsedMs,
+      etaMs: rate > 0 ? (left / rate) * 1000 : undefined,
+    };
+  }
+
+  /** True when every registered task has a terminal status. */
+  allTerminal(): boolean {
+    return this.ids.every((id) => TERMINAL.has(this.#engine.getTaskStatus(id)));
+  }
+
+  #apply(event: TaskEvent): void {
+    if (event.type === 'registered') {
+      this.ids.push(event.taskId);
+    } else if (event.type === 'status') {
+      if (event.status === TaskStatus.RUNNING) {
+        this.running.set(event.taskId, { id: event.taskId, name: event.name, progress: 0, message: undefined });
+      } else {
+        this.running.delete(event.taskId);
+      }
+    } else if (event.type === 'progress') {
+      const task = this.running.get(event.taskId);
+      if (task) {
+        task.progress = event.progress;
+        task.message = event.message;
+      }
+    }
+  }
+}

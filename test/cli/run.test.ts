@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, fixture, runCli } from './cli.js';
+
+beforeAll(buildCli, 60_000);
+
+describe('taskchart run: outcomes and exit codes', () => {
+  it('exits 0 and prints the summary table when every task completes', async () => {
+    const result = await runCli(['run', fixture('all-complete.mjs')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Summary$/m);
+    expect(result.stdout).toMatch(/^ {2}completed +5$/m);
+    expect(result.stdout).toMatch(/^ {2}failed +0$/m);
+    expect(result.stdout).not.toMatch(/Failed tasks/);
+    expect(result.stderr).toBe('');
+  });
+
+  it('exits 1 and lists each failed task with its error', async () => {
+    const result = await runCli(['run', fixture('one-fails.mjs')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^ {2}completed +1$/m);
+    expect(result.stdout).toMatch(/^ {2}failed +2$/m);
+    expect(result.stdout).toMatch(/^Failed tasks \(2\)$/m);
+    expect(result.stdout).toMatch(/^ {2}load \[load\] {2}Error: disk full while loading$/m);
+    expect(result.stdout).toMatch(/^ {2}publish \[publish\] {2}ERR_DEPENDENCY_FAILED: .*disk full while loading/m);
+  });
+
+  it('starts the tasks the module left never-started, and runs those it started itself', async () => {
+    const result = await runCli(['run', fixture('starts-some.mjs')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}completed +2$/m);
+  });
+
+  it('runs with a concurrency given by --concurrency', async () => {
+    const result = await runCli(['run', fixture('all-complete.mjs'), '--concurrency', '1']);
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('taskchart run: bad input exits 2 with one line and no stack', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a missing file', ['run', fixture('no-such-graph.mjs')], /Cannot find graph module `.*no-such-graph\.mjs`/],
+    ['a module without a default export', ['run', fixture('exports-nothing.mjs')], /exports nothing usable: expected `export default \(engine\) => \{ \.\.\. \}`, got no default export/],
+    ['a dependency cycle', ['run', fixture('cycle.mjs')], /ERR_DEPENDENCY_CYCLE: Dependency cycle: `a` -> `c` -> `b` -> `a`$/],
+    ['a module registering no task', ['run', fixture('registers-nothing.mjs')], /registered no tasks/],
+    ['an unknown flag (--dashboard is not there yet)', ['run', fixture('all-complete.mjs'), '--dashboard'], /Unknown option '--dashboard'/],
+    ['a bad --concurrency', ['run', fixture('all-complete.mjs'), '--concurrency', '0'], /Expected `--concurrency` to be an integer from 1 and up, got `0`/],
+    ['an unknown command', ['walk', fixture('all-complete.mjs')], /Unknown command `walk`/],
+  ];
+  it.each(cases)('%s', async (_label, args, message) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^taskchart: /);
+    expect(lines[0]).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('adds the stack trace with --verbose', async () => {
+    const result = await runCli(['run', fixture('cycle.mjs'), '--verbose']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toMatch(/^taskchart: .*ERR_DEPENDENCY_CYCLE/);
+    expect(result.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('taskchart run: output formats', () => {
+  it('writes one JSON event a line with --json, ending with a summary object', async () => {
+    const result = await runCli(['run', fixture('one-fails.mjs'), '--json']);
+    expect(result.code).toBe(1);
+    const events = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === 'registered').map((e) => e.taskId)).toEqual(['load', 'publish', 'audit']);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'status', taskId: 'load', status: 'FAILED', error: expect.objectContaining({ message: 'disk full while loading' }) }));
+    expect(events.at(-1)).toMatchObject({ type: 'summary', exitCode: 1, total: 3, failed: [{ taskId: 'load' }, { taskId: 'publish' }] });
+  });
+
+  it('writes plain lines, no escape codes, when stdout is not a terminal', async () => {
+    const result = await runCli(['run', fixture('all-complete.mjs')]);
+    expect(result.stdout).not.toContain('\u001b');
+    expect(result.stdout).toMatch(/^ +\d+(ms|\.\ds) {2}fetch {2}PENDING -> RUNNING$/m);
+    expect(result.stdout).toMatch(/^ +\d+(ms|\.\ds) {2}report {2}RUNNING -> COMPLETED$/m);
+  });
+
+  it('cancels running tasks on SIGTERM, prints the summary and exits 143', async () => {
+    let pid = 0;
+    const running = runCli(['run', fixture('slow.mjs'), '--concurrency', '2'], { onSpawn: (p) => (pid = p) });
+    await new Promise((r) => setTimeout(r, 800));
+    process.kill(pid, 'SIGTERM');
+    const result = await running;
+    expect(result.code).toBe(143);
+    expect(result.stdout).toMatch(/^ {2}cancelled +8$/m);
+  });
+});
