@@ -13,6 +13,8 @@ export interface RunOptions {
   readonly json: boolean;
   /** Stack traces on bad input. @default false */
   readonly verbose: boolean;
+  /** A file to record the run's XState inspection events to, as JSON lines (taskchart/inspect). */
+  readonly inspectLog: string | undefined;
 }
 
 export type Command = RunOptions | { readonly command: 'help' };
@@ -24,6 +26,7 @@ Runs the task graph exported by <graph-module> (export default (engine) => { ...
 Options:
   --concurrency <n>  max running tasks, an integer from 1 and up (default 4)
   --json             machine-readable events on stdout, one JSON object a line
+  --inspect-log <f>  record every statechart inspection event to file <f> (JSON lines)
   --verbose          print stack traces for bad input
   -h, --help         show this help
 
@@ -41,6 +44,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       options: {
         concurrency: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'inspect-log': { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -60,7 +64,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
     concurrency: parseConcurrency(values.concurrency),
     json: values.json,
     verbose: values.verbose,
+    inspectLog: parseInspectLog(values['inspect-log']),
   };
+}
+
+function parseInspectLog(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.trim() === '') throw new CliInputError('Expected `--inspect-log` to be a file path, got an empty string');
+  return raw;
 }
 
 function parseConcurrency(raw: string | undefined): number {

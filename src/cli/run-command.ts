@@ -3,6 +3,7 @@
  * start every task it left never-started, watch until all are terminal, print the summary.
  */
 import { InvalidTransitionError, TaskEngine, TaskStatus } from '../index.js';
+import { recordInspection, type InspectionRecorder } from '../inspect/index.js';
 import type { RunOptions } from './args.js';
 import { CliInputError } from './input-error.js';
 import { startJsonView } from './json-view.js';
@@ -23,7 +24,8 @@ export interface RunIo {
 /** Runs the graph and resolves with the exit code. @throws CliInputError on bad input (exit 2). */
 export async function runCommand(options: RunOptions, io: RunIo): Promise<number> {
   const graph = await loadGraph(options.file);
-  const engine = new TaskEngine({ concurrency: options.concurrency });
+  const recorder = openInspectLog(options.inspectLog);
+  const engine = new TaskEngine({ concurrency: options.concurrency, ...(recorder && { inspect: recorder.inspect }) });
   const progress = new RunProgress(engine);
   const write: WriteLine = (line) => io.stdout.write(`${line}\n`);
   const live = !options.json && io.stdout.isTTY;
@@ -45,6 +47,16 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     view?.stop();
     progress.stop();
     await engine.shutdown({ mode: 'cancel' });
+    await recorder?.close().catch((error: Error) => process.stderr.write(`taskchart: could not write the --inspect-log file: ${error.message}\n`));
+  }
+}
+
+function openInspectLog(path: string | undefined): InspectionRecorder | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return recordInspection(path);
+  } catch (error) {
+    throw new CliInputError(`Cannot record to \`--inspect-log\` file \`${path}\`: ${(error as Error).message}`, { cause: error });
   }
 }
 

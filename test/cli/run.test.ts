@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readInspection } from '../../src/inspect/index.js';
 import { buildCli, fixture, runCli } from './cli.js';
 
 beforeAll(buildCli, 60_000);
@@ -28,6 +32,17 @@ describe('taskchart run: outcomes and exit codes', () => {
     const result = await runCli(['run', fixture('starts-some.mjs')]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ {2}completed +2$/m);
+  });
+
+  it('records the run\'s statechart inspection events with --inspect-log, readable with taskchart/inspect', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'taskchart-cli-')), 'run.jsonl');
+    const result = await runCli(['run', fixture('all-complete.mjs'), '--inspect-log', log]);
+    expect(result.code).toBe(0);
+    const values: string[] = [];
+    for await (const line of readInspection(log)) {
+      if (line.type === '@xstate.snapshot' && line.machine === 'task') values.push(JSON.stringify(line.snapshot?.value));
+    }
+    expect(values).toEqual(expect.arrayContaining(['"queued"', '"completed"']));
   });
 
   it('runs with a concurrency given by --concurrency', async () => {
