@@ -1,0 +1,124 @@
+/**
+ * What `GET /api/state` and `GET /api/events` send: tasks and events turned
+ * into plain JSON. Errors become `{ name, message, code }` (and their cause),
+ * results are not sent (they may be large or not serialisable).
+ */
+import type { TaskEvent } from '../events.js';
+import type { TaskStats } from '../monitor/stats.js';
+
+/** An error as JSON. */
+export interface ErrorJson {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly cause?: ErrorJson;
+}
+
+/** One task as `/api/state` lists it. */
+export interface TaskJson {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly priority: number;
+  readonly progress: number;
+  readonly message: string | null;
+  readonly attempts: number;
+  readonly dependencies: readonly string[];
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly error: ErrorJson | null;
+}
+
+/** The body of `GET /api/state`. */
+export interface StateJson {
+  readonly tasks: readonly TaskJson[];
+  readonly stats: TaskStats;
+  /** Above this many tasks the page shows counts and a list, not the graph. */
+  readonly layoutLimit: number;
+  readonly generatedAt: number;
+}
+
+/** One event as the SSE stream sends it (inside an array). */
+export type EventJson = Record<string, unknown> & { readonly type: string; readonly taskId: string; readonly name: string; readonly timestamp: number };
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable]';
+  }
+}
+
+/** `error` as `{ name, message, code }`, following `cause` a few levels. */
+export function errorToJson(error: unknown, depth = 0): ErrorJson | null {
+  if (error === undefined || error === null) return null;
+  try {
+    if (typeof error === 'object') {
+      const record = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+      const name = typeof record.name === 'string' ? record.name : 'Error';
+      const message = typeof record.message === 'string' ? record.message : safeString(error);
+      const out: { name: string; message: string; code?: string; cause?: ErrorJson } = { name, message };
+      if (typeof record.code === 'string') out.code = record.code;
+      if (depth < 3 && record.cause !== undefined) {
+        const cause = errorToJson(record.cause, depth + 1);
+        if (cause) out.cause = cause;
+      }
+      return out;
+    }
+  } catch {
+    // a proxy or getter that throws: fall through to the string form
+  }
+  return { name: 'Error', message: safeString(error) };
+}
+
+/** The fields of `engine.getTask(id)` the dashboard shows. */
+export interface TaskInfoLike {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly priority: number;
+  readonly progress: number;
+  readonly message: string | undefined;
+  readonly attempts: number;
+  readonly dependencies: readonly string[];
+  readonly createdAt: number;
+  readonly startedAt: number | undefined;
+  readonly finishedAt: number | undefined;
+  readonly error: unknown;
+}
+
+export function taskToJson(info: TaskInfoLike): TaskJson {
+  return {
+    id: info.id,
+    name: info.name,
+    status: info.status,
+    priority: info.priority,
+    progress: info.progress,
+    message: info.message ?? null,
+    attempts: info.attempts,
+    dependencies: [...info.dependencies],
+    createdAt: info.createdAt,
+    startedAt: info.startedAt ?? null,
+    finishedAt: info.finishedAt ?? null,
+    error: errorToJson(info.error),
+  };
+}
+
+export function eventToJson(event: TaskEvent): EventJson {
+  const base = { type: event.type, taskId: event.taskId, name: event.name, timestamp: event.timestamp };
+  switch (event.type) {
+    case 'registered':
+      return base;
+    case 'status':
+      return { ...base, status: event.status, previous: event.previous, error: errorToJson(event.error) };
+    case 'progress':
+      return { ...base, progress: event.progress, message: event.message ?? null };
+    case 'retry':
+      return { ...base, attempt: event.attempt, delay: event.delay, error: errorToJson(event.error) };
+    case 'resource-error':
+      return { ...base, error: errorToJson(event.error) };
+    default:
+      return base;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core (.ci/run installs
+ * chromium when it is missing). Runs a DAG, watches nodes change colour as tasks finish, opens a
+ * task's detail panel, checks that a hostile task name renders as text, and saves a screenshot.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveDashboard, type Dashboard } from '../../src/dashboard/index.js';
+import { TaskEngine } from '../../src/index.js';
+import { deferred } from '../helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+let browser: Browser;
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** The fill colour of a task's node box, by the task id in the node's title. */
+function fillOf(page: Page, id: string): Promise<string> {
+  return page
+    .locator('g.node', { has: page.locator('title', { hasText: `(${id})` }) })
+    .locator('rect.box')
+    .evaluate((box) => (globalThis as unknown as { getComputedStyle(element: unknown): { fill: string } }).getComputedStyle(box).fill);
+}
+
+describe('dashboard in Chromium', () => {
+  it('shows the DAG live, colours nodes by status, opens the detail panel, and renders a hostile name as text', async () => {
+    const engine = new TaskEngine({ concurrency: 4 });
+    const gate = deferred();
+    let dashboard: Dashboard | undefined;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    try {
+      dashboard = await serveDashboard(engine, { port: 0 });
+      engine.registerTasks([
+        { id: 'fetch', name: 'fetch', fn: () => 'data' },
+        { id: 'parse', name: 'parse', dependencies: ['fetch'], fn: async (ctx) => { ctx.progress(0.4, 'parsing'); return gate.promise; } },
+        { id: 'hostile', name: HOSTILE, dependencies: ['fetch'], fn: () => { throw new Error('boom <b>not bold</b>'); } },
+        { id: 'report', name: 'report', dependencies: ['parse'], fn: () => 'done' },
+      ]);
+      await page.goto(dashboard.url);
+      for (const id of ['fetch', 'parse', 'hostile', 'report']) engine.startTask(id);
+      await page.locator('g.node rect.box.s-RUNNING').first().waitFor();
+      const runningFill = await fillOf(page, 'parse');
+      const waitingFill = await fillOf(page, 'report');
+      gate.resolve('parsed');
+      await engine.onIdle();
+      await page.locator('g.node', { has: page.locator('title', { hasText: '(report)' }) }).locator('rect.box.s-COMPLETED').waitFor();
+      expect(await fillOf(page, 'parse')).not.toBe(runningFill);
+      expect(await fillOf(page, 'report')).not.toBe(waitingFill);
+      expect(await fillOf(page, 'hostile')).not.toBe(await fillOf(page, 'report')); // FAILED is not COMPLETED
+      await expect.poll(() => page.locator('#counts').textContent()).toMatch(/WAITING 0.*RUNNING 0.*COMPLETED 3.*FAILED 1/);
+
+      // The hostile name is text: no <img> was created anywhere, and the detail panel shows it verbatim.
+      expect(await page.locator('img').count()).toBe(0);
+      await page.locator('g.node', { has: page.locator('title', { hasText: '(hostile)' }) }).click();
+      await expect.poll(() => page.locator('#detail h2').textContent()).toBe(HOSTILE);
+      const detail = (await page.locator('#detail').textContent()) ?? '';
+      expect(detail).toContain('FAILED');
+      expect(detail).toContain('boom <b>not bold</b>');
+      expect(await page.locator('#detail b').count()).toBe(0);
+
+      await page.locator('g.node', { has: page.locator('title', { hasText: '(parse)' }) }).click();
+      await expect.poll(() => page.locator('#detail h2').textContent()).toBe('parse');
+      expect(await page.locator('#detail').textContent()).toContain('COMPLETED');
+      expect(dialogs).toEqual([]);
+
+      mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
+      await page.screenshot({ path: new URL('../artifacts/dashboard.png', import.meta.url).pathname });
+    } finally {
+      await page.close();
+      await dashboard?.close();
+      await engine.shutdown();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,275 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { Observable } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidOptionError, TaskEngine, TaskStatus, type TaskEvent } from '../../src/index.js';
+import { serveDashboard, type Dashboard, type StateJson } from '../../src/dashboard/index.js';
+import { CLIENT_SCRIPT, PAGE_HTML } from '../../src/dashboard/page.js';
+import { deferred } from '../helpers.js';
+
+interface DagreGraph {
+  setGraph(label: object): void;
+  setDefaultEdgeLabel(fn: () => object): void;
+  setNode(id: string, label: object): void;
+  setEdge(v: string, w: string): void;
+  node(id: string): { x: number; y: number };
+}
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+let engine: TaskEngine | undefined;
+let dashboard: Dashboard | undefined;
+
+afterEach(async () => {
+  await dashboard?.close();
+  await engine?.shutdown();
+  dashboard = undefined;
+  engine = undefined;
+});
+
+/** Reads SSE messages from a fetch response until `until` says stop. */
+async function readSse(response: Response, until: (batches: unknown[][]) => boolean, timeoutMs = 5000): Promise<{ batches: unknown[][]; comments: string[] }> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const batches: unknown[][] = [];
+  const comments: string[] = [];
+  let text = '';
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!until(batches)) {
+      if (Date.now() > deadline) throw new Error(`SSE timed out after ${batches.length} batches`);
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = text.indexOf('\n\n')) >= 0) {
+        const message = text.slice(0, end);
+        text = text.slice(end + 2);
+        for (const line of message.split('\n')) {
+          if (line.startsWith('data: ')) batches.push(JSON.parse(line.slice(6)) as unknown[]);
+          else if (line.startsWith(':')) comments.push(line);
+        }
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return { batches, comments };
+}
+
+describe('serveDashboard', () => {
+  it('serves the page, dagre, the state and batched events', async () => {
+    engine = new TaskEngine({ concurrency: 2 });
+    dashboard = await serveDashboard(engine, { port: 0 });
+    expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+
+    const gate = deferred();
+    const a = engine.registerTask({ id: 'a', name: 'extract', fn: () => gate.promise });
+    const b = engine.registerTask({ id: 'b', name: HOSTILE, dependencies: [a], fn: () => 'b' });
+    const c = engine.registerTask({ id: 'c', name: 'load', dependencies: [a, b], fn: () => { throw new Error(HOSTILE); } });
+    for (const id of [a, b, c]) engine.startTask(id);
+
+    const page = await fetch(dashboard.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain('src="/dagre.js"');
+    expect(html).toContain('/api/events');
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=["']?(https?:)?\/\//i);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+
+    const app = await fetch(new URL('app.js', dashboard.url));
+    expect(app.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await app.text()).toBe(CLIENT_SCRIPT);
+
+    const dagre = await fetch(new URL('dagre.js', dashboard.url));
+    expect(dagre.status).toBe(200);
+    expect(dagre.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const dagreText = await dagre.text();
+    expect(dagreText).toContain('var dagre');
+    expect(dagreText.length).toBeGreaterThan(10_000);
+    // The API the page uses: a browser global with graphlib.Graph and layout, left to right.
+    const sandbox: Record<string, unknown> = { structuredClone };
+    new Script(`${dagreText};globalThis.dagre = dagre;`).runInNewContext(sandbox);
+    const lib = sandbox.dagre as { graphlib: { Graph: new () => DagreGraph }; layout(g: DagreGraph): void };
+    const g = new lib.graphlib.Graph();
+    g.setGraph({ rankdir: 'LR' });
+    g.setDefaultEdgeLabel(() => ({}));
+    g.setNode('a', { width: 100, height: 40 });
+    g.setNode('b', { width: 100, height: 40 });
+    g.setEdge('a', 'b');
+    lib.layout(g);
+    expect(g.node('a').x).toBeLessThan(g.node('b').x);
+
+    const state = (await (await fetch(new URL('api/state', dashboard.url))).json()) as StateJson;
+    expect(state.tasks.map((t) => t.id)).toEqual(['a', 'b', 'c']);
+    expect(state.tasks.map((t) => t.status)).toEqual([TaskStatus.RUNNING, TaskStatus.WAITING, TaskStatus.WAITING]);
+    expect(state.tasks[1]).toMatchObject({ name: HOSTILE, dependencies: ['a'], attempts: 0, progress: 0 });
+    expect(state.tasks[2]?.dependencies).toEqual(['a', 'b']);
+    expect(state.stats.total).toBe(3);
+    expect(state.layoutLimit).toBe(2000);
+
+    const events = await fetch(new URL('api/events', dashboard.url));
+    expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reading = readSse(events, (batches) => batches.flat().some((e) => (e as { taskId: string; status?: string }).taskId === 'c' && (e as { status?: string }).status === 'FAILED'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gate.resolve('a');
+    const { batches } = await reading;
+    const flat = batches.flat() as Array<{ type: string; taskId: string; name: string; status?: string; error?: { name: string; message: string } | null }>;
+    expect(flat.filter((e) => e.type === 'status' && e.status === 'COMPLETED').map((e) => e.taskId)).toEqual(['a', 'b']);
+    const failed = flat.find((e) => e.taskId === 'c' && e.status === 'FAILED');
+    expect(failed?.error).toEqual({ name: 'Error', message: HOSTILE });
+    expect(flat.find((e) => e.taskId === 'b')?.name).toBe(HOSTILE);
+
+    const after = (await (await fetch(new URL('api/state', dashboard.url))).json()) as StateJson;
+    expect(after.tasks.map((t) => t.status)).toEqual(['COMPLETED', 'COMPLETED', 'FAILED']);
+    expect(after.tasks[2]?.error).toEqual({ name: 'Error', message: HOSTILE });
+
+    expect((await fetch(new URL('nope', dashboard.url))).status).toBe(404);
+    expect((await fetch(dashboard.url, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('batches many events into few SSE messages', async () => {
+    engine = new TaskEngine({ concurrency: 50 });
+    dashboard = await serveDashboard(engine, { port: 0, batchInterval: 100 });
+    const response = await fetch(new URL('api/events', dashboard.url));
+    const gate = deferred();
+    const ids = engine.registerTasks(Array.from({ length: 200 }, (_, i) => ({ name: `t${i}`, fn: () => gate.promise })));
+    const countFinished = (batches: unknown[][]) => batches.flat().filter((e) => (e as { status?: string }).status === 'COMPLETED').length;
+    const reading = readSse(response, (batches) => countFinished(batches) === 200);
+    for (const id of ids) engine.startTask(id);
+    gate.resolve(undefined);
+    const { batches } = await reading;
+    const total = batches.flat().length;
+    expect(countFinished(batches)).toBe(200);
+    expect(total).toBeGreaterThanOrEqual(600); // registered, RUNNING, COMPLETED for each
+    expect(batches.length).toBeLessThan(total / 20);
+    for (const batch of batches) expect(Array.isArray(batch)).toBe(true);
+  });
+
+  it('sends heartbeats and unsubscribes when the client goes away', async () => {
+    engine = new TaskEngine();
+    const real = engine;
+    let active = 0;
+    const events = new Observable<TaskEvent>((subscriber) => {
+      active++;
+      const subscription = real.events.subscribe(subscriber);
+      return () => {
+        active--;
+        subscription.unsubscribe();
+      };
+    });
+    const counted = { events, getTask: (id: string) => real.getTask(id), getStats: () => real.getStats() };
+    const d = await serveDashboard(counted, { port: 0, heartbeatInterval: 20 });
+    dashboard = d;
+    expect(active).toBe(1); // the id tracker
+    const response = await fetch(new URL('api/events', d.url));
+    let seen = 0;
+    const { comments } = await readSse(response, () => ++seen > 4);
+    expect(comments).toContain(': heartbeat');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(active).toBe(1); // the client's subscription is gone
+    const again = await fetch(new URL('api/events', d.url));
+    const reader = (again.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    expect(active).toBe(2);
+    await d.close();
+    expect(active).toBe(0);
+    await reader.cancel().catch(() => undefined);
+    // Events still flow for the engine and nothing throws.
+    const id = engine.registerTask({ name: 'after', fn: () => 1 });
+    engine.startTask(id);
+    await engine.waitForTask(id);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  });
+
+  it('shows tasks given as taskIds, and dependencies of tracked tasks', async () => {
+    engine = new TaskEngine();
+    const early = engine.registerTask({ id: 'early', name: 'early' });
+    const hidden = engine.registerTask({ id: 'hidden', name: 'hidden' });
+    const dep = engine.registerTask({ id: 'dep', name: 'dep' });
+    dashboard = await serveDashboard(engine, { port: 0, taskIds: [early, 'never-registered'] });
+    engine.registerTask({ id: 'late', name: 'late', dependencies: [dep] });
+    const state = (await (await fetch(new URL('api/state', dashboard.url))).json()) as StateJson;
+    const ids = state.tasks.map((t) => t.id).sort();
+    expect(ids).toEqual(['dep', 'early', 'late']);
+    expect(ids).not.toContain(hidden);
+  });
+
+  it('binds 127.0.0.1 by default and refuses bad options naming the field', async () => {
+    engine = new TaskEngine();
+    dashboard = await serveDashboard(engine);
+    expect(new URL(dashboard.url).hostname).toBe('127.0.0.1');
+    const bad: Array<[unknown, string]> = [
+      [{ port: -1 }, 'port'],
+      [{ port: 1.5 }, 'port'],
+      [{ port: '80' }, 'port'],
+      [{ host: '' }, 'host'],
+      [{ taskIds: 'a' }, 'taskIds'],
+      [{ taskIds: [1] }, 'taskIds'],
+      [{ batchInterval: 0 }, 'batchInterval'],
+      [{ heartbeatInterval: Number.NaN }, 'heartbeatInterval'],
+      [{ prot: 80 }, 'options.prot'],
+      ['fast', 'options'],
+    ];
+    for (const [options, field] of bad) {
+      const error = await serveDashboard(engine, options as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).field).toBe(field);
+      expect((error as InvalidOptionError).code).toBe('ERR_INVALID_OPTION');
+      expect((error as Error).message).toContain(field.split('.').pop());
+    }
+    const noEngine = await serveDashboard({} as never).catch((e: unknown) => e);
+    expect((noEngine as InvalidOptionError).field).toBe('engine');
+  });
+
+  it('close() ends open SSE streams and is idempotent', async () => {
+    engine = new TaskEngine();
+    const d = await serveDashboard(engine, { port: 0 });
+    const response = await fetch(new URL('api/events', d.url));
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    await Promise.all([d.close(), d.close()]);
+    let done = false;
+    for (let i = 0; i < 10 && !done; i++) done = (await reader.read().catch(() => ({ done: true }))).done;
+    expect(done).toBe(true);
+    await expect(fetch(d.url)).rejects.toThrow();
+  });
+
+  it('a process that serves and closes exits by itself', async () => {
+    const script = fileURLToPath(new URL('./fixtures/serve-and-close.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | string>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve('timeout');
+      }, 8000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c ?? -1);
+      });
+    });
+    expect(out).toContain('closed');
+    expect(code).toBe(0);
+  });
+});
+
+describe('the page script', () => {
+  it('never inserts HTML from data', () => {
+    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function']) {
+      expect(CLIENT_SCRIPT).not.toContain(sink);
+    }
+    expect(CLIENT_SCRIPT).toContain('textContent');
+    expect(CLIENT_SCRIPT).toContain("rankdir: 'LR'");
+    expect(CLIENT_SCRIPT).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    expect(PAGE_HTML).not.toMatch(/https?:\/\//);
+  });
+
+  it('is valid JavaScript', () => {
+    expect(() => new Script(CLIENT_SCRIPT)).not.toThrow();
+  });
+});
