@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly verbose: boolean;
   /** A file to record the run's XState inspection events to, as JSON lines (taskchart/inspect). */
   readonly inspectLog: string | undefined;
+  /** Serve the live dashboard while running, on this port (0: any free port). */
+  readonly dashboard: number | undefined;
 }
 
 export type Command = RunOptions | { readonly command: 'help' };
@@ -27,6 +29,7 @@ Options:
   --concurrency <n>  max running tasks, an integer from 1 and up (default 4)
   --json             machine-readable events on stdout, one JSON object a line
   --inspect-log <f>  record every statechart inspection event to file <f> (JSON lines)
+  --dashboard[=port] serve the live dashboard on 127.0.0.1 while running and print its URL
   --verbose          print stack traces for bad input
   -h, --help         show this help
 
@@ -38,13 +41,15 @@ export function parseCommandLine(argv: readonly string[]): Command {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      // `--dashboard` alone means any free port; parseArgs has no optional values.
+      args: argv.map((arg) => (arg === '--dashboard' ? '--dashboard=0' : arg)),
       allowPositionals: true,
       strict: true,
       options: {
         concurrency: { type: 'string' },
         json: { type: 'boolean', default: false },
         'inspect-log': { type: 'string' },
+        dashboard: { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -65,7 +70,15 @@ export function parseCommandLine(argv: readonly string[]): Command {
     json: values.json,
     verbose: values.verbose,
     inspectLog: parseInspectLog(values['inspect-log']),
+    dashboard: parseDashboardPort(values.dashboard),
   };
+}
+
+function parseDashboardPort(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new CliInputError(`Expected \`--dashboard\` port to be an integer from 0 to 65535, got \`${raw}\``);
+  return port;
 }
 
 function parseInspectLog(raw: string | undefined): string | undefined {

@@ -3,6 +3,7 @@
  * start every task it left never-started, watch until all are terminal, print the summary.
  */
 import { InvalidTransitionError, TaskEngine, TaskStatus } from '../index.js';
+import { serveDashboard, type Dashboard } from '../dashboard/index.js';
 import { recordInspection, type InspectionRecorder } from '../inspect/index.js';
 import type { RunOptions } from './args.js';
 import { CliInputError } from './input-error.js';
@@ -28,6 +29,7 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
   const engine = new TaskEngine({ concurrency: options.concurrency, ...(recorder && { inspect: recorder.inspect }) });
   const progress = new RunProgress(engine);
   const write: WriteLine = (line) => io.stdout.write(`${line}\n`);
+  const dashboard = await openDashboard(engine, options, options.json ? (line) => process.stderr.write(`${line}\n`) : write);
   const live = !options.json && io.stdout.isTTY;
   // Line views watch from the first event; the live view starts once the graph is known to be valid.
   let view: View | undefined = live ? undefined : startLineView(engine, progress, options, write);
@@ -47,8 +49,23 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     view?.stop();
     progress.stop();
     await engine.shutdown({ mode: 'cancel' });
+    await dashboard?.close();
     await recorder?.close().catch((error: Error) => process.stderr.write(`taskchart: could not write the --inspect-log file: ${error.message}\n`));
   }
+}
+
+/** Serves the dashboard from before the graph registers anything, so it sees every task. */
+async function openDashboard(engine: TaskEngine, options: RunOptions, announce: WriteLine): Promise<Dashboard | undefined> {
+  if (options.dashboard === undefined) return undefined;
+  let dashboard: Dashboard;
+  try {
+    dashboard = await serveDashboard(engine, { port: options.dashboard });
+  } catch (error) {
+    await engine.shutdown();
+    throw new CliInputError(`Cannot serve \`--dashboard\` on port ${options.dashboard}: ${(error as Error).message}`, { cause: error });
+  }
+  announce(`dashboard: ${dashboard.url}`);
+  return dashboard;
 }
 
 function openInspectLog(path: string | undefined): InspectionRecorder | undefined {

@@ -45,6 +45,17 @@ describe('taskchart run: outcomes and exit codes', () => {
     expect(values).toEqual(expect.arrayContaining(['"queued"', '"completed"']));
   });
 
+  it('serves the dashboard while running with --dashboard, prints its URL, and closes it at the end', async () => {
+    const plain = await runCli(['run', fixture('all-complete.mjs'), '--dashboard']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m);
+    // With --json the URL goes to stderr, so that stdout stays one JSON object a line.
+    const json = await runCli(['run', fixture('all-complete.mjs'), '--json', '--dashboard=0']);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m);
+    for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
   it('runs with a concurrency given by --concurrency', async () => {
     const result = await runCli(['run', fixture('all-complete.mjs'), '--concurrency', '1']);
     expect(result.code).toBe(0);
@@ -57,7 +68,8 @@ describe('taskchart run: bad input exits 2 with one line and no stack', () => {
     ['a module without a default export', ['run', fixture('exports-nothing.mjs')], /exports nothing usable: expected `export default \(engine\) => \{ \.\.\. \}`, got no default export/],
     ['a dependency cycle', ['run', fixture('cycle.mjs')], /ERR_DEPENDENCY_CYCLE: Dependency cycle: `a` -> `c` -> `b` -> `a`$/],
     ['a module registering no task', ['run', fixture('registers-nothing.mjs')], /registered no tasks/],
-    ['an unknown flag (--dashboard is not there yet)', ['run', fixture('all-complete.mjs'), '--dashboard'], /Unknown option '--dashboard'/],
+    ['an unknown flag', ['run', fixture('all-complete.mjs'), '--dashbord'], /Unknown option '--dashbord'/],
+    ['a bad dashboard port', ['run', fixture('all-complete.mjs'), '--dashboard=http'], /`--dashboard` port to be an integer from 0 to 65535, got `http`/],
     ['a bad --concurrency', ['run', fixture('all-complete.mjs'), '--concurrency', '0'], /Expected `--concurrency` to be an integer from 1 and up, got `0`/],
     ['an unknown command', ['walk', fixture('all-complete.mjs')], /Unknown command `walk`/],
   ];
