@@ -1,4 +1,7 @@
-// The taskchart demo: a weather pipeline over a dozen cities.
+// The taskchart demo: a weather pipeline over a dozen cities, as a graph module for the `taskchart` command:
+//
+//   npm run demo                    (node dist/cli/main.js run examples/pipeline.js)
+//   npm run demo -- --dashboard     (also serves the live dashboard and prints its URL; add --keep-open to keep it)
 //
 //   fetch:<city>  ->  parse:<city>  ->  extract:<city> (worker thread)  ->  report:<region>
 //
@@ -13,28 +16,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TaskEngine, TaskPriority, ofType } from 'taskchart';
+import { TaskPriority } from 'taskchart';
+
+/** The engine this graph wants; `--concurrency` on the command line overrides `concurrency`. */
+export const options = { concurrency: 6, resources: { network: 3 }, pool: { maxWorkers: 2 } };
 
 const workdir = mkdtempSync(join(tmpdir(), 'taskchart-demo-'));
+process.once('exit', () => rmSync(workdir, { recursive: true, force: true }));
 
-const started = Date.now();
-const clock = () => `${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s`;
 const regions = {
   north: ['oslo', 'bergen', 'stockholm', 'helsinki', 'copenhagen', 'tallinn'],
   south: ['madrid', 'seville', 'lisbon', 'rome', 'athens', 'valletta'],
 };
 const capitals = new Set(['oslo', 'stockholm', 'helsinki', 'copenhagen', 'tallinn', 'madrid', 'lisbon', 'rome', 'athens', 'valletta']);
-
-const engine = new TaskEngine({ concurrency: 6, resources: { network: 3 }, pool: { maxWorkers: 2 } });
-
-engine.events.pipe(ofType('status', 'retry')).subscribe((event) => {
-  if (event.type === 'retry') {
-    console.log(`${clock()}  ${event.name.padEnd(20)} retry ${event.attempt} in ${event.delay} ms after: ${event.error.message}`);
-  } else {
-    const why = event.error ? `  (${event.error.code ?? event.error.name}: ${event.error.message})` : '';
-    console.log(`${clock()}  ${event.name.padEnd(20)} ${event.previous.padEnd(9)} -> ${event.status}${why}`);
-  }
-});
 
 const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
@@ -72,78 +66,59 @@ async function parseCsv(ctx, city) {
   return path;
 }
 
-const extractModule = new URL('./pipeline.worker.js', import.meta.url);
-const reportIds = [];
-for (const [region, cities] of Object.entries(regions)) {
-  const extractIds = [];
-  for (const city of cities) {
-    const fetchId = engine.registerTask({
-      id: `fetch:${city}`, name: `fetch:${city}`, fn: fetchCity, args: [city],
-      resources: { network: 1 }, maxRetries: city === 'bergen' || city === 'seville' ? 1 : 0, retryDelay: 300, timeout: 1500,
-    });
-    const parseId = engine.registerTask({ id: `parse:${city}`, name: `parse:${city}`, fn: parseCsv, args: [city], dependencies: [fetchId] });
-    const extractId = engine.registerTask({
-      id: `extract:${city}`, name: `extract:${city}`, module: extractModule, export: 'extract', args: [city, join(workdir, `${city}.json`)],
-      dependencies: [parseId], priority: capitals.has(city) ? TaskPriority.HIGH : TaskPriority.NORMAL, timeout: 10_000,
-    });
-    extractIds.push(extractId);
-  }
-  reportIds.push(
-    engine.registerTask({
-      id: `report:${region}`, name: `report:${region}`, dependencies: extractIds, priority: TaskPriority.CRITICAL,
-      fn: () => {
-        const stats = extractIds.map((id) => engine.getTaskResult(id));
-        const warmest = stats.reduce((a, b) => (b.mean > a.mean ? b : a));
-        return `${stats.length} cities, warmest ${warmest.city} (mean ${warmest.mean} °C, 95% CI ${warmest.ci95.join('..')})`;
-      },
-    }),
-  );
-}
-
-const snapshotId = engine.registerTask({
-  id: 'archive:snapshot', name: 'archive:snapshot', priority: TaskPriority.LOW,
-  fn: async (ctx) => {
-    // A resource held for the task's lifetime: released exactly once when the task ends, however it ends.
-    const lock = join(workdir, 'archive.lock');
-    await writeFile(lock, String(process.pid));
-    ctx.registerResource(() => {
-      rmSync(lock, { force: true });
-      console.log(`${clock()}  archive:snapshot     released its lock`);
-    });
-    for (let i = 1; i <= 20; i++) {
-      await sleep(250, ctx.signal);
-      ctx.progress(i / 20);
+/** Registers and starts the pipeline on the engine the `taskchart` command gives it. */
+export default function pipeline(engine) {
+  const extractModule = new URL('./pipeline.worker.js', import.meta.url);
+  const reportIds = [];
+  for (const [region, cities] of Object.entries(regions)) {
+    const extractIds = [];
+    for (const city of cities) {
+      const fetchId = engine.registerTask({
+        id: `fetch:${city}`, name: `fetch:${city}`, fn: fetchCity, args: [city],
+        resources: { network: 1 }, maxRetries: city === 'bergen' || city === 'seville' ? 1 : 0, retryDelay: 300, timeout: 1500,
+      });
+      const parseId = engine.registerTask({ id: `parse:${city}`, name: `parse:${city}`, fn: parseCsv, args: [city], dependencies: [fetchId] });
+      const extractId = engine.registerTask({
+        id: `extract:${city}`, name: `extract:${city}`, module: extractModule, export: 'extract', args: [city, join(workdir, `${city}.json`)],
+        dependencies: [parseId], priority: capitals.has(city) ? TaskPriority.HIGH : TaskPriority.NORMAL, timeout: 10_000,
+      });
+      extractIds.push(extractId);
     }
-  },
-});
-engine.registerTask({ id: 'archive:upload', name: 'archive:upload', dependencies: [snapshotId], priority: TaskPriority.LOW, fn: () => 'uploaded' });
+    reportIds.push(
+      engine.registerTask({
+        id: `report:${region}`, name: `report:${region}`, dependencies: extractIds, priority: TaskPriority.CRITICAL,
+        fn: () => {
+          const stats = extractIds.map((id) => engine.getTaskResult(id));
+          const warmest = stats.reduce((a, b) => (b.mean > a.mean ? b : a));
+          return `${stats.length} cities, warmest ${warmest.city} (mean ${warmest.mean} °C, 95% CI ${warmest.ci95.join('..')})`;
+        },
+      }),
+    );
+  }
 
-for (const id of ['archive:snapshot', 'archive:upload']) engine.startTask(id);
-for (const cities of Object.values(regions)) {
-  for (const city of cities) for (const step of ['fetch', 'parse', 'extract']) engine.startTask(`${step}:${city}`);
-}
-for (const id of reportIds) engine.startTask(id);
+  const snapshotId = engine.registerTask({
+    id: 'archive:snapshot', name: 'archive:snapshot', priority: TaskPriority.LOW,
+    fn: async (ctx) => {
+      // A resource held for the task's lifetime: released exactly once when the task ends, however it ends.
+      const lock = join(workdir, 'archive.lock');
+      await writeFile(lock, String(process.pid));
+      ctx.registerResource(() => {
+        rmSync(lock, { force: true });
+      });
+      for (let i = 1; i <= 20; i++) {
+        await sleep(250, ctx.signal);
+        ctx.progress(i / 20, `archived ${i * 5}%`);
+      }
+    },
+  });
+  engine.registerTask({ id: 'archive:upload', name: 'archive:upload', dependencies: [snapshotId], priority: TaskPriority.LOW, fn: () => 'uploaded' });
 
-setTimeout(() => engine.cancelTask(snapshotId, 'archive window closed'), 1200);
+  for (const id of ['archive:snapshot', 'archive:upload']) engine.startTask(id);
+  for (const cities of Object.values(regions)) {
+    for (const city of cities) for (const step of ['fetch', 'parse', 'extract']) engine.startTask(`${step}:${city}`);
+  }
+  for (const id of reportIds) engine.startTask(id);
 
-await engine.onIdle();
-console.log('\nSummary');
-const rows = [...Object.values(regions).flatMap((cities) => cities.flatMap((c) => [`fetch:${c}`, `parse:${c}`, `extract:${c}`])), ...reportIds, 'archive:snapshot', 'archive:upload'];
-console.log(`${'task'.padEnd(20)} ${'status'.padEnd(9)} ${'tries'.padStart(5)} ${'ms'.padStart(6)}  result / error`);
-for (const id of rows) {
-  const task = engine.getTask(id);
-  const ms = task.finishedAt && task.startedAt ? String(task.finishedAt - task.startedAt) : '-';
-  const outcome = task.error ? `${task.error.code ?? task.error.name}: ${task.error.message}` : summarize(task.result);
-  console.log(`${id.padEnd(20)} ${task.status.padEnd(9)} ${String(task.attempts).padStart(5)} ${ms.padStart(6)}  ${outcome}`);
-}
-const stats = engine.getStats();
-console.log(`\n${stats.counts.COMPLETED} completed, ${stats.counts.FAILED} failed, ${stats.counts.CANCELLED} cancelled in ${((Date.now() - started) / 1000).toFixed(1)} s; mean wait ${stats.meanWaitTime.toFixed(0)} ms, mean run ${stats.meanRunTime.toFixed(0)} ms`);
-await engine.shutdown();
-rmSync(workdir, { recursive: true, force: true });
-
-function summarize(result) {
-  if (result === undefined) return '';
-  if (typeof result === 'string') return result.length > 70 ? `${result.slice(0, 67)}...` : result;
-  if (Array.isArray(result)) return `${result.length} rows`;
-  return JSON.stringify(result).slice(0, 70);
+  // The archive window closes halfway through the run: cancelling cancels the upload that depends on it.
+  setTimeout(() => engine.cancelTask(snapshotId, 'archive window closed'), 1200);
 }

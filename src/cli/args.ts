@@ -7,8 +7,8 @@ export interface RunOptions {
   readonly command: 'run';
   /** The graph module's path as given. */
   readonly file: string;
-  /** Engine concurrency. @default 4 */
-  readonly concurrency: number;
+  /** Engine concurrency; absent: the module's `options.concurrency`, else the engine's default (4). */
+  readonly concurrency: number | undefined;
   /** Machine-readable events on stdout, one JSON object a line. @default false */
   readonly json: boolean;
   /** Stack traces on bad input. @default false */
@@ -17,6 +17,8 @@ export interface RunOptions {
   readonly inspectLog: string | undefined;
   /** Serve the live dashboard while running, on this port (0: any free port). */
   readonly dashboard: number | undefined;
+  /** With --dashboard: keep serving after the run until Ctrl-C. @default false */
+  readonly keepOpen: boolean;
 }
 
 export type Command = RunOptions | { readonly command: 'help' };
@@ -26,10 +28,12 @@ export const USAGE = `Usage: taskchart run <graph-module> [options]
 Runs the task graph exported by <graph-module> (export default (engine) => { ... }).
 
 Options:
-  --concurrency <n>  max running tasks, an integer from 1 and up (default 4)
+  --concurrency <n>  max running tasks, an integer from 1 and up (default: the
+                     module's options.concurrency, else 4)
   --json             machine-readable events on stdout, one JSON object a line
   --inspect-log <f>  record every statechart inspection event to file <f> (JSON lines)
   --dashboard[=port] serve the live dashboard on 127.0.0.1 while running and print its URL
+  --keep-open        with --dashboard: keep serving after the run, until Ctrl-C
   --verbose          print stack traces for bad input
   -h, --help         show this help
 
@@ -50,6 +54,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         json: { type: 'boolean', default: false },
         'inspect-log': { type: 'string' },
         dashboard: { type: 'string' },
+        'keep-open': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -71,6 +76,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     verbose: values.verbose,
     inspectLog: parseInspectLog(values['inspect-log']),
     dashboard: parseDashboardPort(values.dashboard),
+    keepOpen: values['keep-open'],
   };
 }
 
@@ -87,8 +93,8 @@ function parseInspectLog(raw: string | undefined): string | undefined {
   return raw;
 }
 
-function parseConcurrency(raw: string | undefined): number {
-  if (raw === undefined) return 4;
+function parseConcurrency(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
     throw new CliInputError(`Expected \`--concurrency\` to be an integer from 1 and up, got \`${raw}\``);

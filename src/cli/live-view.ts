@@ -31,16 +31,18 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
     format: TASK_FORMAT,
   });
   const summary = multibar.create(1, 0, { line: '' }, { format: '{bar} {line}', barsize: 20 });
-  // A task has a bar here exactly while it is running and there is room for it on the screen.
-  const bars = new Map<string, SingleBar>();
+  // Bar slots for running tasks, as many as were ever needed at once (and fit on the screen).
+  const bars: SingleBar[] = [];
 
   const redraw = (): void => {
     const snapshot = progress.snapshot();
     const hidden = Math.max(0, progress.running.size - maxBars(stream));
     const more = hidden > 0 ? ` (+${hidden} not shown)` : '';
     summary.setTotal(Math.max(1, snapshot.total));
-    summary.update(snapshot.done + snapshot.failed + snapshot.cancelled, { line: summaryLine(snapshot) + more });
-    syncBars(multibar, bars, progress, maxBars(stream));
+    // Every line stays shorter than the terminal: a line that fills or wraps it throws off the redraw in place.
+    const width = stream.columns ?? 80;
+    summary.update(snapshot.done + snapshot.failed + snapshot.cancelled, { line: fit(summaryLine(snapshot) + more, width - 22) });
+    syncBars(multibar, bars, progress, maxBars(stream), width - 30);
   };
   const timer = setInterval(redraw, options.interval ?? 200);
   const logs: Subscription = engine.events.pipe(ofType('status', 'retry')).subscribe((event) => {
@@ -53,8 +55,8 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
     stop() {
       clearInterval(timer);
       logs.unsubscribe();
-      for (const bar of bars.values()) multibar.remove(bar);
-      bars.clear();
+      for (const bar of bars) multibar.remove(bar);
+      bars.length = 0;
       redraw();
       multibar.stop();
     },
@@ -66,17 +68,27 @@ function maxBars(stream: NodeJS.WriteStream): number {
   return Math.max(1, (stream.rows ?? 24) - 3);
 }
 
-function syncBars(multibar: MultiBar, bars: Map<string, SingleBar>, progress: RunProgress, limit: number): void {
-  for (const [id, bar] of bars) {
-    if (!progress.running.has(id)) {
-      multibar.remove(bar);
-      bars.delete(id);
+/** `text` cut to at most `room` characters (at least 10), with an ellipsis when cut. */
+function fit(text: string, room: number): string {
+  const max = Math.max(10, room);
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Shows the running tasks in a fixed set of bar slots, created as needed and never removed while the
+ * view runs (cli-progress's MultiBar.remove() leaves the cursor a line off, so lines drift); a slot
+ * with no running task shows as idle.
+ */
+function syncBars(multibar: MultiBar, slots: SingleBar[], progress: RunProgress, limit: number, room: number): void {
+  const running = [...progress.running.values()].slice(0, limit);
+  while (slots.length < running.length) slots.push(multibar.create(100, 0, { name: '', message: '' }));
+  slots.forEach((slot, i) => {
+    const task = running[i];
+    if (task === undefined) {
+      slot.update(0, { name: '(idle)', message: '' });
+      return;
     }
-  }
-  for (const task of progress.running.values()) {
-    const payload = { name: task.name, message: task.message ?? '' };
-    const bar = bars.get(task.id);
-    if (bar) bar.update(Math.round(task.progress * 100), payload);
-    else if (bars.size < limit) bars.set(task.id, multibar.create(100, Math.round(task.progress * 100), payload));
-  }
+    const name = fit(task.name, room);
+    slot.update(Math.round(task.progress * 100), { name, message: fit(task.message ?? '', room - name.length - 1) });
+  });
 }

@@ -5,15 +5,21 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TaskEngine } from '../index.js';
+import type { TaskEngine, TaskEngineOptions } from '../index.js';
 import { CliInputError } from './input-error.js';
 import { formatError as describe } from './format.js';
 
 /** The shape a graph module's default export must have. */
 export type GraphFunction = (engine: TaskEngine) => void | Promise<void>;
 
-/** Imports the module at `file` and returns its default export. @throws CliInputError when it is missing or unusable. */
-export async function loadGraph(file: string): Promise<GraphFunction> {
+/** A loaded graph module: its function, and the engine options it may export as `options`. */
+export interface GraphModule {
+  readonly graph: GraphFunction;
+  readonly options: TaskEngineOptions;
+}
+
+/** Imports the module at `file`. @throws CliInputError when it is missing or unusable. */
+export async function loadGraph(file: string): Promise<GraphModule> {
   const path = resolve(file);
   if (!existsSync(path) || !statSync(path).isFile()) throw new CliInputError(`Cannot find graph module \`${file}\``);
   let module: Record<string, unknown>;
@@ -27,7 +33,11 @@ export async function loadGraph(file: string): Promise<GraphFunction> {
     const got = graph === undefined ? 'no default export' : `a default export of type ${typeof graph}`;
     throw new CliInputError(`Graph module \`${file}\` exports nothing usable: expected \`export default (engine) => { ... }\`, got ${got}`);
   }
-  return graph as GraphFunction;
+  const options = module.options ?? {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new CliInputError(`Graph module \`${file}\` exports \`options\` that are not engine options: expected an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  return { graph: graph as GraphFunction, options: options as TaskEngineOptions };
 }
 
 /** Calls the graph function. @throws CliInputError when it throws or rejects (a cycle, an unknown dependency, ...). */

@@ -2,7 +2,7 @@
  * `taskchart run <graph-module>`: load the module, let it register tasks on a fresh engine,
  * start every task it left never-started, watch until all are terminal, print the summary.
  */
-import { InvalidTransitionError, TaskEngine, TaskStatus } from '../index.js';
+import { InvalidTransitionError, TaskEngine, TaskStatus, type TaskEngineOptions } from '../index.js';
 import { serveDashboard, type Dashboard } from '../dashboard/index.js';
 import { recordInspection, type InspectionRecorder } from '../inspect/index.js';
 import type { RunOptions } from './args.js';
@@ -24,9 +24,9 @@ export interface RunIo {
 
 /** Runs the graph and resolves with the exit code. @throws CliInputError on bad input (exit 2). */
 export async function runCommand(options: RunOptions, io: RunIo): Promise<number> {
-  const graph = await loadGraph(options.file);
+  const { graph, options: engineOptions } = await loadGraph(options.file);
   const recorder = openInspectLog(options.inspectLog);
-  const engine = new TaskEngine({ concurrency: options.concurrency, ...(recorder && { inspect: recorder.inspect }) });
+  const engine = createEngine(options, engineOptions, recorder);
   const progress = new RunProgress(engine);
   const write: WriteLine = (line) => io.stdout.write(`${line}\n`);
   const dashboard = await openDashboard(engine, options, options.json ? (line) => process.stderr.write(`${line}\n`) : write);
@@ -44,6 +44,10 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     const code = interruption ?? exitCodeOf(outcome);
     if (options.json) write(JSON.stringify(summaryToJson(outcome, code)));
     else printSummary(outcome, write);
+    if (dashboard !== undefined && options.keepOpen && interruption === undefined) {
+      (options.json ? (line: string) => process.stderr.write(`${line}\n`) : write)(`dashboard still at ${dashboard.url} (Ctrl-C to stop)`);
+      await io.interrupted;
+    }
     return code;
   } finally {
     view?.stop();
@@ -51,6 +55,18 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     await engine.shutdown({ mode: 'cancel' });
     await dashboard?.close();
     await recorder?.close().catch((error: Error) => process.stderr.write(`taskchart: could not write the --inspect-log file: ${error.message}\n`));
+  }
+}
+
+function createEngine(options: RunOptions, engineOptions: TaskEngineOptions, recorder: InspectionRecorder | undefined): TaskEngine {
+  try {
+    return new TaskEngine({
+      ...engineOptions,
+      ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+      ...(recorder && { inspect: recorder.inspect }),
+    });
+  } catch (error) {
+    throw new CliInputError(`Invalid engine \`options\` exported by \`${options.file}\`: ${(error as Error).message}`, { cause: error });
   }
 }
 

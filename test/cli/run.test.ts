@@ -56,6 +56,12 @@ describe('taskchart run: outcomes and exit codes', () => {
     for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it('creates the engine with the options the graph module exports (here a resource pool it needs)', async () => {
+    const result = await runCli(['run', fixture('exports-options.mjs')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}completed +3$/m);
+  });
+
   it('runs with a concurrency given by --concurrency', async () => {
     const result = await runCli(['run', fixture('all-complete.mjs'), '--concurrency', '1']);
     expect(result.code).toBe(0);
@@ -69,6 +75,7 @@ describe('taskchart run: bad input exits 2 with one line and no stack', () => {
     ['a dependency cycle', ['run', fixture('cycle.mjs')], /ERR_DEPENDENCY_CYCLE: Dependency cycle: `a` -> `c` -> `b` -> `a`$/],
     ['a module registering no task', ['run', fixture('registers-nothing.mjs')], /registered no tasks/],
     ['an unknown flag', ['run', fixture('all-complete.mjs'), '--dashbord'], /Unknown option '--dashbord'/],
+    ['invalid engine options exported by the module', ['run', fixture('bad-options.mjs')], /Invalid engine `options` exported by .*bad-options\.mjs.*`concurrency`/],
     ['a bad dashboard port', ['run', fixture('all-complete.mjs'), '--dashboard=http'], /`--dashboard` port to be an integer from 0 to 65535, got `http`/],
     ['a bad --concurrency', ['run', fixture('all-complete.mjs'), '--concurrency', '0'], /Expected `--concurrency` to be an integer from 1 and up, got `0`/],
     ['an unknown command', ['walk', fixture('all-complete.mjs')], /Unknown command `walk`/],
