@@ -101,6 +101,8 @@ export interface TaskInfo {
   readonly id: string;
   readonly name: string;
   readonly status: TaskStatus;
+  /** The task machine's state, finer than the status (`queued` and `retrying` both show as PENDING). */
+  readonly state: TaskState;
   readonly priority: TaskPriority;
   readonly progress: number;
   readonly message: string | undefined;
@@ -119,6 +121,7 @@ export function toTaskInfo(record: TaskRecord): TaskInfo {
     id: record.id,
     name: record.name,
     status: record.status,
+    state: record.state,
     priority: record.priority,
     progress: record.progress,
     message: record.message,

@@ -155,6 +155,23 @@ describe('task lifecycle through the verbs', () => {
     await expect(engine.waitForTask('b')).resolves.toBe(3);
   });
 
+  it('reports the machine state, finer than the status, in getTask', async () => {
+    const { engine, advance } = simulatedEngine({ concurrency: 1 });
+    const gate = deferred();
+    engine.registerTask({ id: 'busy', name: 'busy', fn: () => gate.promise });
+    engine.registerTask({ id: 'flaky', name: 'flaky', maxRetries: 1, retryDelay: 100, fn: (ctx) => (ctx.attempt === 1 ? Promise.reject(new Error('once')) : 'ok') });
+    engine.startTask('flaky');
+    engine.startTask('busy');
+    await flush();
+    expect(engine.getTask('flaky')).toMatchObject({ status: 'PENDING', state: 'retrying' });
+    expect(engine.getTask('busy')).toMatchObject({ status: 'RUNNING', state: 'running' });
+    await advance(100);
+    expect(engine.getTask('flaky')).toMatchObject({ status: 'PENDING', state: 'queued' });
+    gate.resolve('done');
+    await engine.waitForTask('flaky');
+    expect(engine.getTask('flaky')).toMatchObject({ status: 'COMPLETED', state: 'completed' });
+  });
+
   it('runs a named handler given with defineTask', async () => {
     const engine = new TaskEngine();
     engine.defineTask('greet', async (ctx, who: string) => `hello ${who} from ${ctx.name}`);
