@@ -14,6 +14,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>taskchart dashboard</title>
+<link rel="stylesheet" href="/uplot.css">
 <style>
   :root { font-family: system-ui, sans-serif; color: #1f2328; background: #f6f8fa; }
   body { margin: 0; display: flex; flex-direction: column; height: 100vh; }
@@ -44,15 +45,26 @@ export const PAGE_HTML = `<!doctype html>
   .s-CANCELLED { fill: #d0d7de; background: #d0d7de; }
   rect.bar-bg { fill: #fff; stroke: #8c959f; stroke-width: .5; }
   rect.bar { fill: #0969da; }
+  #chart { padding: 0 1rem; background: #fff; border-bottom: 1px solid #d0d7de; font-size: .75rem; }
+  #statechart svg { display: block; margin: .3rem 0; }
+  .sc-node rect { fill: #f6f8fa; stroke: #8c959f; stroke-width: 1; }
+  .sc-node text { font-size: 10px; }
+  .sc-node.current rect { fill: #0969da; stroke: #0550ae; stroke-width: 2; }
+  .sc-node.current text { fill: #fff; font-weight: 600; }
+  .sc-edge { fill: none; stroke: #afb8c1; stroke-width: 1; }
+  table.attempts { border-collapse: collapse; width: 100%; }
+  table.attempts td, table.attempts th { border-bottom: 1px solid #d0d7de; padding: .1rem .3rem; text-align: left; vertical-align: top; }
+  ol.messages { margin: 0; padding-left: 1.2rem; }
 </style>
 </head>
-<body data-state-url="/api/state" data-events-url="/api/events">
+<body data-state-url="/api/state" data-events-url="/api/events" data-statechart-url="/api/statechart" data-task-url="/api/task/">
 <header>
   <h1>taskchart</h1>
   <span id="counts"></span>
   <span class="count" id="throughput">0.0 finished/s</span>
   <span id="conn">connecting…</span>
 </header>
+<div id="chart" title="tasks finished per second, last 60 s"></div>
 <main>
   <div id="view">
     <div id="note"></div>
@@ -62,6 +74,7 @@ export const PAGE_HTML = `<!doctype html>
   <aside id="detail"><p>Click a task to see its details.</p></aside>
 </main>
 <script src="/dagre.js"></script>
+<script src="/uplot.js"></script>
 <script src="/app.js"></script>
 </body>
 </html>
@@ -77,7 +90,10 @@ export const CLIENT_SCRIPT = `'use strict';
   var layoutLimit = 2000;
   var nodeEls = new Map();
   var selected = null;
-  var finishedTimes = [];
+  var finished = new Map(); // task id -> finish time (ms), last 60 s; keyed by id so snapshot + events never count twice
+  var statechart = null, scEls = null, detailInfo = null, detailTimer = null;
+  var chart = null;
+  var STATE_OF_STATUS = { WAITING: 'waiting', RUNNING: 'running', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled' };
   var layoutTimer = null, refreshTimer = null, renderTimer = null;
 
   function el(tag, cls, text) {
@@ -105,9 +121,146 @@ export const CLIENT_SCRIPT = `'use strict';
       box.appendChild(el('span', 'count s-' + s, s + ' ' + (counts[s] || 0)));
       box.appendChild(document.createTextNode(' '));
     });
-    var now = Date.now();
-    while (finishedTimes.length && finishedTimes[0] < now - 10000) finishedTimes.shift();
-    document.getElementById('throughput').textContent = (finishedTimes.length / 10).toFixed(1) + ' finished/s';
+    var now = Date.now(), recent = 0;
+    finished.forEach(function (at, id) {
+      if (at < now - 60000) finished.delete(id);
+      else if (at >= now - 10000) recent++;
+    });
+    document.getElementById('throughput').textContent = (recent / 10).toFixed(1) + ' finished/s';
+    renderChart(now);
+  }
+
+  // Finished tasks per second over the last minute (uPlot, served by this server as /uplot.js).
+  function renderChart(now) {
+    if (typeof uPlot === 'undefined') return;
+    var end = Math.floor(now / 1000), xs = [], ys = [];
+    for (var s = end - 59; s <= end; s++) { xs.push(s); ys.push(0); }
+    finished.forEach(function (at) { var i = Math.floor(at / 1000) - (end - 59); if (i >= 0 && i < 60) ys[i]++; });
+    if (!chart) {
+      var box = document.getElementById('chart');
+      chart = new uPlot({
+        width: Math.max(300, Math.min(900, box.clientWidth - 32 || 600)), height: 110,
+        legend: { show: false }, cursor: { show: false },
+        scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
+        axes: [{}, { size: 36 }],
+        series: [{}, { label: 'finished/s', stroke: '#0969da', fill: 'rgba(9,105,218,0.12)', width: 1.5, points: { show: false } }],
+      }, [xs, ys], box);
+    } else {
+      chart.setData([xs, ys]);
+    }
+  }
+
+  function loadStatechart() {
+    return fetch(body.dataset.statechartUrl).then(function (r) { return r.json(); }).then(function (sc) {
+      statechart = sc;
+      buildStatechart();
+      renderDetail();
+    }).catch(function () { setTimeout(loadStatechart, 2000); });
+  }
+
+  // Lays the task machine out once (dagre, top to bottom); renderDetail re-attaches it and moves the highlight.
+  function buildStatechart() {
+    var W = 74, H = 22;
+    var g = new dagre.graphlib.Graph({ multigraph: true });
+    g.setGraph({ rankdir: 'TB', nodesep: 10, ranksep: 22, marginx: 4, marginy: 4 });
+    g.setDefaultEdgeLabel(function () { return {}; });
+    statechart.states.forEach(function (s) { g.setNode(s.name, { width: W, height: H }); });
+    var pairs = {};
+    statechart.transitions.forEach(function (t) {
+      var key = t.source + '>' + t.target;
+      if (pairs[key]) { pairs[key].push(t.event); return; }
+      pairs[key] = [t.event];
+      g.setEdge(t.source, t.target, {}, key);
+    });
+    dagre.layout(g);
+    var size = g.graph();
+    var root = svg('svg', { width: size.width || 10, height: size.height || 10, class: 'statechart' });
+    var defs = svg('defs', {});
+    var marker = svg('marker', { id: 'sc-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto' });
+    marker.appendChild(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#afb8c1' }));
+    defs.appendChild(marker);
+    root.appendChild(defs);
+    g.edges().forEach(function (e) {
+      var pts = g.edge(e).points || [];
+      var path = svg('path', { class: 'sc-edge', 'marker-end': 'url(#sc-arrow)', d: pts.map(function (p, i) { return (i ? 'L' : 'M') + p.x + ',' + p.y; }).join(' ') });
+      var title = svg('title', {});
+      title.textContent = e.v + ' → ' + e.w + ': ' + pairs[e.name].join(', ');
+      path.appendChild(title);
+      root.appendChild(path);
+    });
+    scEls = new Map();
+    statechart.states.forEach(function (s) {
+      var n = g.node(s.name);
+      var grp = svg('g', { class: 'sc-node', 'data-state': s.name, transform: 'translate(' + (n.x - W / 2) + ',' + (n.y - H / 2) + ')' });
+      grp.appendChild(svg('rect', { width: W, height: H, rx: s.final ? 10 : 3 }));
+      var text = svg('text', { x: W / 2, y: 15, 'text-anchor': 'middle' });
+      text.textContent = s.name;
+      var title = svg('title', {});
+      title.textContent = s.name + ' (status ' + s.status + ')';
+      grp.appendChild(title);
+      grp.appendChild(text);
+      root.appendChild(grp);
+      scEls.set(s.name, grp);
+    });
+    var wrap = el('div');
+    wrap.id = 'statechart';
+    wrap.appendChild(root);
+    statechart.el = wrap;
+  }
+
+  function duration(ms) {
+    if (ms === null || ms === undefined || ms < 0) return '—';
+    return ms < 1000 ? ms + ' ms' : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
+  }
+  function errorLine(err) {
+    var lines = [];
+    while (err) { lines.push(err.name + (err.code ? ' [' + err.code + ']' : '') + ': ' + err.message); err = err.cause; }
+    return lines.join('\\ncaused by ');
+  }
+
+  function renderHistory(aside, t) {
+    var info = detailInfo && detailInfo.task && detailInfo.task.id === t.id ? detailInfo : null;
+    if (!info) return;
+    aside.appendChild(el('h3', '', 'Attempts'));
+    if (!info.attempts.length) aside.appendChild(el('p', '', 'none seen'));
+    else {
+      var table = el('table', 'attempts'), head = el('tr');
+      ['#', 'outcome', 'duration', 'error'].forEach(function (h) { head.appendChild(el('th', '', h)); });
+      table.appendChild(head);
+      info.attempts.forEach(function (a) {
+        var tr = el('tr', 'attempt');
+        tr.appendChild(el('td', '', a.attempt));
+        tr.appendChild(el('td', 'outcome', a.outcome));
+        tr.appendChild(el('td', '', duration((a.endedAt === null ? Date.now() : a.endedAt) - a.startedAt) + (a.endedAt === null ? '…' : '')));
+        tr.appendChild(el('td', 'error', a.error ? errorLine(a.error) : ''));
+        table.appendChild(tr);
+      });
+      aside.appendChild(table);
+    }
+    aside.appendChild(el('h3', '', 'Progress messages'));
+    if (!info.messages.length) aside.appendChild(el('p', '', 'none'));
+    else {
+      var ol = el('ol', 'messages');
+      info.messages.forEach(function (m) { ol.appendChild(el('li', '', Math.round(m.progress * 100) + '% ' + m.message)); });
+      aside.appendChild(ol);
+    }
+  }
+
+  function loadDetail() {
+    var id = selected, mark = applied;
+    if (!id) return;
+    fetch(body.dataset.taskUrl + encodeURIComponent(id), { cache: 'no-store' }).then(function (r) { return r.ok ? r.json() : null; }).then(function (info) {
+      if (!info || selected !== id) return;
+      detailInfo = info;
+      var t = tasks.get(id);
+      if (t && info.task) t.state = info.task.state;
+      renderDetail();
+      if (applied !== mark) scheduleDetail(300); // events came in meanwhile: this answer may be older than them
+    }).catch(function () {});
+  }
+  function scheduleDetail(delay) {
+    if (detailTimer) return;
+    detailTimer = setTimeout(function () { detailTimer = null; loadDetail(); }, delay);
   }
 
   function renderDetail() {
@@ -120,6 +273,7 @@ export const CLIENT_SCRIPT = `'use strict';
     function row(k, v) { dl.appendChild(el('dt', '', k)); dl.appendChild(el('dd', '', v === null || v === undefined || v === '' ? '—' : v)); }
     row('id', t.id);
     row('status', t.status);
+    row('state', t.state);
     row('priority', t.priority);
     row('progress', Math.round((t.progress || 0) * 100) + '%');
     row('message', t.message);
@@ -128,18 +282,24 @@ export const CLIENT_SCRIPT = `'use strict';
     row('created', t.createdAt ? new Date(t.createdAt).toISOString() : null);
     row('started', t.startedAt ? new Date(t.startedAt).toISOString() : null);
     row('finished', t.finishedAt ? new Date(t.finishedAt).toISOString() : null);
-    var err = t.error, lines = [];
-    while (err) { lines.push(err.name + (err.code ? ' [' + err.code + ']' : '') + ': ' + err.message); err = err.cause; }
-    row('error', lines.join('\\ncaused by '));
+    row('error', errorLine(t.error));
     aside.appendChild(dl);
+    if (statechart && statechart.el) {
+      aside.appendChild(el('h3', '', 'Statechart'));
+      scEls.forEach(function (g, name) { g.classList.toggle('current', name === t.state); });
+      aside.appendChild(statechart.el);
+    }
+    renderHistory(aside, t);
   }
 
   function select(id) {
     if (selected && nodeEls.has(selected)) nodeEls.get(selected).g.classList.remove('selected');
+    if (selected !== id) detailInfo = null;
     selected = id;
     if (nodeEls.has(id)) nodeEls.get(id).g.classList.add('selected');
     renderDetail();
     scheduleRefresh(0);
+    scheduleDetail(0);
   }
 
   function styleNode(t) {
@@ -259,18 +419,27 @@ export const CLIENT_SCRIPT = `'use strict';
     refreshTimer = setTimeout(function () { refreshTimer = null; load(); }, delay);
   }
 
+  // A snapshot fetched while events arrived may be older than them: then load again once it is quiet.
+  var applied = 0;
   function load() {
+    var mark = applied;
     return fetch(body.dataset.stateUrl, { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (state) {
       var before = Array.from(tasks.keys()).join('\\n');
       tasks.clear();
-      state.tasks.forEach(function (t) { tasks.set(t.id, t); });
+      var cutoff = Date.now() - 60000;
+      state.tasks.forEach(function (t) {
+        tasks.set(t.id, t);
+        if (t.finishedAt && t.finishedAt >= cutoff && !finished.has(t.id)) finished.set(t.id, t.finishedAt);
+      });
       layoutLimit = state.layoutLimit || layoutLimit;
       if (Array.from(tasks.keys()).join('\\n') !== before) scheduleLayout();
       else { tasks.forEach(styleNode); scheduleLight(); }
+      if (applied !== mark) scheduleRefresh(300);
     }).catch(function () { scheduleRefresh(2000); });
   }
 
   function apply(ev) {
+    applied++;
     var t = tasks.get(ev.taskId);
     if (ev.type === 'registered') {
       if (!t) tasks.set(ev.taskId, { id: ev.taskId, name: ev.name, status: 'PENDING', priority: 1, progress: 0, message: null, attempts: 0, dependencies: [], error: null });
@@ -281,9 +450,10 @@ export const CLIENT_SCRIPT = `'use strict';
     if (!t) { scheduleRefresh(300); return; }
     if (ev.type === 'status') {
       t.status = ev.status;
+      t.state = STATE_OF_STATUS[ev.status] || t.state; // PENDING is pending, queued or retrying: /api/task tells
       if (ev.status === 'RUNNING') { t.attempts = (t.attempts || 0) + 1; t.progress = 0; }
       if (ev.error) t.error = ev.error;
-      if (ev.status === 'COMPLETED' || ev.status === 'FAILED' || ev.status === 'CANCELLED') finishedTimes.push(Date.now());
+      if (ev.status === 'COMPLETED' || ev.status === 'FAILED' || ev.status === 'CANCELLED') finished.set(ev.taskId, ev.timestamp || Date.now());
     } else if (ev.type === 'progress') {
       t.progress = ev.progress;
       if (ev.message !== null && ev.message !== undefined) t.message = ev.message;
@@ -291,6 +461,7 @@ export const CLIENT_SCRIPT = `'use strict';
       t.error = ev.error;
     }
     styleNode(t);
+    if (ev.taskId === selected) scheduleDetail(200);
   }
 
   function connect() {
@@ -310,6 +481,6 @@ export const CLIENT_SCRIPT = `'use strict';
   }
 
   setInterval(renderCounts, 1000);
-  load().then(connect);
+  load().then(function () { connect(); loadStatechart(); });
 })();
 `;

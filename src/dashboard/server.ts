@@ -14,6 +14,7 @@ import { invalid, ownFields } from '../validate.js';
 
 const OPTION_KEYS: ReadonlySet<string> = new Set(['port', 'host', 'taskIds', 'batchInterval', 'heartbeatInterval']);
 import { CLIENT_SCRIPT, PAGE_HTML } from './page.js';
+import { TaskHistories, taskStatechart, type HistoryJson } from './history.js';
 import { eventToJson, taskToJson, type EventJson, type StateJson, type TaskInfoLike, type TaskJson } from './snapshot.js';
 
 /** Above this many tasks the page shows counts by status and a list instead of laying out the graph. */
@@ -83,6 +84,26 @@ function resolveOptions(engine: unknown, options: unknown): ResolvedOptions {
     throw invalid('heartbeatInterval', 'a number of ms from 10 to 3600000', heartbeatInterval);
   }
   return { port, host, taskIds: [...(taskIds as string[])], batchInterval, heartbeatInterval };
+}
+
+/** The body of `GET /api/task/<id>`. */
+export interface TaskDetailJson extends HistoryJson {
+  readonly task: TaskJson;
+}
+
+const uplotSources = new Map<string, Promise<string>>();
+function loadUplot(file: string): Promise<string> {
+  let source = uplotSources.get(file);
+  if (!source) {
+    const require = createRequire(import.meta.url);
+    const main = require.resolve('uplot');
+    let dir = dirname(main);
+    if (!dir.endsWith('dist')) dir = join(dir, 'dist');
+    source = readFile(join(dir, file), 'utf8');
+    uplotSources.set(file, source);
+    source.catch(() => uplotSources.delete(file));
+  }
+  return source;
 }
 
 let dagreSource: Promise<string> | undefined;
@@ -177,7 +198,13 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
   const resolved = resolveOptions(engine, options);
   const tracked = new Set<string>(resolved.taskIds);
   // Any event names a task: tasks registered earlier show up once they change.
-  const tracker = engine.events.subscribe({ next: (event) => tracked.add(event.taskId) });
+  const histories = new TaskHistories();
+  const tracker = engine.events.subscribe({
+    next: (event) => {
+      tracked.add(event.taskId);
+      histories.record(event);
+    },
+  });
   const clients = new Set<SseClient>();
 
   const snapshot = (): StateJson => {
@@ -193,6 +220,7 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
         info = engine.getTask(id);
       } catch {
         tracked.delete(id); // cleaned up or never existed
+        histories.delete(id);
         continue;
       }
       tracked.add(id);
@@ -219,7 +247,7 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
       case '/index.html':
         send(res, 200, 'text/html; charset=utf-8', PAGE_HTML, {
           'content-security-policy':
-            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
           'cache-control': 'no-cache',
         });
         return;
@@ -228,6 +256,15 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
         return;
       case '/dagre.js':
         send(res, 200, 'text/javascript; charset=utf-8', await loadDagre(), { 'cache-control': 'max-age=3600' });
+        return;
+      case '/uplot.js':
+        send(res, 200, 'text/javascript; charset=utf-8', await loadUplot('uPlot.iife.min.js'), { 'cache-control': 'max-age=3600' });
+        return;
+      case '/uplot.css':
+        send(res, 200, 'text/css; charset=utf-8', await loadUplot('uPlot.min.css'), { 'cache-control': 'max-age=3600' });
+        return;
+      case '/api/statechart':
+        send(res, 200, 'application/json; charset=utf-8', JSON.stringify(taskStatechart()), { 'cache-control': 'max-age=3600' });
         return;
       case '/api/state':
         send(res, 200, 'application/json; charset=utf-8', JSON.stringify(snapshot()), { 'cache-control': 'no-store' });
@@ -240,6 +277,25 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
         return;
       }
       default:
+        if (path.startsWith('/api/task/')) {
+          let id: string;
+          try {
+            id = decodeURIComponent(path.slice('/api/task/'.length));
+          } catch {
+            send(res, 400, 'text/plain; charset=utf-8', 'Bad task id\n');
+            return;
+          }
+          let info: TaskInfoLike;
+          try {
+            info = engine.getTask(id);
+          } catch {
+            send(res, 404, 'text/plain; charset=utf-8', 'Unknown task\n');
+            return;
+          }
+          const body: TaskDetailJson = { task: taskToJson(info), ...histories.get(id) };
+          send(res, 200, 'application/json; charset=utf-8', JSON.stringify(body), { 'cache-control': 'no-store' });
+          return;
+        }
         send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
     }
   };

@@ -19,6 +19,8 @@ export interface TaskJson {
   readonly id: string;
   readonly name: string;
   readonly status: string;
+  /** The task machine's state (`pending`, `queued`, `running`, `retrying`, ...), null when the engine does not say. */
+  readonly state: string | null;
   readonly priority: number;
   readonly progress: number;
   readonly message: string | null;
@@ -77,6 +79,7 @@ export interface TaskInfoLike {
   readonly id: string;
   readonly name: string;
   readonly status: string;
+  readonly state?: string;
   readonly priority: number;
   readonly progress: number;
   readonly message: string | undefined;
@@ -93,6 +96,7 @@ export function taskToJson(info: TaskInfoLike): TaskJson {
     id: info.id,
     name: info.name,
     status: info.status,
+    state: typeof info.state === 'string' ? info.state : null,
     priority: info.priority,
     progress: info.progress,
     message: info.message ?? null,

@@ -40,6 +40,7 @@ describe('dashboard in Chromium', () => {
     let dashboard: Dashboard | undefined;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const dialogs: string[] = [];
+    let flakyCalls = 0;
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
@@ -51,9 +52,24 @@ describe('dashboard in Chromium', () => {
         { id: 'parse', name: 'parse', dependencies: ['fetch'], fn: async (ctx) => { ctx.progress(0.4, 'parsing'); return gate.promise; } },
         { id: 'hostile', name: HOSTILE, dependencies: ['fetch'], fn: () => { throw new Error('boom <b>not bold</b>'); } },
         { id: 'report', name: 'report', dependencies: ['parse'], fn: () => 'done' },
+        {
+          id: 'flaky',
+          name: 'flaky',
+          maxRetries: 1,
+          retryDelay: 10,
+          fn: async (ctx) => {
+            flakyCalls++;
+            ctx.progress(0.5, `half way, try ${flakyCalls}`);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            if (flakyCalls === 1) throw new Error('flaky <i>first</i> failure');
+            return 'ok';
+          },
+        },
       ]);
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
       await page.goto(dashboard.url);
-      for (const id of ['fetch', 'parse', 'hostile', 'report']) engine.startTask(id);
+      for (const id of ['fetch', 'parse', 'hostile', 'report', 'flaky']) engine.startTask(id);
       await page.locator('g.node rect.box.s-RUNNING').first().waitFor();
       const runningFill = await fillOf(page, 'parse');
       const waitingFill = await fillOf(page, 'report');
@@ -63,7 +79,7 @@ describe('dashboard in Chromium', () => {
       expect(await fillOf(page, 'parse')).not.toBe(runningFill);
       expect(await fillOf(page, 'report')).not.toBe(waitingFill);
       expect(await fillOf(page, 'hostile')).not.toBe(await fillOf(page, 'report')); // FAILED is not COMPLETED
-      await expect.poll(() => page.locator('#counts').textContent()).toMatch(/WAITING 0.*RUNNING 0.*COMPLETED 3.*FAILED 1/);
+      await expect.poll(() => page.locator('#counts').textContent()).toMatch(/WAITING 0.*RUNNING 0.*COMPLETED 4.*FAILED 1/);
 
       // The hostile name is text: no <img> was created anywhere, and the detail panel shows it verbatim.
       expect(await page.locator('img').count()).toBe(0);
@@ -73,11 +89,37 @@ describe('dashboard in Chromium', () => {
       expect(detail).toContain('FAILED');
       expect(detail).toContain('boom <b>not bold</b>');
       expect(await page.locator('#detail b').count()).toBe(0);
+      // The statechart, laid out once, with the task's machine state highlighted.
+      await page.locator('#detail #statechart g.sc-node.current').waitFor();
+      expect(await page.locator('#detail g.sc-node').count()).toBe(8);
+      await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('failed');
+      expect(await page.locator('#detail g.sc-node.current').count()).toBe(1);
+      await expect.poll(() => page.locator('#detail table.attempts tr.attempt').count()).toBe(1);
+      expect(await page.locator('#detail table.attempts tr.attempt td.outcome').textContent()).toBe('failed');
+
+      // Attempt history and progress messages of a task that failed once and then succeeded.
+      await page.locator('g.node', { has: page.locator('title', { hasText: '(flaky)' }) }).click();
+      await expect.poll(() => page.locator('#detail h2').textContent()).toBe('flaky');
+      await expect.poll(() => page.locator('#detail table.attempts tr.attempt').count()).toBe(2);
+      expect(await page.locator('#detail table.attempts tr.attempt td.outcome').allTextContents()).toEqual(['failed', 'completed']);
+      expect(await page.locator('#detail table.attempts tr.attempt td.error').first().textContent()).toBe('Error: flaky <i>first</i> failure');
+      expect(await page.locator('#detail i').count()).toBe(0);
+      expect(await page.locator('#detail ol.messages li').allTextContents()).toEqual(['50% half way, try 1', '50% half way, try 2']);
+      await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('completed');
 
       await page.locator('g.node', { has: page.locator('title', { hasText: '(parse)' }) }).click();
       await expect.poll(() => page.locator('#detail h2').textContent()).toBe('parse');
       expect(await page.locator('#detail').textContent()).toContain('COMPLETED');
+      await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('completed');
       expect(dialogs).toEqual([]);
+
+      // The finished-tasks chart: uPlot from this server, drawn after tasks finished.
+      expect(await page.evaluate(() => typeof (globalThis as unknown as { uPlot?: unknown }).uPlot)).toBe('function');
+      await page.locator('#chart .uplot canvas').waitFor();
+      const origin = new URL(dashboard.url).origin;
+      expect(requests.filter((url) => !url.startsWith(origin))).toEqual([]);
+      expect(requests).toContain(`${origin}/uplot.js`);
+      expect(requests).toContain(`${origin}/uplot.css`);
 
       mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
       await page.screenshot({ path: new URL('../artifacts/dashboard.png', import.meta.url).pathname });

@@ -4,7 +4,7 @@ import { Script } from 'node:vm';
 import { Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, TaskEngine, TaskStatus, type TaskEvent } from '../../src/index.js';
-import { serveDashboard, type Dashboard, type StateJson } from '../../src/dashboard/index.js';
+import { DASHBOARD_MAX_MESSAGES, serveDashboard, type Dashboard, type StateJson, type StatechartJson, type TaskDetailJson } from '../../src/dashboard/index.js';
 import { CLIENT_SCRIPT, PAGE_HTML } from '../../src/dashboard/page.js';
 import { deferred } from '../helpers.js';
 
@@ -255,6 +255,95 @@ describe('serveDashboard', () => {
     });
     expect(out).toContain('closed');
     expect(code).toBe(0);
+  });
+});
+
+describe('statechart, attempt history and uPlot', () => {
+  it('serves the task machine as states with their status and transitions', async () => {
+    engine = new TaskEngine();
+    dashboard = await serveDashboard(engine, { port: 0 });
+    const response = await fetch(new URL('api/statechart', dashboard.url));
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const chart = (await response.json()) as StatechartJson;
+    expect(chart.states.map((s) => s.name)).toEqual(['pending', 'waiting', 'queued', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
+    expect(chart.states.find((s) => s.name === 'retrying')).toEqual({ name: 'retrying', status: 'PENDING', final: false });
+    expect(chart.states.find((s) => s.name === 'completed')).toMatchObject({ status: 'COMPLETED', final: true });
+    expect(chart.initial).toBe('pending');
+    expect(chart.transitions).toContainEqual({ source: 'running', target: 'retrying', event: 'ATTEMPT_FAILED' });
+    expect(chart.transitions).toContainEqual({ source: 'queued', target: 'running', event: 'DISPATCH' });
+    expect(chart.transitions).toContainEqual({ source: 'retrying', target: 'queued', event: 'after retryBackoff' });
+    const names = new Set(chart.states.map((s) => s.name));
+    for (const t of chart.transitions) {
+      expect(names.has(t.source) && names.has(t.target)).toBe(true);
+      expect(t.source).not.toBe(t.target);
+    }
+    const keys = chart.transitions.map((t) => `${t.source}>${t.target}>${t.event}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('keeps attempts and progress messages per task, served by /api/task/<id>', async () => {
+    engine = new TaskEngine();
+    dashboard = await serveDashboard(engine, { port: 0 });
+    let calls = 0;
+    const id = engine.registerTask({
+      id: 'flaky/1 é',
+      name: 'flaky',
+      maxRetries: 2,
+      retryDelay: 5,
+      fn: async (ctx) => {
+        calls++;
+        for (let i = 0; i < 15; i++) ctx.progress(i / 15, `try ${calls} step ${i} <b>`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (calls === 1) throw new Error('first try fails <i>');
+        return 'ok';
+      },
+    });
+    engine.startTask(id);
+    await engine.waitForTask(id);
+    const response = await fetch(new URL(`api/task/${encodeURIComponent(id)}`, dashboard.url));
+    expect(response.status).toBe(200);
+    const detail = (await response.json()) as TaskDetailJson;
+    expect(detail.task).toMatchObject({ id, name: 'flaky', status: 'COMPLETED', state: 'completed', attempts: 2 });
+    expect(detail.attempts).toHaveLength(2);
+    const [first, second] = detail.attempts;
+    expect(first).toMatchObject({ attempt: 1, outcome: 'failed', error: { name: 'Error', message: 'first try fails <i>' } });
+    expect(second).toMatchObject({ attempt: 2, outcome: 'completed', error: null });
+    for (const a of detail.attempts) {
+      expect(a.endedAt).not.toBeNull();
+      expect(a.endedAt as number).toBeGreaterThanOrEqual(a.startedAt);
+    }
+    expect((second?.startedAt ?? 0) >= (first?.endedAt ?? Infinity)).toBe(true);
+    expect(detail.messages).toHaveLength(DASHBOARD_MAX_MESSAGES);
+    expect(detail.messages.at(-1)?.message).toBe('try 2 step 14 <b>');
+    expect(detail.messages[0]?.message).toBe('try 1 step 10 <b>');
+
+    const failing = engine.registerTask({ id: 'bad', name: 'bad', fn: () => { throw new Error('nope'); } });
+    engine.startTask(failing);
+    await engine.waitForTask(failing).catch(() => undefined);
+    const bad = (await (await fetch(new URL('api/task/bad', dashboard.url))).json()) as TaskDetailJson;
+    expect(bad.task).toMatchObject({ status: 'FAILED', state: 'failed' });
+    expect(bad.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', error: { name: 'Error', message: 'nope' } })]);
+
+    const state = (await (await fetch(new URL('api/state', dashboard.url))).json()) as StateJson;
+    expect(state.tasks.map((t) => t.state)).toEqual(['completed', 'failed']);
+    expect((await fetch(new URL('api/task/unknown', dashboard.url))).status).toBe(404);
+    expect((await fetch(new URL('api/task/%E0%A4%A', dashboard.url))).status).toBe(400);
+  });
+
+  it('serves uPlot from node_modules and allows its stylesheet in the CSP', async () => {
+    engine = new TaskEngine();
+    dashboard = await serveDashboard(engine, { port: 0 });
+    const page = await fetch(dashboard.url);
+    const html = await page.text();
+    expect(html).toContain('src="/uplot.js"');
+    expect(html).toContain('href="/uplot.css"');
+    expect(page.headers.get('content-security-policy')).toContain("style-src 'self'");
+    const js = await fetch(new URL('uplot.js', dashboard.url));
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await js.text()).toContain('uPlot');
+    const css = await fetch(new URL('uplot.css', dashboard.url));
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(await css.text()).toContain('.uplot');
   });
 });
 

@@ -1,0 +1,126 @@
+/**
+ * Per-task attempt history and recent progress messages, built by the
+ * dashboard from the events it sees (`status` RUNNING starts an attempt, a
+ * `retry` event ends it as failed with its error, a terminal status ends the
+ * last one). Everything is bounded: at most `DASHBOARD_MAX_MESSAGES` messages
+ * and `DASHBOARD_MAX_ATTEMPTS` attempts per task, `DASHBOARD_MAX_HISTORIES`
+ * tasks (the oldest dropped first).
+ */
+import type { TaskEvent } from '../events.js';
+import { describeMachine } from '../monitor/statechart.js';
+import { STATUS_OF_STATE, taskMachine } from '../machines/task.machine.js';
+import { errorToJson, type ErrorJson } from './snapshot.js';
+
+export const DASHBOARD_MAX_MESSAGES = 20;
+export const DASHBOARD_MAX_ATTEMPTS = 100;
+export const DASHBOARD_MAX_HISTORIES = 10_000;
+
+export interface AttemptJson {
+  readonly attempt: number;
+  readonly startedAt: number;
+  endedAt: number | null;
+  /** `running` while open, then `completed`, `failed` or `cancelled`. */
+  outcome: 'running' | 'completed' | 'failed' | 'cancelled';
+  error: ErrorJson | null;
+}
+
+export interface MessageJson {
+  readonly at: number;
+  readonly progress: number;
+  readonly message: string;
+}
+
+export interface HistoryJson {
+  readonly attempts: readonly AttemptJson[];
+  readonly messages: readonly MessageJson[];
+}
+
+interface History {
+  attempts: AttemptJson[];
+  messages: MessageJson[];
+  count: number;
+}
+
+const TERMINAL: Record<string, AttemptJson['outcome']> = { COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled' };
+
+export class TaskHistories {
+  readonly #byId = new Map<string, History>();
+
+  #get(id: string): History {
+    let history = this.#byId.get(id);
+    if (!history) {
+      history = { attempts: [], messages: [], count: 0 };
+      this.#byId.set(id, history);
+      if (this.#byId.size > DASHBOARD_MAX_HISTORIES) this.#byId.delete(this.#byId.keys().next().value as string);
+    }
+    return history;
+  }
+
+  #end(history: History, at: number, outcome: AttemptJson['outcome'], error: unknown): void {
+    const last = history.attempts[history.attempts.length - 1];
+    if (!last || last.outcome !== 'running') return;
+    last.endedAt = at;
+    last.outcome = outcome;
+    last.error = errorToJson(error);
+  }
+
+  record(event: TaskEvent): void {
+    if (event.type === 'status') {
+      const history = this.#get(event.taskId);
+      if (event.status === 'RUNNING') {
+        history.count++;
+        history.attempts.push({ attempt: history.count, startedAt: event.timestamp, endedAt: null, outcome: 'running', error: null });
+        if (history.attempts.length > DASHBOARD_MAX_ATTEMPTS) history.attempts.shift();
+      } else if (TERMINAL[event.status]) {
+        this.#end(history, event.timestamp, TERMINAL[event.status] as AttemptJson['outcome'], event.error);
+      }
+    } else if (event.type === 'retry') {
+      this.#end(this.#get(event.taskId), event.timestamp, 'failed', event.error);
+    } else if (event.type === 'progress' && typeof event.message === 'string') {
+      const history = this.#get(event.taskId);
+      history.messages.push({ at: event.timestamp, progress: event.progress, message: event.message });
+      if (history.messages.length > DASHBOARD_MAX_MESSAGES) history.messages.shift();
+    }
+  }
+
+  get(id: string): HistoryJson {
+    const history = this.#byId.get(id);
+    return { attempts: history ? history.attempts.map((a) => ({ ...a })) : [], messages: history ? [...history.messages] : [] };
+  }
+
+  delete(id: string): void {
+    this.#byId.delete(id);
+  }
+}
+
+export interface StatechartJson {
+  readonly states: ReadonlyArray<{ readonly name: string; readonly status: string; readonly final: boolean }>;
+  readonly transitions: ReadonlyArray<{ readonly source: string; readonly target: string; readonly event: string }>;
+  readonly initial: string;
+}
+
+let statechart: StatechartJson | undefined;
+
+/** The task machine's top-level states (nested states folded into their parent) and transitions, deduplicated. */
+export function taskStatechart(): StatechartJson {
+  if (statechart) return statechart;
+  const description = describeMachine(taskMachine);
+  const top = (path: string) => path.split('.')[0] as string;
+  const states = description.states
+    .filter((s) => !s.path.includes('.'))
+    .map((s) => ({ name: s.path, status: (STATUS_OF_STATE as Record<string, string>)[s.path] ?? '', final: s.type === 'final' }));
+  const seen = new Set<string>();
+  const transitions: Array<{ source: string; target: string; event: string }> = [];
+  for (const t of description.transitions) {
+    if (t.target === undefined) continue;
+    const source = top(t.source);
+    const target = top(t.target);
+    if (source === target) continue;
+    const key = `${source}\n${target}\n${t.event}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    transitions.push({ source, target, event: t.event });
+  }
+  statechart = { states, transitions, initial: states[0]?.name ?? '' };
+  return statechart;
+}
