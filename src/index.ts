@@ -2,7 +2,7 @@
 export { TaskEngine, type ShutdownOptions } from './engine.js';
 export { TaskStatus, TaskPriority } from './status.js';
 export type { TaskSpec, TaskContext, TaskFunction } from './task-spec.js';
-export type { TaskInfo } from './actors/task-record.js';
+export type { TaskInfo, TaskSettings } from './actors/task-record.js';
 export type { TaskEngineOptions, Clock } from './options.js';
 export type { TaskStats } from './monitor/stats.js';
 export type { Executor, AttemptRequest, TaskKind } from './executors/executor.js';

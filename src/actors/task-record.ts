@@ -31,6 +31,8 @@ export class TaskRecord implements ReadyItem {
   spec: ResolvedTaskSpec;
   /** The task's dependencies (frozen), kept after the spec is released. */
   readonly dependencies: readonly string[];
+  /** How the task was asked to run, kept after the spec is released (getTask, the dashboard). */
+  readonly settings: TaskSettings;
   readonly createdAt: number;
   /** Start order, set by startTask; orders FIFO within a priority level. */
   seq = 0;
@@ -67,6 +69,7 @@ export class TaskRecord implements ReadyItem {
     this.lane = spec.lane;
     this.spec = spec;
     this.dependencies = spec.dependencies;
+    this.settings = settingsOf(spec);
     this.createdAt = createdAt;
   }
 
@@ -96,6 +99,53 @@ export class TaskRecord implements ReadyItem {
   }
 }
 
+/** How a task was asked to run: the spec's settings, without what it runs (fn, args). */
+export interface TaskSettings {
+  readonly executor: string;
+  readonly kind: 'fn' | 'handler' | 'module' | 'external';
+  readonly handler: string | undefined;
+  readonly module: string | undefined;
+  readonly maxRetries: number;
+  readonly retryDelay: number;
+  /** Per-attempt timeout in ms, undefined for none. */
+  readonly timeout: number | undefined;
+  /** Units of the engine's named resource pools held while running. */
+  readonly resources: Readonly<Record<string, number>>;
+}
+
+const NO_RESOURCES: Readonly<Record<string, number>> = Object.freeze({});
+
+/**
+ * Settings objects shared by tasks with identical settings (the usual case: many tasks of one
+ * kind), so a million finished tasks do not keep a million copies. Bounded: past the limit,
+ * tasks get their own object.
+ */
+const sharedSettings = new Map<string, TaskSettings>();
+const SHARED_SETTINGS_LIMIT = 1000;
+
+function settingsOf(spec: ResolvedTaskSpec): TaskSettings {
+  const key = `${spec.lane}\u0000${spec.kind}\u0000${spec.handler}\u0000${spec.module}\u0000${spec.maxRetries}\u0000${spec.retryDelay}\u0000${spec.timeout}`;
+  let settings = sharedSettings.get(key);
+  if (settings === undefined) {
+    settings = newSettings(spec);
+    if (sharedSettings.size < SHARED_SETTINGS_LIMIT) sharedSettings.set(key, settings);
+  }
+  return settings;
+}
+
+function newSettings(spec: ResolvedTaskSpec): TaskSettings {
+  return Object.freeze({
+    executor: spec.executor,
+    kind: spec.kind,
+    handler: spec.handler,
+    module: spec.module,
+    maxRetries: spec.maxRetries,
+    retryDelay: spec.retryDelay,
+    timeout: spec.timeout,
+    resources: spec.resources.length === 0 ? NO_RESOURCES : Object.freeze(Object.fromEntries(spec.resources)),
+  });
+}
+
 /** What `getTask` returns: a copy, safe to keep. */
 export interface TaskInfo {
   readonly id: string;
@@ -108,6 +158,8 @@ export interface TaskInfo {
   readonly message: string | undefined;
   readonly attempts: number;
   readonly dependencies: readonly string[];
+  /** How the task was asked to run (executor, retries, timeout, resources). */
+  readonly settings: TaskSettings;
   readonly createdAt: number;
   /** When the first attempt started RUNNING. */
   readonly startedAt: number | undefined;
@@ -127,6 +179,7 @@ export function toTaskInfo(record: TaskRecord): TaskInfo {
     message: record.message,
     attempts: record.attempts,
     dependencies: record.dependencies,
+    settings: record.settings,
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,

@@ -279,6 +279,14 @@ export const CLIENT_SCRIPT = `'use strict';
     row('message', t.message);
     row('attempts', t.attempts);
     row('dependencies', (t.dependencies || []).join(', '));
+    var st = t.settings;
+    if (st) {
+      row('runs', st.kind === 'external' ? 'external (driven by the caller)' : st.executor + ' executor, ' + (st.kind === 'handler' ? 'handler ' + st.handler : st.kind === 'module' ? st.module : 'inline fn'));
+      row('retries', st.maxRetries + (st.maxRetries ? ' (backoff from ' + st.retryDelay + ' ms)' : ''));
+      row('timeout', st.timeout === null ? 'none' : st.timeout + ' ms per attempt');
+      var res = Object.keys(st.resources).map(function (k) { return k + ': ' + st.resources[k]; }).join(', ');
+      row('resources', res || 'none');
+    }
     row('created', t.createdAt ? new Date(t.createdAt).toISOString() : null);
     row('started', t.startedAt ? new Date(t.startedAt).toISOString() : null);
     row('finished', t.finishedAt ? new Date(t.finishedAt).toISOString() : null);

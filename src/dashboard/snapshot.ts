@@ -3,6 +3,7 @@
  * into plain JSON. Errors become `{ name, message, code }` (and their cause),
  * results are not sent (they may be large or not serialisable).
  */
+import type { TaskSettings } from '../actors/task-record.js';
 import type { TaskEvent } from '../events.js';
 import type { TaskStats } from '../monitor/stats.js';
 
@@ -26,10 +27,23 @@ export interface TaskJson {
   readonly message: string | null;
   readonly attempts: number;
   readonly dependencies: readonly string[];
+  /** How the task was asked to run; null when the engine does not say. */
+  readonly settings: SettingsJson | null;
   readonly createdAt: number;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
   readonly error: ErrorJson | null;
+}
+
+export interface SettingsJson {
+  readonly executor: string;
+  readonly kind: string;
+  readonly handler: string | null;
+  readonly module: string | null;
+  readonly maxRetries: number;
+  readonly retryDelay: number;
+  readonly timeout: number | null;
+  readonly resources: Readonly<Record<string, number>>;
 }
 
 /** The body of `GET /api/state`. */
@@ -85,6 +99,7 @@ export interface TaskInfoLike {
   readonly message: string | undefined;
   readonly attempts: number;
   readonly dependencies: readonly string[];
+  readonly settings?: TaskSettings;
   readonly createdAt: number;
   readonly startedAt: number | undefined;
   readonly finishedAt: number | undefined;
@@ -102,6 +117,7 @@ export function taskToJson(info: TaskInfoLike): TaskJson {
     message: info.message ?? null,
     attempts: info.attempts,
     dependencies: [...info.dependencies],
+    settings: settingsToJson(info.settings),
     createdAt: info.createdAt,
     startedAt: info.startedAt ?? null,
     finishedAt: info.finishedAt ?? null,
@@ -125,4 +141,18 @@ export function eventToJson(event: TaskEvent): EventJson {
     default:
       return base;
   }
+}
+
+function settingsToJson(settings: TaskSettings | undefined): SettingsJson | null {
+  if (settings === undefined) return null;
+  return {
+    executor: settings.executor,
+    kind: settings.kind,
+    handler: settings.handler ?? null,
+    module: settings.module ?? null,
+    maxRetries: settings.maxRetries,
+    retryDelay: settings.retryDelay,
+    timeout: settings.timeout ?? null,
+    resources: { ...settings.resources },
+  };
 }

@@ -35,7 +35,7 @@ function fillOf(page: Page, id: string): Promise<string> {
 
 describe('dashboard in Chromium', () => {
   it('shows the DAG live, colours nodes by status, opens the detail panel, and renders a hostile name as text', async () => {
-    const engine = new TaskEngine({ concurrency: 4 });
+    const engine = new TaskEngine({ concurrency: 4, resources: { cpu: 2 } });
     const gate = deferred();
     let dashboard: Dashboard | undefined;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -49,7 +49,7 @@ describe('dashboard in Chromium', () => {
       dashboard = await serveDashboard(engine, { port: 0 });
       engine.registerTasks([
         { id: 'fetch', name: 'fetch', fn: () => 'data' },
-        { id: 'parse', name: 'parse', dependencies: ['fetch'], fn: async (ctx) => { ctx.progress(0.4, 'parsing'); return gate.promise; } },
+        { id: 'parse', name: 'parse', dependencies: ['fetch'], timeout: 60_000, resources: { cpu: 1 }, fn: async (ctx) => { ctx.progress(0.4, 'parsing'); return gate.promise; } },
         { id: 'hostile', name: HOSTILE, dependencies: ['fetch'], fn: () => { throw new Error('boom <b>not bold</b>'); } },
         { id: 'report', name: 'report', dependencies: ['parse'], fn: () => 'done' },
         {
@@ -110,6 +110,8 @@ describe('dashboard in Chromium', () => {
       await page.locator('g.node', { has: page.locator('title', { hasText: '(parse)' }) }).click();
       await expect.poll(() => page.locator('#detail h2').textContent()).toBe('parse');
       expect(await page.locator('#detail').textContent()).toContain('COMPLETED');
+      // Its settings stay visible after it finished: executor, timeout, resources.
+      expect(await page.locator('#detail').textContent()).toMatch(/async executor, inline fn.*60000 ms per attempt.*cpu: 1/s);
       await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('completed');
       expect(dialogs).toEqual([]);
 

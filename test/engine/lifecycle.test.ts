@@ -172,6 +172,18 @@ describe('task lifecycle through the verbs', () => {
     expect(engine.getTask('flaky')).toMatchObject({ status: 'COMPLETED', state: 'completed' });
   });
 
+  it('reports how a task was asked to run in getTask().settings, also once it has finished', async () => {
+    const engine = new TaskEngine({ resources: { db: 2 } });
+    engine.defineTask('load', () => 'loaded');
+    const id = engine.registerTask({ name: 'load', handler: 'load', maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 } });
+    const expected = { executor: 'async', kind: 'handler', handler: 'load', module: undefined, maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 } };
+    expect(engine.getTask(id).settings).toEqual(expected);
+    engine.startTask(id);
+    await engine.waitForTask(id);
+    expect(engine.getTask(id).settings).toEqual(expected);
+    expect(engine.getTask(engine.registerTask({ name: 'external' })).settings).toMatchObject({ kind: 'external', timeout: undefined, resources: {} });
+  });
+
   it('runs a named handler given with defineTask', async () => {
     const engine = new TaskEngine();
     engine.defineTask('greet', async (ctx, who: string) => `hello ${who} from ${ctx.name}`);
