@@ -71,17 +71,24 @@ export function findCycle(batch: ReadonlyMap<string, readonly string[]>): string
  * needs no second pass over the specs and no per-node allocation.
  */
 export class BatchEdges {
-  readonly #offsets: Int32Array;
-  #edges: Int32Array = new Int32Array(16);
+  readonly #nodes: number;
+  /** Allocated with the first edge: a batch without in-batch edges (one registerTask) allocates nothing. */
+  #offsets: Int32Array | undefined;
+  #edges: Int32Array | undefined;
   #count = 0;
   #node = 0;
 
   constructor(nodes: number) {
-    this.#offsets = new Int32Array(nodes + 1);
+    this.#nodes = nodes;
   }
 
   /** An edge from the current node to the batch member at index `target`. */
   add(target: number): void {
+    if (this.#edges === undefined) {
+      // Nodes before this one have no edges: their offsets are 0, as allocated.
+      this.#offsets = new Int32Array(this.#nodes + 1);
+      this.#edges = new Int32Array(16);
+    }
     if (this.#count === this.#edges.length) {
       const grown = new Int32Array(this.#edges.length * 2);
       grown.set(this.#edges);
@@ -92,7 +99,8 @@ export class BatchEdges {
 
   /** The current node's edges are all added; the next node begins. */
   endNode(): void {
-    this.#offsets[++this.#node] = this.#count;
+    this.#node++;
+    if (this.#offsets !== undefined) this.#offsets[this.#node] = this.#count;
   }
 
   /**
@@ -103,6 +111,7 @@ export class BatchEdges {
   findCycle(): number[] | undefined {
     const offsets = this.#offsets;
     const edges = this.#edges;
+    if (offsets === undefined || edges === undefined) return undefined;
     const nodes = offsets.length - 1;
     const state = new Uint8Array(nodes); // 0: unseen, 1: on the current path, 2: done
     const path = new Int32Array(nodes);
