@@ -158,6 +158,25 @@ export const CLIENT_SCRIPT = `'use strict';
     }).catch(function () { setTimeout(loadStatechart, 2000); });
   }
 
+  // An <svg> the size of a laid-out dagre graph, with an arrowhead marker for its edges.
+  function laidOutSvg(g, markerId, markerSize, fill, cls) {
+    var size = g.graph();
+    var attrs = { width: Math.max(size.width || 0, 10), height: Math.max(size.height || 0, 10) };
+    if (cls) attrs['class'] = cls;
+    var root = svg('svg', attrs);
+    var defs = svg('defs', {});
+    var marker = svg('marker', { id: markerId, viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: markerSize, markerHeight: markerSize, orient: 'auto' });
+    marker.appendChild(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: fill }));
+    defs.appendChild(marker);
+    root.appendChild(defs);
+    return root;
+  }
+
+  // The path through a laid-out edge's points.
+  function edgePath(g, e) {
+    return (g.edge(e).points || []).map(function (p, i) { return (i ? 'L' : 'M') + p.x + ',' + p.y; }).join(' ');
+  }
+
   // Lays the task machine out once (dagre, top to bottom); renderDetail re-attaches it and moves the highlight.
   function buildStatechart() {
     var W = 74, H = 22;
@@ -173,16 +192,9 @@ export const CLIENT_SCRIPT = `'use strict';
       g.setEdge(t.source, t.target, {}, key);
     });
     dagre.layout(g);
-    var size = g.graph();
-    var root = svg('svg', { width: size.width || 10, height: size.height || 10, class: 'statechart' });
-    var defs = svg('defs', {});
-    var marker = svg('marker', { id: 'sc-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto' });
-    marker.appendChild(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#afb8c1' }));
-    defs.appendChild(marker);
-    root.appendChild(defs);
+    var root = laidOutSvg(g, 'sc-arrow', 5, '#afb8c1', 'statechart');
     g.edges().forEach(function (e) {
-      var pts = g.edge(e).points || [];
-      var path = svg('path', { class: 'sc-edge', 'marker-end': 'url(#sc-arrow)', d: pts.map(function (p, i) { return (i ? 'L' : 'M') + p.x + ',' + p.y; }).join(' ') });
+      var path = svg('path', { class: 'sc-edge', 'marker-end': 'url(#sc-arrow)', d: edgePath(g, e) });
       var title = svg('title', {});
       title.textContent = e.v + ' → ' + e.w + ': ' + pairs[e.name].join(', ');
       path.appendChild(title);
@@ -334,17 +346,9 @@ export const CLIENT_SCRIPT = `'use strict';
       (t.dependencies || []).forEach(function (d) { if (tasks.has(d)) g.setEdge(d, t.id); });
     });
     dagre.layout(g);
-    var size = g.graph();
-    var root = svg('svg', { width: Math.max(size.width || 0, 10), height: Math.max(size.height || 0, 10) });
-    var defs = svg('defs', {});
-    var marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
-    marker.appendChild(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8c959f' }));
-    defs.appendChild(marker);
-    root.appendChild(defs);
+    var root = laidOutSvg(g, 'arrow', 6, '#8c959f', '');
     g.edges().forEach(function (e) {
-      var pts = g.edge(e).points || [];
-      var d = pts.map(function (p, i) { return (i ? 'L' : 'M') + p.x + ',' + p.y; }).join(' ');
-      root.appendChild(svg('path', { d: d, class: 'edge', 'marker-end': 'url(#arrow)' }));
+      root.appendChild(svg('path', { d: edgePath(g, e), class: 'edge', 'marker-end': 'url(#arrow)' }));
     });
     g.nodes().forEach(function (id) {
       var t = tasks.get(id), n = g.node(id);
