@@ -3,7 +3,7 @@
  * into plain JSON. Errors become `{ name, message, code }` (and their cause),
  * results are not sent (they may be large or not serialisable).
  */
-import type { TaskSettings } from '../actors/task-record.js';
+import type { TaskInfo, TaskSettings } from '../actors/task-record.js';
 import type { TaskEvent } from '../events.js';
 import type { TaskStats } from '../monitor/stats.js';
 
@@ -88,23 +88,8 @@ export function errorToJson(error: unknown, depth = 0): ErrorJson | null {
   return { name: 'Error', message: safeString(error) };
 }
 
-/** The fields of `engine.getTask(id)` the dashboard shows. */
-export interface TaskInfoLike {
-  readonly id: string;
-  readonly name: string;
-  readonly status: string;
-  readonly state?: string;
-  readonly priority: number;
-  readonly progress: number;
-  readonly message: string | undefined;
-  readonly attempts: number;
-  readonly dependencies: readonly string[];
-  readonly settings?: TaskSettings;
-  readonly createdAt: number;
-  readonly startedAt: number | undefined;
-  readonly finishedAt: number | undefined;
-  readonly error: unknown;
-}
+/** The fields of `engine.getTask(id)` the dashboard shows (`state` and `settings` optional, for engines that lack them). */
+export type TaskInfoLike = Omit<TaskInfo, 'state' | 'settings' | 'result'> & Partial<Pick<TaskInfo, 'state' | 'settings'>>;
 
 export function taskToJson(info: TaskInfoLike): TaskJson {
   return {
