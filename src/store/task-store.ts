@@ -1,0 +1,79 @@
+/**
+ * The interface between the engine and a durable store. The engine decides
+ * what to write and when (group commits, the durability point), and turns
+ * specs, results and errors into the plain values of a row; a store keeps
+ * rows and applies each batch atomically. `SqliteStore` (`taskchart/sqlite`)
+ * is the store that ships; the in-memory engine has none.
+ *
+ * A store is synchronous on purpose: the engine commits a batch before it
+ * lets a terminal status be seen and before it runs an attempt, within the
+ * same turn of the event loop.
+ */
+import type { TaskState } from '../machines/task.machine.js';
+
+/** What changes about a task after it is registered. Times are ms since the epoch (`now()`). */
+export interface TaskStateRow {
+  readonly id: string;
+  /** The machine's top-level state; `running` on disk after a crash means the attempt was interrupted. */
+  readonly state: TaskState;
+  /** Attempts started (and counted) so far. */
+  readonly attempts: number;
+  readonly progress: number;
+  readonly message: string | null;
+  /** Start order (0 while never started); orders FIFO within a priority level after a restore. */
+  readonly startSeq: number;
+  readonly submittedAt: number | null;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  /** When the running attempt started (meaningful in `running`). */
+  readonly attemptStartedAt: number | null;
+  /** The backoff's end (in `retrying`) or the running attempt's timeout (in `running`); null when none. */
+  readonly deadline: number | null;
+  /** `v8.serialize` of the result (COMPLETED), else null. */
+  readonly result: Uint8Array | null;
+  /** JSON of the error (name, message, code, stack, cause, props) when FAILED, CANCELLED or retrying; else null. */
+  readonly error: string | null;
+}
+
+/** A whole task: what is fixed at registration, and its state. */
+export interface TaskRow extends TaskStateRow {
+  readonly name: string;
+  /** Registration order, increasing; restore returns rows in this order. */
+  readonly seq: number;
+  /** `v8.serialize` of the durable part of the resolved spec (no closures). */
+  readonly spec: Uint8Array;
+  readonly createdAt: number;
+}
+
+/** The writes of one group commit, applied in one transaction: inserts, then updates, then deletes. */
+export interface StoreBatch {
+  readonly inserts: readonly TaskRow[];
+  readonly updates: readonly TaskStateRow[];
+  readonly deletes: readonly string[];
+}
+
+/**
+ * A durable store for one engine at a time.
+ *
+ * @example
+ * new TaskEngine({ store: new SqliteStore({ path: 'tasks.db' }) })
+ */
+export interface TaskStore {
+  /**
+   * Opens the store for this engine: takes the single-writer lock, checks the
+   * format and schema version (before writing anything), migrates an older
+   * schema. Called once, by the engine's constructor.
+   * @returns how many tasks it holds (0 for a new store).
+   * @throws StoreError (ERR_STORE) when the store cannot be used.
+   */
+  open(): { readonly tasks: number };
+  /** Every task, in registration order (`seq`). */
+  load(): Iterable<TaskRow>;
+  /**
+   * Applies the batch atomically and durably (as far as the store's sync setting goes).
+   * @throws StoreError when it cannot (disk full, read-only file, I/O error); nothing of the batch is applied then.
+   */
+  commit(batch: StoreBatch): void;
+  /** Releases the lock and the file. Idempotent. */
+  close(): void;
+}
