@@ -56,8 +56,23 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
   ['COMPLETE', { type: 'COMPLETE', result: 'from outside' }],
   ['FAIL', { type: 'FAIL', error: new Error('failed from outside') }],
   ['CANCEL', { type: 'CANCEL', error: new Error('cancelled') }],
+  ...restoreEvents(),
   ...delayedEventTypes.map((type) => [type, { type }] as const),
 ];
+/** One RESTORE payload per branch: back to waiting (some or no dependency unmet), backoff, interrupted (attempts left or not), unrunnable. */
+function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
+  const restore = (to: 'waiting' | 'retrying' | 'interrupted' | 'failed', attempts: number, unmetDependencies = 0): TaskMachineEvent => ({
+    type: 'RESTORE', to, attempts, unmetDependencies, backoff: to === 'retrying' ? 40 : 0, error: to === 'waiting' ? undefined : new Error(`restored ${to}`),
+  });
+  return [
+    ['RESTORE(waiting, unmet 0)', restore('waiting', 0)],
+    ['RESTORE(waiting, unmet 2)', restore('waiting', 0, 2)],
+    ['RESTORE(retrying, 1)', restore('retrying', 1)],
+    ['RESTORE(interrupted, 1)', restore('interrupted', 1)],
+    ['RESTORE(interrupted, 2)', restore('interrupted', 2)],
+    ['RESTORE(failed)', restore('failed', 0)],
+  ];
+}
 const events = labelledEvents.map(([, event]) => event) as TaskMachineEvent[];
 const labelOf = new Map<GraphEvent, string>(labelledEvents.map(([label, event]) => [event, label]));
 

@@ -13,7 +13,9 @@ import {
   DependencyCycleError,
   DuplicateTaskError,
   EngineShutDownError,
+  ErrorCode,
   InvalidOptionError,
+  StoreError,
   InvalidTransitionError,
   TaskCancelledError,
   TaskChartError,
@@ -30,6 +32,10 @@ import { EventStream } from './monitor/event-stream.js';
 import { StatsCollector, type TaskStats } from './monitor/stats.js';
 import { resolveEngineOptions, type TaskEngineOptions } from './options.js';
 import { BatchEdges } from './scheduling/dependency-graph.js';
+import type { RestoreReport } from './actors/restore.js';
+import { encodeResult, unstorable } from './store/codec.js';
+import { Durability } from './store/durability.js';
+import { openStore, restoreFrom } from './store/restore-tasks.js';
 import { isTerminal, TaskStatus } from './status.js';
 import { resolveTaskSpec, type ResolvedTaskSpec, type SpecEnvironment, type TaskFunction, type TaskSpec } from './task-spec.js';
 import { invalid, isPlainObject, readingInput } from './validate.js';
@@ -38,7 +44,9 @@ import { invalid, isPlainObject, readingInput } from './validate.js';
 export interface ShutdownOptions {
   /**
    * `'cancel'` cancels every non-terminal task, running ones included;
-   * `'drain'` refuses new work, lets started tasks finish, then cancels what never started.
+   * `'drain'` refuses new work, lets started tasks finish, then cancels what never started;
+   * `'suspend'` (engines with a `store`) aborts running attempts without counting them, records no
+   * cancellation, and leaves every unfinished task to the next process's `restore()`.
    * @default 'cancel'
    */
   mode?: 'cancel' | 'drain' | 'suspend';
@@ -61,11 +69,24 @@ export class TaskEngine {
   readonly #stream = new EventStream();
   readonly #stats = new StatsCollector();
   readonly #specEnvironment: SpecEnvironment;
+  readonly #durability: Durability | undefined;
+  /** Tasks the store held when it was opened; registering waits for `restore()` when there are any. */
+  readonly #storedTasks: number;
+  #restored = false;
   #shutdown: Promise<void> | undefined;
 
   constructor(options?: TaskEngineOptions) {
     const resolved = readingInput('options', () => resolveEngineOptions(options));
-    this.#supervisor = new Supervisor(resolved, this.#stream, this.#stats);
+    const store = resolved.store;
+    // Opened first: a store that cannot be used (held by another engine, not ours, newer) fails the constructor.
+    this.#storedTasks = store === undefined ? 0 : openStore(store);
+    this.#durability = store === undefined ? undefined : new Durability(store, 0);
+    this.#supervisor = new Supervisor(
+      resolved,
+      this.#stream,
+      this.#stats,
+      this.#durability && { durability: this.#durability, onHalt: () => this.#lifecycle.send({ type: 'SHUTDOWN', mode: 'suspend' }) },
+    );
     this.#supervisor.addExecutor('async', new AsyncExecutor());
     this.#supervisor.addExecutor('pool', new PoolExecutor(resolved.pool));
     for (const [name, executor] of resolved.executors) this.#supervisor.addExecutor(name, executor);
@@ -88,6 +109,7 @@ export class TaskEngine {
         }
       },
       generateId: () => crypto.randomUUID(),
+      durable: store !== undefined,
     };
   }
 
@@ -128,7 +150,9 @@ export class TaskEngine {
   /** Completes a RUNNING task with `result`; a running function is aborted and its late result ignored. */
   completeTask(id: string, result?: unknown): void {
     const event: TaskMachineEvent = { type: 'COMPLETE', result };
-    this.#supervisor.send(this.#require(id, 'completeTask', event, 'RUNNING'), event);
+    const record = this.#require(id, 'completeTask', event, 'RUNNING');
+    if (record.durable) record.storedResult = storableResult(id, result);
+    this.#supervisor.send(record, event);
   }
 
   /** Fails a RUNNING task with `error`, without retries. */
@@ -168,7 +192,10 @@ export class TaskEngine {
 
   /** Resolves with the task's result, or rejects with its error, at its terminal status. */
   waitForTask<R = unknown>(id: string): Promise<R> {
-    return this.#find(id).wait() as Promise<R>;
+    const record = this.#find(id);
+    const halted = this.#supervisor.halted;
+    if (halted !== undefined && !record.settled) return Promise.reject(halted);
+    return record.wait() as Promise<R>;
   }
 
   /** Runs a terminal task's remaining disposers, then forgets it. */
@@ -187,6 +214,7 @@ export class TaskEngine {
   registerResource(id: string, dispose: () => void | Promise<void>): void {
     if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
     const record = this.#find(id);
+    if (this.#supervisor.halted !== undefined) throw this.#supervisor.halted;
     if (isTerminal(record.status)) throw new InvalidTransitionError(id, 'registerResource', record.status, NON_TERMINAL);
     this.#supervisor.addDisposer(record, dispose);
   }
@@ -200,6 +228,32 @@ export class TaskEngine {
       throw new InvalidOptionError('name', `A task named \`${name}\` is already defined with defineTask()`);
     }
     this.#supervisor.handlers.set(name, fn as TaskFunction);
+  }
+
+  /**
+   * With a store: reloads every task the store holds (all but those cleaned up) and resumes the
+   * started ones; see {@link RestoreReport}. Call it once, after the `defineTask` calls (a handler
+   * not defined by then fails its tasks) and before registering or starting tasks. Without a store,
+   * or with an empty one, it restores nothing.
+   *
+   * @example
+   * const engine = new TaskEngine({ store: new SqliteStore({ path: 'tasks.db' }) });
+   * engine.defineTask('download', download);
+   * const report = await engine.restore(); // { restored, finished, pending, resumed, retrying, interrupted, unrunnable }
+   */
+  async restore(): Promise<RestoreReport> {
+    this.#assertAccepting('restore');
+    if (this.#restored || this.#supervisor.records.size > 0) {
+      throw new TaskChartError(
+        ErrorCode.INVALID_TRANSITION,
+        'Cannot restore(): call it once, before registering or starting tasks' + (this.#restored ? ' (it was already called)' : ' (tasks are already registered)'),
+      );
+    }
+    this.#restored = true;
+    if (this.#durability === undefined || this.#storedTasks === 0) {
+      return { restored: 0, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, unrunnable: 0 };
+    }
+    return restoreFrom(this.#resolvedStore(), this.#durability, this.#supervisor, this.#specEnvironment);
   }
 
   /** Resolves when nothing is RUNNING, queued or in backoff (WAITING tasks wait only on never-started ones). */
@@ -216,10 +270,11 @@ export class TaskEngine {
    * frees workers and timers. Idempotent: later calls return the same promise.
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    const mode = readingInput('options', () => resolveShutdownMode(options));
+    const mode = readingInput('options', () => resolveShutdownMode(options, this.#durability !== undefined));
     if (this.#shutdown !== undefined) return this.#shutdown;
     this.#lifecycle.send({ type: 'SHUTDOWN', mode });
     if (mode === 'cancel') this.#cancelAll();
+    if (mode === 'suspend') this.#supervisor.suspend(new EngineShutDownError('waitForTask', 'the engine was suspended; the task resumes after restore() in the next process'));
     this.#shutdown = (async () => {
       if (mode === 'drain') {
         await this.#supervisor.onIdle();
@@ -228,10 +283,29 @@ export class TaskEngine {
       await this.#supervisor.settleDisposals();
       await this.#supervisor.closeExecutors();
       this.#supervisor.stopTimers();
+      this.#closeStore();
       this.#lifecycle.send({ type: 'STOPPED' });
       this.#stream.complete();
     })();
     return this.#shutdown;
+  }
+
+  /** Writes what is still pending (progress, deletions) and closes the store. */
+  #closeStore(): void {
+    const durability = this.#durability;
+    if (durability === undefined) return;
+    if (this.#supervisor.halted === undefined) {
+      try {
+        durability.commit();
+      } catch (error) {
+        this.#supervisor.halt(error as Error);
+      }
+    }
+    durability.close();
+  }
+
+  #resolvedStore() {
+    return (this.#durability as Durability).store;
   }
 
   #cancelAll(): void {
@@ -244,6 +318,11 @@ export class TaskEngine {
 
   #register(specs: readonly unknown[], verb: string): string[] {
     this.#assertAccepting(verb);
+    if (this.#storedTasks > 0 && !this.#restored) {
+      throw new StoreError(
+        `Cannot ${verb}: the store holds ${this.#storedTasks} task(s) from an earlier process; call engine.restore() first (after defineTask), then register new tasks`,
+      );
+    }
     const supervisor = this.#supervisor;
     const batch = new Map<string, ResolvedTaskSpec>();
     /** Position of each id in the batch: a dependency on a later (or the same) position is a forward reference. */
@@ -266,9 +345,12 @@ export class TaskEngine {
       for (const dependency of spec.dependencies) {
         const dependencyAt = position.get(dependency);
         if (dependencyAt === undefined) {
-          if (!supervisor.records.has(dependency)) throw new UnknownDependencyError(spec.id, dependency);
+          const record = supervisor.records.get(dependency);
+          if (record === undefined) throw new UnknownDependencyError(spec.id, dependency);
+          if (spec.durable && !record.durable) throw notDurableDependency(spec.id, dependency);
           continue;
         }
+        if (spec.durable && !(batch.get(dependency) as ResolvedTaskSpec).durable) throw notDurableDependency(spec.id, dependency);
         if (dependencyAt >= at) forwardReferences = true;
         edges.add(dependencyAt);
       }
@@ -286,6 +368,7 @@ export class TaskEngine {
   }
 
   #assertAccepting(verb: string): void {
+    if (this.#supervisor.halted instanceof StoreError) throw this.#supervisor.halted;
     if (!this.#lifecycle.getSnapshot().matches('accepting')) throw new EngineShutDownError(verb);
   }
 
@@ -299,6 +382,8 @@ export class TaskEngine {
   /** The task, if its statechart accepts `event` now; else ERR_INVALID_TRANSITION naming verb and state. */
   #require(id: string, verb: string, event: TaskMachineEvent, allowed: string): TaskRecord {
     const record = this.#find(id);
+    const halted = this.#supervisor.halted;
+    if (halted !== undefined) throw halted instanceof StoreError ? halted : new EngineShutDownError(verb);
     if (!this.#supervisor.can(record, event)) {
       const detail = record.status === TaskStatus.PENDING && record.state !== 'pending' ? ' (started, not yet running)' : '';
       throw new InvalidTransitionError(id, verb, `${record.status}${detail}`, allowed);
@@ -307,14 +392,30 @@ export class TaskEngine {
   }
 }
 
-function resolveShutdownMode(options: unknown): 'cancel' | 'drain' | 'suspend' {
+function storableResult(id: string, result: unknown): Uint8Array {
+  try {
+    return encodeResult(result);
+  } catch (error) {
+    const where = unstorable(result, 'result') ?? (error as Error).message;
+    throw new InvalidOptionError('result', `Expected the \`result\` of durable task \`${id}\` to be storable data (structured-cloneable), but ${where}`, { cause: error });
+  }
+}
+
+function notDurableDependency(id: string, dependency: string): InvalidOptionError {
+  return new InvalidOptionError(
+    'dependencies',
+    `Expected the dependencies of durable task \`${id}\` to be durable, but \`${dependency}\` has \`durable: false\` (it would be missing after a restore); make both durable or neither`,
+  );
+}
+
+function resolveShutdownMode(options: unknown, durable: boolean): 'cancel' | 'drain' | 'suspend' {
   if (options === undefined) return 'cancel';
   if (!isPlainObject(options)) throw invalid('options', 'a plain object', options);
   const mode = options.mode ?? 'cancel';
   if (mode !== 'cancel' && mode !== 'drain' && mode !== 'suspend') {
     throw invalid('mode', "'cancel', 'drain' or 'suspend'", mode);
   }
-  if (mode === 'suspend') {
+  if (mode === 'suspend' && !durable) {
     throw new InvalidOptionError('mode', "Expected `mode` 'suspend' only on an engine with a durable `store`; this engine keeps tasks in memory");
   }
   return mode;

@@ -165,8 +165,8 @@ export class StoreError extends TaskChartError {
 
 /** The engine no longer accepts work. */
 export class EngineShutDownError extends TaskChartError {
-  constructor(verb: string) {
-    super(ErrorCode.ENGINE_SHUT_DOWN, `Cannot ${verb}: the engine is shutting down or shut down`);
+  constructor(verb: string, why = 'the engine is shutting down or shut down') {
+    super(ErrorCode.ENGINE_SHUT_DOWN, `Cannot ${verb}: ${why}`);
     this.name = 'EngineShutDownError';
   }
 }

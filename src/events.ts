@@ -15,6 +15,8 @@ interface BaseEvent {
 /** A task was registered (it is PENDING). */
 export interface RegisteredEvent extends BaseEvent {
   readonly type: 'registered';
+  /** Set when the task was read back from a durable store by `restore()`. */
+  readonly restored?: true;
 }
 
 /** A task's public status changed. */
@@ -49,7 +51,17 @@ export interface ResourceErrorEvent extends BaseEvent {
   readonly error: unknown;
 }
 
-export type TaskEvent = RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent;
+/**
+ * The durable store failed (disk full, file made read-only, I/O error): the engine stopped
+ * accepting work and stopped every task where it stood, rather than carry on in memory.
+ * `error` is a StoreError (ERR_STORE); `taskId` names the first task whose write was lost.
+ */
+export interface StoreErrorEvent extends BaseEvent {
+  readonly type: 'store-error';
+  readonly error: unknown;
+}
+
+export type TaskEvent = RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent | StoreErrorEvent;
 export type TaskEventType = TaskEvent['type'];
 
 /**

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Executor } from './executors/executor.js';
+import type { TaskStore } from './store/task-store.js';
 import { InvalidOptionError } from './errors.js';
 import { invalid, isPlainObject, optionalInteger, optionalNumber, ownFields, readingInput } from './validate.js';
 
@@ -27,6 +28,12 @@ export interface TaskEngineOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Extra executors by name, e.g. `{ remote: new BullMQExecutor(...) }`. */
   executors?: Record<string, Executor>;
+  /**
+   * A durable store, e.g. `new SqliteStore({ path: 'tasks.db' })` from `taskchart/sqlite`: every task
+   * (unless `durable: false`) is kept on disk, and `restore()` in a later process picks up where this one stopped.
+   * @default in memory only
+   */
+  store?: TaskStore;
   /** Advanced, for tests: the clock for every timer (XState's `SimulatedClock` fits). @default real timers */
   clock?: Clock;
   /** Advanced, for tests: the time source for timestamps. @default Date.now */
@@ -41,12 +48,13 @@ export interface ResolvedEngineOptions {
   readonly pool: { readonly maxWorkers: number; readonly minWorkers: number };
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   readonly executors: ReadonlyMap<string, Executor>;
+  readonly store: TaskStore | undefined;
   readonly clock: Clock | undefined;
   readonly now: () => number;
 }
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
-  'concurrency', 'resources', 'retention', 'pool', 'inspect', 'executors', 'clock', 'now',
+  'concurrency', 'resources', 'retention', 'pool', 'inspect', 'executors', 'store', 'clock', 'now',
 ]);
 const RESERVED_EXECUTORS: ReadonlySet<string> = new Set(['async', 'pool']);
 
@@ -67,6 +75,7 @@ export function resolveEngineOptions(given: unknown): ResolvedEngineOptions {
     pool: { maxWorkers, minWorkers },
     inspect: readingInput('inspect', () => resolveInspect(options.inspect)),
     executors: readingInput('executors', () => resolveExecutors(options.executors)),
+    store: readingInput('store', () => resolveStore(options.store)),
     clock: readingInput('clock', () => resolveClock(options.clock)),
     now: readingInput('now', () => resolveNow(options.now)),
   };
@@ -127,6 +136,16 @@ function resolveExecutors(value: unknown): ReadonlyMap<string, Executor> {
     executors.set(name, executor as Executor);
   }
   return executors;
+}
+
+function resolveStore(value: unknown): TaskStore | undefined {
+  if (value === undefined) return undefined;
+  const store = value as Partial<Record<keyof TaskStore, unknown>> | null;
+  const methods = ['open', 'load', 'commit', 'close'] as const;
+  if (typeof store !== 'object' || store === null || !methods.every((method) => typeof store[method] === 'function')) {
+    throw invalid('store', "a task store (e.g. `new SqliteStore({ path })` from 'taskchart/sqlite') with open, load, commit and close", value);
+  }
+  return store as TaskStore;
 }
 
 function resolveClock(value: unknown): Clock | undefined {

@@ -9,6 +9,7 @@ import { InvalidOptionError } from './errors.js';
 import type { TaskKind } from './executors/executor.js';
 import { MAX_DELAY } from './scheduling/backoff.js';
 import type { ResourceRequest } from './scheduling/resources.js';
+import { findUncloneable } from './pool/cloneable.js';
 import { TaskPriority } from './status.js';
 import {
   ownFields,
@@ -116,6 +117,8 @@ export interface SpecEnvironment {
     spec: { kind: TaskKind; handler: string | undefined; fn: TaskFunction | undefined; args: readonly unknown[] },
   ): void;
   generateId(): string;
+  /** Whether the engine has a durable store (then `durable` defaults to true). */
+  readonly durable: boolean;
 }
 
 const SPEC_KEYS: ReadonlySet<string> = new Set([
@@ -157,13 +160,29 @@ export function resolveTaskSpec(input: unknown, env: SpecEnvironment): ResolvedT
     timeout: optionalNumber('timeout', spec.timeout, { min: 0, exclusive: true, max: MAX_DELAY }),
     resources,
     executor,
-    durable: resolveBoolean('durable', spec.durable, true),
+    durable: resolveBoolean('durable', spec.durable, true) && env.durable,
     lane: laneOf(executor, resources),
     transfer: EMPTY_ARGS as readonly ArrayBuffer[],
   };
   if (spec.export !== undefined && kind !== 'module') throw invalid('export', 'used only together with `module`', spec.export);
+  if (resolved.durable) checkDurable(resolved);
   if (spec.transfer === undefined) return resolved;
   return { ...resolved, transfer: readingInput('transfer', () => resolveTransfer(spec.transfer, resolved)) };
+}
+
+/** A durable task must be runnable by another process: named code and storable args. */
+function checkDurable(spec: ResolvedTaskSpec): void {
+  if (spec.kind === 'fn') {
+    throw new InvalidOptionError(
+      'fn',
+      `Expected a \`handler\` (defined with engine.defineTask()) or a pool \`module\` for durable task \`${spec.id}\`, got an inline \`fn\`: ` +
+        'another process cannot run a closure after a restart; pass `durable: false` to keep this task in memory only',
+    );
+  }
+  const where = findUncloneable(spec.args, 'args');
+  if (where !== undefined) {
+    throw new InvalidOptionError('args', `Expected the \`args\` of durable task \`${spec.id}\` to be storable data (structured-cloneable), but ${where}`);
+  }
 }
 
 function resolveKind(fn: unknown, handler: unknown, module: unknown): TaskKind {
@@ -273,7 +292,7 @@ function resolveBoolean(field: string, value: unknown, fallback: boolean): boole
   return value;
 }
 
-function laneOf(executor: string, resources: ResourceRequest): string {
+export function laneOf(executor: string, resources: ResourceRequest): string {
   return resources.length === 0 ? executor : JSON.stringify([executor, resources]);
 }
 

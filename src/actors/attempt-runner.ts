@@ -5,7 +5,8 @@
  * outside meanwhile) is ignored. Progress and resources reported by an
  * attempt that is over are ignored too (its disposers run at once).
  */
-import { toError } from '../errors.js';
+import { NonRetryableError, toError } from '../errors.js';
+import { encodeResult, unstorable } from '../store/codec.js';
 import type { AttemptRequest } from '../executors/executor.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
 import type { TaskFunction } from '../task-spec.js';
@@ -66,7 +67,7 @@ export class AttemptRunner {
       outcome = Promise.reject(error);
     }
     outcome.then(
-      (result) => this.#ended(record, attempt, slot, { type: 'ATTEMPT_SUCCEEDED', attempt, result }),
+      (result) => this.#ended(record, attempt, slot, record.durable ? storedOutcome(record, attempt, result) : { type: 'ATTEMPT_SUCCEEDED', attempt, result }),
       (error: unknown) => this.#ended(record, attempt, slot, { type: 'ATTEMPT_FAILED', attempt, error: toError(error) }),
     );
   }
@@ -97,4 +98,20 @@ export class AttemptRunner {
       else this.#host.runOrphanDisposer(context.id, context.name, dispose as Disposer);
     },
   };
+}
+
+/** A durable task's success, with its result encoded for the store; a result the store cannot keep fails the task instead. */
+function storedOutcome(record: TaskRecord, attempt: number, result: unknown): TaskMachineEvent {
+  try {
+    const stored = encodeResult(result);
+    if (record.attempts === attempt) record.storedResult = stored;
+    return { type: 'ATTEMPT_SUCCEEDED', attempt, result };
+  } catch (cause) {
+    const where = unstorable(result, 'result') ?? (cause as Error).message;
+    const error = new NonRetryableError(
+      `Task \`${record.id}\` returned a result the store cannot keep (${where}); a durable task's result must be structured-cloneable data`,
+      { cause },
+    );
+    return { type: 'ATTEMPT_FAILED', attempt, error };
+  }
 }

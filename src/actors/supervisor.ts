@@ -15,7 +15,7 @@
  * - `record.actor` is present exactly while the task is not terminal.
  */
 import { createActor, type Actor } from 'xstate';
-import { DependencyFailedError, TaskCancelledError } from '../errors.js';
+import { DependencyFailedError, StoreError, TaskCancelledError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import { TaskEvents } from '../monitor/task-events.js';
 import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
@@ -33,6 +33,8 @@ import { Disposals } from './disposals.js';
 import { ExecutorSlots } from './executor-slots.js';
 import { Retention } from './retention.js';
 import { TaskRecord, type Disposer } from './task-record.js';
+import { stateRow, type Durability } from '../store/durability.js';
+import { fillRecord, isEnded, restoreEventOf, TERMINAL_STATES, type StoredTask } from './restore.js';
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH' };
 const DEPENDENCY_COMPLETED: TaskMachineEvent = { type: 'DEPENDENCY_COMPLETED' };
@@ -62,9 +64,27 @@ export class Supervisor {
   readonly #propagation = new Fifo<readonly [TaskRecord, TaskMachineEvent]>();
   readonly #toExecute = new Fifo<TaskRecord>();
   #idleWaiters: Array<() => void> = [];
+  /** The durable store's write queue; undefined for an in-memory engine. */
+  readonly #durability: Durability | undefined;
+  /** Durable tasks that reached a terminal state not yet on disk: their status event and settlement wait for the commit. */
+  #held: Array<readonly [TaskRecord, TaskStatus]> = [];
+  /** Terminal tasks whose state is on disk, to settle (status event, waiters, dependents) in order. */
+  readonly #releasable = new Fifo<readonly [TaskRecord, TaskStatus]>();
+  #lazyCommitScheduled = false;
+  /** Why the engine stopped on its own (the store failed); nothing runs or changes afterwards. */
+  #halted: Error | undefined;
+  /** Called once when the store fails: the engine stops accepting work. */
+  readonly #onHalt: (error: Error) => void;
 
-  constructor(options: ResolvedEngineOptions, events: EventStream, stats: StatsCollector) {
+  constructor(
+    options: ResolvedEngineOptions,
+    events: EventStream,
+    stats: StatsCollector,
+    durability?: { readonly durability: Durability; readonly onHalt: (error: Error) => void },
+  ) {
     this.#options = options;
+    this.#durability = durability?.durability;
+    this.#onHalt = durability?.onHalt ?? (() => {});
     this.#events = new TaskEvents(events, options.now);
     this.#disposals = new Disposals((taskId, name, error) => this.#events.resourceError(taskId, name, error));
     this.#stats = stats;
@@ -140,6 +160,12 @@ export class Supervisor {
     const now = this.#options.now();
     const records: TaskRecord[] = [];
     for (const spec of specs) records.push(this.#createRecord(spec, now));
+    const durability = this.#durability;
+    if (durability !== undefined) {
+      for (const record of records) if (record.durable) durability.registered(record);
+      // Registration is durable when registerTask returns: one transaction for the batch.
+      if (durability.hasUrgent) this.#commitOrThrow();
+    }
     for (const record of records) {
       const spec = record.spec;
       for (const dependencyId of spec.dependencies) {
@@ -178,6 +204,48 @@ export class Supervisor {
     return record;
   }
 
+  /**
+   * Adds the tasks read from the store (see restore.ts): every record is in the maps before any
+   * event, then the unfinished ones are brought back in registration order, in one step.
+   */
+  restore(tasks: readonly StoredTask[]): void {
+    const now = this.#options.now();
+    const records: TaskRecord[] = [];
+    for (const task of tasks) {
+      const terminal = TERMINAL_STATES.has(task.row.state);
+      const record = terminal ? new TaskRecord(task.spec, task.row.createdAt) : this.#createRecord(task.spec, task.row.createdAt);
+      fillRecord(record, task);
+      if (terminal) record.spec = releaseSpec(record.spec);
+      this.records.set(record.id, record);
+      this.graph.add(record.id, record.dependencies);
+      this.#stats.move(undefined, record.status);
+      if (record.seq > this.#seq) this.#seq = record.seq;
+      records.push(record);
+    }
+    for (const record of records) record.actor?.start();
+    this.#events.registered(records, true);
+    this.#depth++;
+    try {
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as TaskRecord;
+        if (record.actor === undefined) {
+          this.#events.status(record, TaskStatus.PENDING);
+          continue;
+        }
+        const dependencies = record.dependencies.map((id) => this.records.get(id));
+        const event = restoreEventOf(tasks[i] as StoredTask, dependencies, now);
+        const ended = dependencies.find(isEnded);
+        if (event === 'dependency-ended') this.send(record, this.#dependencyEndedEvent(record, ended as TaskRecord));
+        else if (event !== undefined) this.send(record, event);
+        else if (ended !== undefined) record.doomedBy = ended;
+      }
+    } finally {
+      this.#depth--;
+    }
+    this.#drain();
+    if (this.#retention !== undefined) for (const record of records) if (record.settled) this.#retention.add(record);
+  }
+
   /** Starts a PENDING, never-started task (the caller checked that the machine allows START). */
   start(record: TaskRecord): void {
     record.seq = ++this.#seq;
@@ -202,7 +270,7 @@ export class Supervisor {
   /** Sends an event to a live task and, from the outermost call, carries out the effects. */
   send(record: TaskRecord, event: TaskMachineEvent): void {
     const actor = record.actor;
-    if (actor === undefined) return;
+    if (actor === undefined || this.#halted !== undefined) return;
     this.#depth++;
     try {
       actor.send(event);
@@ -227,6 +295,10 @@ export class Supervisor {
     this.records.delete(record.id);
     this.graph.remove(record.id, record.dependencies);
     this.#stats.move(record.status, undefined);
+    if (record.durable && this.#durability !== undefined) {
+      this.#durability.forgotten(record);
+      this.#scheduleLazyCommit();
+    }
   }
 
   /** Disposals started and not yet finished (shutdown waits for them). */
@@ -245,6 +317,64 @@ export class Supervisor {
 
   stopTimers(): void {
     this.#retention?.stop();
+  }
+
+  /** Why the engine stopped on its own, if it did. */
+  get halted(): Error | undefined {
+    return this.#halted;
+  }
+
+  /**
+   * The store failed: stop where everything stands rather than carry on in memory.
+   * Nothing more is written; the next process restores what the store last committed.
+   */
+  halt(error: Error): void {
+    if (this.#halted !== undefined) return;
+    const first = this.#held[0]?.[0] ?? [...this.records.values()].find((record) => record.durable && !isTerminal(record.status));
+    this.#stopAll(error);
+    this.#events.storeError(first?.id ?? '', first?.name ?? '', error);
+    this.#onHalt(error);
+  }
+
+  /**
+   * `shutdown({ mode: 'suspend' })`: writes every unfinished task as it stands, a running attempt as not
+   * started (not counted, not interrupted), then stops everything without a transition.
+   */
+  suspend(reason: Error): void {
+    const durability = this.#durability;
+    if (this.#halted !== undefined || durability === undefined) return;
+    const uncounted = [];
+    for (const record of this.records.values()) {
+      if (!record.durable || record.state !== 'running') continue;
+      uncounted.push({ ...stateRow(record), state: 'queued' as const, attempts: record.attempts - 1, attemptStartedAt: null, deadline: null });
+    }
+    try {
+      durability.overwrite(uncounted);
+    } catch (error) {
+      this.halt(error instanceof StoreError ? error : new StoreError(String(error), { cause: error }));
+      return;
+    }
+    this.#stopAll(reason);
+  }
+
+  /** Stops every live task where it stands: timers cleared, attempts aborted, disposers run, waiters rejected with `reason`. */
+  #stopAll(reason: Error): void {
+    this.#halted = reason;
+    this.#held = [];
+    for (const record of this.records.values()) {
+      const actor = record.actor;
+      if (actor === undefined) continue;
+      record.actor = undefined;
+      actor.stop();
+      const attempt = record.attemptContext;
+      record.attemptContext = undefined;
+      attempt?.abort(reason);
+      record.abandonWaiter(reason);
+      this.#disposals.disposeAll(record);
+    }
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   closeExecutors(): Promise<void> {
@@ -287,10 +417,26 @@ export class Supervisor {
         record.error = context.error;
         break;
     }
+    if (record.durable && this.#durability !== undefined) {
+      if (isTerminal(status)) record.finishedAt = this.#options.now();
+      this.#recordDurably(record, state, context);
+      if (isTerminal(status)) {
+        // The durability point: the status event, waiters and dependents wait until this is on disk.
+        this.#held.push([record, previous]);
+        return;
+      }
+    }
     if (status !== previous) this.#events.status(record, previous);
     if (state === 'retrying') this.#events.retry(record, context.attempts + 1, context.backoff, context.error);
     if (isTerminal(status)) this.#settle(record);
     if (this.#depth === 0 && !this.#draining) this.#scheduleDrain(); // outside any send or timer: not expected, but never left undone
+  }
+
+  #recordDurably(record: TaskRecord, state: TaskState, context: TaskMachineContext): void {
+    const now = state === 'running' || state === 'retrying' ? this.#options.now() : 0;
+    record.deadline = state === 'retrying' ? now + context.backoff : state === 'running' && context.timeout !== undefined ? now + context.timeout : undefined;
+    record.lastError = state === 'retrying' ? context.error : undefined;
+    (this.#durability as Durability).changed(record, true);
   }
 
   #abortAttempt(context: TaskMachineContext, event: TaskMachineEvent): void {
@@ -310,6 +456,10 @@ export class Supervisor {
     if (record === undefined) return;
     record.progress = progress;
     record.message = message;
+    if (record.durable && this.#durability !== undefined) {
+      this.#durability.changed(record, false);
+      this.#scheduleLazyCommit();
+    }
     this.#events.progress(record);
   }
 
@@ -336,7 +486,7 @@ export class Supervisor {
   }
 
   #settle(record: TaskRecord): void {
-    record.finishedAt = this.#options.now();
+    record.finishedAt ??= this.#options.now();
     record.actor = undefined;
     record.doomedBy = undefined;
     record.spec = releaseSpec(record.spec);
@@ -364,7 +514,7 @@ export class Supervisor {
   }
 
   #drain(): void {
-    if (this.#draining) return;
+    if (this.#draining || this.#halted !== undefined) return;
     this.#draining = true;
     try {
       for (;;) {
@@ -373,23 +523,80 @@ export class Supervisor {
           this.send(next[0], next[1]);
           continue;
         }
+        const released = this.#releasable.shift();
+        if (released !== undefined) {
+          this.#release(released[0], released[1]);
+          continue;
+        }
+        // An attempt runs only once everything before it is on disk (its own start counted included),
+        // so a task that kills the process is seen as interrupted, and never runs uncounted.
+        if (this.#toExecute.size > 0 && this.#durability?.hasUrgent) {
+          if (!this.#commit()) return;
+          continue;
+        }
         const toExecute = this.#toExecute.shift();
         if (toExecute !== undefined) {
           this.#runner.execute(toExecute);
           continue;
         }
-        if (!this.#pumpRequested) break;
-        this.#pumpRequested = false;
-        this.#pump();
+        if (this.#pumpRequested) {
+          this.#pumpRequested = false;
+          this.#pump();
+          continue;
+        }
+        if (this.#durability?.hasUrgent) {
+          if (!this.#commit()) return;
+          continue;
+        }
+        break;
       }
     } finally {
       this.#draining = false;
     }
+    if (this.#durability?.hasPending) this.#scheduleLazyCommit();
     if (this.#idleWaiters.length > 0 && this.isIdle) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  /** Commits the pending writes; the terminal tasks they hold can then settle. False when the store failed (the engine halted). */
+  #commit(): boolean {
+    try {
+      this.#commitOrThrow();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #commitOrThrow(): void {
+    try {
+      (this.#durability as Durability).commit();
+    } catch (error) {
+      this.halt(error as Error);
+      throw error;
+    }
+    const held = this.#held;
+    this.#held = [];
+    for (const item of held) this.#releasable.push(item);
+  }
+
+  /** The terminal effects of a durable task, once its terminal state is on disk. */
+  #release(record: TaskRecord, previous: TaskStatus): void {
+    this.#events.status(record, previous);
+    this.#settle(record);
+  }
+
+  #scheduleLazyCommit(): void {
+    if (this.#lazyCommitScheduled || this.#halted !== undefined) return;
+    this.#lazyCommitScheduled = true;
+    setImmediate(() => {
+      this.#lazyCommitScheduled = false;
+      if (this.#halted !== undefined || this.#draining || this.#depth > 0) return;
+      if (this.#commit()) this.#drain();
+    });
   }
 
   #scheduleDrain(): void {

@@ -34,6 +34,8 @@ export class TaskRecord implements ReadyItem {
   /** How the task was asked to run, kept after the spec is released (getTask, the dashboard). */
   readonly settings: TaskSettings;
   readonly createdAt: number;
+  /** Whether the engine's store keeps this task. */
+  readonly durable: boolean;
   /** Start order, set by startTask; orders FIFO within a priority level. */
   seq = 0;
   /** The machine's top-level state; `status` is derived from it on every entry. */
@@ -48,6 +50,14 @@ export class TaskRecord implements ReadyItem {
   finishedAt: number | undefined = undefined;
   result: unknown = undefined;
   error: unknown = undefined;
+  /** The error of the last failed attempt while waiting out a backoff (kept by a durable store). */
+  lastError: unknown = undefined;
+  /** The backoff's end (retrying) or the running attempt's timeout (running); else undefined. */
+  deadline: number | undefined = undefined;
+  /** A durable task's result as the store keeps it, encoded when the attempt (or completeTask) delivers it. */
+  storedResult: Uint8Array | undefined = undefined;
+  /** Terminal, and its terminal effects (status event, waiters, dependents) carried out. */
+  settled = false;
   /** Present exactly while the task is not terminal. */
   actor: Actor<TaskMachine> | undefined = undefined;
   /** The running attempt's context (its signal, progress and resources); present exactly while an attempt of a fn/handler/module task runs. */
@@ -71,12 +81,14 @@ export class TaskRecord implements ReadyItem {
     this.dependencies = spec.dependencies;
     this.settings = settingsOf(spec);
     this.createdAt = createdAt;
+    this.durable = spec.durable;
   }
 
   /** The promise `waitForTask` returns: settles with the task's terminal status. */
   wait(): Promise<unknown> {
-    if (this.status === TaskStatus.COMPLETED) return Promise.resolve(this.result);
-    if (this.status === TaskStatus.FAILED || this.status === TaskStatus.CANCELLED) return Promise.reject(this.error);
+    // A durable task's terminal status is settled only once it is on disk: until then, wait like anyone else.
+    if (this.settled && this.status === TaskStatus.COMPLETED) return Promise.resolve(this.result);
+    if (this.settled) return Promise.reject(this.error);
     if (this.waiter === undefined) {
       let resolve!: (value: unknown) => void;
       let reject!: (error: unknown) => void;
@@ -91,11 +103,20 @@ export class TaskRecord implements ReadyItem {
 
   /** Settles `waitForTask` promises; called once, at the terminal status. */
   settleWaiter(): void {
+    this.settled = true;
     const waiter = this.waiter;
     if (waiter === undefined) return;
     this.waiter = undefined;
     if (this.status === TaskStatus.COMPLETED) waiter.resolve(this.result);
     else waiter.reject(this.error);
+  }
+
+  /** Rejects `waitForTask` promises without settling the task (the engine stopped before it ended here). */
+  abandonWaiter(error: unknown): void {
+    const waiter = this.waiter;
+    if (waiter === undefined) return;
+    this.waiter = undefined;
+    waiter.reject(error);
   }
 }
 

@@ -61,7 +61,26 @@ export type TaskMachineEvent =
   | { type: 'PROGRESS'; progress: number; message: string | undefined }
   | { type: 'COMPLETE'; result: unknown }
   | { type: 'FAIL'; error: Error }
-  | { type: 'CANCEL'; error: Error };
+  | { type: 'CANCEL'; error: Error }
+  | RestoreEvent;
+
+/**
+ * Brings a task read from a durable store back to where it stood, from `pending`:
+ * - `waiting`: it was WAITING or queued; it re-enters `waiting` (or `queued` when no dependency is unmet);
+ * - `retrying`: it was waiting out a backoff; `backoff` is what is left of it;
+ * - `interrupted`: it was RUNNING when the process died; that attempt counts as failed with `error`
+ *   (ERR_INTERRUPTED) and the task retries if it has attempts left, else fails;
+ * - `failed`: it cannot run in this process (its handler is not defined, say); it fails with `error`.
+ */
+export interface RestoreEvent {
+  readonly type: 'RESTORE';
+  readonly to: 'waiting' | 'retrying' | 'interrupted' | 'failed';
+  /** Attempts counted so far (the interrupted one included). */
+  readonly attempts: number;
+  readonly unmetDependencies: number;
+  readonly backoff: number;
+  readonly error: Error | undefined;
+}
 
 type EventOf<T extends TaskMachineEvent['type']> = Extract<TaskMachineEvent, { type: T }>;
 
@@ -94,6 +113,10 @@ export const taskMachine = setup({
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
     setUnmetDependencies: assign({ unmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies }),
     countCompletedDependency: assign({ unmetDependencies: ({ context }) => context.unmetDependencies - 1 }),
+    restore: assign(({ event }) => {
+      const restored = event as RestoreEvent;
+      return { attempts: restored.attempts, unmetDependencies: restored.unmetDependencies, backoff: restored.backoff, error: restored.error };
+    }),
   },
   guards: {
     hasUnmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies > 0,
@@ -105,6 +128,14 @@ export const taskMachine = setup({
       return failed.attempt === context.attempts && canRetry(context, failed.error);
     },
     canRetryAfterTimeout: ({ context }) => canRetry(context, undefined),
+    restoresFailed: ({ event }) => (event as RestoreEvent).to === 'failed',
+    restoresRetrying: ({ event }) => (event as RestoreEvent).to === 'retrying',
+    restoresInterrupted: ({ event }) => (event as RestoreEvent).to === 'interrupted',
+    restoresWaitingWithUnmet: ({ event }) => (event as RestoreEvent).to === 'waiting' && (event as RestoreEvent).unmetDependencies > 0,
+    restoresInterruptedAndCanRetry: ({ context, event }) => {
+      const restored = event as RestoreEvent;
+      return restored.to === 'interrupted' && restored.attempts <= context.maxRetries;
+    },
   },
   delays: {
     attemptTimeout: ({ context }) => context.timeout ?? 0,
@@ -142,6 +173,14 @@ export const taskMachine = setup({
         DEPENDENCY_FAILED: { target: 'failed', actions: 'recordError' },
         DEPENDENCY_CANCELLED: { target: 'cancelled', actions: 'recordError' },
         CANCEL: { target: 'cancelled', actions: 'recordError' },
+        RESTORE: [
+          { guard: 'restoresFailed', target: 'failed', actions: 'restore' },
+          { guard: 'restoresRetrying', target: 'retrying', actions: 'restore' },
+          { guard: 'restoresInterruptedAndCanRetry', target: 'retrying', actions: ['restore', 'computeBackoff'] },
+          { guard: 'restoresInterrupted', target: 'failed', actions: 'restore' },
+          { guard: 'restoresWaitingWithUnmet', target: 'waiting', actions: 'restore' },
+          { target: 'queued', actions: 'restore' },
+        ],
       },
     },
     waiting: {

@@ -21,14 +21,15 @@ export class TaskEvents {
    * a later task of the same batch: that task's `registered` event then goes
    * out first (see `#announce`), and is not repeated here.
    */
-  registered(records: readonly TaskRecord[]): void {
-    for (const record of records) this.#announce(record);
+  registered(records: readonly TaskRecord[], restored = false): void {
+    for (const record of records) this.#announce(record, restored);
   }
 
-  #announce(record: TaskRecord): void {
+  #announce(record: TaskRecord, restored = false): void {
     if (record.announced) return;
     record.announced = true;
-    if (this.#stream.observed) this.#stream.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt });
+    if (!this.#stream.observed) return;
+    this.#stream.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt, ...(restored && { restored: true as const }) });
   }
 
   status(record: TaskRecord, previous: TaskStatus): void {
@@ -57,6 +58,11 @@ export class TaskEvents {
     if (!this.#stream.observed) return;
     const { id: taskId, name, progress, message } = record;
     this.#stream.emit({ type: 'progress', taskId, name, timestamp: this.#now(), progress, message });
+  }
+
+  /** The store failed and the engine stopped; `taskId` names the first task whose write was lost. */
+  storeError(taskId: string, name: string, error: unknown): void {
+    this.#stream.emit({ type: 'store-error', taskId, name, timestamp: this.#now(), error });
   }
 
   resourceError(taskId: string, name: string, error: unknown): void {
