@@ -122,6 +122,7 @@ export function eventToJson(event: TaskEvent): EventJson {
     case 'retry':
       return { ...base, attempt: event.attempt, delay: event.delay, error: errorToJson(event.error) };
     case 'resource-error':
+    case 'store-error':
       return { ...base, error: errorToJson(event.error) };
     default:
       return base;
