@@ -138,6 +138,7 @@ export class TaskEngine {
     this.#assertAccepting('startTask');
     const record = this.#require(id, 'startTask', { type: 'START', unmetDependencies: 0 }, 'PENDING (never started)');
     this.#supervisor.start(record);
+    this.#throwIfHalted();
   }
 
   /** Reports progress of a RUNNING task; `fraction` in [0, 1]. */
@@ -153,6 +154,7 @@ export class TaskEngine {
     const record = this.#require(id, 'completeTask', event, 'RUNNING');
     if (record.durable) record.storedResult = storableResult(id, result);
     this.#supervisor.send(record, event);
+    this.#throwIfHalted();
   }
 
   /** Fails a RUNNING task with `error`, without retries. */
@@ -160,6 +162,7 @@ export class TaskEngine {
     if (error === undefined) throw invalid('error', 'the reason the task failed (an Error, or a value to wrap in one)', error);
     const event: TaskMachineEvent = { type: 'FAIL', error: toError(error) };
     this.#supervisor.send(this.#require(id, 'failTask', event, 'RUNNING'), event);
+    this.#throwIfHalted();
   }
 
   /** Cancels a non-terminal task and, transitively, its dependents. */
@@ -167,6 +170,7 @@ export class TaskEngine {
     const record = this.#find(id);
     const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record.id, reason) };
     this.#supervisor.send(this.#require(id, 'cancelTask', event, NON_TERMINAL), event);
+    this.#throwIfHalted();
   }
 
   getTaskStatus(id: string): TaskStatus {
@@ -365,6 +369,12 @@ export class TaskEngine {
       }
     }
     return supervisor.addBatch(batch.values());
+  }
+
+  /** A verb whose change the store could not write fails with the StoreError (the engine has stopped). */
+  #throwIfHalted(): void {
+    const halted = this.#supervisor.halted;
+    if (halted instanceof StoreError) throw halted;
   }
 
   #assertAccepting(verb: string): void {
