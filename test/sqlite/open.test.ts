@@ -135,7 +135,7 @@ describe('SqliteStore.open: files it refuses, untouched', () => {
     expect(() => new SqliteStore({ path: missing }).open()).toThrow(new RegExp(`Cannot open the task store \`${missing}\`: .*directory does not exist`));
   });
 
-  it.skipIf(!canMakeImmutable)('refuses a file it cannot write (chattr +i), before SQLite opens it', () => {
+  it.skipIf(!canMakeImmutable && !process.env.CI)('refuses a file it cannot write (chattr +i), before SQLite opens it', () => {
     const store = files.store();
     store.open();
     store.close();
