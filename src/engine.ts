@@ -154,6 +154,7 @@ export class TaskEngine {
     const record = this.#require(id, 'completeTask', event, 'RUNNING');
     if (record.durable) record.storedResult = storableResult(id, result);
     this.#supervisor.send(record, event);
+    this.#supervisor.flush();
     this.#throwIfHalted();
   }
 
@@ -162,6 +163,7 @@ export class TaskEngine {
     if (error === undefined) throw invalid('error', 'the reason the task failed (an Error, or a value to wrap in one)', error);
     const event: TaskMachineEvent = { type: 'FAIL', error: toError(error) };
     this.#supervisor.send(this.#require(id, 'failTask', event, 'RUNNING'), event);
+    this.#supervisor.flush();
     this.#throwIfHalted();
   }
 
@@ -170,6 +172,7 @@ export class TaskEngine {
     const record = this.#find(id);
     const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record.id, reason) };
     this.#supervisor.send(this.#require(id, 'cancelTask', event, NON_TERMINAL), event);
+    this.#supervisor.flush();
     this.#throwIfHalted();
   }
 
@@ -257,7 +260,11 @@ export class TaskEngine {
     if (this.#durability === undefined || this.#storedTasks === 0) {
       return { restored: 0, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, unrunnable: 0 };
     }
-    return restoreFrom(this.#resolvedStore(), this.#durability, this.#supervisor, this.#specEnvironment);
+    const report = restoreFrom(this.#resolvedStore(), this.#durability, this.#supervisor, this.#specEnvironment);
+    // What restoring decided (interrupted attempts counted, unrunnable tasks failed) is on disk before restore() resolves.
+    this.#supervisor.flush();
+    this.#throwIfHalted();
+    return report;
   }
 
   /** Resolves when nothing is RUNNING, queued or in backoff (WAITING tasks wait only on never-started ones). */
@@ -277,12 +284,16 @@ export class TaskEngine {
     const mode = readingInput('options', () => resolveShutdownMode(options, this.#durability !== undefined));
     if (this.#shutdown !== undefined) return this.#shutdown;
     this.#lifecycle.send({ type: 'SHUTDOWN', mode });
-    if (mode === 'cancel') this.#cancelAll();
+    if (mode === 'cancel') {
+      this.#cancelAll();
+      this.#supervisor.flush();
+    }
     if (mode === 'suspend') this.#supervisor.suspend(new EngineShutDownError('waitForTask', 'the engine was suspended; the task resumes after restore() in the next process'));
     this.#shutdown = (async () => {
       if (mode === 'drain') {
         await this.#supervisor.onIdle();
         this.#cancelAll();
+        this.#supervisor.flush();
       }
       await this.#supervisor.settleDisposals();
       await this.#supervisor.closeExecutors();

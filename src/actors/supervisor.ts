@@ -70,7 +70,7 @@ export class Supervisor {
   #held: Array<readonly [TaskRecord, TaskStatus]> = [];
   /** Terminal tasks whose state is on disk, to settle (status event, waiters, dependents) in order. */
   readonly #releasable = new Fifo<readonly [TaskRecord, TaskStatus]>();
-  #lazyCommitScheduled = false;
+  #commitScheduled = false;
   /** Why the engine stopped on its own (the store failed); nothing runs or changes afterwards. */
   #halted: Error | undefined;
   /** Called once when the store fails: the engine stops accepting work. */
@@ -163,8 +163,7 @@ export class Supervisor {
     const durability = this.#durability;
     if (durability !== undefined) {
       for (const record of records) if (record.durable) durability.registered(record);
-      // Registration is durable when registerTask returns: one transaction for the batch.
-      if (durability.hasUrgent) this.#commitOrThrow();
+      if (durability.hasPending) this.#scheduleCommit();
     }
     for (const record of records) {
       const spec = record.spec;
@@ -297,7 +296,7 @@ export class Supervisor {
     this.#stats.move(record.status, undefined);
     if (record.durable && this.#durability !== undefined) {
       this.#durability.forgotten(record);
-      this.#scheduleLazyCommit();
+      this.#scheduleCommit();
     }
   }
 
@@ -307,7 +306,25 @@ export class Supervisor {
   }
 
   get isIdle(): boolean {
-    return this.#stats.counts.RUNNING === 0 && this.#stats.queued === 0 && this.#stats.retrying === 0;
+    return (
+      this.#stats.counts.RUNNING === 0 &&
+      this.#stats.queued === 0 &&
+      this.#stats.retrying === 0 &&
+      // A durable engine is not idle while an outcome waits for its commit.
+      this.#held.length === 0 &&
+      this.#releasable.size === 0 &&
+      this.#toExecute.size === 0
+    );
+  }
+
+  /**
+   * Commits what is pending now rather than at the end of the tick, and carries out what waited for it:
+   * the verbs that end a task use this, so that their status event still goes out before they return.
+   */
+  flush(): void {
+    if (this.#halted !== undefined || this.#durability === undefined) return;
+    if (this.#durability.hasPending && !this.#commit()) return;
+    this.#drain();
   }
 
   onIdle(): Promise<void> {
@@ -436,7 +453,7 @@ export class Supervisor {
     const now = state === 'running' || state === 'retrying' ? this.#options.now() : 0;
     record.deadline = state === 'retrying' ? now + context.backoff : state === 'running' && context.timeout !== undefined ? now + context.timeout : undefined;
     record.lastError = state === 'retrying' ? context.error : undefined;
-    (this.#durability as Durability).changed(record, true);
+    (this.#durability as Durability).changed(record);
   }
 
   #abortAttempt(context: TaskMachineContext, event: TaskMachineEvent): void {
@@ -457,8 +474,8 @@ export class Supervisor {
     record.progress = progress;
     record.message = message;
     if (record.durable && this.#durability !== undefined) {
-      this.#durability.changed(record, false);
-      this.#scheduleLazyCommit();
+      this.#durability.changed(record);
+      this.#scheduleCommit();
     }
     this.#events.progress(record);
   }
@@ -528,24 +545,19 @@ export class Supervisor {
           this.#release(released[0], released[1]);
           continue;
         }
-        // An attempt runs only once everything before it is on disk (its own start counted included),
-        // so a task that kills the process is seen as interrupted, and never runs uncounted.
-        if (this.#toExecute.size > 0 && this.#durability?.hasUrgent) {
-          if (!this.#commit()) return;
-          continue;
-        }
-        const toExecute = this.#toExecute.shift();
-        if (toExecute !== undefined) {
-          this.#runner.execute(toExecute);
-          continue;
+        // An attempt runs only once everything before it is on disk (its own start counted included), so a task
+        // that kills the process is seen as interrupted, and never runs uncounted: with writes pending, the
+        // attempts wait for the end of the tick's commit.
+        if (this.#durability === undefined || !this.#durability.hasPending) {
+          const toExecute = this.#toExecute.shift();
+          if (toExecute !== undefined) {
+            this.#runner.execute(toExecute);
+            continue;
+          }
         }
         if (this.#pumpRequested) {
           this.#pumpRequested = false;
           this.#pump();
-          continue;
-        }
-        if (this.#durability?.hasUrgent) {
-          if (!this.#commit()) return;
           continue;
         }
         break;
@@ -553,7 +565,7 @@ export class Supervisor {
     } finally {
       this.#draining = false;
     }
-    if (this.#durability?.hasPending) this.#scheduleLazyCommit();
+    if (this.#durability?.hasPending) this.#scheduleCommit();
     if (this.#idleWaiters.length > 0 && this.isIdle) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -589,12 +601,13 @@ export class Supervisor {
     this.#settle(record);
   }
 
-  #scheduleLazyCommit(): void {
-    if (this.#lazyCommitScheduled || this.#halted !== undefined) return;
-    this.#lazyCommitScheduled = true;
+  /** The group commit: once per tick, everything the tick changed in one transaction, then what waited for it. */
+  #scheduleCommit(): void {
+    if (this.#commitScheduled || this.#halted !== undefined) return;
+    this.#commitScheduled = true;
     setImmediate(() => {
-      this.#lazyCommitScheduled = false;
-      if (this.#halted !== undefined || this.#draining || this.#depth > 0) return;
+      this.#commitScheduled = false;
+      if (this.#halted !== undefined) return;
       if (this.#commit()) this.#drain();
     });
   }

@@ -2,10 +2,8 @@
  * The engine's side of a durable store: which tasks changed since the last
  * commit, and the batch that writes them. Rows are built from the records
  * at commit time, so a task that changed five times in a tick is written
- * once, as it stands. Writes are urgent (a registration, a start, a
- * transition: committed before the engine lets anyone see the outcome or
- * runs the next attempt) or lazy (progress, forgetting: committed within
- * the tick).
+ * once, as it stands. The supervisor commits once per tick (and at once
+ * for the verbs that end a task); see supervisor.ts for what waits for it.
  */
 import type { TaskRecord } from '../actors/task-record.js';
 import { StoreError } from '../errors.js';
@@ -19,7 +17,6 @@ export class Durability {
   /** Changed since the last commit (not newly registered). */
   #updates = new Map<string, TaskRecord>();
   #deletes = new Set<string>();
-  #urgent = false;
   #seq: number;
   #closed = false;
 
@@ -33,11 +30,6 @@ export class Durability {
     if (seq > this.#seq) this.#seq = seq;
   }
 
-  /** Whether a write is waiting that must be on disk before the engine goes on. */
-  get hasUrgent(): boolean {
-    return this.#urgent;
-  }
-
   get hasPending(): boolean {
     return this.#inserts.size > 0 || this.#updates.size > 0 || this.#deletes.size > 0;
   }
@@ -45,13 +37,11 @@ export class Durability {
   registered(record: TaskRecord): void {
     this.#inserts.set(record.id, { record, spec: encodeSpec(record.spec), seq: ++this.#seq });
     this.#deletes.delete(record.id);
-    this.#urgent = true;
   }
 
-  /** The task changed state (urgent) or only its progress (lazy). */
-  changed(record: TaskRecord, urgent: boolean): void {
+  /** The task changed (its state, or only its progress). */
+  changed(record: TaskRecord): void {
     if (!this.#inserts.has(record.id)) this.#updates.set(record.id, record);
-    if (urgent) this.#urgent = true;
   }
 
   forgotten(record: TaskRecord): void {
@@ -65,10 +55,7 @@ export class Durability {
    * @throws StoreError when the store cannot; what was pending stays pending.
    */
   commit(): void {
-    if (!this.hasPending || this.#closed) {
-      this.#urgent = false;
-      return;
-    }
+    if (!this.hasPending || this.#closed) return;
     const batch: StoreBatch = {
       inserts: [...this.#inserts.values()].map(({ record, spec, seq }) => ({ ...stateRow(record), name: record.name, seq, spec, createdAt: record.createdAt }) satisfies TaskRow),
       updates: [...this.#updates.values()].map(stateRow),
@@ -82,7 +69,6 @@ export class Durability {
     this.#inserts = new Map();
     this.#updates = new Map();
     this.#deletes = new Set();
-    this.#urgent = false;
   }
 
   /** Writes `rows` over what is stored (suspend: running attempts written back as not counted). */

@@ -3,7 +3,7 @@ import { TaskStatus, type TaskContext } from '../../src/index.js';
 import { flush } from '../helpers.js';
 import { durableEngine, tempDbPath } from './helpers.js';
 
-describe('durability point and group commits', () => {
+describe('durability point and group commits (one transaction per tick)', () => {
   it('has a terminal status and its result on disk before the status event, waitForTask and the dependents', async () => {
     const { engine, store } = durableEngine(tempDbPath());
     const seen: string[] = [];
@@ -54,33 +54,33 @@ describe('durability point and group commits', () => {
     await engine.shutdown();
   });
 
-  it('commits a registered batch in one transaction before registerTasks returns', () => {
+  it('commits everything a tick changed in one transaction: a thousand registrations and their starts', async () => {
     const { engine, store } = durableEngine(tempDbPath());
     engine.registerTasks(Array.from({ length: 1000 }, (_, i) => ({ id: `t${i}`, name: `t${i}` })));
-    expect(store.commits).toHaveLength(1);
-    expect(store.commits[0]?.inserts).toHaveLength(1000);
     engine.registerTask({ id: 'one-more', name: 'one more' });
-    expect(store.commits).toHaveLength(2);
-    return engine.shutdown();
+    for (let i = 0; i < 50; i++) engine.startTask(`t${i}`);
+    expect(store.commits).toHaveLength(0);
+    await flush();
+    expect(store.commits).toHaveLength(1);
+    const [batch] = store.commits;
+    expect(batch?.inserts).toHaveLength(1001);
+    // Written once each, as they stood at the commit: four external tasks RUNNING (concurrency 4), the rest queued.
+    expect(batch?.inserts.filter((r) => r.state === 'running').map((r) => r.id)).toEqual(['t0', 't1', 't2', 't3']);
+    expect(batch?.inserts.filter((r) => r.state === 'queued')).toHaveLength(46);
+    expect(batch?.updates).toEqual([]);
+    await engine.shutdown();
   });
 
-  it('writes a task that changed several times in one step once, as it stands at the commit', async () => {
-    const { engine, store } = durableEngine(tempDbPath());
-    engine.registerTasks(Array.from({ length: 50 }, (_, i) => ({ id: `t${i}`, name: `t${i}` })));
+  it('commits at once for a verb that ends a task, so its status event still goes out before the verb returns', async () => {
+    const { engine, store, events } = durableEngine(tempDbPath());
+    engine.registerTask({ id: 'ext', name: 'external' });
+    engine.startTask('ext');
+    await flush();
     const before = store.commits.length;
-    // Starting from inside one step (a subscriber of the first start's event): one drain, so one commit.
-    const subscription = engine.events.subscribe((event) => {
-      if (event.type === 'status' && event.taskId === 't0') {
-        subscription.unsubscribe();
-        for (let i = 1; i < 50; i++) engine.startTask(`t${i}`);
-      }
-    });
-    engine.startTask('t0');
-    expect(store.commits.length - before).toBe(1);
-    const batch = store.commits.at(-1);
-    expect(batch?.updates.map((r) => r.id).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `t${i}`).sort());
-    // t0..t3 were dispatched (RUNNING, external) within the same step and are written as they stand.
-    expect(batch?.updates.filter((r) => r.state === 'running')).toHaveLength(4);
+    engine.cancelTask('ext', 'no longer needed');
+    expect(store.commits.length).toBe(before + 1);
+    expect(store.lastState('ext')).toBe('cancelled');
+    expect(events.at(-1)).toMatchObject({ type: 'status', taskId: 'ext', status: 'CANCELLED' });
     await engine.shutdown();
   });
 
@@ -88,6 +88,7 @@ describe('durability point and group commits', () => {
     const { engine, store } = durableEngine(tempDbPath());
     engine.registerTask({ id: 'ext', name: 'external' });
     engine.startTask('ext');
+    await flush();
     const before = store.commits.length;
     for (let i = 1; i <= 100; i++) engine.updateTaskProgress('ext', i / 100, `step ${i}`);
     expect(store.commits.length).toBe(before);

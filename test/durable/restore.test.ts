@@ -50,6 +50,7 @@ describe('restore(): every task comes back as it stood', () => {
     const first = durableEngine(path);
     first.engine.defineTask('double', (_ctx: TaskContext, n: number) => n * 2);
     first.engine.registerTask({ id: 'later', name: 'later', handler: 'double', args: [21] });
+    await flush(); // the registration is committed at the end of the tick
     first.crash();
 
     const second = durableEngine(path);
@@ -183,11 +184,12 @@ describe('restore(): every task comes back as it stood', () => {
   it('fails a task whose handler this process does not define, saying so', async () => {
     const path = tempDbPath();
     const first = durableEngine(path);
-    first.engine.defineTask('gone', () => 1);
+    first.engine.defineTask('gone', () => new Promise(() => {}));
     first.engine.registerTask({ id: 'g', name: 'g', handler: 'gone' });
     first.engine.registerTask({ id: 'h', name: 'h', handler: 'gone', dependencies: ['g'] });
     first.engine.startTask('g');
     first.engine.startTask('h');
+    await flush();
     first.crash();
 
     const second = durableEngine(path);
@@ -213,6 +215,26 @@ describe('restore(): every task comes back as it stood', () => {
     await expect(second.engine.restore()).rejects.toMatchObject({ code: 'ERR_INVALID_TRANSITION' });
     expect(() => second.engine.registerTask({ id: 'x', name: 'again' })).toThrow(expect.objectContaining({ code: 'ERR_DUPLICATE_TASK' }));
     second.engine.registerTask({ id: 'y', name: 'y', dependencies: ['x'] });
+    await second.engine.shutdown();
+  });
+
+  it('loses only the last tick when the process dies before its commit: nothing of it had run or been reported', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    let ran = 0;
+    first.engine.defineTask('count', () => ++ran);
+    first.engine.registerTask({ id: 'kept', name: 'kept', handler: 'count' });
+    first.engine.startTask('kept');
+    await first.engine.waitForTask('kept');
+    first.engine.registerTask({ id: 'same-tick', name: 'same tick', handler: 'count' });
+    first.engine.startTask('same-tick');
+    first.crash(); // before the tick's commit
+    expect(ran).toBe(1);
+
+    const second = durableEngine(path);
+    second.engine.defineTask('count', () => 'again');
+    expect(await second.engine.restore()).toMatchObject({ restored: 1, finished: 1 });
+    expect(second.engine.getTaskResult('kept')).toBe(1);
     await second.engine.shutdown();
   });
 
