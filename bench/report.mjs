@@ -3,7 +3,7 @@
  * and one bar chart per scenario (vega-lite compiled and rendered to SVG in Node: no browser, no network).
  *
  * A scenario's result: { id, title, columns: [{ key, label, digits? }], rows: [{ peer, ...values }],
- * targets: [{ name, value, met }], chart?: { field, label }, notes?: [string] }.
+ * targets: [{ name, value, met }], chart?: { field, label, rows? (the first rows only) }, notes?: [string] }.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as vega from 'vega';
@@ -27,7 +27,7 @@ function cell(value, digits = 1) {
 
 async function chart(result, directory) {
   if (!result.chart) return undefined;
-  const values = result.rows.filter((row) => typeof row[result.chart.field] === 'number').map((row) => ({ peer: row.peer, value: row[result.chart.field] }));
+  const values = result.rows.slice(0, result.chart.rows ?? result.rows.length).filter((row) => typeof row[result.chart.field] === 'number').map((row) => ({ peer: row.peer, value: row[result.chart.field] }));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 480,

@@ -12,7 +12,8 @@
  * Invariants:
  * - `#running` is the number of tasks in state `running`; it never exceeds `concurrency`;
  * - a task holds its resource units exactly while it is in state `running`;
- * - `record.actor` is present exactly while the task is not terminal.
+ * - `record.actor` is present exactly while the task is not terminal (a task restored never-started
+ *   is `dormant` instead, until something happens to it).
  */
 import { createActor, type Actor } from 'xstate';
 import { DependencyFailedError, StoreError, TaskCancelledError } from '../errors.js';
@@ -188,7 +189,25 @@ export class Supervisor {
 
   #createRecord(spec: ResolvedTaskSpec, now: number): TaskRecord {
     const record = new TaskRecord(spec, now);
-    record.actor = createActor(this.#machine, {
+    record.actor = this.#newActor(spec);
+    return record;
+  }
+
+  /**
+   * The task's actor. A task restored never-started gets it on first use (an actor costs about 18 µs,
+   * and a store may hold many tasks that are never started); undefined once the task is terminal.
+   */
+  #actorOf(record: TaskRecord): TaskActor | undefined {
+    if (record.dormant) {
+      record.dormant = false;
+      record.actor = this.#newActor(record.spec);
+      record.actor.start();
+    }
+    return record.actor;
+  }
+
+  #newActor(spec: ResolvedTaskSpec): TaskActor {
+    return createActor(this.#machine, {
       input: {
         id: spec.id,
         maxRetries: spec.maxRetries,
@@ -200,7 +219,6 @@ export class Supervisor {
       clock: this.#clock,
       inspect: this.#options.inspect,
     });
-    return record;
   }
 
   /**
@@ -210,9 +228,13 @@ export class Supervisor {
   restore(tasks: readonly StoredTask[]): void {
     const now = this.#options.now();
     const records: TaskRecord[] = [];
+    // Without inspection, a task that stays never-started gets its actor only when something happens to it.
+    const lazy = this.#options.inspect === undefined;
     for (const task of tasks) {
       const terminal = TERMINAL_STATES.has(task.row.state);
-      const record = terminal ? new TaskRecord(task.spec, task.row.createdAt) : this.#createRecord(task.spec, task.row.createdAt);
+      const dormant = lazy && task.row.state === 'pending' && task.unrunnable === undefined;
+      const record = terminal || dormant ? new TaskRecord(task.spec, task.row.createdAt) : this.#createRecord(task.spec, task.row.createdAt);
+      record.dormant = dormant;
       fillRecord(record, task);
       if (terminal) record.spec = releaseSpec(record.spec);
       this.records.set(record.id, record);
@@ -227,7 +249,7 @@ export class Supervisor {
     try {
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as TaskRecord;
-        if (record.actor === undefined) {
+        if (record.settled) {
           this.#events.status(record, TaskStatus.PENDING);
           continue;
         }
@@ -261,15 +283,16 @@ export class Supervisor {
       // One that is COMPLETED but not yet settled (a subscriber of its status event is starting this task)
       // still counts as unmet: its settlement is what sends DEPENDENCY_COMPLETED.
       const dependency = this.records.get(dependencyId);
-      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || dependency.actor !== undefined)) unmetDependencies++;
+      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || !dependency.settled)) unmetDependencies++;
     }
     this.send(record, { type: 'START', unmetDependencies });
   }
 
   /** Sends an event to a live task and, from the outermost call, carries out the effects. */
   send(record: TaskRecord, event: TaskMachineEvent): void {
-    const actor = record.actor;
-    if (actor === undefined || this.#halted !== undefined) return;
+    if (this.#halted !== undefined) return;
+    const actor = this.#actorOf(record);
+    if (actor === undefined) return;
     this.#depth++;
     try {
       actor.send(event);
@@ -281,7 +304,7 @@ export class Supervisor {
 
   /** Whether the task's machine accepts `event` in its current state. */
   can(record: TaskRecord, event: TaskMachineEvent): boolean {
-    return record.actor !== undefined && record.actor.getSnapshot().can(event);
+    return this.#actorOf(record)?.getSnapshot().can(event) ?? false;
   }
 
   addDisposer(record: TaskRecord, dispose: Disposer): void {
@@ -379,10 +402,10 @@ export class Supervisor {
     this.#halted = reason;
     this.#held = [];
     for (const record of this.records.values()) {
-      const actor = record.actor;
-      if (actor === undefined) continue;
+      if (record.settled) continue;
+      record.dormant = false;
+      record.actor?.stop();
       record.actor = undefined;
-      actor.stop();
       const attempt = record.attemptContext;
       record.attemptContext = undefined;
       attempt?.abort(reason);

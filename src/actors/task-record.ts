@@ -58,8 +58,10 @@ export class TaskRecord implements ReadyItem {
   storedResult: Uint8Array | undefined = undefined;
   /** Terminal, and its terminal effects (status event, waiters, dependents) carried out. */
   settled = false;
-  /** Present exactly while the task is not terminal. */
+  /** Present exactly while the task is not terminal (and not dormant). */
   actor: Actor<TaskMachine> | undefined = undefined;
+  /** Restored never-started: its actor (in `pending`) is created on first use. */
+  dormant = false;
   /** The running attempt's context (its signal, progress and resources); present exactly while an attempt of a fn/handler/module task runs. */
   attemptContext: AttemptContext | undefined = undefined;
   /** Disposers not yet run, last registered runs first. */

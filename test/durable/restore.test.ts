@@ -63,6 +63,38 @@ describe('restore(): every task comes back as it stood', () => {
     await second.engine.shutdown();
   });
 
+  it('answers every verb and dependency outcome for never-started tasks after a restore', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.defineTask('fail', () => {
+      throw new Error('no');
+    });
+    first.engine.registerTasks([
+      { id: 'to-cancel', name: 'to cancel' },
+      { id: 'dep', name: 'dep', handler: 'fail' },
+      { id: 'after-dep', name: 'after dep', dependencies: ['dep'] },
+      { id: 'ext', name: 'external' },
+    ]);
+    await flush();
+    first.crash();
+
+    const second = durableEngine(path);
+    second.engine.defineTask('fail', () => {
+      throw new Error('no');
+    });
+    expect(await second.engine.restore()).toMatchObject({ pending: 4 });
+    expect(() => second.engine.completeTask('ext', 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRANSITION' }));
+    second.engine.cancelTask('to-cancel');
+    expect(second.engine.getTaskStatus('to-cancel')).toBe(TaskStatus.CANCELLED);
+    second.engine.startTask('dep');
+    await expect(second.engine.waitForTask('dep')).rejects.toThrow('no');
+    expect((second.engine.getTaskError('after-dep') as { code: string }).code).toBe('ERR_DEPENDENCY_FAILED');
+    second.engine.startTask('ext');
+    second.engine.completeTask('ext', 'done');
+    await expect(second.engine.waitForTask('ext')).resolves.toBe('done');
+    await second.engine.shutdown();
+  });
+
   it('puts WAITING and queued tasks back: they run in dependency order with the results of finished ones', async () => {
     const path = tempDbPath();
     const first = durableEngine(path, { concurrency: 1 });
