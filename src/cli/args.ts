@@ -19,6 +19,13 @@ export interface RunOptions {
   readonly dashboard: number | undefined;
   /** With --dashboard: keep serving after the run until Ctrl-C. @default false */
   readonly keepOpen: boolean;
+  /**
+   * A durable store file (taskchart/sqlite) for the run: a run that is stopped (Ctrl-C, SIGTERM,
+   * a crash) resumes from it when given the same file again. Overrides the module's `options.store`.
+   */
+  readonly store: string | undefined;
+  /** The arguments as given, after `taskchart` (the resume hint repeats them). */
+  readonly argv: readonly string[];
 }
 
 export type Command = RunOptions | { readonly command: 'help' };
@@ -26,8 +33,13 @@ export type Command = RunOptions | { readonly command: 'help' };
 export const USAGE = `Usage: taskchart run <graph-module> [options]
 
 Runs the task graph exported by <graph-module> (export default (engine) => { ... }).
+Named task functions exported as \`handlers\` ({ name: fn }) are defined first.
 
 Options:
+  --store <file>     keep the tasks in a durable SQLite store <file>: Ctrl-C or SIGTERM
+                     stops the run without cancelling anything, and running the same
+                     command again resumes it (the graph function is not called again
+                     while the store holds tasks; delete <file> to start afresh)
   --concurrency <n>  max running tasks, an integer from 1 and up (default: the
                      module's options.concurrency, else 4)
   --json             machine-readable events on stdout, one JSON object a line
@@ -37,8 +49,10 @@ Options:
   --verbose          print stack traces for bad input
   -h, --help         show this help
 
-Exit codes: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input,
-130 / 143 interrupted by SIGINT / SIGTERM.`;
+Exit codes: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input
+(including a --store file that cannot be opened), 3 the store failed during the
+run (disk full, read-only: the run stopped, fix the cause and run again to resume),
+130 / 143 interrupted by SIGINT / SIGTERM (with --store: suspended, to be resumed).`;
 
 /** @throws CliInputError on an unknown command or flag, a missing file argument, or a bad value. */
 export function parseCommandLine(argv: readonly string[]): Command {
@@ -55,6 +69,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         'inspect-log': { type: 'string' },
         dashboard: { type: 'string' },
         'keep-open': { type: 'boolean', default: false },
+        store: { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -74,9 +89,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
     concurrency: parseConcurrency(values.concurrency),
     json: values.json,
     verbose: values.verbose,
-    inspectLog: parseInspectLog(values['inspect-log']),
+    inspectLog: parsePath('--inspect-log', values['inspect-log']),
     dashboard: parseDashboardPort(values.dashboard),
     keepOpen: values['keep-open'],
+    store: parsePath('--store', values.store),
+    argv: [...argv],
   };
 }
 
@@ -87,9 +104,10 @@ function parseDashboardPort(raw: string | undefined): number | undefined {
   return port;
 }
 
-function parseInspectLog(raw: string | undefined): string | undefined {
+/** A file path flag: absent, or a non-empty path. */
+function parsePath(flag: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  if (raw.trim() === '') throw new CliInputError('Expected `--inspect-log` to be a file path, got an empty string');
+  if (raw.trim() === '') throw new CliInputError(`Expected \`${flag}\` to be a file path, got an empty string`);
   return raw;
 }
 

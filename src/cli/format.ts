@@ -1,4 +1,4 @@
-/** Text shapes shared by the views and the summary: durations and one-line errors. */
+/** Text shapes shared by the views and the summary: durations, one-line errors, shell words. */
 
 /** `850ms`, `12.3s`, `4m 05s`, `2h 03m`. */
 export function formatDuration(ms: number): string {
@@ -24,4 +24,9 @@ export function errorToJson(error: unknown): { name?: string; code?: string; mes
   if (!(error instanceof Error)) return { message: String(error) };
   const code = (error as { code?: unknown }).code;
   return { name: error.name, ...(typeof code === 'string' ? { code } : {}), message: error.message };
+}
+
+/** `word` as a POSIX shell reads it back: as is when it is plainly safe, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

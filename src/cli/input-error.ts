@@ -14,7 +14,12 @@ export const ExitCode = {
   TASKS_FAILED: 1,
   /** Bad input: usage, missing file, unusable module, invalid graph (e.g. a cycle). */
   BAD_INPUT: 2,
-  /** Interrupted by SIGINT (Ctrl-C). */
+  /**
+   * The durable store failed during the run (disk full, file made read-only): the engine stopped
+   * every task where it stood; the same command resumes once the cause is fixed.
+   */
+  STORE_FAILED: 3,
+  /** Interrupted by SIGINT (Ctrl-C); with a store, suspended for the next run. */
   SIGINT: 130,
   /** Interrupted by SIGTERM. */
   SIGTERM: 143,

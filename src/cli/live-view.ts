@@ -46,6 +46,7 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
   };
   const timer = setInterval(redraw, options.interval ?? 200);
   const logs: Subscription = engine.events.pipe(ofType('status', 'retry')).subscribe((event) => {
+    if (progress.isReplay(event)) return;
     if (event.type === 'retry') multibar.log(`retry  ${event.name}: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}\n`);
     else if (event.status === TaskStatus.FAILED) multibar.log(`FAILED ${event.name}: ${formatError(event.error)}\n`);
   });

@@ -1,6 +1,7 @@
 /**
  * The view when stdout is not a terminal (a pipe, a file, CI logs): one plain line per
  * status change or retry, prefixed with the elapsed time, and the summary line every `interval` ms.
+ * Tasks that finished in an earlier run (restored from a store) are counted, not listed.
  */
 import type { Subscription } from 'rxjs';
 import { ofType, type TaskEngine } from '../index.js';
@@ -19,6 +20,7 @@ export function startPlainView(engine: TaskEngine, progress: RunProgress, option
   const { write } = options;
   const stamp = (): string => formatDuration(progress.elapsedMs).padStart(7);
   const subscription: Subscription = engine.events.pipe(ofType('status', 'retry')).subscribe((event) => {
+    if (progress.isReplay(event)) return;
     if (event.type === 'retry') {
       write(`${stamp()}  ${event.name}  retry: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}`);
       return;

@@ -21,7 +21,9 @@ export interface ProgressSnapshot {
   readonly cancelled: number;
   readonly running: number;
   readonly queued: number;
-  /** Tasks finished per second since the run began. */
+  /** Of done, failed and cancelled, those that had finished in an earlier run (restored from a store). */
+  readonly earlier: number;
+  /** Tasks finished per second since the run began (not counting those finished in an earlier run). */
   readonly rate: number;
   readonly elapsedMs: number;
   /** ms left at the current rate; undefined while nothing has finished. */
@@ -35,6 +37,11 @@ export class RunProgress {
   readonly ids: string[] = [];
   /** A task is here exactly while its public status is RUNNING. */
   readonly running = new Map<string, RunningTask>();
+  /**
+   * Tasks that had finished in an earlier run: restored from a store already terminal. A restored
+   * task that fails now (its handler is missing, its interrupted attempt was its last) is not here.
+   */
+  readonly finishedEarlier = new Set<string>();
   readonly #engine: TaskEngine;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -59,14 +66,16 @@ export class RunProgress {
     const stats = this.#engine.getStats();
     const { COMPLETED: done, FAILED: failed, CANCELLED: cancelled } = stats.counts;
     const finished = done + failed + cancelled;
+    const earlier = this.finishedEarlier.size;
     const elapsedMs = this.elapsedMs;
-    const rate = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
+    const rate = elapsedMs > 0 ? ((finished - earlier) * 1000) / elapsedMs : 0;
     const left = stats.total - finished;
     return {
       total: stats.total,
       done,
       failed,
       cancelled,
+      earlier,
       running: stats.running,
       queued: stats.queued + stats.retrying + stats.counts.WAITING,
       rate,
@@ -80,9 +89,22 @@ export class RunProgress {
     return this.ids.every((id) => TERMINAL.has(this.#engine.getTaskStatus(id)));
   }
 
+  /** Registered tasks not in a terminal status. */
+  unfinished(): number {
+    return this.ids.filter((id) => !TERMINAL.has(this.#engine.getTaskStatus(id))).length;
+  }
+
+  /** Whether `event` replays the outcome of a task that finished in an earlier run (the views skip it). */
+  isReplay(event: TaskEvent): boolean {
+    return event.type === 'status' && this.finishedEarlier.has(event.taskId);
+  }
+
   #apply(event: TaskEvent): void {
     if (event.type === 'registered') {
       this.ids.push(event.taskId);
+      // restore() fills every task from the store before it announces any: a task that is terminal
+      // when announced finished in an earlier run; the others get their outcome in this one.
+      if (event.restored === true && TERMINAL.has(this.#engine.getTaskStatus(event.taskId))) this.finishedEarlier.add(event.taskId);
     } else if (event.type === 'status') {
       if (event.status === TaskStatus.RUNNING) {
         this.running.set(event.taskId, { id: event.taskId, name: event.name, progress: 0, message: undefined });

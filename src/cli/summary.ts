@@ -10,6 +10,8 @@ export interface RunOutcome {
   readonly counts: Record<TaskStatus, number>;
   /** Tasks not in a terminal status (only after an interruption or a hung external task). */
   readonly unfinished: number;
+  /** Of the terminal tasks, those that had finished in an earlier run (restored from a store). */
+  readonly finishedEarlier: number;
   readonly elapsedMs: number;
   readonly meanWaitTime: number;
   readonly meanRunTime: number;
@@ -18,12 +20,12 @@ export interface RunOutcome {
 /** Failed tasks listed in full before the rest are only counted. */
 const MAX_LISTED = 50;
 
-export function collectOutcome(engine: TaskEngine, ids: readonly string[], elapsedMs: number): RunOutcome {
+export function collectOutcome(engine: TaskEngine, ids: readonly string[], elapsedMs: number, finishedEarlier = 0): RunOutcome {
   const tasks = ids.map((id) => engine.getTask(id));
   const stats = engine.getStats();
   const counts = { ...stats.counts };
   const unfinished = counts.PENDING + counts.WAITING + counts.RUNNING;
-  return { tasks, counts, unfinished, elapsedMs, meanWaitTime: stats.meanWaitTime, meanRunTime: stats.meanRunTime };
+  return { tasks, counts, unfinished, finishedEarlier, elapsedMs, meanWaitTime: stats.meanWaitTime, meanRunTime: stats.meanRunTime };
 }
 
 /** 0 when every task COMPLETED, else 1. */
@@ -38,6 +40,7 @@ export function printSummary(outcome: RunOutcome, write: WriteLine): void {
     ['cancelled', String(outcome.counts.CANCELLED)],
     ...(outcome.unfinished > 0 ? [['unfinished', String(outcome.unfinished)] as [string, string]] : []),
     ['total', String(outcome.tasks.length)],
+    ...(outcome.finishedEarlier > 0 ? [['finished in earlier runs', String(outcome.finishedEarlier)] as [string, string]] : []),
     ['elapsed', formatDuration(outcome.elapsedMs)],
     ['mean wait', formatDuration(outcome.meanWaitTime)],
     ['mean run', formatDuration(outcome.meanRunTime)],
@@ -60,6 +63,7 @@ export function summaryToJson(outcome: RunOutcome, exitCode: number): Record<str
     exitCode,
     counts: outcome.counts,
     total: outcome.tasks.length,
+    finishedEarlier: outcome.finishedEarlier,
     elapsedMs: outcome.elapsedMs,
     failed: outcome.tasks
       .filter((task) => task.status === TaskStatus.FAILED)

@@ -1,5 +1,5 @@
 /** Builds dist once per test run (files share a lock) and runs the real `taskchart` binary. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,12 +48,64 @@ export interface CliResult {
 }
 
 /** Runs `node dist/cli/main.js ...args` from the repository root, stdout a pipe (not a TTY). */
-export function runCli(args: readonly string[], options: { onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = execFile(process.execPath, [bin, ...args], { cwd: root, timeout: 15_000 }, (error, stdout, stderr) => {
+    const env = { ...process.env, ...options.env };
+    const child = execFile(process.execPath, [bin, ...args], { cwd: root, timeout: 15_000, env }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
       resolvePromise({ code: child.exitCode ?? code, signal: child.signalCode, stdout, stderr });
     });
-    if (child.pid !== undefined) options.onSpawn?.(child.pid);
   });
+}
+
+/** A running `taskchart` whose output the test reads as it comes. */
+export interface LiveCli {
+  readonly pid: number;
+  /** Resolves when stdout so far satisfies `ready` (checked at every chunk); rejects if the command ends first. */
+  waitForOutput(ready: (stdout: string) => boolean): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  readonly result: Promise<CliResult>;
+}
+
+/** Starts `node dist/cli/main.js ...args` like {@link runCli}, for a test that acts on its output while it runs. */
+export function startCli(args: readonly string[], options: { env?: Record<string, string> } = {}): LiveCli {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { ready: (stdout: string) => boolean; resolve: () => void }[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const waiter of [...waiters]) {
+      if (!waiter.ready(stdout)) continue;
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const result = new Promise<CliResult>((resolvePromise) => {
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  void result.then(() => clearTimeout(timer));
+  return {
+    pid: child.pid as number,
+    waitForOutput(ready) {
+      if (ready(stdout)) return Promise.resolve();
+      return new Promise((resolvePromise, reject) => {
+        waiters.push({ ready, resolve: resolvePromise });
+        void result.then((r) => reject(new Error(`taskchart ended (exit ${r.code}) before the expected output; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`)));
+      });
+    },
+    kill: (signal) => child.kill(signal),
+    result,
+  };
+}
+
+/** The JSON objects of `--json` output that are complete lines so far. */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .slice(0, -1)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readInspection } from '../../src/inspect/index.js';
-import { buildCli, fixture, runCli } from './cli.js';
+import { buildCli, fixture, runCli, startCli } from './cli.js';
 
 beforeAll(buildCli, 60_000);
 
@@ -116,11 +116,10 @@ describe('taskchart run: output formats', () => {
   });
 
   it('cancels running tasks on SIGTERM, prints the summary and exits 143', async () => {
-    let pid = 0;
-    const running = runCli(['run', fixture('slow.mjs'), '--concurrency', '2'], { onSpawn: (p) => (pid = p) });
-    await new Promise((r) => setTimeout(r, 800));
-    process.kill(pid, 'SIGTERM');
-    const result = await running;
+    const running = startCli(['run', fixture('slow.mjs'), '--concurrency', '2']);
+    await running.waitForOutput((out) => (out.match(/PENDING -> RUNNING$/gm) ?? []).length >= 2);
+    running.kill('SIGTERM');
+    const result = await running.result;
     expect(result.code).toBe(143);
     expect(result.stdout).toMatch(/^ {2}cancelled +8$/m);
   });

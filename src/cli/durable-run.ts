@@ -1,0 +1,74 @@
+/**
+ * What a durable store adds to a run (`--store <file>`, or a module's `options.store`): opening it,
+ * restoring what it holds, and the lines that say what was resumed and what is left for the next run.
+ * A run that stops on a signal suspends: nothing is cancelled, and the same command resumes it.
+ */
+import type { RestoreReport } from '../actors/restore.js';
+import { StoreError, type TaskEngine, type TaskEngineOptions } from '../index.js';
+import { SqliteStore } from '../sqlite/index.js';
+import { formatError, shellQuote } from './format.js';
+import { CliInputError } from './input-error.js';
+
+/** The store options for `--store <path>`: a SqliteStore on the file (opened by the engine). */
+export function sqliteStoreOption(path: string): Pick<TaskEngineOptions, 'store'> {
+  try {
+    return { store: new SqliteStore({ path }) };
+  } catch (error) {
+    throw new CliInputError(`Cannot use \`--store\` \`${path}\`: ${formatError(error)}`, { cause: error });
+  }
+}
+
+/** How the lines name the store: the `--store` path as given, else the store's own `path`, else `the store`. */
+export function storeLabel(flag: string | undefined, store: unknown): string {
+  if (flag !== undefined) return flag;
+  const path = (store as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? path : 'the store';
+}
+
+/**
+ * `engine.restore()`. A store that cannot be read back (a stored task this version cannot decode)
+ * is bad input, like one that cannot be opened. @throws CliInputError
+ */
+export async function restoreStore(engine: TaskEngine): Promise<RestoreReport> {
+  try {
+    return await engine.restore();
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    throw new CliInputError(formatError(error), { cause: error });
+  }
+}
+
+/** `resuming from tasks.db: 12 finished, 30 left (3 interrupted attempts counted)` */
+export function resumeLine(label: string, report: RestoreReport): string {
+  const notes = [
+    ...(report.interrupted > 0 ? [`${plural(report.interrupted, 'interrupted attempt')} counted`] : []),
+    ...(report.unrunnable > 0 ? [`${report.unrunnable} failed: this process cannot run ${report.unrunnable === 1 ? 'it' : 'them'}`] : []),
+  ];
+  const left = report.restored - report.finished;
+  return `resuming from ${label}: ${report.finished} finished, ${left} left${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
+}
+
+/** The `--json` line for the same: `{ "type": "restore", "store": ..., ...report }`. */
+export function resumeJson(label: string, report: RestoreReport): Record<string, unknown> {
+  return { type: 'restore', store: label, ...report };
+}
+
+/** The command that resumes this run: the same arguments, quoted for a POSIX shell. */
+export function resumeCommand(argv: readonly string[]): string {
+  return ['taskchart', ...argv].map(shellQuote).join(' ');
+}
+
+/** `interrupted: 30 of 42 tasks left for the next run (stopping cancelled nothing); to resume, run: taskchart run ...` */
+export function suspendedLine(left: number, total: number, command: string): string {
+  if (left === 0) return 'interrupted: every task had already finished; nothing is left to resume';
+  return `interrupted: ${left} of ${plural(total, 'task')} left for the next run (stopping cancelled nothing); to resume, run: ${command}`;
+}
+
+/** `the task store failed and the run stopped: ERR_STORE: ...; 30 tasks unfinished: fix the cause, then resume with: ...` */
+export function storeFailedLine(error: unknown, left: number, command: string): string {
+  return `the task store failed and the run stopped: ${formatError(error)}; ${plural(left, 'task')} unfinished: fix the cause, then resume with: ${command}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
