@@ -1,6 +1,6 @@
 // The taskchart demo: a weather pipeline over a dozen cities, as a graph module for the `taskchart` command:
 //
-//   npm run demo                    (node dist/cli/main.js run examples/pipeline.js)
+//   npm run demo                    (node dist/cli/main.js run examples/pipeline.js --store <dir>/tasks.db)
 //   npm run demo -- --dashboard     (also serves the live dashboard and prints its URL; add --keep-open to keep it)
 //
 //   fetch:<city>  ->  parse:<city>  ->  extract:<city> (worker thread)  ->  report:<region>
@@ -9,10 +9,15 @@
 // - fetch:bergen fails once (a simulated 503) and succeeds on its retry;
 // - fetch:seville hangs and times out twice, so its branch and the south report fail;
 // - extract runs on the worker-thread pool (CPU-bound); capitals run at HIGH priority;
-// - an archive branch (LOW priority) is cancelled halfway, and its upload with it.
-// Nothing goes to the network: "fetching" writes generated readings to a temporary directory
-// after a delay. Steps pass file paths, not data: a worker thread reads its input from disk.
-import { mkdtempSync, rmSync } from 'node:fs';
+// - an archive branch (LOW priority) is cancelled halfway through a fresh run, and its upload with it.
+//
+// Every task is durable: it names a handler (exported below as `handlers`) or a worker module, and
+// its args are plain data, so that with `--store` a run stopped by Ctrl-C resumes in the next process.
+// Nothing goes to the network: "fetching" writes generated readings to the work directory after a
+// delay. Steps pass files, not data, through that directory, which outlives a run for the same
+// reason: TASKCHART_DEMO_DIR, or taskchart-demo in the temporary directory (scripts/demo.mjs
+// deletes it when a run ends on its own).
+import { mkdirSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +26,9 @@ import { TaskPriority } from 'taskchart';
 /** The engine this graph wants; `--concurrency` on the command line overrides `concurrency`. */
 export const options = { concurrency: 6, resources: { network: 3 }, pool: { maxWorkers: 2 } };
 
-const workdir = mkdtempSync(join(tmpdir(), 'taskchart-demo-'));
-process.once('exit', () => rmSync(workdir, { recursive: true, force: true }));
+/** Where the tasks leave their files for the next step (and, with the demo's --store, the store). */
+const workdir = process.env.TASKCHART_DEMO_DIR ?? join(tmpdir(), 'taskchart-demo');
+mkdirSync(workdir, { recursive: true });
 
 const regions = {
   north: ['oslo', 'bergen', 'stockholm', 'helsinki', 'copenhagen', 'tallinn'],
@@ -32,11 +38,15 @@ const capitals = new Set(['oslo', 'stockholm', 'helsinki', 'copenhagen', 'tallin
 
 const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason);
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Simulated download of one city's CSV to disk: a delay, then generated readings. */
@@ -66,7 +76,36 @@ async function parseCsv(ctx, city) {
   return path;
 }
 
-/** Registers and starts the pipeline on the engine the `taskchart` command gives it. */
+/** The region's summary, from the statistics each extract step left in the work directory. */
+async function report(ctx, region, cities) {
+  const stats = await Promise.all(cities.map(async (city) => JSON.parse(await readFile(join(workdir, `${city}.stats.json`), 'utf8'))));
+  const warmest = stats.reduce((a, b) => (b.mean > a.mean ? b : a));
+  return `${region}: ${stats.length} cities, warmest ${warmest.city} (mean ${warmest.mean} °C, 95% CI ${warmest.ci95.join('..')})`;
+}
+
+/** A slow snapshot holding a lock file for its lifetime: released exactly once when the task ends, however it ends. */
+async function archiveSnapshot(ctx) {
+  const lock = join(workdir, 'archive.lock');
+  await writeFile(lock, String(process.pid));
+  ctx.registerResource(() => {
+    rmSync(lock, { force: true });
+  });
+  for (let i = 1; i <= 20; i++) {
+    await sleep(250, ctx.signal);
+    ctx.progress(i / 20, `archived ${i * 5}%`);
+  }
+}
+
+/**
+ * The named task functions: the `taskchart` command defines them (engine.defineTask) before it
+ * restores the store or calls the graph function, so that a resumed run can run them too.
+ */
+export const handlers = { fetchCity, parseCsv, report, archiveSnapshot, archiveUpload: () => 'uploaded' };
+
+/**
+ * Registers and starts the pipeline on the engine the `taskchart` command gives it. With --store,
+ * the command calls it only on a fresh run: a resumed run finds the graph in the store.
+ */
 export default function pipeline(engine) {
   const extractModule = new URL('./pipeline.worker.js', import.meta.url);
   const reportIds = [];
@@ -74,10 +113,10 @@ export default function pipeline(engine) {
     const extractIds = [];
     for (const city of cities) {
       const fetchId = engine.registerTask({
-        id: `fetch:${city}`, name: `fetch:${city}`, fn: fetchCity, args: [city],
+        id: `fetch:${city}`, name: `fetch:${city}`, handler: 'fetchCity', args: [city],
         resources: { network: 1 }, maxRetries: city === 'bergen' || city === 'seville' ? 1 : 0, retryDelay: 300, timeout: 1500,
       });
-      const parseId = engine.registerTask({ id: `parse:${city}`, name: `parse:${city}`, fn: parseCsv, args: [city], dependencies: [fetchId] });
+      const parseId = engine.registerTask({ id: `parse:${city}`, name: `parse:${city}`, handler: 'parseCsv', args: [city], dependencies: [fetchId] });
       const extractId = engine.registerTask({
         id: `extract:${city}`, name: `extract:${city}`, module: extractModule, export: 'extract', args: [city, join(workdir, `${city}.json`)],
         dependencies: [parseId], priority: capitals.has(city) ? TaskPriority.HIGH : TaskPriority.NORMAL, timeout: 10_000,
@@ -86,32 +125,14 @@ export default function pipeline(engine) {
     }
     reportIds.push(
       engine.registerTask({
-        id: `report:${region}`, name: `report:${region}`, dependencies: extractIds, priority: TaskPriority.CRITICAL,
-        fn: () => {
-          const stats = extractIds.map((id) => engine.getTaskResult(id));
-          const warmest = stats.reduce((a, b) => (b.mean > a.mean ? b : a));
-          return `${stats.length} cities, warmest ${warmest.city} (mean ${warmest.mean} °C, 95% CI ${warmest.ci95.join('..')})`;
-        },
+        id: `report:${region}`, name: `report:${region}`, handler: 'report', args: [region, cities],
+        dependencies: extractIds, priority: TaskPriority.CRITICAL,
       }),
     );
   }
 
-  const snapshotId = engine.registerTask({
-    id: 'archive:snapshot', name: 'archive:snapshot', priority: TaskPriority.LOW,
-    fn: async (ctx) => {
-      // A resource held for the task's lifetime: released exactly once when the task ends, however it ends.
-      const lock = join(workdir, 'archive.lock');
-      await writeFile(lock, String(process.pid));
-      ctx.registerResource(() => {
-        rmSync(lock, { force: true });
-      });
-      for (let i = 1; i <= 20; i++) {
-        await sleep(250, ctx.signal);
-        ctx.progress(i / 20, `archived ${i * 5}%`);
-      }
-    },
-  });
-  engine.registerTask({ id: 'archive:upload', name: 'archive:upload', dependencies: [snapshotId], priority: TaskPriority.LOW, fn: () => 'uploaded' });
+  const snapshotId = engine.registerTask({ id: 'archive:snapshot', name: 'archive:snapshot', handler: 'archiveSnapshot', priority: TaskPriority.LOW });
+  engine.registerTask({ id: 'archive:upload', name: 'archive:upload', handler: 'archiveUpload', dependencies: [snapshotId], priority: TaskPriority.LOW });
 
   for (const id of ['archive:snapshot', 'archive:upload']) engine.startTask(id);
   for (const cities of Object.values(regions)) {
@@ -119,6 +140,15 @@ export default function pipeline(engine) {
   }
   for (const id of reportIds) engine.startTask(id);
 
-  // The archive window closes halfway through the run: cancelling cancels the upload that depends on it.
-  setTimeout(() => engine.cancelTask(snapshotId, 'archive window closed'), 1200);
+  // The archive window closes halfway through a fresh run: cancelling cancels the upload that depends on it.
+  // A run resumed from the store does not call this function, so there the archive runs to the end.
+  const timer = setTimeout(() => {
+    try {
+      engine.cancelTask(snapshotId, 'archive window closed');
+    } catch (error) {
+      // The run stopped first (Ctrl-C: the engine is shut down), or the snapshot ended (an invalid transition).
+      if (error.code !== 'ERR_ENGINE_SHUT_DOWN' && error.code !== 'ERR_INVALID_TRANSITION') throw error;
+    }
+  }, 1200);
+  timer.unref();
 }

@@ -1,8 +1,12 @@
 // The CPU-bound step of the demo pipeline, run in a worker thread by the pool executor.
 // Each export is called as fn(ctx, ...args).
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
-/** Summary statistics of one city's readings, with a bootstrap confidence interval for the mean (CPU-heavy on purpose). */
+/**
+ * Summary statistics of one city's readings, with a bootstrap confidence interval for the mean (CPU-heavy
+ * on purpose). Returned, and left next to the readings as `<city>.stats.json` for the region's report.
+ */
 export async function extract(ctx, city, parsedPath) {
   const readings = JSON.parse(await readFile(parsedPath, 'utf8'));
   ctx.progress(0, `${readings.length} readings`);
@@ -19,7 +23,7 @@ export async function extract(ctx, city, parsedPath) {
     if (i % 1000 === 999) ctx.progress((i + 1) / resamples, `bootstrap ${i + 1}/${resamples}`);
   }
   means.sort();
-  return {
+  const stats = {
     city,
     n: values.length,
     min: values[0],
@@ -27,4 +31,6 @@ export async function extract(ctx, city, parsedPath) {
     mean: Number(mean.toFixed(2)),
     ci95: [Number(means[Math.floor(resamples * 0.025)].toFixed(2)), Number(means[Math.floor(resamples * 0.975)].toFixed(2))],
   };
+  await writeFile(join(dirname(parsedPath), `${city}.stats.json`), JSON.stringify(stats));
+  return stats;
 }
