@@ -6,6 +6,8 @@ export type { TaskInfo, TaskSettings } from './actors/task-record.js';
 export type { TaskEngineOptions, Clock } from './options.js';
 export type { TaskStats } from './monitor/stats.js';
 export type { Executor, AttemptRequest, TaskKind } from './executors/executor.js';
+export type { TaskStore, TaskRow, TaskStateRow, StoreBatch } from './store/task-store.js';
+export type { RestoreReport } from './actors/restore.js';
 export {
   ofType,
   type TaskEvent,
@@ -15,6 +17,7 @@ export {
   type ProgressEvent,
   type RetryEvent,
   type ResourceErrorEvent,
+  type StoreErrorEvent,
 } from './events.js';
 export {
   ErrorCode,
