@@ -54,7 +54,9 @@ export async function writeReport(report, intro, docsUrl, analysis = '') {
   const images = new URL('images/', docsUrl);
   const parts = [intro.trim(), '', `Run: ${report.date}, Node ${report.node}, ${report.cpus} cores, ${report.memoryGiB} GiB. Every number is the median of several rounds, all peers interleaved in the same process.`, ''];
   for (const result of report.results) {
-    parts.push(`## ${result.title}`, '', table(result), '', targetLines(result), '');
+    parts.push(`## ${result.title}`, '');
+    if (result.date && result.date !== report.date) parts.push(`(Run separately, with \`--only\`: ${result.date}.)`, '');
+    parts.push(table(result), '', targetLines(result), '');
     const image = await chart(result, images);
     if (image) parts.push(`![${result.title}](${image})`, '');
     for (const note of result.notes ?? []) parts.push(`${note}`, '');

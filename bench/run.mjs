@@ -40,5 +40,21 @@ for (const name of scenarios) {
 
 const report = { date: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), results };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
-if (!quick && !only) await writeDocs(report);
+const file = new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url);
+// `--only` replaces its scenarios' results in the last full report (keeping the others), and says so in `partial`.
+const merged = only && !quick ? mergeInto(file, report) : report;
+writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+if (!quick) await writeDocs(merged);
+
+function mergeInto(previousFile, partial) {
+  let previous;
+  try {
+    previous = JSON.parse(readFileSync(previousFile, 'utf8'));
+  } catch {
+    return partial;
+  }
+  const byId = new Map(previous.results.map((result) => [result.id, result]));
+  for (const result of partial.results) byId.set(result.id, { ...result, date: partial.date });
+  const ordered = SCENARIOS.map((name) => [...byId.values()].find((result) => result.id === name || result.id?.startsWith?.(name))).filter(Boolean);
+  return { ...previous, results: ordered.length === byId.size ? ordered : [...byId.values()] };
+}
