@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TaskEngine } from '../../src/index.js';
+import { SqliteStore } from '../../src/sqlite/index.js';
 import { buildCli, fixture, jsonLines, runCli, startCli, type CliResult } from './cli.js';
 
 beforeAll(buildCli, 60_000);
@@ -86,6 +88,24 @@ describe('taskchart run --store: stopping is not cancelling', () => {
     expect(again.stdout).toMatch(/^ {2}total +5$/m);
     expect(again.stdout).toMatch(/^ {2}finished in earlier runs +5$/m);
     expect(ranSteps(log)).toHaveLength(5);
+  }, 30_000);
+
+  it('starts the tasks the store holds registered but never started', async () => {
+    const { db, log, env } = workspace();
+    // Another program registered the graph in the store and stopped before starting anything.
+    const engine = new TaskEngine({ store: new SqliteStore({ path: db }) });
+    engine.defineTask('step', () => 'not run here');
+    engine.registerTasks([
+      { id: 'a', name: 'a', handler: 'step', args: [log, false] },
+      { id: 'b', name: 'b', handler: 'step', args: [log, false], dependencies: ['a'] },
+    ]);
+    await engine.shutdown({ mode: 'suspend' });
+
+    const result = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toBe(`resuming from ${db}: 0 finished, 2 left`);
+    expect(result.stdout).toMatch(/^ {2}completed +2$/m);
+    expect(ranSteps(log)).toEqual(['a#1', 'b#1']);
   }, 30_000);
 
   it('on SIGTERM while another run asks for the same store: the second exits 2 (held), the first suspends and exits 143', async () => {
