@@ -3,8 +3,7 @@
  * restoring what it holds, and the lines that say what was resumed and what is left for the next run.
  * A run that stops on a signal suspends: nothing is cancelled, and the same command resumes it.
  */
-import type { RestoreReport } from '../actors/restore.js';
-import { StoreError, type TaskEngine, type TaskEngineOptions } from '../index.js';
+import { StoreError, type RestoreReport, type TaskEngine, type TaskEngineOptions } from '../index.js';
 import { SqliteStore } from '../sqlite/index.js';
 import { formatError, shellQuote } from './format.js';
 import { CliInputError } from './input-error.js';
