@@ -329,6 +329,7 @@ export class Supervisor {
   }
 
   get isIdle(): boolean {
+    if (this.#halted !== undefined) return true; // suspended or stopped by a store failure: nothing runs any more
     return (
       this.#stats.counts.RUNNING === 0 &&
       this.#stats.queued === 0 &&

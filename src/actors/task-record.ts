@@ -134,6 +134,8 @@ export interface TaskSettings {
   readonly timeout: number | undefined;
   /** Units of the engine's named resource pools held while running. */
   readonly resources: Readonly<Record<string, number>>;
+  /** Whether the engine's store keeps the task (false on an engine without a store). */
+  readonly durable: boolean;
 }
 
 const NO_RESOURCES: Readonly<Record<string, number>> = Object.freeze({});
@@ -147,7 +149,7 @@ const sharedSettings = new Map<string, TaskSettings>();
 const SHARED_SETTINGS_LIMIT = 1000;
 
 function settingsOf(spec: ResolvedTaskSpec): TaskSettings {
-  const key = `${spec.lane}\u0000${spec.kind}\u0000${spec.handler}\u0000${spec.module}\u0000${spec.maxRetries}\u0000${spec.retryDelay}\u0000${spec.timeout}`;
+  const key = `${spec.lane}\u0000${spec.kind}\u0000${spec.handler}\u0000${spec.module}\u0000${spec.maxRetries}\u0000${spec.retryDelay}\u0000${spec.timeout}\u0000${spec.durable}`;
   let settings = sharedSettings.get(key);
   if (settings === undefined) {
     settings = newSettings(spec);
@@ -166,6 +168,7 @@ function newSettings(spec: ResolvedTaskSpec): TaskSettings {
     retryDelay: spec.retryDelay,
     timeout: spec.timeout,
     resources: spec.resources.length === 0 ? NO_RESOURCES : Object.freeze(Object.fromEntries(spec.resources)),
+    durable: spec.durable,
   });
 }
 

@@ -44,6 +44,7 @@ export interface SettingsJson {
   readonly retryDelay: number;
   readonly timeout: number | null;
   readonly resources: Readonly<Record<string, number>>;
+  readonly durable: boolean;
 }
 
 /** The body of `GET /api/state`. */
@@ -140,5 +141,6 @@ function settingsToJson(settings: TaskSettings | undefined): SettingsJson | null
     retryDelay: settings.retryDelay,
     timeout: settings.timeout ?? null,
     resources: { ...settings.resources },
+    durable: settings.durable,
   };
 }

@@ -32,6 +32,7 @@ describe('shutdown on a durable engine: stopping is not cancelling', () => {
     expect(disposed).toEqual(['running']);
     expect(statuses).toEqual([]);
     await expect(waited).rejects.toMatchObject({ code: 'ERR_ENGINE_SHUT_DOWN', message: expect.stringContaining('suspended') });
+    await first.engine.onIdle(); // nothing runs any more: resolves although tasks were RUNNING and queued
 
     const second = durableEngine(path, { concurrency: 1 });
     const attempts: string[] = [];
