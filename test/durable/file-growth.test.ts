@@ -24,7 +24,7 @@ function fileBytes(path: string): number {
 }
 
 describe('store file size under retention', () => {
-  it(`stays flat while ${TASKS.toLocaleString('en-US')} durable tasks go through an engine keeping the last 500`, { timeout: 60_000 + TASKS / 10 }, async () => {
+  it(`stays flat while ${TASKS.toLocaleString('en-US')} durable tasks go through an engine keeping the last 500`, { timeout: 60_000 + TASKS / 2 }, async () => {
     const path = tempDbPath();
     const engine = new TaskEngine({ concurrency: 16, retention: { maxFinished: 500 }, store: new SqliteStore({ path }) });
     engine.defineTask('work', (_ctx, i: number) => ({ i, payload: 'x'.repeat(200) }));
