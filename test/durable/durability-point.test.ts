@@ -8,7 +8,7 @@ describe('durability point and group commits (one transaction per tick)', () => 
     const { engine, store } = durableEngine(tempDbPath());
     const seen: string[] = [];
     engine.defineTask('produce', () => 'value');
-    engine.defineTask('consume', (ctx: TaskContext) => {
+    engine.defineTask('consume', (_ctx: TaskContext) => {
       seen.push(`consume runs; produce on disk: ${store.lastState('produce')}`);
       return 'ok';
     });
