@@ -176,7 +176,7 @@ describe('task lifecycle through the verbs', () => {
     const engine = new TaskEngine({ resources: { db: 2 } });
     engine.defineTask('load', () => 'loaded');
     const id = engine.registerTask({ name: 'load', handler: 'load', maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 } });
-    const expected = { executor: 'async', kind: 'handler', handler: 'load', module: undefined, maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 } };
+    const expected = { executor: 'async', kind: 'handler', handler: 'load', module: undefined, maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 }, durable: false };
     expect(engine.getTask(id).settings).toEqual(expected);
     engine.startTask(id);
     await engine.waitForTask(id);
