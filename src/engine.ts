@@ -30,7 +30,7 @@ import type { TaskMachineEvent } from './machines/task.machine.js';
 import { supervisorMachine } from './machines/supervisor.machine.js';
 import { EventStream } from './monitor/event-stream.js';
 import { StatsCollector, type TaskStats } from './monitor/stats.js';
-import { resolveEngineOptions, type TaskEngineOptions } from './options.js';
+import { resolveEngineOptions, type ResolvedEngineOptions, type TaskEngineOptions } from './options.js';
 import { BatchEdges } from './scheduling/dependency-graph.js';
 import type { RestoreReport } from './actors/restore.js';
 import { encodeResult, unstorable } from './store/codec.js';
@@ -81,17 +81,14 @@ export class TaskEngine {
     // Opened first: a store that cannot be used (held by another engine, not ours, newer) fails the constructor.
     this.#storedTasks = store === undefined ? 0 : openStore(store);
     this.#durability = store === undefined ? undefined : new Durability(store, 0);
-    this.#supervisor = new Supervisor(
-      resolved,
-      this.#stream,
-      this.#stats,
-      this.#durability && { durability: this.#durability, onHalt: () => this.#lifecycle.send({ type: 'SHUTDOWN', mode: 'suspend' }) },
-    );
-    this.#supervisor.addExecutor('async', new AsyncExecutor());
-    this.#supervisor.addExecutor('pool', new PoolExecutor(resolved.pool));
-    for (const [name, executor] of resolved.executors) this.#supervisor.addExecutor(name, executor);
-    // The inspect observer first runs here: if it throws, the option is at fault.
-    this.#lifecycle = readingInput('inspect', () => createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start());
+    try {
+      this.#supervisor = this.#createSupervisor(resolved);
+      // The inspect observer first runs here: if it throws, the option is at fault.
+      this.#lifecycle = readingInput('inspect', () => createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start());
+    } catch (error) {
+      store?.close(); // a constructor that throws leaves the file free for the next engine
+      throw error;
+    }
     const supervisor = this.#supervisor;
     this.#specEnvironment = {
       resourceCapacity: (name) => supervisor.resources.capacityOf(name),
@@ -111,6 +108,19 @@ export class TaskEngine {
       generateId: () => crypto.randomUUID(),
       durable: store !== undefined,
     };
+  }
+
+  #createSupervisor(resolved: ResolvedEngineOptions): Supervisor {
+    const supervisor = new Supervisor(
+      resolved,
+      this.#stream,
+      this.#stats,
+      this.#durability && { durability: this.#durability, onHalt: () => this.#lifecycle.send({ type: 'SHUTDOWN', mode: 'suspend' }) },
+    );
+    supervisor.addExecutor('async', new AsyncExecutor());
+    supervisor.addExecutor('pool', new PoolExecutor(resolved.pool));
+    for (const [name, executor] of resolved.executors) supervisor.addExecutor(name, executor);
+    return supervisor;
   }
 
   /** Every task event, as an rxjs Observable. Filter with `ofType(...)`. */
@@ -212,6 +222,8 @@ export class TaskEngine {
       throw new InvalidTransitionError(id, 'cleanupTask', record.status, 'COMPLETED, FAILED or CANCELLED');
     }
     return (async () => {
+      // A durable outcome not yet on disk: its events and waiters go first (they wait for the tick's commit).
+      if (!record.settled && this.#supervisor.halted === undefined) await record.wait().catch(() => undefined);
       await record.disposal;
       this.#supervisor.forget(record);
     })();
@@ -260,7 +272,14 @@ export class TaskEngine {
     if (this.#durability === undefined || this.#storedTasks === 0) {
       return { restored: 0, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, unrunnable: 0 };
     }
-    const report = restoreFrom(this.#resolvedStore(), this.#durability, this.#supervisor, this.#specEnvironment);
+    let report: RestoreReport;
+    try {
+      report = restoreFrom(this.#resolvedStore(), this.#durability, this.#supervisor, this.#specEnvironment);
+    } catch (error) {
+      // A store that cannot be read back is not one to write new tasks next to.
+      this.#supervisor.halt(error as Error);
+      throw error;
+    }
     // What restoring decided (interrupted attempts counted, unrunnable tasks failed) is on disk before restore() resolves.
     this.#supervisor.flush();
     this.#throwIfHalted();
@@ -298,25 +317,34 @@ export class TaskEngine {
       await this.#supervisor.settleDisposals();
       await this.#supervisor.closeExecutors();
       this.#supervisor.stopTimers();
-      this.#closeStore();
+      const storeFailure = this.#closeStore();
       this.#lifecycle.send({ type: 'STOPPED' });
       this.#stream.complete();
+      // Everything is stopped and freed either way; the caller still learns that the last writes were lost.
+      if (storeFailure !== undefined) throw storeFailure;
     })();
     return this.#shutdown;
   }
 
-  /** Writes what is still pending (progress, deletions) and closes the store. */
-  #closeStore(): void {
+  /** Writes what is still pending (progress, deletions) and closes the store; the error, if either failed. */
+  #closeStore(): Error | undefined {
     const durability = this.#durability;
-    if (durability === undefined) return;
+    if (durability === undefined) return undefined;
+    let failure: Error | undefined;
     if (this.#supervisor.halted === undefined) {
       try {
         durability.commit();
       } catch (error) {
-        this.#supervisor.halt(error as Error);
+        failure = error as Error;
+        this.#supervisor.halt(failure);
       }
     }
-    durability.close();
+    try {
+      durability.close();
+    } catch (error) {
+      failure ??= error instanceof StoreError ? error : new StoreError(`The store could not be closed: ${(error as Error)?.message}`, { cause: error });
+    }
+    return failure;
   }
 
   #resolvedStore() {

@@ -10,6 +10,7 @@ import type { TaskKind } from './executors/executor.js';
 import { MAX_DELAY } from './scheduling/backoff.js';
 import type { ResourceRequest } from './scheduling/resources.js';
 import { findUncloneable } from './pool/cloneable.js';
+import { serialize } from 'node:v8';
 import { TaskPriority } from './status.js';
 import {
   ownFields,
@@ -179,9 +180,11 @@ function checkDurable(spec: ResolvedTaskSpec): void {
         'another process cannot run a closure after a restart; pass `durable: false` to keep this task in memory only',
     );
   }
-  const where = findUncloneable(spec.args, 'args');
-  if (where !== undefined) {
-    throw new InvalidOptionError('args', `Expected the \`args\` of durable task \`${spec.id}\` to be storable data (structured-cloneable), but ${where}`);
+  try {
+    serialize(spec.args); // what the store will do with them: refused now, before anything changes
+  } catch (error) {
+    const where = findUncloneable(spec.args, 'args') ?? `v8.serialize refused them (${(error as Error)?.message})`;
+    throw new InvalidOptionError('args', `Expected the \`args\` of durable task \`${spec.id}\` to be storable data (structured-cloneable), but ${where}`, { cause: error });
   }
 }
 

@@ -36,11 +36,11 @@ export class AttemptRunner {
     this.#executors = executors;
   }
 
-  execute(record: TaskRecord): void {
+  /** Runs attempt number `attempt`, unless it is over already (timed out, cancelled, completed from outside while it waited). */
+  execute(record: TaskRecord, attempt: number): void {
     const slot = this.#executors.slot(record.spec.executor);
-    const attempt = record.attempts;
-    if (record.state !== 'running' || record.spec.kind === 'external') {
-      // External tasks: the caller drives RUNNING; nothing runs here.
+    if (record.state !== 'running' || record.attempts !== attempt || record.spec.kind === 'external') {
+      // External tasks: the caller drives RUNNING; nothing runs here. An attempt that is over: its slot is free.
       this.#release(slot, false);
       return;
     }

@@ -34,7 +34,9 @@ import { Disposals } from './disposals.js';
 import { ExecutorSlots } from './executor-slots.js';
 import { Retention } from './retention.js';
 import { TaskRecord, type Disposer } from './task-record.js';
-import { stateRow, type Durability } from '../store/durability.js';
+import type { Durability } from '../store/durability.js';
+import type { TaskStateRow } from '../store/task-store.js';
+import { CommitGate } from './commit-gate.js';
 import { fillRecord, isEnded, restoreEventOf, TERMINAL_STATES, type StoredTask } from './restore.js';
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH' };
@@ -63,15 +65,17 @@ export class Supervisor {
   #drainScheduled = false;
   #pumpRequested = false;
   readonly #propagation = new Fifo<readonly [TaskRecord, TaskMachineEvent]>();
-  readonly #toExecute = new Fifo<TaskRecord>();
+  /** Attempts to run, with their number and the commit count when queued (a durable attempt waits for the next commit). */
+  readonly #toExecute = new Fifo<readonly [TaskRecord, number, number]>();
   #idleWaiters: Array<() => void> = [];
   /** The durable store's write queue; undefined for an in-memory engine. */
   readonly #durability: Durability | undefined;
-  /** Durable tasks that reached a terminal state not yet on disk: their status event and settlement wait for the commit. */
-  #held: Array<readonly [TaskRecord, TaskStatus]> = [];
-  /** Terminal tasks whose state is on disk, to settle (status event, waiters, dependents) in order. */
-  readonly #releasable = new Fifo<readonly [TaskRecord, TaskStatus]>();
+  /** Durable outcomes not yet on disk: their status events and settlements, and every event after them, wait here. */
+  readonly #gate = new CommitGate();
+  /** Successful commits so far; an attempt queued before the latest one may run. */
+  #commits = 0;
   #commitScheduled = false;
+  #lazyCommitScheduled = false;
   /** Why the engine stopped on its own (the store failed); nothing runs or changes afterwards. */
   #halted: Error | undefined;
   /** Called once when the store fails: the engine stops accepting work. */
@@ -86,7 +90,7 @@ export class Supervisor {
     this.#options = options;
     this.#durability = durability?.durability;
     this.#onHalt = durability?.onHalt ?? (() => {});
-    this.#events = new TaskEvents(events, options.now);
+    this.#events = new TaskEvents(events, options.now, durability === undefined ? undefined : this.#gate);
     this.#disposals = new Disposals((taskId, name, error) => this.#events.resourceError(taskId, name, error));
     this.#stats = stats;
     this.#runner = new AttemptRunner(
@@ -164,7 +168,7 @@ export class Supervisor {
     const durability = this.#durability;
     if (durability !== undefined) {
       for (const record of records) if (record.durable) durability.registered(record);
-      if (durability.hasPending) this.#scheduleCommit();
+      if (durability.hasPending) this.#scheduleCommit(true);
     }
     for (const record of records) {
       const spec = record.spec;
@@ -258,7 +262,11 @@ export class Supervisor {
         const ended = dependencies.find(isEnded);
         if (event === 'dependency-ended') this.send(record, this.#dependencyEndedEvent(record, ended as TaskRecord));
         else if (event !== undefined) this.send(record, event);
-        else if (ended !== undefined) record.doomedBy = ended;
+        else if (ended !== undefined && (ended.finishedAt ?? 0) >= record.createdAt) {
+          // Its dependency ended after it was registered: a live engine would have ended it then.
+          this.send(record, this.#dependencyEndedEvent(record, ended));
+        } else if (ended !== undefined) record.doomedBy = ended; // registered after the end: it ends when started
+
       }
     } finally {
       this.#depth--;
@@ -319,7 +327,7 @@ export class Supervisor {
     this.#stats.move(record.status, undefined);
     if (record.durable && this.#durability !== undefined) {
       this.#durability.forgotten(record);
-      this.#scheduleCommit();
+      this.#scheduleCommit(false);
     }
   }
 
@@ -334,19 +342,20 @@ export class Supervisor {
       this.#stats.counts.RUNNING === 0 &&
       this.#stats.queued === 0 &&
       this.#stats.retrying === 0 &&
-      // A durable engine is not idle while an outcome waits for its commit.
-      this.#held.length === 0 &&
-      this.#releasable.size === 0 &&
+      // A durable engine is not idle while an outcome or an attempt waits for its commit.
+      !this.#gate.holding &&
       this.#toExecute.size === 0
     );
   }
 
   /**
    * Commits what is pending now rather than at the end of the tick, and carries out what waited for it:
-   * the verbs that end a task use this, so that their status event still goes out before they return.
+   * the verbs that end a task use this, so that their status events (and their dependents') still go out
+   * before they return. Called from inside a step (a subscriber's verb), it commits what that step did.
    */
   flush(): void {
     if (this.#halted !== undefined || this.#durability === undefined) return;
+    this.#drain();
     if (this.#durability.hasPending && !this.#commit()) return;
     this.#drain();
   }
@@ -371,7 +380,8 @@ export class Supervisor {
    */
   halt(error: Error): void {
     if (this.#halted !== undefined) return;
-    const first = this.#held[0]?.[0] ?? [...this.records.values()].find((record) => record.durable && !isTerminal(record.status));
+    const first = [...this.records.values()].find((record) => record.durable && !record.settled);
+    this.#gate.discard();
     this.#stopAll(error);
     this.#events.storeError(first?.id ?? '', first?.name ?? '', error);
     this.#onHalt(error);
@@ -384,24 +394,19 @@ export class Supervisor {
   suspend(reason: Error): void {
     const durability = this.#durability;
     if (this.#halted !== undefined || durability === undefined) return;
-    const uncounted = [];
-    for (const record of this.records.values()) {
-      if (!record.durable || record.state !== 'running') continue;
-      uncounted.push({ ...stateRow(record), state: 'queued' as const, attempts: record.attempts - 1, attemptStartedAt: null, deadline: null });
-    }
-    try {
-      durability.overwrite(uncounted);
-    } catch (error) {
-      this.halt(error instanceof StoreError ? error : new StoreError(String(error), { cause: error }));
-      return;
-    }
+    for (const record of this.records.values()) if (record.durable && record.state === 'running') durability.changed(record);
+    // One transaction: everything pending, with running attempts written back as queued and uncounted.
+    const uncount = (row: TaskStateRow): TaskStateRow =>
+      row.state === 'running' ? { ...row, state: 'queued', attempts: row.attempts - 1, attemptStartedAt: null, deadline: null } : row;
+    if (!this.#commit(uncount)) return;
     this.#stopAll(reason);
   }
 
   /** Stops every live task where it stands: timers cleared, attempts aborted, disposers run, waiters rejected with `reason`. */
   #stopAll(reason: Error): void {
     this.#halted = reason;
-    this.#held = [];
+    while (this.#toExecute.shift() !== undefined);
+    while (this.#propagation.shift() !== undefined);
     for (const record of this.records.values()) {
       if (record.settled) continue;
       record.dormant = false;
@@ -462,14 +467,18 @@ export class Supervisor {
       if (isTerminal(status)) record.finishedAt = this.#options.now();
       this.#recordDurably(record, state, context);
       if (isTerminal(status)) {
-        // The durability point: the status event, waiters and dependents wait until this is on disk.
-        this.#held.push([record, previous]);
+        // The durability point: its status event and waiters (and every event after them) wait for the commit;
+        // its dependents move now, in the same transaction, and none of them runs before the commit.
+        this.#gate.defer(() => undefined); // holds from here on, so that the status event below waits too
+        this.#events.status(record, previous);
+        this.#settle(record, true);
+        this.#scheduleCommit(true);
         return;
       }
     }
     if (status !== previous) this.#events.status(record, previous);
     if (state === 'retrying') this.#events.retry(record, context.attempts + 1, context.backoff, context.error);
-    if (isTerminal(status)) this.#settle(record);
+    if (isTerminal(status)) this.#settle(record, false);
     if (this.#depth === 0 && !this.#draining) this.#scheduleDrain(); // outside any send or timer: not expected, but never left undone
   }
 
@@ -499,7 +508,7 @@ export class Supervisor {
     record.message = message;
     if (record.durable && this.#durability !== undefined) {
       this.#durability.changed(record);
-      this.#scheduleCommit();
+      this.#scheduleCommit(false);
     }
     this.#events.progress(record);
   }
@@ -514,7 +523,7 @@ export class Supervisor {
       record.startedAt = now;
       this.#stats.recordWait(now - (record.submittedAt ?? now));
     }
-    this.#toExecute.push(record);
+    this.#toExecute.push([record, attempt, this.#commits]);
   }
 
   /** Leaving `running`: the slot and the resource units are free at once. */
@@ -526,7 +535,8 @@ export class Supervisor {
     this.#pumpRequested = true;
   }
 
-  #settle(record: TaskRecord): void {
+  /** At the terminal state: dependents, disposers, then (after the commit, when `held`) waiters and retention. */
+  #settle(record: TaskRecord, held: boolean): void {
     record.finishedAt ??= this.#options.now();
     record.actor = undefined;
     record.doomedBy = undefined;
@@ -541,6 +551,15 @@ export class Supervisor {
         this.#propagation.push([dependent, DEPENDENCY_COMPLETED]);
       }
     }
+    if (held) {
+      this.#gate.defer(() => this.#finish(record));
+    } else {
+      this.#finish(record);
+    }
+  }
+
+  /** The last of a terminal task: its waiters, its disposers (on a microtask), and retention. */
+  #finish(record: TaskRecord): void {
     record.settleWaiter();
     this.#disposals.disposeAll(record);
     this.#retention?.add(record);
@@ -564,20 +583,13 @@ export class Supervisor {
           this.send(next[0], next[1]);
           continue;
         }
-        const released = this.#releasable.shift();
-        if (released !== undefined) {
-          this.#release(released[0], released[1]);
+        // An attempt runs only once a commit has written it (its RUNNING row and attempt count), so a task that
+        // kills the process is seen as interrupted, and never runs uncounted.
+        const attempt = this.#toExecute.peek();
+        if (attempt !== undefined && (!attempt[0].durable || attempt[2] < this.#commits)) {
+          this.#toExecute.shift();
+          this.#runner.execute(attempt[0], attempt[1]);
           continue;
-        }
-        // An attempt runs only once everything before it is on disk (its own start counted included), so a task
-        // that kills the process is seen as interrupted, and never runs uncounted: with writes pending, the
-        // attempts wait for the end of the tick's commit.
-        if (this.#durability === undefined || !this.#durability.hasPending) {
-          const toExecute = this.#toExecute.shift();
-          if (toExecute !== undefined) {
-            this.#runner.execute(toExecute);
-            continue;
-          }
         }
         if (this.#pumpRequested) {
           this.#pumpRequested = false;
@@ -589,7 +601,8 @@ export class Supervisor {
     } finally {
       this.#draining = false;
     }
-    if (this.#durability?.hasPending) this.#scheduleCommit();
+    if (this.#toExecute.size > 0 || this.#gate.holding) this.#scheduleCommit(true);
+    else if (this.#durability?.hasPending) this.#scheduleCommit(false);
     if (this.#idleWaiters.length > 0 && this.isIdle) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -597,43 +610,49 @@ export class Supervisor {
     }
   }
 
-  /** Commits the pending writes; the terminal tasks they hold can then settle. False when the store failed (the engine halted). */
-  #commit(): boolean {
+  /**
+   * Commits the pending writes, then carries out what waited for them (held outcomes, in order). False when
+   * the store failed: the engine has halted. `adjust` rewrites rows on their way out (suspend).
+   */
+  #commit(adjust?: (row: TaskStateRow) => TaskStateRow): boolean {
     try {
-      this.#commitOrThrow();
-      return true;
-    } catch {
+      (this.#durability as Durability).commit(adjust);
+    } catch (error) {
+      this.halt(error instanceof StoreError ? error : new StoreError(String(error), { cause: error }));
       return false;
     }
+    this.#commits++;
+    this.#gate.release();
+    return true;
   }
 
-  #commitOrThrow(): void {
-    try {
-      (this.#durability as Durability).commit();
-    } catch (error) {
-      this.halt(error as Error);
-      throw error;
-    }
-    const held = this.#held;
-    this.#held = [];
-    for (const item of held) this.#releasable.push(item);
-  }
-
-  /** The terminal effects of a durable task, once its terminal state is on disk. */
-  #release(record: TaskRecord, previous: TaskStatus): void {
-    this.#events.status(record, previous);
-    this.#settle(record);
-  }
-
-  /** The group commit: once per tick, everything the tick changed in one transaction, then what waited for it. */
-  #scheduleCommit(): void {
-    if (this.#commitScheduled || this.#halted !== undefined) return;
-    this.#commitScheduled = true;
-    setImmediate(() => {
-      this.#commitScheduled = false;
+  /**
+   * The group commit. Soon (a microtask): once the current step and the callbacks already queued have run,
+   * so the outcomes and attempts of many tasks share one transaction and nothing waits for a timer.
+   * Lazy (progress, deletions): at the end of the event loop's turn.
+   */
+  #scheduleCommit(soon: boolean): void {
+    if (this.#halted !== undefined || this.#durability === undefined) return;
+    const run = () => {
       if (this.#halted !== undefined) return;
-      if (this.#commit()) this.#drain();
-    });
+      if ((this.#durability as Durability).hasPending && !this.#commit()) return;
+      this.#drain();
+    };
+    if (soon) {
+      if (this.#commitScheduled) return;
+      this.#commitScheduled = true;
+      queueMicrotask(() => {
+        this.#commitScheduled = false;
+        run();
+      });
+    } else {
+      if (this.#lazyCommitScheduled) return;
+      this.#lazyCommitScheduled = true;
+      setImmediate(() => {
+        this.#lazyCommitScheduled = false;
+        run();
+      });
+    }
   }
 
   #scheduleDrain(): void {

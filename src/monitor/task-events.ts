@@ -3,17 +3,28 @@
  * only when someone listens (`EventStream.observed`), so an engine nobody
  * watches pays nothing per transition.
  */
+import type { CommitGate } from '../actors/commit-gate.js';
 import type { TaskRecord } from '../actors/task-record.js';
+import type { TaskEvent } from '../events.js';
 import { TaskStatus } from '../status.js';
 import type { EventStream } from './event-stream.js';
 
 export class TaskEvents {
   readonly #stream: EventStream;
   readonly #now: () => number;
+  /** A durable engine's gate: while it holds outcomes back, events wait behind them (built now, emitted after the commit). */
+  readonly #gate: CommitGate | undefined;
 
-  constructor(stream: EventStream, now: () => number) {
+  constructor(stream: EventStream, now: () => number, gate?: CommitGate) {
     this.#stream = stream;
     this.#now = now;
+    this.#gate = gate;
+  }
+
+  #emit(event: TaskEvent): void {
+    const gate = this.#gate;
+    if (gate !== undefined && gate.holding) gate.defer(() => this.#stream.emit(event));
+    else this.#stream.emit(event);
   }
 
   /**
@@ -29,14 +40,14 @@ export class TaskEvents {
     if (record.announced) return;
     record.announced = true;
     if (!this.#stream.observed) return;
-    this.#stream.emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt, ...(restored && { restored: true as const }) });
+    this.#emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt, ...(restored && { restored: true as const }) });
   }
 
   status(record: TaskRecord, previous: TaskStatus): void {
     this.#announce(record);
     if (!this.#stream.observed) return;
     const failed = record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED;
-    this.#stream.emit({
+    this.#emit({
       type: 'status',
       taskId: record.id,
       name: record.name,
@@ -50,14 +61,14 @@ export class TaskEvents {
   retry(record: TaskRecord, attempt: number, delay: number, error: unknown): void {
     this.#announce(record);
     if (!this.#stream.observed) return;
-    this.#stream.emit({ type: 'retry', taskId: record.id, name: record.name, timestamp: this.#now(), attempt, delay, error });
+    this.#emit({ type: 'retry', taskId: record.id, name: record.name, timestamp: this.#now(), attempt, delay, error });
   }
 
   progress(record: TaskRecord): void {
     this.#announce(record);
     if (!this.#stream.observed) return;
     const { id: taskId, name, progress, message } = record;
-    this.#stream.emit({ type: 'progress', taskId, name, timestamp: this.#now(), progress, message });
+    this.#emit({ type: 'progress', taskId, name, timestamp: this.#now(), progress, message });
   }
 
   /** The store failed and the engine stopped; `taskId` names the first task whose write was lost. */
@@ -66,6 +77,6 @@ export class TaskEvents {
   }
 
   resourceError(taskId: string, name: string, error: unknown): void {
-    this.#stream.emit({ type: 'resource-error', taskId, name, timestamp: this.#now(), error });
+    this.#emit({ type: 'resource-error', taskId, name, timestamp: this.#now(), error });
   }
 }

@@ -88,7 +88,7 @@ export class SqliteStore implements TaskStore {
   }
 
   /**
-   * Applies the batch in one transaction: inserts, then updates, then deletes.
+   * Applies the batch in one transaction: deletes, then inserts, then updates.
    * An update of a task the store does not hold fails the batch; a delete of one is a no-op.
    * @throws StoreError when it cannot (disk full, read-only or failing file, a
    * duplicate id); nothing of the batch is applied then.

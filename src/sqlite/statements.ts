@@ -29,19 +29,19 @@ export function prepareStatements(db: Database): Statements {
 }
 
 /**
- * Applies a batch inside the caller's transaction: inserts, then updates, then
- * deletes. An update of an id the store does not hold throws (the engine and
+ * Applies a batch inside the caller's transaction: deletes, then inserts, then
+ * updates. An update of an id the store does not hold throws (the engine and
  * the store disagree); a delete of one is a no-op.
  */
 export function applyBatch(statements: Statements, batch: StoreBatch): void {
   const { insert, update, remove } = statements;
+  for (const id of batch.deletes) remove.run(id);
   for (const row of batch.inserts) insert.run(row.id, row.seq, row.name, row.spec, row.createdAt, ...stateValues(row));
   for (const row of batch.updates) {
     if (update.run(...stateValues(row), row.id).changes !== 1) {
       throw new Error(`the batch updates task \`${row.id}\`, which the store does not hold (never inserted, or deleted)`);
     }
   }
-  for (const id of batch.deletes) remove.run(id);
 }
 
 /** The values of {@link STATE_COLUMNS}, in order; an absent optional field is stored as NULL. */

@@ -35,8 +35,8 @@ export class Durability {
   }
 
   registered(record: TaskRecord): void {
+    // A pending delete of an earlier task with this id stays: the store applies deletes first.
     this.#inserts.set(record.id, { record, spec: encodeSpec(record.spec), seq: ++this.#seq });
-    this.#deletes.delete(record.id);
   }
 
   /** The task changed (its state, or only its progress). */
@@ -45,37 +45,34 @@ export class Durability {
   }
 
   forgotten(record: TaskRecord): void {
-    if (this.#inserts.delete(record.id)) return;
+    this.#inserts.delete(record.id);
     this.#updates.delete(record.id);
-    this.#deletes.add(record.id);
+    this.#deletes.add(record.id); // a no-op in the store if the row was never written
   }
 
   /**
-   * Writes everything pending in one transaction.
+   * Writes everything pending in one transaction; `adjust` rewrites state rows on their way out.
    * @throws StoreError when the store cannot; what was pending stays pending.
    */
-  commit(): void {
+  commit(adjust?: (row: TaskStateRow) => TaskStateRow): void {
     if (!this.hasPending || this.#closed) return;
+    const state = adjust === undefined ? stateRow : (record: TaskRecord) => adjust(stateRow(record));
     const batch: StoreBatch = {
-      inserts: [...this.#inserts.values()].map(({ record, spec, seq }) => ({ ...stateRow(record), name: record.name, seq, spec, createdAt: record.createdAt }) satisfies TaskRow),
-      updates: [...this.#updates.values()].map(stateRow),
       deletes: [...this.#deletes],
+      inserts: [...this.#inserts.values()].map(({ record, spec, seq }) => ({ ...state(record), name: record.name, seq, spec, createdAt: record.createdAt }) satisfies TaskRow),
+      updates: [...this.#updates.values()].map(state),
     };
     try {
       this.store.commit(batch);
     } catch (error) {
       throw error instanceof StoreError ? error : new StoreError(`The store could not save ${describeBatch(batch)}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
+    // A finished task's encoded result is on disk now; the record keeps only the value.
+    for (const { record } of this.#inserts.values()) if (record.state === 'completed') record.storedResult = undefined;
+    for (const record of this.#updates.values()) if (record.state === 'completed') record.storedResult = undefined;
     this.#inserts = new Map();
     this.#updates = new Map();
     this.#deletes = new Set();
-  }
-
-  /** Writes `rows` over what is stored (suspend: running attempts written back as not counted). */
-  overwrite(rows: readonly TaskStateRow[]): void {
-    for (const row of rows) this.#updates.delete(row.id);
-    this.commit();
-    if (rows.length > 0) this.store.commit({ inserts: [], updates: rows, deletes: [] });
   }
 
   close(): void {

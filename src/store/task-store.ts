@@ -45,11 +45,14 @@ export interface TaskRow extends TaskStateRow {
   readonly createdAt: number;
 }
 
-/** The writes of one group commit, applied in one transaction: inserts, then updates, then deletes. */
+/**
+ * The writes of one group commit, applied in one transaction: deletes, then inserts, then updates
+ * (an id forgotten and registered again in one tick is deleted, then inserted anew).
+ */
 export interface StoreBatch {
+  readonly deletes: readonly string[];
   readonly inserts: readonly TaskRow[];
   readonly updates: readonly TaskStateRow[];
-  readonly deletes: readonly string[];
 }
 
 /**

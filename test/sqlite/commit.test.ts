@@ -41,15 +41,15 @@ describe('SqliteStore.commit and load', () => {
     expect(second).toEqual(taskRow(2));
   });
 
-  it('applies a batch as inserts, then updates, then deletes', () => {
+  it('applies a batch as deletes, then inserts, then updates: an id deleted and inserted again in one batch is the new row', () => {
     const store = openStore();
-    store.commit(inserts([taskRow(1)]));
+    store.commit(inserts([taskRow(1), taskRow(3)]));
     store.commit({
-      inserts: [taskRow(2), taskRow(3)],
-      updates: [completedState('task-2'), completedState('task-3')],
       deletes: ['task-1', 'task-3'],
+      inserts: [taskRow(2), { ...taskRow(3), name: 'task 3 again' }],
+      updates: [completedState('task-2')],
     });
-    expect(store.load()).toEqual([{ ...taskRow(2), ...completedState('task-2') }]);
+    expect(store.load()).toEqual([{ ...taskRow(2), ...completedState('task-2') }, { ...taskRow(3), name: 'task 3 again' }]);
   });
 
   it('takes a delete of a task it does not hold as a no-op', () => {
