@@ -16,7 +16,7 @@
  *   is `dormant` instead, until something happens to it).
  */
 import { createActor, type Actor } from 'xstate';
-import { DependencyFailedError, StoreError, TaskCancelledError } from '../errors.js';
+import { DependencyFailedError, TaskCancelledError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import { TaskEvents } from '../monitor/task-events.js';
 import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
@@ -36,7 +36,7 @@ import { Retention } from './retention.js';
 import { TaskRecord, type Disposer } from './task-record.js';
 import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
-import { CommitGate } from './commit-gate.js';
+import { Commits } from './commits.js';
 import { fillRecord, isEnded, restoreEventOf, TERMINAL_STATES, type StoredTask } from './restore.js';
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH' };
@@ -68,14 +68,8 @@ export class Supervisor {
   /** Attempts to run, with their number and the commit count when queued (a durable attempt waits for the next commit). */
   readonly #toExecute = new Fifo<readonly [TaskRecord, number, number]>();
   #idleWaiters: Array<() => void> = [];
-  /** The durable store's write queue; undefined for an in-memory engine. */
-  readonly #durability: Durability | undefined;
-  /** Durable outcomes not yet on disk: their status events and settlements, and every event after them, wait here. */
-  readonly #gate = new CommitGate();
-  /** Successful commits so far; an attempt queued before the latest one may run. */
-  #commits = 0;
-  #commitScheduled = false;
-  #lazyCommitScheduled = false;
+  /** The durable store's group commit; undefined for an in-memory engine. */
+  readonly #commits: Commits | undefined;
   /** Why the engine stopped on its own (the store failed); nothing runs or changes afterwards. */
   #halted: Error | undefined;
   /** Called once when the store fails: the engine stops accepting work. */
@@ -88,9 +82,16 @@ export class Supervisor {
     durability?: { readonly durability: Durability; readonly onHalt: (error: Error) => void },
   ) {
     this.#options = options;
-    this.#durability = durability?.durability;
     this.#onHalt = durability?.onHalt ?? (() => {});
-    this.#events = new TaskEvents(events, options.now, durability === undefined ? undefined : this.#gate);
+    this.#commits =
+      durability &&
+      new Commits(durability.durability, {
+        halted: () => this.#halted !== undefined,
+        halt: (error) => this.halt(error),
+        drain: () => this.#drain(),
+        now: options.now,
+      });
+    this.#events = new TaskEvents(events, options.now, this.#commits?.gate);
     this.#disposals = new Disposals((taskId, name, error) => this.#events.resourceError(taskId, name, error));
     this.#stats = stats;
     this.#runner = new AttemptRunner(
@@ -165,11 +166,7 @@ export class Supervisor {
     const now = this.#options.now();
     const records: TaskRecord[] = [];
     for (const spec of specs) records.push(this.#createRecord(spec, now));
-    const durability = this.#durability;
-    if (durability !== undefined) {
-      for (const record of records) if (record.durable) durability.registered(record);
-      if (durability.hasPending) this.#scheduleCommit(true);
-    }
+    this.#commits?.registered(records);
     for (const record of records) {
       const spec = record.spec;
       for (const dependencyId of spec.dependencies) {
@@ -325,10 +322,7 @@ export class Supervisor {
     this.records.delete(record.id);
     this.graph.remove(record.id, record.dependencies);
     this.#stats.move(record.status, undefined);
-    if (record.durable && this.#durability !== undefined) {
-      this.#durability.forgotten(record);
-      this.#scheduleCommit(false);
-    }
+    if (record.durable) this.#commits?.forgotten(record);
   }
 
   /** Disposals started and not yet finished (shutdown waits for them). */
@@ -343,7 +337,7 @@ export class Supervisor {
       this.#stats.queued === 0 &&
       this.#stats.retrying === 0 &&
       // A durable engine is not idle while an outcome or an attempt waits for its commit.
-      !this.#gate.holding &&
+      !(this.#commits?.gate.holding ?? false) &&
       this.#toExecute.size === 0
     );
   }
@@ -354,9 +348,10 @@ export class Supervisor {
    * before they return. Called from inside a step (a subscriber's verb), it commits what that step did.
    */
   flush(): void {
-    if (this.#halted !== undefined || this.#durability === undefined) return;
+    const commits = this.#commits;
+    if (this.#halted !== undefined || commits === undefined) return;
     this.#drain();
-    if (this.#durability.hasPending && !this.#commit()) return;
+    if (commits.hasPending && !commits.commit()) return;
     this.#drain();
   }
 
@@ -381,7 +376,7 @@ export class Supervisor {
   halt(error: Error): void {
     if (this.#halted !== undefined) return;
     const first = [...this.records.values()].find((record) => record.durable && !record.settled);
-    this.#gate.discard();
+    this.#commits?.gate.discard();
     this.#stopAll(error);
     this.#events.storeError(first?.id ?? '', first?.name ?? '', error);
     this.#onHalt(error);
@@ -392,13 +387,13 @@ export class Supervisor {
    * started (not counted, not interrupted), then stops everything without a transition.
    */
   suspend(reason: Error): void {
-    const durability = this.#durability;
-    if (this.#halted !== undefined || durability === undefined) return;
-    for (const record of this.records.values()) if (record.durable && record.state === 'running') durability.changed(record);
+    const commits = this.#commits;
+    if (this.#halted !== undefined || commits === undefined) return;
+    for (const record of this.records.values()) if (record.durable && record.state === 'running') commits.touch(record);
     // One transaction: everything pending, with running attempts written back as queued and uncounted.
     const uncount = (row: TaskStateRow): TaskStateRow =>
       row.state === 'running' ? { ...row, state: 'queued', attempts: row.attempts - 1, attemptStartedAt: null, deadline: null } : row;
-    if (!this.#commit(uncount)) return;
+    if (!commits.commit(uncount)) return;
     this.#stopAll(reason);
   }
 
@@ -463,16 +458,17 @@ export class Supervisor {
         record.error = context.error;
         break;
     }
-    if (record.durable && this.#durability !== undefined) {
+    const commits = record.durable ? this.#commits : undefined;
+    if (commits !== undefined) {
       if (isTerminal(status)) record.finishedAt = this.#options.now();
-      this.#recordDurably(record, state, context);
+      commits.entered(record, state, context);
       if (isTerminal(status)) {
         // The durability point: its status event and waiters (and every event after them) wait for the commit;
         // its dependents move now, in the same transaction, and none of them runs before the commit.
-        this.#gate.defer(() => undefined); // holds from here on, so that the status event below waits too
+        commits.gate.defer(() => undefined); // holds from here on, so that the status event below waits too
         this.#events.status(record, previous);
         this.#settle(record, true);
-        this.#scheduleCommit(true);
+        commits.schedule(true);
         return;
       }
     }
@@ -480,13 +476,6 @@ export class Supervisor {
     if (state === 'retrying') this.#events.retry(record, context.attempts + 1, context.backoff, context.error);
     if (isTerminal(status)) this.#settle(record, false);
     if (this.#depth === 0 && !this.#draining) this.#scheduleDrain(); // outside any send or timer: not expected, but never left undone
-  }
-
-  #recordDurably(record: TaskRecord, state: TaskState, context: TaskMachineContext): void {
-    const now = state === 'running' || state === 'retrying' ? this.#options.now() : 0;
-    record.deadline = state === 'retrying' ? now + context.backoff : state === 'running' && context.timeout !== undefined ? now + context.timeout : undefined;
-    record.lastError = state === 'retrying' ? context.error : undefined;
-    (this.#durability as Durability).changed(record);
   }
 
   #abortAttempt(context: TaskMachineContext, event: TaskMachineEvent): void {
@@ -506,10 +495,7 @@ export class Supervisor {
     if (record === undefined) return;
     record.progress = progress;
     record.message = message;
-    if (record.durable && this.#durability !== undefined) {
-      this.#durability.changed(record);
-      this.#scheduleCommit(false);
-    }
+    if (record.durable) this.#commits?.progressed(record);
     this.#events.progress(record);
   }
 
@@ -523,7 +509,7 @@ export class Supervisor {
       record.startedAt = now;
       this.#stats.recordWait(now - (record.submittedAt ?? now));
     }
-    this.#toExecute.push([record, attempt, this.#commits]);
+    this.#toExecute.push([record, attempt, this.#commits?.count ?? 0]);
   }
 
   /** Leaving `running`: the slot and the resource units are free at once. */
@@ -552,7 +538,7 @@ export class Supervisor {
       }
     }
     if (held) {
-      this.#gate.defer(() => this.#finish(record));
+      (this.#commits as Commits).gate.defer(() => this.#finish(record));
     } else {
       this.#finish(record);
     }
@@ -586,7 +572,7 @@ export class Supervisor {
         // An attempt runs only once a commit has written it (its RUNNING row and attempt count), so a task that
         // kills the process is seen as interrupted, and never runs uncounted.
         const attempt = this.#toExecute.peek();
-        if (attempt !== undefined && (!attempt[0].durable || attempt[2] < this.#commits)) {
+        if (attempt !== undefined && (!attempt[0].durable || attempt[2] < (this.#commits as Commits).count)) {
           this.#toExecute.shift();
           this.#runner.execute(attempt[0], attempt[1]);
           continue;
@@ -601,57 +587,11 @@ export class Supervisor {
     } finally {
       this.#draining = false;
     }
-    if (this.#toExecute.size > 0 || this.#gate.holding) this.#scheduleCommit(true);
-    else if (this.#durability?.hasPending) this.#scheduleCommit(false);
+    this.#commits?.afterDrain(this.#toExecute.size > 0);
     if (this.#idleWaiters.length > 0 && this.isIdle) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
-    }
-  }
-
-  /**
-   * Commits the pending writes, then carries out what waited for them (held outcomes, in order). False when
-   * the store failed: the engine has halted. `adjust` rewrites rows on their way out (suspend).
-   */
-  #commit(adjust?: (row: TaskStateRow) => TaskStateRow): boolean {
-    try {
-      (this.#durability as Durability).commit(adjust);
-    } catch (error) {
-      this.halt(error instanceof StoreError ? error : new StoreError(String(error), { cause: error }));
-      return false;
-    }
-    this.#commits++;
-    this.#gate.release();
-    return true;
-  }
-
-  /**
-   * The group commit. Soon (a microtask): once the current step and the callbacks already queued have run,
-   * so the outcomes and attempts of many tasks share one transaction and nothing waits for a timer.
-   * Lazy (progress, deletions): at the end of the event loop's turn.
-   */
-  #scheduleCommit(soon: boolean): void {
-    if (this.#halted !== undefined || this.#durability === undefined) return;
-    const run = () => {
-      if (this.#halted !== undefined) return;
-      if ((this.#durability as Durability).hasPending && !this.#commit()) return;
-      this.#drain();
-    };
-    if (soon) {
-      if (this.#commitScheduled) return;
-      this.#commitScheduled = true;
-      queueMicrotask(() => {
-        this.#commitScheduled = false;
-        run();
-      });
-    } else {
-      if (this.#lazyCommitScheduled) return;
-      this.#lazyCommitScheduled = true;
-      setImmediate(() => {
-        this.#lazyCommitScheduled = false;
-        run();
-      });
     }
   }
 
