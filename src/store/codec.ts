@@ -6,7 +6,24 @@
  * properties, and come back as `TaskChartError` when their code is one of ours.
  */
 import { deserialize, serialize } from 'node:v8';
-import { ErrorCode, TaskChartError } from '../errors.js';
+import {
+  DependencyCycleError,
+  DependencyFailedError,
+  DuplicateTaskError,
+  EngineShutDownError,
+  ErrorCode,
+  InterruptedError,
+  InvalidOptionError,
+  InvalidTransitionError,
+  NonRetryableError,
+  StoreError,
+  TaskCancelledError,
+  TaskChartError,
+  TaskNotFoundError,
+  TaskTimeoutError,
+  UnknownDependencyError,
+  WorkerCrashedError,
+} from '../errors.js';
 import { deserializeError, serializeError, type SerializedError } from '../pool/protocol.js';
 import { findUncloneable } from '../pool/cloneable.js';
 import type { TaskKind } from '../executors/executor.js';
@@ -70,22 +87,42 @@ export function encodeError(error: unknown): string | null {
   return error === undefined ? null : JSON.stringify(serializeError(error));
 }
 
-const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+/** The class of each of our codes, so that a restored error is `instanceof` what it was (its constructor is not re-run). */
+const CLASS_OF_CODE: ReadonlyMap<string, { prototype: TaskChartError }> = new Map<string, { prototype: TaskChartError }>([
+  [ErrorCode.TASK_NOT_FOUND, TaskNotFoundError],
+  [ErrorCode.INVALID_TRANSITION, InvalidTransitionError],
+  [ErrorCode.DUPLICATE_TASK, DuplicateTaskError],
+  [ErrorCode.UNKNOWN_DEPENDENCY, UnknownDependencyError],
+  [ErrorCode.DEPENDENCY_CYCLE, DependencyCycleError],
+  [ErrorCode.DEPENDENCY_FAILED, DependencyFailedError],
+  [ErrorCode.TASK_TIMEOUT, TaskTimeoutError],
+  [ErrorCode.TASK_CANCELLED, TaskCancelledError],
+  [ErrorCode.WORKER_CRASHED, WorkerCrashedError],
+  [ErrorCode.INTERRUPTED, InterruptedError],
+  [ErrorCode.STORE, StoreError],
+  [ErrorCode.ENGINE_SHUT_DOWN, EngineShutDownError],
+  [ErrorCode.INVALID_OPTION, InvalidOptionError],
+  [ErrorCode.NON_RETRYABLE, NonRetryableError],
+]);
 
-/** The stored error, as a `TaskChartError` (with its `code`) when it was one of ours, else an `Error`. */
+/** The stored error: of its taskchart class (with its `code`) when it was one of ours, else an `Error`. */
 export function decodeError(text: string | null): Error | undefined {
   if (text === null) return undefined;
   return revive(JSON.parse(text) as SerializedError);
 }
 
 function revive(serialized: SerializedError): Error {
-  if (typeof serialized.code !== 'string' || !CODES.has(serialized.code)) return deserializeError(serialized);
-  const cause = serialized.cause === undefined ? undefined : revive(serialized.cause);
-  const error = new TaskChartError(serialized.code as ErrorCode, serialized.message, cause === undefined ? undefined : { cause });
-  error.name = serialized.name;
-  if (serialized.stack !== undefined) error.stack = serialized.stack;
+  const errorClass = typeof serialized.code === 'string' ? CLASS_OF_CODE.get(serialized.code) : undefined;
+  if (errorClass === undefined) return deserializeError(serialized);
+  const error = Object.create(errorClass.prototype) as TaskChartError;
+  const own = (key: string, value: unknown) => Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: key !== 'message' && key !== 'stack' });
+  own('message', serialized.message);
+  own('code', serialized.code);
+  own('name', serialized.name);
+  if (serialized.stack !== undefined) own('stack', serialized.stack);
+  if (serialized.cause !== undefined) Object.defineProperty(error, 'cause', { value: revive(serialized.cause), writable: true, configurable: true, enumerable: false });
   for (const [key, value] of Object.entries(serialized.props ?? {})) {
-    if (!(key in error)) (error as unknown as Record<string, unknown>)[key] = value;
+    if (!(key in error)) own(key, value);
   }
   return error;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TaskStatus, type TaskContext } from '../../src/index.js';
+import { DependencyFailedError, TaskCancelledError, TaskStatus, type TaskContext } from '../../src/index.js';
 import { deferred, flush } from '../helpers.js';
 import { durableEngine, tempDbPath } from './helpers.js';
 
@@ -33,6 +33,9 @@ describe('restore(): every task comes back as it stood', () => {
     expect([boom.message, boom.code, boom.errno, (boom.cause as Error).message]).toEqual(['disk on fire', 'EFIRE', 7, 'smoke']);
     const dependent = second.engine.getTaskError('after-boom') as Error & { code?: string };
     expect(dependent.code).toBe('ERR_DEPENDENCY_FAILED');
+    expect(dependent).toBeInstanceOf(DependencyFailedError);
+    expect(dependent).toMatchObject({ name: 'DependencyFailedError', taskId: 'after-boom', dependencyId: 'boom' });
+    expect(second.engine.getTaskError('cancelled')).toBeInstanceOf(TaskCancelledError);
     expect((dependent.cause as Error).message).toBe('disk on fire');
     expect(second.engine.getTaskStatus('cancelled')).toBe(TaskStatus.CANCELLED);
     expect((second.engine.getTaskError('cancelled') as { code: string }).code).toBe('ERR_TASK_CANCELLED');
