@@ -2,8 +2,8 @@
  * The engine's side of a durable store: which tasks changed since the last
  * commit, and the batch that writes them. Rows are built from the records
  * at commit time, so a task that changed five times in a tick is written
- * once, as it stands. The supervisor commits once per tick (and at once
- * for the verbs that end a task); see supervisor.ts for what waits for it.
+ * once, as it stands. When to commit, and what waits for it, is decided
+ * in actors/commits.ts.
  */
 import type { TaskRecord } from '../actors/task-record.js';
 import { StoreError } from '../errors.js';
