@@ -238,6 +238,8 @@ export class Supervisor {
       record.dormant = dormant;
       fillRecord(record, task);
       if (terminal) record.spec = releaseSpec(record.spec);
+      // Its wait for a first attempt starts again here: the time between the processes is not queueing.
+      else if (record.submittedAt !== undefined && record.startedAt === undefined) record.submittedAt = now;
       this.records.set(record.id, record);
       this.graph.add(record.id, record.dependencies);
       this.#stats.move(undefined, record.status);
