@@ -190,12 +190,13 @@ class DurableRun {
 
   async #interruptedProcess(plan: ProcessPlan): Promise<void> {
     const proc = await this.#begin(plan.downtime);
-    if (await this.#register(proc, plan.batchGap, plan.registerLimit)) {
-      this.#startAll(proc);
-      for (const step of plan.steps) {
-        await this.#step(proc, step);
-        this.#checkStats(proc);
-      }
+    // A process that registered only some batches still starts what it has and runs: a dependent may then start
+    // while its dependency's outcome waits for its commit.
+    await this.#register(proc, plan.batchGap, plan.registerLimit);
+    this.#startAll(proc);
+    for (const step of plan.steps) {
+      await this.#step(proc, step);
+      this.#checkStats(proc);
     }
     if (plan.end === 'crash') this.#crash(proc);
     else await this.#suspend(proc);

@@ -261,10 +261,9 @@ export class Supervisor {
         const ended = dependencies.find(isEnded);
         if (event === 'dependency-ended') this.send(record, this.#dependencyEndedEvent(record, ended as TaskRecord));
         else if (event !== undefined) this.send(record, event);
-        else if (ended !== undefined && (ended.finishedAt ?? 0) >= record.createdAt) {
-          // Its dependency ended after it was registered: a live engine would have ended it then.
-          this.send(record, this.#dependencyEndedEvent(record, ended));
-        } else if (ended !== undefined) record.doomedBy = ended; // registered after the end: it ends when started
+        // A dependency's end and its dependents' are committed together: a never-started task stored
+        // beside an ended dependency was registered after that end, and ends when it is started.
+        else if (ended !== undefined) record.doomedBy = ended;
 
       }
     } finally {
@@ -287,10 +286,11 @@ export class Supervisor {
     let unmetDependencies = 0;
     for (const dependencyId of record.dependencies) {
       // A forgotten dependency had COMPLETED: a failed or cancelled one would have ended this task already.
-      // One that is COMPLETED but not yet settled (a subscriber of its status event is starting this task)
-      // still counts as unmet: its settlement is what sends DEPENDENCY_COMPLETED.
+      // One that is COMPLETED but has not yet told its dependents (a subscriber of its status event is starting
+      // this task, in memory) still counts as unmet: telling them is what sends DEPENDENCY_COMPLETED. A durable
+      // task tells them at the transition, before its status event, which waits for the commit.
       const dependency = this.records.get(dependencyId);
-      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || !dependency.settled)) unmetDependencies++;
+      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || dependency.actor !== undefined)) unmetDependencies++;
     }
     this.send(record, { type: 'START', unmetDependencies });
   }

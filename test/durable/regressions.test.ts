@@ -191,5 +191,35 @@ describe('durable engine regressions', () => {
     expect(() => second.engine.registerTask({ name: 'new' })).toThrow(expect.objectContaining({ code: 'ERR_STORE' }));
     await second.engine.shutdown();
   });
-});
 
+  it('runs a dependent started from its dependency\'s COMPLETED event (the outcome was waiting for its commit)', async () => {
+    const { engine } = durableEngine(tempDbPath());
+    engine.defineTask('ok', (ctx: TaskContext) => ctx.id);
+    engine.registerTasks([
+      { id: 'a', name: 'a', handler: 'ok' },
+      { id: 'b', name: 'b', handler: 'ok', dependencies: ['a'] },
+    ]);
+    engine.events.subscribe((e) => {
+      if (e.type === 'status' && e.taskId === 'a' && e.status === 'COMPLETED') engine.startTask('b');
+    });
+    engine.startTask('a');
+    await expect(engine.waitForTask('b')).resolves.toBe('b');
+    await engine.shutdown();
+  });
+
+  it('keeps a task registered after its dependency failed PENDING across a restore, even within the same millisecond', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.registerTask({ id: 'x', name: 'x' });
+    first.engine.startTask('x');
+    first.engine.failTask('x', new Error('x broke'));
+    first.engine.registerTask({ id: 'd', name: 'd', dependencies: ['x'] }); // same simulated millisecond
+    await first.engine.shutdown({ mode: 'suspend' });
+    const second = durableEngine(path);
+    expect(await second.engine.restore()).toMatchObject({ pending: 1, finished: 1 });
+    expect(second.engine.getTaskStatus('d')).toBe(TaskStatus.PENDING);
+    second.engine.startTask('d');
+    expect((second.engine.getTaskError('d') as { code: string }).code).toBe('ERR_DEPENDENCY_FAILED');
+    await second.engine.shutdown();
+  });
+});
