@@ -4,7 +4,7 @@
 // TASKCHART_DEMO_DIR or taskchart-demo in the temporary directory. Ctrl-C (or SIGTERM) stops the run
 // without cancelling anything and keeps the directory: `npm run demo` again finishes only what was left.
 // A run that ends on its own (exit 0, or 1: some tasks fail on purpose, a timeout and the branch behind
-// it) deletes the directory, so that the next `npm run demo` starts afresh.
+// it) deletes the directory, so that the next `npm run demo` starts afresh; a crash or a kill keeps it.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,11 +26,13 @@ process.on('SIGINT', () => {});
 // SIGTERM is usually sent to this process alone: pass it on.
 process.on('SIGTERM', () => child.kill('SIGTERM'));
 
-const status = await new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1))));
-if (status === 0 || status === 1) {
+const { code, signal } = await new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+const status = code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 128);
+// Only a run that ended on its own, with its outcome, empties the store; a crash or a kill keeps it to resume.
+if (signal === null && (status === 0 || status === 1)) {
   rmSync(workdir, { recursive: true, force: true });
   if (status === 1) console.log('\n(taskchart exited 1 because some tasks failed, as this demo intends: see the failed tasks above)');
-} else if (status === 130 || status === 143) {
+} else {
   console.log(`\n(stopped: the unfinished tasks are kept in ${store}; run \`npm run demo\` again to finish what was left)`);
 }
 process.exit(status === 1 ? 0 : status);

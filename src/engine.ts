@@ -40,6 +40,18 @@ import { isTerminal, TaskStatus } from './status.js';
 import { resolveTaskSpec, type ResolvedTaskSpec, type SpecEnvironment, type TaskFunction, type TaskSpec } from './task-spec.js';
 import { invalid, isPlainObject, readingInput } from './validate.js';
 
+/** Options of `restore()`. */
+export interface RestoreOptions {
+  /**
+   * A stored unfinished task that this process cannot run (its handler is not defined, its executor or
+   * resource pool is missing): `'fail'` fails it with ERR_INVALID_OPTION, as the store's semantics say;
+   * `'refuse'` restores nothing and throws ERR_INVALID_OPTION listing them, so that a process started
+   * with the wrong code does not fail a whole store's work (the `taskchart` command uses this).
+   * @default 'fail'
+   */
+  unrunnable?: 'fail' | 'refuse';
+}
+
 /** Options of `shutdown()`. */
 export interface ShutdownOptions {
   /**
@@ -260,7 +272,8 @@ export class TaskEngine {
    * engine.defineTask('download', download);
    * const report = await engine.restore(); // { restored, finished, pending, resumed, retrying, interrupted, unrunnable }
    */
-  async restore(): Promise<RestoreReport> {
+  async restore(options?: RestoreOptions): Promise<RestoreReport> {
+    const refuse = readingInput('options', () => resolveRestoreOptions(options));
     this.#assertAccepting('restore');
     if (this.#restored || this.#supervisor.records.size > 0) {
       throw new TaskChartError(
@@ -274,8 +287,12 @@ export class TaskEngine {
     }
     let report: RestoreReport;
     try {
-      report = restoreFrom(this.#resolvedStore(), this.#durability, this.#supervisor, this.#specEnvironment);
+      report = restoreFrom(this.#resolvedStore(), this.#durability, this.#supervisor, this.#specEnvironment, refuse);
     } catch (error) {
+      if (error instanceof InvalidOptionError && error.field === 'unrunnable') {
+        this.#restored = false; // nothing changed: define the missing handlers and call restore() again
+        throw error;
+      }
       // A store that cannot be read back is not one to write new tasks next to.
       this.#supervisor.halt(error as Error);
       throw error;
@@ -455,6 +472,14 @@ function notDurableDependency(id: string, dependency: string): InvalidOptionErro
     'dependencies',
     `Expected the dependencies of durable task \`${id}\` to be durable, but \`${dependency}\` has \`durable: false\` (it would be missing after a restore); make both durable or neither`,
   );
+}
+
+function resolveRestoreOptions(options: unknown): boolean {
+  if (options === undefined) return false;
+  if (!isPlainObject(options)) throw invalid('options', 'a plain object', options);
+  const unrunnable = options.unrunnable ?? 'fail';
+  if (unrunnable !== 'fail' && unrunnable !== 'refuse') throw invalid('unrunnable', "'fail' or 'refuse'", unrunnable);
+  return unrunnable === 'refuse';
 }
 
 function resolveShutdownMode(options: unknown, durable: boolean): 'cancel' | 'drain' | 'suspend' {

@@ -1,5 +1,5 @@
 /** taskchart: tasks as XState v5 actors under a supervisor. */
-export { TaskEngine, type ShutdownOptions } from './engine.js';
+export { TaskEngine, type ShutdownOptions, type RestoreOptions } from './engine.js';
 export { TaskStatus, TaskPriority } from './status.js';
 export type { TaskSpec, TaskContext, TaskFunction } from './task-spec.js';
 export type { TaskInfo, TaskSettings } from './actors/task-record.js';

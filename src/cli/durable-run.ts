@@ -3,7 +3,7 @@
  * restoring what it holds, and the lines that say what was resumed and what is left for the next run.
  * A run that stops on a signal suspends: nothing is cancelled, and the same command resumes it.
  */
-import { StoreError, type RestoreReport, type TaskEngine, type TaskEngineOptions } from '../index.js';
+import { InvalidOptionError, StoreError, type RestoreReport, type TaskEngine, type TaskEngineOptions } from '../index.js';
 import { SqliteStore } from '../sqlite/index.js';
 import { formatError, shellQuote } from './format.js';
 import { CliInputError } from './input-error.js';
@@ -25,24 +25,24 @@ export function storeLabel(flag: string | undefined, store: unknown): string {
 }
 
 /**
- * `engine.restore()`. A store that cannot be read back (a stored task this version cannot decode)
- * is bad input, like one that cannot be opened. @throws CliInputError
+ * `engine.restore({ unrunnable: 'refuse' })`. A store that cannot be read back (a stored task this
+ * version cannot decode) is bad input, like one that cannot be opened; so is a module that cannot run
+ * some stored unfinished task (a missing handler: the wrong module, or a renamed handler): then nothing
+ * is restored or changed, and the right module can resume the store. @throws CliInputError
  */
 export async function restoreStore(engine: TaskEngine): Promise<RestoreReport> {
   try {
-    return await engine.restore();
+    return await engine.restore({ unrunnable: 'refuse' });
   } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
+    if (!(error instanceof StoreError) && !(error instanceof InvalidOptionError)) throw error;
     throw new CliInputError(formatError(error), { cause: error });
   }
 }
 
 /** `resuming from tasks.db: 12 finished, 30 left (3 interrupted attempts counted)` */
 export function resumeLine(label: string, report: RestoreReport): string {
-  const notes = [
-    ...(report.interrupted > 0 ? [`${plural(report.interrupted, 'interrupted attempt')} counted`] : []),
-    ...(report.unrunnable > 0 ? [`${report.unrunnable} failed: this process cannot run ${report.unrunnable === 1 ? 'it' : 'them'}`] : []),
-  ];
+  // (No unrunnable tasks here: the command restores with `unrunnable: 'refuse'`.)
+  const notes = report.interrupted > 0 ? [`${plural(report.interrupted, 'interrupted attempt')} counted`] : [];
   const left = report.restored - report.finished;
   return `resuming from ${label}: ${report.finished} finished, ${left} left${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
 }
@@ -58,14 +58,22 @@ export function resumeCommand(argv: readonly string[]): string {
 }
 
 /** `interrupted: 30 of 42 tasks left for the next run (stopping cancelled nothing); to resume, run: taskchart run ...` */
-export function suspendedLine(left: number, total: number, command: string): string {
-  if (left === 0) return 'interrupted: every task had already finished; nothing is left to resume';
-  return `interrupted: ${left} of ${plural(total, 'task')} left for the next run (stopping cancelled nothing); to resume, run: ${command}`;
+export function suspendedLine(left: number, total: number, command: string, lost = 0): string {
+  if (left === 0) return `interrupted: nothing the store keeps is left to resume${lostNote(lost)}`;
+  return `interrupted: ${left} of ${plural(total, 'task')} left for the next run (stopping cancelled nothing)${lostNote(lost)}; to resume, run: ${command}`;
+}
+
+/** Unfinished `durable: false` tasks: the store does not keep them, so the resumed run will not have them. */
+function lostNote(lost: number): string {
+  return lost === 0 ? '' : `; ${plural(lost, 'memory-only task')} (durable: false) will not run again`;
 }
 
 /** `the task store failed and the run stopped: ERR_STORE: ...; 30 tasks unfinished: fix the cause, then resume with: ...` */
-export function storeFailedLine(error: unknown, left: number, command: string): string {
-  return `the task store failed and the run stopped: ${formatError(error)}; ${plural(left, 'task')} unfinished: fix the cause, then resume with: ${command}`;
+export function storeFailedLine(error: unknown, left: number, command: string, lost = 0): string {
+  return (
+    `the task store failed and the run stopped: ${formatError(error)}; ${plural(left, 'task')} unfinished${lostNote(lost)}. ` +
+    `The counts above are what this process saw; the store keeps its last commit: fix the cause, then resume with: ${command}`
+  );
 }
 
 function plural(count: number, noun: string): string {

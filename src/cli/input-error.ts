@@ -19,6 +19,8 @@ export const ExitCode = {
    * every task where it stood; the same command resumes once the cause is fixed.
    */
   STORE_FAILED: 3,
+  /** A bug in taskchart or the graph module's code outside any task (an uncaught error): the run crashed. */
+  INTERNAL_ERROR: 70,
   /** Interrupted by SIGINT (Ctrl-C); with a store, suspended for the next run. */
   SIGINT: 130,
   /** Interrupted by SIGTERM. */

@@ -18,7 +18,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const bad = error instanceof CliInputError;
     process.stderr.write(`taskchart: ${bad ? error.message : `internal error: ${String(error)}`}\n`);
     if (verbose || !bad) process.stderr.write(`${stackOf(error)}\n`);
-    return bad ? ExitCode.BAD_INPUT : ExitCode.TASKS_FAILED;
+    return bad ? ExitCode.BAD_INPUT : ExitCode.INTERNAL_ERROR;
   }
 }
 

@@ -94,12 +94,13 @@ function exitCode(ending: RunEnding, outcome: RunOutcome): number {
 /** After an interruption or a store failure: what is left, and the command that resumes it. */
 function epilogueOf(ending: RunEnding, durable: boolean, progress: RunProgress, options: RunOptions): { line?: string; json?: Record<string, unknown> } {
   if (ending.kind === 'done' || !durable) return {};
-  const left = progress.unfinished();
+  const lost = progress.unfinishedMemoryOnly();
+  const left = progress.unfinished() - lost;
   const resume = resumeCommand(options.argv);
   if (ending.kind === 'store-failed') {
-    return { line: storeFailedLine(ending.error, left, resume), json: { storeError: errorToJson(ending.error), left, resume } };
+    return { line: storeFailedLine(ending.error, left, resume, lost), json: { storeError: errorToJson(ending.error), left, lost, resume } };
   }
-  return { line: suspendedLine(left, progress.ids.length, resume), json: { suspended: true, left, resume } };
+  return { line: suspendedLine(left, progress.ids.length, resume, lost), json: { suspended: true, left, lost, resume } };
 }
 
 /**

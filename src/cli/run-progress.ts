@@ -94,6 +94,11 @@ export class RunProgress {
     return this.ids.filter((id) => !TERMINAL.has(this.#engine.getTaskStatus(id))).length;
   }
 
+  /** Unfinished tasks that a durable store does not keep (`durable: false`): a resumed run will not have them. */
+  unfinishedMemoryOnly(): number {
+    return this.ids.filter((id) => !TERMINAL.has(this.#engine.getTaskStatus(id)) && !this.#engine.getTask(id).settings.durable).length;
+  }
+
   /** Whether `event` replays the outcome of a task that finished in an earlier run (the views skip it). */
   isReplay(event: TaskEvent): boolean {
     return event.type === 'status' && this.finishedEarlier.has(event.taskId);

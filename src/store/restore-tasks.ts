@@ -22,7 +22,11 @@ export function openStore(store: TaskStore): number {
   }
 }
 
-export function restoreFrom(store: TaskStore, durability: Durability, supervisor: Supervisor, env: SpecEnvironment): RestoreReport {
+/**
+ * Reads the store back into the supervisor. With `refuseUnrunnable`, a stored unfinished task this
+ * process cannot run makes it throw ERR_INVALID_OPTION (listing them) before anything changes.
+ */
+export function restoreFrom(store: TaskStore, durability: Durability, supervisor: Supervisor, env: SpecEnvironment, refuseUnrunnable = false): RestoreReport {
   const tasks: StoredTask[] = [];
   let lastSeq = 0;
   let rows: Iterable<TaskRow>;
@@ -34,6 +38,15 @@ export function restoreFrom(store: TaskStore, durability: Durability, supervisor
   for (const row of rows) {
     tasks.push(decode(row, env));
     if (row.seq > lastSeq) lastSeq = row.seq;
+  }
+  const unrunnable = tasks.filter((task) => task.unrunnable !== undefined);
+  if (refuseUnrunnable && unrunnable.length > 0) {
+    const reasons = unrunnable.slice(0, 5).map((task) => (task.unrunnable as Error).message);
+    const more = unrunnable.length > 5 ? `; and ${unrunnable.length - 5} more` : '';
+    throw new InvalidOptionError(
+      'unrunnable',
+      `restore() found ${unrunnable.length} unfinished stored task(s) this process cannot run, and restored nothing: ${reasons.join('; ')}${more}`,
+    );
   }
   durability.continueAfter(lastSeq);
   supervisor.restore(tasks);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TaskEngine } from '../../src/index.js';
 import { SqliteStore } from '../../src/sqlite/index.js';
+import { suspendedLine } from '../../src/cli/durable-run.js';
 import { buildCli, fixture, jsonLines, runCli, startCli, type CliResult } from './cli.js';
 
 beforeAll(buildCli, 60_000);
@@ -108,6 +109,27 @@ describe('taskchart run --store: stopping is not cancelling', () => {
     expect(ranSteps(log)).toEqual(['a#1', 'b#1']);
   }, 30_000);
 
+  it('refuses, with exit 2 and nothing changed, a module that cannot run the tasks the store holds; the right module resumes them', async () => {
+    const { db, log, env } = workspace();
+    const engine = new TaskEngine({ store: new SqliteStore({ path: db }) });
+    engine.defineTask('step', () => 'not run here');
+    engine.registerTasks([
+      { id: 'a', name: 'a', handler: 'step', args: [log, false] },
+      { id: 'b', name: 'b', handler: 'step', args: [log, false], dependencies: ['a'] },
+    ]);
+    for (const id of ['a', 'b']) engine.startTask(id);
+    await engine.shutdown({ mode: 'suspend' });
+
+    const wrong = await runCli(['run', fixture('all-complete.mjs'), '--store', db], { env });
+    expect(wrong.code).toBe(2);
+    expect(oneLineError(wrong)).toMatch(/^taskchart: ERR_INVALID_OPTION: restore\(\) found 2 unfinished stored task\(s\) this process cannot run, and restored nothing: Task `a` names handler `step`/);
+
+    const right = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
+    expect(right.code).toBe(0);
+    expect(right.stdout.split('\n')[0]).toBe(`resuming from ${db}: 0 finished, 2 left`);
+    expect(ranSteps(log)).toEqual(['a#1', 'b#1']);
+  }, 30_000);
+
   it('on SIGTERM while another run asks for the same store: the second exits 2 (held), the first suspends and exits 143', async () => {
     const { db, env } = workspace();
     const first = startCli(['run', fixture('durable-steps.mjs'), '--store', db], { env: { ...env, TASKCHART_STEP_HOLD: '1' } });
@@ -131,7 +153,7 @@ describe('taskchart run --store: stopping is not cancelling', () => {
     const failing = await runCli(['run', fixture('failing-store.mjs')], { env: { ...env, TASKCHART_FAILING_STORE: db } });
     expect(failing.code).toBe(3);
     expect(oneLineError(failing)).toMatch(
-      /^taskchart: the task store failed and the run stopped: ERR_STORE: .*No space left on device \(simulated\).*; \d tasks? unfinished: fix the cause, then resume with: taskchart run test\/fixtures\/graphs\/failing-store\.mjs$/,
+      /^taskchart: the task store failed and the run stopped: ERR_STORE: .*No space left on device \(simulated\).*; \d tasks? unfinished\. The counts above are what this process saw; the store keeps its last commit: fix the cause, then resume with: taskchart run test\/fixtures\/graphs\/failing-store\.mjs$/,
     );
     expect(failing.stdout).toMatch(/^Summary$/m);
 
@@ -188,5 +210,14 @@ describe('taskchart run --store: bad input exits 2 with one line', () => {
     expect(result.code).toBe(2);
     expect(oneLineError(result)).toMatch(message);
     expect(result.stdout).toBe('');
+  });
+});
+
+describe('the line after a stop', () => {
+  it('counts memory-only (durable: false) tasks apart: the resumed run will not have them', () => {
+    expect(suspendedLine(3, 5, 'taskchart run g.mjs --store t.db', 2)).toBe(
+      'interrupted: 3 of 5 tasks left for the next run (stopping cancelled nothing); 2 memory-only tasks (durable: false) will not run again; to resume, run: taskchart run g.mjs --store t.db',
+    );
+    expect(suspendedLine(0, 5, 'taskchart run g.mjs', 1)).toBe('interrupted: nothing the store keeps is left to resume; 1 memory-only task (durable: false) will not run again');
   });
 });

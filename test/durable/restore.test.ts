@@ -236,6 +236,27 @@ describe('restore(): every task comes back as it stood', () => {
     await second.engine.shutdown();
   });
 
+  it("with { unrunnable: 'refuse' }, restores nothing and changes nothing when this process cannot run a stored task", async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.defineTask('gone', () => new Promise(() => {}));
+    first.engine.registerTask({ id: 'g', name: 'g', handler: 'gone' });
+    first.engine.startTask('g');
+    await flush();
+    first.crash();
+
+    const second = durableEngine(path);
+    await expect(second.engine.restore({ unrunnable: 'refuse' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringContaining('Task `g` names handler `gone`'),
+    });
+    expect(() => second.engine.getTask('g')).toThrow(expect.objectContaining({ code: 'ERR_TASK_NOT_FOUND' }));
+    second.engine.defineTask('gone', () => 'back');
+    expect(await second.engine.restore({ unrunnable: 'refuse' })).toMatchObject({ restored: 1, interrupted: 1, unrunnable: 0 });
+    await expect(second.engine.restore()).rejects.toMatchObject({ code: 'ERR_INVALID_TRANSITION' });
+    await second.engine.shutdown();
+  });
+
   it('refuses to register before restore() when the store holds tasks, and refuses a second restore()', async () => {
     const path = tempDbPath();
     const first = durableEngine(path);
