@@ -53,7 +53,8 @@ Exit codes: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input
 (including a --store file that cannot be opened), 3 the store failed during the
 run (disk full, read-only: the run stopped, fix the cause and run again to resume),
 130 / 143 interrupted by SIGINT / SIGTERM (with --store: suspended, to be resumed),
-70 an internal error (a crash outside any task).`;
+141 stdout's reader went away (EPIPE; handled like SIGINT), 70 an internal error
+(a crash outside any task).`;
 
 /** @throws CliInputError on an unknown command or flag, a missing file argument, or a bad value. */
 export function parseCommandLine(argv: readonly string[]): Command {

@@ -25,4 +25,6 @@ export const ExitCode = {
   SIGINT: 130,
   /** Interrupted by SIGTERM. */
   SIGTERM: 143,
+  /** Stopped because stdout's reader went away (EPIPE), like SIGPIPE. */
+  SIGPIPE: 141,
 } as const;

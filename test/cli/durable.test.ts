@@ -3,7 +3,9 @@
  * whose steps append `<id>#<attempt>` to a log when they run. A run is interrupted once some steps
  * completed and others are running (synchronised on its --json events), then run again on the same store.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +29,8 @@ function workspace(): { db: string; log: string; env: Record<string, string> } {
   return { db: join(dir, 'tasks.db'), log, env: { TASKCHART_STEP_LOG: log } };
 }
 
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const cliBin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const ranSteps = (log: string): string[] => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
 
 /** --json output so far shows `a` and `b` COMPLETED, and the steps `c` and `d` running their function (they reported `holding`). */
@@ -162,6 +166,31 @@ describe('taskchart run --store: stopping is not cancelling', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stdout.split('\n')[0]).toBe(`resuming from ${db}: 1 finished, 2 left (1 interrupted attempt counted)`);
     expect(resumed.stdout).toMatch(/^ {2}completed +3$/m);
+  }, 30_000);
+
+  it('stops cleanly when its reader goes away (EPIPE): suspended, exit 141, and the next run resumes without interrupted attempts', async () => {
+    const { db, log, env } = workspace();
+    const child = spawn(process.execPath, [cliBin, 'run', fixture('durable-steps.mjs'), '--store', db, '--json'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, TASKCHART_STEP_HOLD: '1', TASKCHART_STEP_TICK: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (someCompletedOthersRunning(stdout)) {
+          child.stdout.destroy(); // like `| head` exiting: the next write gets EPIPE
+          resolve();
+        }
+      });
+    });
+    expect(await closed).toBe(141);
+    const resumed = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout.split('\n')[0]).toBe(`resuming from ${db}: 2 finished, 3 left`);
+    expect(ranSteps(log).filter((step) => step.startsWith('c#') || step.startsWith('d#'))).toEqual(['c#1', 'd#1', 'c#1', 'd#1']);
   }, 30_000);
 
   it('without a store, SIGINT still cancels: nothing is left to resume', async () => {
