@@ -28,9 +28,29 @@ export interface RunOptions {
   readonly argv: readonly string[];
 }
 
-export type Command = RunOptions | { readonly command: 'help' };
+/** What `taskchart worker` was asked to do. */
+export interface WorkerOptions {
+  readonly command: 'worker';
+  /** The handlers module's path as given. */
+  readonly file: string;
+  /** The Redis URL (`redis://` or `rediss://`), as given. */
+  readonly redis: string;
+  /** The BullMQ queue to process. */
+  readonly queue: string;
+  /** Jobs run at once. @default 1 */
+  readonly concurrency: number;
+  /** Stack traces on bad input. @default false */
+  readonly verbose: boolean;
+}
+
+export type Command = RunOptions | WorkerOptions | { readonly command: 'help' };
+
+/** Flags that only one command takes. */
+const RUN_ONLY = ['json', 'inspect-log', 'dashboard', 'keep-open', 'store'] as const;
+const WORKER_ONLY = ['redis', 'queue'] as const;
 
 export const USAGE = `Usage: taskchart run <graph-module> [options]
+       taskchart worker <handlers-module> --redis <url> --queue <name> [--concurrency <n>]
 
 Runs the task graph exported by <graph-module> (export default (engine) => { ... }).
 Named task functions exported as \`handlers\` ({ name: fn }) are defined first.
@@ -49,7 +69,14 @@ Options:
   --verbose          print stack traces for bad input
   -h, --help         show this help
 
-Exit codes: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input
+taskchart worker runs remote tasks (executor BullMQExecutor, entry point taskchart/bullmq)
+from BullMQ queue <name> on Redis <url>, with the functions <handlers-module> exports
+(named function exports, or an object exported as \`handlers\`); --concurrency is the
+number of jobs it runs at once (default 1). SIGTERM / SIGINT: finish running jobs
+(cancelled after a grace period), then exit 0; a second signal exits at once.
+Exit 2 on bad input (missing module, bad URL, no handlers, Redis unreachable).
+
+Exit codes of run: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input
 (including a --store file that cannot be opened), 3 the store failed during the
 run (disk full, read-only: the run stopped, fix the cause and run again to resume),
 130 / 143 interrupted by SIGINT / SIGTERM (with --store: suspended, to be resumed),
@@ -72,6 +99,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
         dashboard: { type: 'string' },
         'keep-open': { type: 'boolean', default: false },
         store: { type: 'string' },
+        redis: { type: 'string' },
+        queue: { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -82,7 +111,21 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return { command: 'help' };
   const [command, file, ...extra] = positionals;
-  if (command !== 'run') throw new CliInputError(`Unknown command \`${command}\`, expected \`run\` (see taskchart --help)`);
+  if (command === 'worker') {
+    refuseFlags('worker', RUN_ONLY, values);
+    if (file === undefined) throw new CliInputError('Expected a handlers module: taskchart worker <handlers-module> --redis <url> --queue <name>');
+    if (extra.length > 0) throw new CliInputError(`Expected one handlers module, got also \`${extra.join(' ')}\``);
+    return {
+      command: 'worker',
+      file,
+      redis: parseRedisUrl(values.redis),
+      queue: parseQueue(values.queue),
+      concurrency: parseConcurrency(values.concurrency) ?? 1,
+      verbose: values.verbose,
+    };
+  }
+  if (command !== 'run') throw new CliInputError(`Unknown command \`${command}\`, expected \`run\` or \`worker\` (see taskchart --help)`);
+  refuseFlags('run', WORKER_ONLY, values);
   if (file === undefined) throw new CliInputError('Expected a graph module: taskchart run <graph-module>');
   if (extra.length > 0) throw new CliInputError(`Expected one graph module, got also \`${extra.join(' ')}\``);
   return {
@@ -97,6 +140,29 @@ export function parseCommandLine(argv: readonly string[]): Command {
     store: parsePath('--store', values.store),
     argv: [...argv],
   };
+}
+
+function refuseFlags(command: string, flags: readonly string[], values: Record<string, unknown>): void {
+  const given = flags.find((flag) => values[flag] !== undefined && values[flag] !== false);
+  if (given !== undefined) throw new CliInputError(`\`--${given}\` is not an option of \`taskchart ${command}\` (see taskchart --help)`);
+}
+
+function parseRedisUrl(raw: string | undefined): string {
+  if (raw === undefined) throw new CliInputError('Expected `--redis <url>`, e.g. `--redis redis://127.0.0.1:6379`');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CliInputError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got \`${raw}\``);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new CliInputError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got \`${raw}\``);
+  return raw;
+}
+
+function parseQueue(raw: string | undefined): string {
+  if (raw === undefined) throw new CliInputError('Expected `--queue <name>`: the BullMQ queue the engine\'s BullMQExecutor sends to');
+  if (raw === '' || raw.includes(':')) throw new CliInputError(`Expected \`--queue\` to be a non-empty name without ':', got \`${raw}\``);
+  return raw;
 }
 
 function parseDashboardPort(raw: string | undefined): number | undefined {

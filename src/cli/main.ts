@@ -13,6 +13,14 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return ExitCode.OK;
     }
+    if (command.command === 'worker') {
+      // Loaded only here: bullmq and ioredis are optional peer dependencies that `run` does not need.
+      const { runWorkerCommand } = await import('./worker-command.js').catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+        throw new CliInputError(`taskchart worker needs the packages bullmq and ioredis: npm install bullmq@^6.7.0 ioredis@^6 (${(error as Error).message.split('\n')[0]})`);
+      });
+      return await runWorkerCommand(command, { stdout: process.stdout, stderr: process.stderr });
+    }
     return await runCommand(command, { stdout: process.stdout, interrupted: interruption() });
   } catch (error) {
     const bad = error instanceof CliInputError;

@@ -1,0 +1,54 @@
+/**
+ * Redis connections for the executor and the worker. Each role (queue,
+ * queue events, worker, pub/sub) gets its own ioredis client, made here and
+ * closed by its owner: a URL or options object makes a new client, an ioredis
+ * instance given by the caller is duplicated (the caller's own instance is
+ * never used, nor closed).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Where Redis is: a `redis://` / `rediss://` URL, ioredis options, or an ioredis instance to duplicate. */
+export type RedisConnection = string | RedisOptions | Redis;
+
+/**
+ * A new client for one role. `blocking` clients (QueueEvents, Worker, a
+ * subscriber) get `maxRetriesPerRequest: null`, which BullMQ requires.
+ */
+export function createClient(connection: RedisConnection, options: { readonly blocking: boolean }): Redis {
+  const overrides: RedisOptions = options.blocking ? { maxRetriesPerRequest: null } : {};
+  if (connection instanceof Redis) return connection.duplicate(overrides);
+  if (typeof connection === 'string') return new Redis(connection, overrides);
+  return new Redis({ ...connection, ...overrides });
+}
+
+/** Closes a client: QUIT, or a disconnect when QUIT does not answer within `timeoutMs` (Redis down). */
+export async function closeClient(client: Redis, timeoutMs: number): Promise<void> {
+  if ((client.status as string) === 'end') return;
+  await withTimeout(client.quit().then(() => undefined), timeoutMs).catch(() => undefined);
+  if ((client.status as string) !== 'end') client.disconnect();
+}
+
+/** Settles with `promise`, or resolves after `timeoutMs` without waiting for it further. */
+export function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    timer.unref?.();
+  });
+  return Promise.race([promise.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A URL for messages, without its password. */
+export function describeConnection(connection: RedisConnection): string {
+  if (typeof connection === 'string') {
+    try {
+      const url = new URL(connection);
+      if (url.password) url.password = '***';
+      return url.href.replace(/\/$/, '');
+    } catch {
+      return 'redis';
+    }
+  }
+  const { host, port } = connection instanceof Redis ? connection.options : connection;
+  return `redis://${host ?? '127.0.0.1'}:${port ?? 6379}`;
+}

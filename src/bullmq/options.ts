@@ -1,0 +1,62 @@
+/** Options of {@link BullMQExecutor}, validated once at construction into a resolved object. */
+import { InvalidOptionError } from '../errors.js';
+import { invalid, isPlainObject } from '../validate.js';
+import { Redis } from 'ioredis';
+import { DEFAULT_PREFIX } from './protocol.js';
+import type { RedisConnection } from './connection.js';
+
+export interface BullMQExecutorOptions {
+  /** Where Redis is: a `redis://` URL, ioredis options, or an ioredis instance (duplicated, never closed by the executor). */
+  readonly connection: RedisConnection;
+  /** The BullMQ queue that `taskchart worker --queue <name>` processes. No ':'. */
+  readonly queue: string;
+  /** BullMQ key prefix; workers must use the same one. @default 'bull' */
+  readonly prefix?: string;
+  /**
+   * How many attempts this executor keeps in the queue at once; the engine keeps further remote
+   * tasks PENDING. An attempt is RUNNING (and its `timeout` counts) from when its job is added,
+   * not from when a worker takes it, so a limit near the workers' total concurrency keeps
+   * timeouts meaningful. @default Infinity
+   */
+  readonly concurrency?: number;
+  /** How long `close()` waits for each connection to close cleanly before dropping it. @default 5000 */
+  readonly closeTimeout?: number;
+  /** Receives Redis connection errors (emitted on every reconnect try while Redis is down). @default ignore them */
+  readonly onError?: (error: Error) => void;
+}
+
+export interface ResolvedExecutorOptions {
+  readonly connection: RedisConnection;
+  readonly queue: string;
+  readonly prefix: string;
+  readonly concurrency: number;
+  readonly closeTimeout: number;
+  readonly onError: (error: Error) => void;
+}
+
+const KNOWN = new Set(['connection', 'queue', 'prefix', 'concurrency', 'closeTimeout', 'onError']);
+
+/** @throws InvalidOptionError naming the field. */
+export function resolveExecutorOptions(options: BullMQExecutorOptions): ResolvedExecutorOptions {
+  if (!isPlainObject(options)) throw invalid('options', 'an object `{ connection, queue }`', options);
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(key, `Unknown BullMQExecutor option \`${key}\`, expected one of ${[...KNOWN].join(', ')}`);
+  }
+  const { connection, queue, prefix = DEFAULT_PREFIX, concurrency = Infinity, closeTimeout = 5000, onError = () => {} } = options;
+  if (!(typeof connection === 'string' || connection instanceof Redis || isPlainObject(connection))) {
+    throw invalid('connection', 'a redis:// URL, ioredis options or an ioredis instance', connection);
+  }
+  checkName('queue', queue);
+  checkName('prefix', prefix);
+  if (!(concurrency === Infinity || (Number.isSafeInteger(concurrency) && concurrency >= 1))) {
+    throw invalid('concurrency', 'an integer >= 1 or Infinity', concurrency);
+  }
+  if (!(Number.isFinite(closeTimeout) && closeTimeout >= 0)) throw invalid('closeTimeout', 'a finite number >= 0 (ms)', closeTimeout);
+  if (typeof onError !== 'function') throw invalid('onError', 'a function or absent', onError);
+  return { connection, queue, prefix, concurrency, closeTimeout, onError };
+}
+
+/** A queue name or prefix: non-empty, without ':' (BullMQ refuses it in queue names). */
+export function checkName(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value === '' || value.includes(':')) throw invalid(field, "a non-empty string without ':'", value);
+}

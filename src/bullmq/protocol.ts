@@ -1,0 +1,110 @@
+/**
+ * What travels through Redis between a {@link BullMQExecutor} and a
+ * `taskchart worker`: the job id of an attempt, the job's data, the result
+ * envelope the processor returns, and the cancel channel. Everything is JSON
+ * (BullMQ stores job data and return values as JSON strings); errors travel
+ * as SerializedError so that name, message, code, stack and cause survive.
+ */
+import { deserializeError, serializeError, type SerializedError } from '../pool/protocol.js';
+
+export { deserializeError, serializeError, type SerializedError };
+
+/** Version of {@link JobData} and {@link ResultEnvelope}; a worker refuses data of another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** BullMQ's default key prefix. */
+export const DEFAULT_PREFIX = 'bull';
+
+/** The data of one attempt's job. */
+export interface JobData {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly taskId: string;
+  readonly name: string;
+  readonly attempt: number;
+  /** The worker's handler to call as `handler(ctx, ...args)`. */
+  readonly handler: string;
+  readonly args: readonly unknown[];
+}
+
+/**
+ * What the processor returns for every attempt it ran: a task's own failure
+ * is a value here, so BullMQ's `failed` event means an infrastructure failure
+ * (a stalled job, a worker that could not run the processor).
+ */
+export interface ResultEnvelope {
+  readonly v: typeof PROTOCOL_VERSION;
+  /** `cancelled`: the attempt's signal aborted (a cancel from the engine, or the worker shutting down). */
+  readonly status: 'ok' | 'error' | 'cancelled';
+  readonly value?: unknown;
+  readonly error?: SerializedError;
+}
+
+/** What a progress update carries (`job.updateProgress(...)`). */
+export interface ProgressData {
+  readonly fraction: number;
+  readonly message?: string;
+}
+
+/** A cancel request published on {@link cancelChannel}. */
+export interface CancelMessage {
+  readonly jobId: string;
+  readonly reason: string;
+}
+
+/**
+ * The job id of one attempt: deterministic (a second `add` of the same
+ * attempt is a no-op in BullMQ), free of ':' (BullMQ refuses it), and never
+ * an integer (also refused).
+ */
+export function jobIdFor(taskId: string, attempt: number): string {
+  return `tc.${encodeURIComponent(taskId)}.a${attempt}`;
+}
+
+/** The pub/sub channel on which executors ask the workers of `queue` to cancel a running job. */
+export function cancelChannel(queue: string): string {
+  return `taskchart:${queue}:cancel`;
+}
+
+/**
+ * A short-lived key set before a cancel is published: a worker that takes
+ * the job after the message went by (a fetch racing the cancel, a message
+ * lost across a reconnect) finds it when the job starts.
+ */
+export function cancelKey(queue: string, jobId: string): string {
+  return `taskchart:${queue}:cancelled:${jobId}`;
+}
+
+/** How long a {@link cancelKey} lives. */
+export const CANCEL_KEY_TTL_MS = 10 * 60_000;
+
+/** BullMQ's failed reason for a job that stalled more times than `maxStalledCount` (0 for taskchart workers). */
+export const STALLED_REASON = 'job stalled more than allowable limit';
+
+export function isResultEnvelope(value: unknown): value is ResultEnvelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const { v, status } = value as { v?: unknown; status?: unknown };
+  return v === PROTOCOL_VERSION && (status === 'ok' || status === 'error' || status === 'cancelled');
+}
+
+export function isProgressData(value: unknown): value is ProgressData {
+  if (typeof value !== 'object' || value === null) return false;
+  const { fraction, message } = value as { fraction?: unknown; message?: unknown };
+  return typeof fraction === 'number' && (message === undefined || typeof message === 'string');
+}
+
+export function isCancelMessage(value: unknown): value is CancelMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { jobId, reason } = value as { jobId?: unknown; reason?: unknown };
+  return typeof jobId === 'string' && typeof reason === 'string';
+}
+
+/** A cancel reason as a string (BullMQ's `cancelJob` takes a string): an Error's message, else its JSON or text. */
+export function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
+  if (typeof reason === 'string') return reason;
+  try {
+    return JSON.stringify(reason) ?? String(reason);
+  } catch {
+    return String(reason);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The context a remote handler receives in the worker process: the same
+ * shape as an engine-side TaskContext (`id`, `name`, `attempt`, `signal`,
+ * `progress`, `registerResource`). Progress goes to Redis at most once per
+ * {@link PROGRESS_INTERVAL_MS} (the latest value wins, and the last one is
+ * flushed before the attempt's result); disposers run when the attempt ends,
+ * newest first.
+ */
+import type { TaskContext } from '../task-spec.js';
+import type { JobData, ProgressData } from './protocol.js';
+
+/** The least time between two progress updates sent to Redis for one attempt. */
+export const PROGRESS_INTERVAL_MS = 100;
+
+/** A worker-side context and what the processor does when the attempt ends. */
+export interface WorkerContext {
+  readonly context: TaskContext;
+  /** Sends a held-back progress update, then runs the disposers (newest first); never throws. */
+  finish(): Promise<void>;
+}
+
+export function createWorkerContext(options: {
+  readonly data: JobData;
+  readonly signal: AbortSignal;
+  readonly sendProgress: (progress: ProgressData) => Promise<void>;
+  readonly onError: (error: unknown) => void;
+}): WorkerContext {
+  const { data, signal, onError } = options;
+  const disposers: Array<() => void | Promise<void>> = [];
+  let lastSent = -Infinity;
+  let held: ProgressData | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let sending: Promise<void> = Promise.resolve();
+  const send = (progress: ProgressData): void => {
+    lastSent = Date.now();
+    held = undefined;
+    // One update at a time, in order.
+    sending = sending.then(() => options.sendProgress(progress)).catch(onError);
+  };
+  const context: TaskContext = {
+    id: data.taskId,
+    name: data.name,
+    attempt: data.attempt,
+    signal,
+    progress(fraction: number, message?: string): void {
+      if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) throw new RangeError(`Expected \`fraction\` to be a number from 0 to 1, got \`${String(fraction)}\``);
+      const progress: ProgressData = message === undefined ? { fraction } : { fraction, message: String(message) };
+      const wait = lastSent + PROGRESS_INTERVAL_MS - Date.now();
+      if (wait <= 0 && timer === undefined) return send(progress);
+      held = progress;
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        if (held !== undefined) send(held);
+      }, Math.max(0, wait));
+    },
+    registerResource(dispose: () => void | Promise<void>): void {
+      if (typeof dispose !== 'function') throw new TypeError(`Expected \`dispose\` to be a function, got ${typeof dispose}`);
+      disposers.push(dispose);
+    },
+  };
+  return {
+    context,
+    async finish(): Promise<void> {
+      clearTimeout(timer);
+      timer = undefined;
+      if (held !== undefined) send(held);
+      await sending;
+      for (const dispose of disposers.reverse()) {
+        try {
+          await dispose();
+        } catch (error) {
+          onError(error);
+        }
+      }
+    },
+  };
+}

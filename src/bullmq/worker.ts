@@ -1,0 +1,102 @@
+/**
+ * The worker side of the remote executor: a BullMQ Worker that runs
+ * taskchart attempts with named handlers, listens for cancels from the
+ * engine, and shuts down gracefully. `taskchart worker` is a thin command
+ * over {@link createWorker}.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TaskFunction } from '../task-spec.js';
+import { closeClient, createClient, withTimeout, type RedisConnection } from './connection.js';
+import { checkName } from './options.js';
+import { runJob } from './processor.js';
+import { DEFAULT_PREFIX, cancelChannel, cancelKey, isCancelMessage, type ResultEnvelope } from './protocol.js';
+
+export interface CreateWorkerOptions {
+  readonly connection: RedisConnection;
+  readonly queue: string;
+  /** The functions remote tasks name with `handler`, called as `fn(ctx, ...args)`. */
+  readonly handlers: Readonly<Record<string, TaskFunction>> | ReadonlyMap<string, TaskFunction>;
+  /** Jobs run at once in this process. @default 1 */
+  readonly concurrency?: number;
+  /** BullMQ key prefix, the same as the executor's. @default 'bull' */
+  readonly prefix?: string;
+  /**
+   * How long a job's lock lasts without renewal (renewed every half of it); a worker that dies
+   * is noticed about this long after. Every worker of a queue should use the same value. @default 30000
+   */
+  readonly lockDuration?: number;
+  /** How often stalled jobs are looked for; queue-wide, so every worker must use the same value. @default 30000 */
+  readonly stalledInterval?: number;
+  /** Receives connection errors and errors of progress updates and disposers. @default ignore them */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running worker. */
+export interface TaskchartWorker {
+  readonly worker: Worker;
+  /** Resolves once the worker is connected and fetching jobs. */
+  readonly ready: Promise<void>;
+  /** Aborts the signal of every attempt running in this process (their jobs complete as `cancelled`). */
+  cancelAll(reason: string): void;
+  /**
+   * Stops fetching, waits for running attempts (`force`: does not wait, leaving them to stall),
+   * then closes every connection, each bounded by `timeoutMs`.
+   */
+  close(options?: { readonly force?: boolean; readonly timeoutMs?: number }): Promise<void>;
+}
+
+/** Starts a worker on `queue`. Unknown handlers produce an `error` result, never a BullMQ failure. */
+export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
+  checkName('queue', options.queue);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  checkName('prefix', prefix);
+  const onError = options.onError ?? (() => {});
+  const handlers = new Map(options.handlers instanceof Map ? options.handlers : Object.entries(options.handlers));
+  const client = createClient(options.connection, { blocking: true });
+  const subscriber = createClient(options.connection, { blocking: true });
+  const clients: Redis[] = [client, subscriber];
+  for (const c of clients) c.on('error', onError);
+  const host = {
+    handlers,
+    onError,
+    cancelledBeforeStart: async (jobId: string) => (await client.get(cancelKey(options.queue, jobId))) ?? undefined,
+  };
+  // Exactly three declared parameters: BullMQ passes the AbortSignal only when `processor.length >= 3`.
+  const processor = (job: Job, _token: string | undefined, signal: AbortSignal | undefined): Promise<ResultEnvelope> =>
+    runJob(job, signal ?? new AbortController().signal, host);
+  const worker = new Worker(options.queue, processor, {
+    connection: client,
+    prefix,
+    concurrency: options.concurrency ?? 1,
+    maxStalledCount: 0,
+    ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration }),
+    ...(options.stalledInterval !== undefined && { stalledInterval: options.stalledInterval }),
+    autorun: false,
+  });
+  worker.on('error', onError);
+  subscriber.on('message', (_channel: string, text: string) => {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (isCancelMessage(message)) worker.cancelJob(message.jobId, message.reason);
+  });
+  const ready = (async () => {
+    await subscriber.subscribe(cancelChannel(options.queue));
+    void worker.run().catch(onError);
+    await worker.waitUntilReady();
+  })();
+  return {
+    worker,
+    ready,
+    cancelAll: (reason) => worker.cancelAllJobs(reason),
+    async close({ force = false, timeoutMs = 5000 } = {}) {
+      // Without force, waits for running attempts with no bound: the caller cancels them after its grace period.
+      await (force ? withTimeout(worker.close(true), timeoutMs) : worker.close());
+      await Promise.all(clients.map((c) => closeClient(c, timeoutMs)));
+    },
+  };
+}
