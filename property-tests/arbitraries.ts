@@ -108,12 +108,15 @@ interface RawTask {
   readonly startRank: number;
 }
 
+/** Distances back to a task's dependencies (see {@link dependenciesAt}): none, or one to three. */
+export const dependencyOffsetsArb: fc.Arbitrary<readonly number[]> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant([]) },
+  { weight: 3, arbitrary: fc.array(fc.nat({ max: 24 }), { minLength: 1, maxLength: 3 }) },
+);
+
 const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
   priority: fc.constantFrom(...PRIORITIES),
-  dependencyOffsets: fc.oneof(
-    { weight: 2, arbitrary: fc.constant([]) },
-    { weight: 3, arbitrary: fc.array(fc.nat({ max: 24 }), { minLength: 1, maxLength: 3 }) },
-  ),
+  dependencyOffsets: dependencyOffsetsArb,
   resourceDraws: fc.array(fc.record({ pool: fc.nat(), units: fc.nat() }), { maxLength: 2 }),
   behaviour: behaviourArb,
   maxRetries: fc.integer({ min: 0, max: 3 }),
@@ -126,9 +129,15 @@ const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
 /** The id of the task at `index`. */
 export const taskId = (index: number): string => `t${index}`;
 
-function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
+/** The dependencies of the task at `index`: each offset names an earlier task (`index - 1 - offset mod index`), duplicates merged. */
+export function dependenciesAt(index: number, offsets: readonly number[]): Set<string> {
   const dependencies = new Set<string>();
-  if (index > 0) for (const offset of raw.dependencyOffsets) dependencies.add(taskId(index - 1 - (offset % index)));
+  if (index > 0) for (const offset of offsets) dependencies.add(taskId(index - 1 - (offset % index)));
+  return dependencies;
+}
+
+function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
+  const dependencies = dependenciesAt(index, raw.dependencyOffsets);
   const pools = Object.keys(engine.resources).sort();
   const resources: Record<string, number> = {};
   if (pools.length > 0) {

@@ -11,6 +11,7 @@
  */
 import fc from 'fast-check';
 import { TaskPriority } from '../src/index.js';
+import { PRIORITIES, dependenciesAt, dependencyOffsetsArb, taskId } from './arbitraries.js';
 import type { StoreBatch, TaskStateRow } from '../src/store/task-store.js';
 
 /**
@@ -81,7 +82,6 @@ export interface DurableScenario {
   readonly finalBatchGap: Step;
 }
 
-const PRIORITIES: readonly TaskPriority[] = Object.values(TaskPriority);
 
 const behaviourArb: fc.Arbitrary<Behaviour> = fc.oneof(
   { weight: 14, arbitrary: fc.constant({ kind: 'succeed' as const }) },
@@ -125,10 +125,7 @@ interface RawTask {
 
 const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
   priority: fc.constantFrom(...PRIORITIES),
-  dependencyOffsets: fc.oneof(
-    { weight: 2, arbitrary: fc.constant([]) },
-    { weight: 3, arbitrary: fc.array(fc.nat({ max: 24 }), { minLength: 1, maxLength: 3 }) },
-  ),
+  dependencyOffsets: dependencyOffsetsArb,
   behaviour: behaviourArb,
   maxRetries: fc.integer({ min: 0, max: 2 }),
   retryDelay: fc.integer({ min: 1, max: 20 }),
@@ -137,12 +134,10 @@ const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
   startRank: fc.nat({ max: 3 }),
 });
 
-/** The id of the task at `index`. */
-export const taskId = (index: number): string => `t${index}`;
+export { taskId };
 
 function toPlan(raw: RawTask, index: number): DurableTaskPlan {
-  const dependencies = new Set<string>();
-  if (index > 0) for (const offset of raw.dependencyOffsets) dependencies.add(taskId(index - 1 - (offset % index)));
+  const dependencies = dependenciesAt(index, raw.dependencyOffsets);
   const hang = raw.behaviour.kind === 'hang';
   const timeout = hang ? 1 + (raw.timeoutSlack ?? raw.retryDelay) : raw.timeoutSlack === null ? undefined : raw.duration + 1 + raw.timeoutSlack;
   return {
