@@ -117,3 +117,13 @@ export function headerOf(path: string): { applicationId: number; version: number
   const header = readFileSync(path).subarray(0, 100);
   return { applicationId: header.readInt32BE(68), version: header.readUInt32BE(60), walMode: header[18] === 2 && header[19] === 2 };
 }
+
+/** What `fn` throws (it must throw). */
+export function captureError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { SqliteStore } from '../../src/sqlite/index.js';
-import { canMakeImmutable, filesIn, headerOf, inserts, rows, useTestFiles } from './helpers.js';
+import { canMakeImmutable, captureError, filesIn, headerOf, inserts, rows, useTestFiles } from './helpers.js';
 
 const { APPLICATION_ID, SCHEMA_VERSION } = SqliteStore;
 
@@ -164,13 +164,4 @@ function safeRead(path: string): string {
   } catch {
     return '(not a file)';
   }
-}
-
-function captureError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }

@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { SqliteStore } from '../../src/sqlite/index.js';
-import { useTestFiles } from './helpers.js';
+import { captureError, useTestFiles } from './helpers.js';
 
 describe('SqliteStore options', () => {
   const temp = useTestFiles();
@@ -36,12 +36,3 @@ describe('SqliteStore options', () => {
     expect(existsSync(store.path)).toBe(false);
   });
 });
-
-function captureError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
