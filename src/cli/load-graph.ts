@@ -4,10 +4,8 @@
  * `options`, and `handlers`: named task functions for `registerTask({ handler })`, which a
  * durable run needs (another process can run a named function, not a closure).
  */
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { TaskEngine, TaskEngineOptions, TaskFunction } from '../index.js';
+import { importModule } from './import-module.js';
 import { CliInputError } from './input-error.js';
 import { formatError as describe } from './format.js';
 
@@ -24,14 +22,7 @@ export interface GraphModule {
 
 /** Imports the module at `file`. @throws CliInputError when it is missing or unusable. */
 export async function loadGraph(file: string): Promise<GraphModule> {
-  const path = resolve(file);
-  if (!existsSync(path) || !statSync(path).isFile()) throw new CliInputError(`Cannot find graph module \`${file}\``);
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliInputError(`Cannot load graph module \`${file}\`: ${describe(error)}`, { cause: error });
-  }
+  const module = await importModule(file, 'graph module');
   const graph = module.default;
   if (typeof graph !== 'function') {
     const got = graph === undefined ? 'no default export' : `a default export of type ${typeof graph}`;
