@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectedValues, killGraph } from '../fixtures/durable/graph.mjs';
+import { expectedValues, killGraph, random } from '../fixtures/durable/graph.mjs';
 import { tempDbPath } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/durable/child.mjs', import.meta.url));
@@ -49,16 +49,6 @@ function runChild(db: string, log: string, kill?: { after?: string; ms: number }
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Outcome {
