@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskEngine } from '../../dist/index.js';
 import { SqliteStore } from '../../dist/sqlite/index.js';
-import { median } from '../stats.mjs';
+import { interleavedRounds, median } from '../stats.mjs';
 import { CONCURRENCY, collect, time } from './throughput.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'taskchart-bench-'));
@@ -67,14 +67,7 @@ export async function run({ quick }) {
     { name: 'taskchart in memory', time: (n) => timeEngine(n) },
     { name: 'taskchart durable (SqliteStore)', time: (n) => timeEngine(n, freshPath('run.db')) },
   ];
-  for (const peer of peers) await peer.time(Math.max(500, tasks / 10));
-  const samples = Object.fromEntries(peers.map((peer) => [peer.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < peers.length; k++) {
-      const peer = peers[(round + k) % peers.length];
-      samples[peer.name].push(((await peer.time(tasks)) * 1000) / tasks);
-    }
-  }
+  const samples = await interleavedRounds(peers, tasks, rounds);
   const fileMiB = statSync(join(dir, 'run.db')).size / 2 ** 20;
   const restoreFinished = [];
   for (let i = 0; i < Math.max(1, rounds - 1); i++) restoreFinished.push((await timeRestore(join(dir, 'run.db'), tasks)).ms);

@@ -13,7 +13,7 @@ import PQueue from 'p-queue';
 import { TaskEngine } from '../../dist/index.js';
 import { runBareXState } from '../peers/bare-xstate.mjs';
 import { Floor } from '../peers/floor.mjs';
-import { median } from '../stats.mjs';
+import { interleavedRounds, median } from '../stats.mjs';
 
 export const CONCURRENCY = 64;
 setFlagsFromString('--expose-gc');
@@ -106,16 +106,7 @@ export async function run({ quick }) {
     { name: 'bare XState actor lifecycle', time: timeBareXState },
   ];
 
-  // Warm up every peer (JIT, engine code paths) on a tenth of the size, unmeasured.
-  for (const peer of peers) await peer.time(Math.max(500, tasks / 10));
-  const samples = Object.fromEntries(peers.map((peer) => [peer.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    // Interleave all peers in every round, rotating who goes first, so machine noise hits them alike.
-    for (let k = 0; k < peers.length; k++) {
-      const peer = peers[(round + k) % peers.length];
-      samples[peer.name].push(((await peer.time(tasks)) * 1000) / tasks);
-    }
-  }
+  const samples = await interleavedRounds(peers, tasks, rounds);
 
   const us = Object.fromEntries(peers.map((peer) => [peer.name, median(samples[peer.name])]));
   const reference = us['p-queue with priorities'];
