@@ -33,7 +33,8 @@ import { StatsCollector, type TaskStats } from './monitor/stats.js';
 import { resolveEngineOptions, type ResolvedEngineOptions, type TaskEngineOptions } from './options.js';
 import { BatchEdges } from './scheduling/dependency-graph.js';
 import type { RestoreReport } from './actors/restore.js';
-import { encodeResult, unstorable } from './store/codec.js';
+import { findUncloneable } from './pool/cloneable.js';
+import { encodeResult } from './store/codec.js';
 import { Durability } from './store/durability.js';
 import { openStore, restoreFrom } from './store/restore-tasks.js';
 import { isTerminal, TaskStatus } from './status.js';
@@ -462,7 +463,7 @@ function storableResult(id: string, result: unknown): Uint8Array {
   try {
     return encodeResult(result);
   } catch (error) {
-    const where = unstorable(result, 'result') ?? (error as Error).message;
+    const where = findUncloneable(result, 'result') ?? (error as Error).message;
     throw new InvalidOptionError('result', `Expected the \`result\` of durable task \`${id}\` to be storable data (structured-cloneable), but ${where}`, { cause: error });
   }
 }

@@ -6,7 +6,8 @@
  * attempt that is over are ignored too (its disposers run at once).
  */
 import { NonRetryableError, toError } from '../errors.js';
-import { encodeResult, unstorable } from '../store/codec.js';
+import { findUncloneable } from '../pool/cloneable.js';
+import { encodeResult } from '../store/codec.js';
 import type { AttemptRequest } from '../executors/executor.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
 import type { TaskFunction } from '../task-spec.js';
@@ -107,7 +108,7 @@ function storedOutcome(record: TaskRecord, attempt: number, result: unknown): Ta
     if (record.attempts === attempt) record.storedResult = stored;
     return { type: 'ATTEMPT_SUCCEEDED', attempt, result };
   } catch (cause) {
-    const where = unstorable(result, 'result') ?? (cause as Error).message;
+    const where = findUncloneable(result, 'result') ?? (cause as Error).message;
     const error = new NonRetryableError(
       `Task \`${record.id}\` returned a result the store cannot keep (${where}); a durable task's result must be structured-cloneable data`,
       { cause },

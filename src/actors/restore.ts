@@ -68,12 +68,13 @@ export function fillRecord(record: TaskRecord, task: StoredTask): void {
 }
 
 /**
- * The event that brings an unfinished task back, or undefined when it stays `pending`
- * (`ended`: the first of its dependencies that FAILED or was CANCELLED, if any).
+ * The event that brings an unfinished task back; 'dependency-ended' when it was started and `ended` (the
+ * first of its dependencies that FAILED or was CANCELLED) ends it; undefined when it stays `pending`.
  */
 export function restoreEventOf(
   task: StoredTask,
   dependencies: ReadonlyArray<TaskRecord | undefined>,
+  ended: TaskRecord | undefined,
   now: number,
 ): RestoreEvent | 'dependency-ended' | undefined {
   const { row } = task;
@@ -90,7 +91,7 @@ export function restoreEventOf(
       return { ...base, type: 'RESTORE', to: 'retrying', backoff: Math.max(0, (row.deadline ?? now) - now), error: task.error };
     case 'waiting':
     case 'queued': {
-      if (dependencies.some(isEnded)) return 'dependency-ended';
+      if (ended !== undefined) return 'dependency-ended';
       const unmetDependencies = dependencies.filter((dependency) => dependency !== undefined && dependency.status !== TaskStatus.COMPLETED).length;
       return { ...base, type: 'RESTORE', to: 'waiting', unmetDependencies };
     }

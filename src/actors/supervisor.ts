@@ -257,14 +257,13 @@ export class Supervisor {
           continue;
         }
         const dependencies = record.dependencies.map((id) => this.records.get(id));
-        const event = restoreEventOf(tasks[i] as StoredTask, dependencies, now);
         const ended = dependencies.find(isEnded);
+        const event = restoreEventOf(tasks[i] as StoredTask, dependencies, ended, now);
         if (event === 'dependency-ended') this.send(record, this.#dependencyEndedEvent(record, ended as TaskRecord));
         else if (event !== undefined) this.send(record, event);
         // A dependency's end and its dependents' are committed together: a never-started task stored
         // beside an ended dependency was registered after that end, and ends when it is started.
         else if (ended !== undefined) record.doomedBy = ended;
-
       }
     } finally {
       this.#depth--;

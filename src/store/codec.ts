@@ -25,7 +25,6 @@ import {
   WorkerCrashedError,
 } from '../errors.js';
 import { deserializeError, serializeError, type SerializedError } from '../pool/protocol.js';
-import { findUncloneable } from '../pool/cloneable.js';
 import type { TaskKind } from '../executors/executor.js';
 import { laneOf, type ResolvedTaskSpec } from '../task-spec.js';
 import type { ResourceRequest } from '../scheduling/resources.js';
@@ -68,11 +67,6 @@ export function decodeSpec(id: string, name: string, bytes: Uint8Array): Resolve
     dependencies: Object.freeze([...dependencies]), maxRetries, retryDelay, maxRetryDelay, jitter, timeout, resources, executor,
     durable: true, lane: laneOf(executor, resources), transfer: [],
   };
-}
-
-/** Where `value` holds something the store cannot keep, e.g. `result.onDone is a function`; undefined when it can. */
-export function unstorable(value: unknown, path: string): string | undefined {
-  return findUncloneable(value, path);
 }
 
 export function encodeResult(value: unknown): Uint8Array {
