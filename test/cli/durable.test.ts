@@ -43,6 +43,18 @@ function someCompletedOthersRunning(stdout: string): boolean {
   return ['a completed', 'b completed', 'c holding', 'd holding'].every((fact) => seen.has(fact));
 }
 
+/** A store holding steps `a` and `b` (b after a) of durable-steps.mjs, as another program left it: started or not, suspended. */
+async function storeTwoSteps(db: string, log: string, { started }: { started: boolean }): Promise<void> {
+  const engine = new TaskEngine({ store: new SqliteStore({ path: db }) });
+  engine.defineTask('step', () => 'not run here');
+  engine.registerTasks([
+    { id: 'a', name: 'a', handler: 'step', args: [log, false] },
+    { id: 'b', name: 'b', handler: 'step', args: [log, false], dependencies: ['a'] },
+  ]);
+  if (started) for (const id of ['a', 'b']) engine.startTask(id);
+  await engine.shutdown({ mode: 'suspend' });
+}
+
 function oneLineError(result: CliResult): string {
   const lines = result.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
@@ -98,13 +110,7 @@ describe('taskchart run --store: stopping is not cancelling', () => {
   it('starts the tasks the store holds registered but never started', async () => {
     const { db, log, env } = workspace();
     // Another program registered the graph in the store and stopped before starting anything.
-    const engine = new TaskEngine({ store: new SqliteStore({ path: db }) });
-    engine.defineTask('step', () => 'not run here');
-    engine.registerTasks([
-      { id: 'a', name: 'a', handler: 'step', args: [log, false] },
-      { id: 'b', name: 'b', handler: 'step', args: [log, false], dependencies: ['a'] },
-    ]);
-    await engine.shutdown({ mode: 'suspend' });
+    await storeTwoSteps(db, log, { started: false });
 
     const result = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
     expect(result.code).toBe(0);
@@ -115,14 +121,7 @@ describe('taskchart run --store: stopping is not cancelling', () => {
 
   it('refuses, with exit 2 and nothing changed, a module that cannot run the tasks the store holds; the right module resumes them', async () => {
     const { db, log, env } = workspace();
-    const engine = new TaskEngine({ store: new SqliteStore({ path: db }) });
-    engine.defineTask('step', () => 'not run here');
-    engine.registerTasks([
-      { id: 'a', name: 'a', handler: 'step', args: [log, false] },
-      { id: 'b', name: 'b', handler: 'step', args: [log, false], dependencies: ['a'] },
-    ]);
-    for (const id of ['a', 'b']) engine.startTask(id);
-    await engine.shutdown({ mode: 'suspend' });
+    await storeTwoSteps(db, log, { started: true });
 
     const wrong = await runCli(['run', fixture('all-complete.mjs'), '--store', db], { env });
     expect(wrong.code).toBe(2);
