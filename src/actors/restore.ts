@@ -10,9 +10,9 @@
  * - a task that cannot run in this process (its handler, executor or resource pool is missing) fails.
  */
 import { InterruptedError } from '../errors.js';
-import type { RestoreEvent } from '../machines/task.machine.js';
+import { STATUS_OF_STATE, type RestoreEvent, type TaskState } from '../machines/task.machine.js';
 import type { TaskRow } from '../store/task-store.js';
-import { TaskStatus } from '../status.js';
+import { isTerminal, TaskStatus } from '../status.js';
 import type { ResolvedTaskSpec } from '../task-spec.js';
 import type { TaskRecord } from './task-record.js';
 
@@ -44,8 +44,10 @@ export interface RestoreReport {
   readonly unrunnable: number;
 }
 
-export const TERMINAL_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
-const STATUS = { completed: TaskStatus.COMPLETED, failed: TaskStatus.FAILED, cancelled: TaskStatus.CANCELLED } as const;
+/** Whether a stored machine state is final (COMPLETED, FAILED or CANCELLED). */
+export function isFinalState(state: TaskState): boolean {
+  return isTerminal(STATUS_OF_STATE[state]);
+}
 
 /** Fills a new record with what the store kept. */
 export function fillRecord(record: TaskRecord, task: StoredTask): void {
@@ -56,13 +58,11 @@ export function fillRecord(record: TaskRecord, task: StoredTask): void {
   record.seq = row.startSeq;
   record.submittedAt = row.submittedAt ?? undefined;
   record.startedAt = row.startedAt ?? undefined;
-  if (!TERMINAL_STATES.has(row.state)) return;
-  const state = row.state as keyof typeof STATUS;
-  record.state = state;
-  record.status = STATUS[state];
+  if (!isFinalState(row.state)) return;
+  record.state = row.state;
+  record.status = STATUS_OF_STATE[row.state];
   record.finishedAt = row.finishedAt ?? undefined;
-  record.result = task.result;
-  record.storedResult = row.result ?? undefined;
+  record.result = task.result; // (its encoded bytes stay on disk only: a finished task is never written again)
   record.error = task.error;
   record.settled = true;
 }
@@ -109,7 +109,7 @@ export function reportOf(tasks: readonly StoredTask[]): RestoreReport {
   const report = { restored: tasks.length, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, unrunnable: 0 };
   for (const task of tasks) {
     const state = task.row.state;
-    if (TERMINAL_STATES.has(state)) report.finished++;
+    if (isFinalState(state)) report.finished++;
     else if (task.unrunnable !== undefined) report.unrunnable++;
     else if (state === 'pending') report.pending++;
     else if (state === 'running') report.interrupted++;

@@ -37,7 +37,7 @@ import { TaskRecord, type Disposer } from './task-record.js';
 import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
-import { fillRecord, isEnded, restoreEventOf, TERMINAL_STATES, type StoredTask } from './restore.js';
+import { fillRecord, isEnded, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH' };
 const DEPENDENCY_COMPLETED: TaskMachineEvent = { type: 'DEPENDENCY_COMPLETED' };
@@ -232,7 +232,7 @@ export class Supervisor {
     // Without inspection, a task that stays never-started gets its actor only when something happens to it.
     const lazy = this.#options.inspect === undefined;
     for (const task of tasks) {
-      const terminal = TERMINAL_STATES.has(task.row.state);
+      const terminal = isFinalState(task.row.state);
       const dormant = lazy && task.row.state === 'pending' && task.unrunnable === undefined;
       const record = terminal || dormant ? new TaskRecord(task.spec, task.row.createdAt) : this.#createRecord(task.spec, task.row.createdAt);
       record.dormant = dormant;

@@ -82,7 +82,7 @@ export class Durability {
   }
 }
 
-export function stateRow(record: TaskRecord): TaskStateRow {
+function stateRow(record: TaskRecord): TaskStateRow {
   return {
     id: record.id,
     state: record.state,

@@ -4,7 +4,7 @@
  * process (its handler defined, its executor and resource pools present);
  * the supervisor then brings it back (see actors/restore.ts).
  */
-import { reportOf, TERMINAL_STATES, type RestoreReport, type StoredTask } from '../actors/restore.js';
+import { isFinalState, reportOf, type RestoreReport, type StoredTask } from '../actors/restore.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import { InvalidOptionError, StoreError, TaskChartError } from '../errors.js';
 import type { ResolvedTaskSpec, SpecEnvironment } from '../task-spec.js';
@@ -57,7 +57,7 @@ function decode(row: TaskRow, env: SpecEnvironment): StoredTask {
   let spec: ResolvedTaskSpec;
   try {
     spec = decodeSpec(row.id, row.name, row.spec);
-    const terminal = TERMINAL_STATES.has(row.state);
+    const terminal = isFinalState(row.state);
     return {
       row,
       spec,
