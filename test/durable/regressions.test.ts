@@ -100,7 +100,7 @@ describe('durable engine regressions', () => {
   });
 
   it('emits the status event of a verb called from a subscriber before the verb returns', async () => {
-    const { engine, events } = durableEngine(tempDbPath());
+    const { engine } = durableEngine(tempDbPath());
     engine.registerTasks([
       { id: 'a', name: 'a' },
       { id: 'b', name: 'b' },
@@ -119,7 +119,6 @@ describe('durable engine regressions', () => {
     });
     engine.completeTask('a', 1);
     expect(seen).toEqual(['a COMPLETED', 'b CANCELLED', 'cancelTask(b) returned']);
-    expect(events.length).toBeGreaterThan(0);
     await engine.shutdown();
   });
 
