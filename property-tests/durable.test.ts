@@ -396,6 +396,7 @@ class DurableRun {
       resumed: count('waiting', 'queued', 'retrying'),
       retrying: count('retrying'),
       interrupted: count('running'),
+      reattached: 0, // no remote executor in this model
       unrunnable: 0,
     };
     if (JSON.stringify(report) !== JSON.stringify(expected)) {

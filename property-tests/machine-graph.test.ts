@@ -46,6 +46,9 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
   ['DEPENDENCY_FAILED', { type: 'DEPENDENCY_FAILED', error: new Error('dependency failed') }],
   ['DEPENDENCY_CANCELLED', { type: 'DEPENDENCY_CANCELLED', error: new Error('dependency cancelled') }],
   ['DISPATCH', { type: 'DISPATCH' }],
+  ['DISPATCH(deferred)', { type: 'DISPATCH', deferred: true }],
+  ['STARTED(1)', { type: 'STARTED', attempt: 1 }],
+  ['STARTED(2)', { type: 'STARTED', attempt: 2 }],
   ['ATTEMPT_SUCCEEDED(1)', { type: 'ATTEMPT_SUCCEEDED', attempt: 1, result: 'one' }],
   ['ATTEMPT_SUCCEEDED(2)', { type: 'ATTEMPT_SUCCEEDED', attempt: 2, result: 'two' }],
   ['ATTEMPT_FAILED(1, retryable)', { type: 'ATTEMPT_FAILED', attempt: 1, error: retryable }],
@@ -59,10 +62,13 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
   ...restoreEvents(),
   ...delayedEventTypes.map((type) => [type, { type }] as const),
 ];
-/** One RESTORE payload per branch: back to waiting (some or no dependency unmet), backoff, interrupted (attempts left or not), unrunnable. */
+/**
+ * One RESTORE payload per branch: back to waiting (some or no dependency unmet), backoff, interrupted (attempts left
+ * or not), re-attached to a remote attempt (dispatched), unrunnable.
+ */
 function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
-  const restore = (to: 'waiting' | 'retrying' | 'interrupted' | 'failed', attempts: number, unmetDependencies = 0): TaskMachineEvent => ({
-    type: 'RESTORE', to, attempts, unmetDependencies, backoff: to === 'retrying' ? 40 : 0, error: to === 'waiting' ? undefined : new Error(`restored ${to}`),
+  const restore = (to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed', attempts: number, unmetDependencies = 0): TaskMachineEvent => ({
+    type: 'RESTORE', to, attempts, unmetDependencies, backoff: to === 'retrying' ? 40 : 0, error: to === 'waiting' || to === 'dispatched' ? undefined : new Error(`restored ${to}`),
   });
   return [
     ['RESTORE(waiting, unmet 0)', restore('waiting', 0)],
@@ -71,6 +77,7 @@ function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
     ['RESTORE(interrupted, 1)', restore('interrupted', 1)],
     ['RESTORE(interrupted, 2)', restore('interrupted', 2)],
     ['RESTORE(failed)', restore('failed', 0)],
+    ['RESTORE(dispatched, 1)', restore('dispatched', 1)],
   ];
 }
 const events = labelledEvents.map(([, event]) => event) as TaskMachineEvent[];

@@ -106,6 +106,7 @@ export class TaskEngine {
     this.#specEnvironment = {
       resourceCapacity: (name) => supervisor.resources.capacityOf(name),
       hasExecutor: (name) => supervisor.getExecutor(name) !== undefined,
+      startsLater: (name) => supervisor.getExecutor(name)?.deferredStart === true,
       validateForExecutor: (executor, spec) => {
         if (executor === 'async' && spec.kind === 'handler' && !supervisor.handlers.has(spec.handler as string)) {
           throw invalid('handler', 'the name of a task defined with engine.defineTask()', spec.handler);
@@ -271,7 +272,7 @@ export class TaskEngine {
    * @example
    * const engine = new TaskEngine({ store: new SqliteStore({ path: 'tasks.db' }) });
    * engine.defineTask('download', download);
-   * const report = await engine.restore(); // { restored, finished, pending, resumed, retrying, interrupted, unrunnable }
+   * const report = await engine.restore(); // { restored, finished, pending, resumed, retrying, interrupted, reattached, unrunnable }
    */
   async restore(options?: RestoreOptions): Promise<RestoreReport> {
     const refuse = readingInput('options', () => resolveRestoreOptions(options));
@@ -284,7 +285,7 @@ export class TaskEngine {
     }
     this.#restored = true;
     if (this.#durability === undefined || this.#storedTasks === 0) {
-      return { restored: 0, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, unrunnable: 0 };
+      return { restored: 0, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, reattached: 0, unrunnable: 0 };
     }
     let report: RestoreReport;
     try {

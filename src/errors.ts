@@ -14,6 +14,7 @@ export const ErrorCode = {
   TASK_TIMEOUT: 'ERR_TASK_TIMEOUT',
   TASK_CANCELLED: 'ERR_TASK_CANCELLED',
   WORKER_CRASHED: 'ERR_WORKER_CRASHED',
+  EXECUTOR_UNAVAILABLE: 'ERR_EXECUTOR_UNAVAILABLE',
   INTERRUPTED: 'ERR_INTERRUPTED',
   STORE: 'ERR_STORE',
   ENGINE_SHUT_DOWN: 'ERR_ENGINE_SHUT_DOWN',
@@ -120,8 +121,15 @@ export class TaskTimeoutError extends TaskChartError {
     readonly taskId: string,
     readonly timeout: number,
     readonly attempt: number,
+    /** `unstarted`: the attempt waited that long for a worker of a remote executor to take it. */
+    readonly phase: 'running' | 'unstarted' = 'running',
   ) {
-    super(ErrorCode.TASK_TIMEOUT, `Task \`${taskId}\` timed out after ${timeout} ms (attempt ${attempt})`);
+    super(
+      ErrorCode.TASK_TIMEOUT,
+      phase === 'running'
+        ? `Task \`${taskId}\` timed out after ${timeout} ms (attempt ${attempt})`
+        : `Task \`${taskId}\` timed out after ${timeout} ms (attempt ${attempt}) waiting for a worker to take it (is any worker running?)`,
+    );
     this.name = 'TaskTimeoutError';
   }
 }
@@ -144,6 +152,17 @@ export class WorkerCrashedError extends TaskChartError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.WORKER_CRASHED, message, options);
     this.name = 'WorkerCrashedError';
+  }
+}
+
+/**
+ * An attempt could not be handed to its executor's backend (a remote executor's Redis) for longer than the
+ * executor allows; the attempt fails with this (and is retried if the task has attempts left).
+ */
+export class ExecutorUnavailableError extends TaskChartError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.EXECUTOR_UNAVAILABLE, message, options);
+    this.name = 'ExecutorUnavailableError';
   }
 }
 

@@ -61,7 +61,22 @@ export interface StoreErrorEvent extends BaseEvent {
   readonly error: unknown;
 }
 
-export type TaskEvent = RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent | StoreErrorEvent;
+/**
+ * An attempt given to an executor that starts attempts later (a remote queue) cannot be handed to that executor's
+ * backend now (its Redis is unreachable): `waiting: true`, with `error` saying why. The task stays PENDING and keeps
+ * its slot; the executor keeps trying and fails the attempt after its own limit. `waiting: false`: handed over after
+ * all (it is in the queue now; it becomes RUNNING when a worker takes it). See also `getStats().unavailable`.
+ */
+export interface ExecutorWaitEvent extends BaseEvent {
+  readonly type: 'executor-wait';
+  readonly attempt: number;
+  /** The executor's name (`executor` in the task spec). */
+  readonly executor: string;
+  readonly waiting: boolean;
+  readonly error?: unknown;
+}
+
+export type TaskEvent = RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent | StoreErrorEvent | ExecutorWaitEvent;
 export type TaskEventType = TaskEvent['type'];
 
 /**

@@ -17,6 +17,7 @@ export {
   type ProgressEvent,
   type RetryEvent,
   type ResourceErrorEvent,
+  type ExecutorWaitEvent,
   type StoreErrorEvent,
 } from './events.js';
 export {
@@ -31,6 +32,7 @@ export {
   TaskTimeoutError,
   TaskCancelledError,
   WorkerCrashedError,
+  ExecutorUnavailableError,
   InterruptedError,
   StoreError,
   EngineShutDownError,

@@ -113,6 +113,8 @@ export interface ResolvedTaskSpec {
 export interface SpecEnvironment {
   resourceCapacity(name: string): number | undefined;
   hasExecutor(name: string): boolean;
+  /** Whether the named executor starts attempts later and keeps them across processes (a remote queue). */
+  startsLater(name: string): boolean;
   validateForExecutor(
     executor: string,
     spec: { kind: TaskKind; handler: string | undefined; fn: TaskFunction | undefined; args: readonly unknown[] },

@@ -26,6 +26,10 @@ export interface RunnerHost {
   slotFreed(now: boolean): void;
   addDisposer(record: TaskRecord, dispose: Disposer): void;
   runOrphanDisposer(taskId: string, name: string, dispose: Disposer): void;
+  /** A deferred-start executor reports that a worker took attempt `attempt` of the task. */
+  started(record: TaskRecord, attempt: number): void;
+  /** A deferred-start executor reports that it cannot hand the attempt over now (`error`), or did after all (undefined). */
+  unavailable(record: TaskRecord, attempt: number, error: Error | undefined): void;
 }
 
 export class AttemptRunner {
@@ -37,10 +41,13 @@ export class AttemptRunner {
     this.#executors = executors;
   }
 
-  /** Runs attempt number `attempt`, unless it is over already (timed out, cancelled, completed from outside while it waited). */
-  execute(record: TaskRecord, attempt: number): void {
+  /**
+   * Runs attempt number `attempt` (`resumed`: handed to the executor by an earlier process), unless it is over
+   * already (timed out, cancelled, completed from outside while it waited for its commit).
+   */
+  execute(record: TaskRecord, attempt: number, resumed: boolean): void {
     const slot = this.#executors.slot(record.spec.executor);
-    if (record.state !== 'running' || record.attempts !== attempt || record.spec.kind === 'external') {
+    if (!isAttemptState(record.state) || record.attempts !== attempt || record.spec.kind === 'external') {
       // External tasks: the caller drives RUNNING; nothing runs here. An attempt that is over: its slot is free.
       this.#release(slot, false);
       return;
@@ -60,6 +67,13 @@ export class AttemptRunner {
       context,
       whenAborted: (listener) => context.whenAborted(listener),
       transfer: spec.transfer,
+      started: () => {
+        if (record.attemptContext === context) this.#host.started(record, attempt);
+      },
+      unavailable: (error) => {
+        if (record.attemptContext === context) this.#host.unavailable(record, attempt, error);
+      },
+      resumed,
     };
     let outcome: Promise<unknown>;
     try {
@@ -74,9 +88,12 @@ export class AttemptRunner {
   }
 
   #ended(record: TaskRecord, attempt: number, slot: ExecutorSlot, event: TaskMachineEvent): void {
-    const current = record.actor !== undefined && record.state === 'running' && record.attempts === attempt;
+    const current = record.actor !== undefined && isAttemptState(record.state) && record.attempts === attempt;
     this.#release(slot, !current); // a late outcome is ignored, but the executor's slot is free
-    if (current) this.#host.send(record, event);
+    if (!current) return;
+    // A success whose start was not reported (a missed event): it ran, so it was RUNNING first.
+    if (event.type === 'ATTEMPT_SUCCEEDED' && record.state === 'dispatched') this.#host.started(record, attempt);
+    this.#host.send(record, event);
   }
 
   #release(slot: ExecutorSlot, drainNow: boolean): void {
@@ -99,6 +116,11 @@ export class AttemptRunner {
       else this.#host.runOrphanDisposer(context.id, context.name, dispose as Disposer);
     },
   };
+}
+
+/** States in which an attempt is with its executor: `dispatched` (deferred-start executors, not yet taken) and `running`. */
+function isAttemptState(state: TaskRecord['state']): boolean {
+  return state === 'running' || state === 'dispatched';
 }
 
 /** A durable task's success, with its result encoded for the store; a result the store cannot keep fails the task instead. */

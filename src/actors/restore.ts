@@ -7,6 +7,8 @@
  * - a task in backoff waits out the rest of its delay;
  * - a task RUNNING when its process died counts that attempt as failed with ERR_INTERRUPTED,
  *   and retries if it has attempts left (a task that kills its process every time runs out of them);
+ * - except when its executor's work outlives the process (a remote queue): a task whose attempt was dispatched
+ *   or RUNNING there goes back to `dispatched`, and the executor re-attaches to that same attempt;
  * - a task that cannot run in this process (its handler, executor or resource pool is missing) fails.
  */
 import { InterruptedError } from '../errors.js';
@@ -24,6 +26,8 @@ export interface StoredTask {
   readonly error: Error | undefined;
   /** Why it cannot run in this process, if it cannot. */
   readonly unrunnable: Error | undefined;
+  /** Its attempt was dispatched or RUNNING on an executor whose work outlives the process: re-attach to it. */
+  readonly reattach: boolean;
 }
 
 /** What `restore()` found and did, by kind. */
@@ -40,6 +44,8 @@ export interface RestoreReport {
   readonly retrying: number;
   /** RUNNING when the process died: the attempt counts as failed with ERR_INTERRUPTED (retried if attempts are left). */
   readonly interrupted: number;
+  /** Of the resumed, those whose attempt was in a remote queue (dispatched or RUNNING): the executor re-attaches to it. */
+  readonly reattached: number;
   /** Failed on restore because this process cannot run them (handler, executor or resource pool missing). */
   readonly unrunnable: number;
 }
@@ -80,6 +86,7 @@ export function restoreEventOf(
   const { row } = task;
   const base = { attempts: row.attempts, unmetDependencies: 0, backoff: 0, error: undefined };
   if (task.unrunnable !== undefined) return { ...base, type: 'RESTORE', to: 'failed', error: task.unrunnable };
+  if (task.reattach) return { ...base, type: 'RESTORE', to: 'dispatched' };
   switch (row.state) {
     case 'running': {
       const error = new InterruptedError(
@@ -106,16 +113,17 @@ export function isEnded(record: TaskRecord | undefined): boolean {
 
 /** Counts the report from the stored tasks. */
 export function reportOf(tasks: readonly StoredTask[]): RestoreReport {
-  const report = { restored: tasks.length, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, unrunnable: 0 };
+  const report = { restored: tasks.length, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, reattached: 0, unrunnable: 0 };
   for (const task of tasks) {
     const state = task.row.state;
     if (isFinalState(state)) report.finished++;
     else if (task.unrunnable !== undefined) report.unrunnable++;
     else if (state === 'pending') report.pending++;
-    else if (state === 'running') report.interrupted++;
+    else if (state === 'running' && !task.reattach) report.interrupted++;
     else {
       report.resumed++;
       if (state === 'retrying') report.retrying++;
+      if (task.reattach) report.reattached++;
     }
   }
   return report;

@@ -10,8 +10,9 @@
  * once the outermost send has returned. Transitions fired by a timer drain as
  * soon as the timer callback returns (the clock given to XState is wrapped).
  * Invariants:
- * - `#running` is the number of tasks in state `running`; it never exceeds `concurrency`;
- * - a task holds its resource units exactly while it is in state `running`;
+ * - `#running` is the number of tasks in state `running` or `dispatched`; it never exceeds `concurrency`
+ *   (except for attempts `restore()` re-attached to, which were in flight already);
+ * - a task holds its resource units exactly while it is in state `running` or `dispatched`;
  * - `record.actor` is present exactly while the task is not terminal (a task restored never-started
  *   is `dormant` instead, until something happens to it).
  */
@@ -39,7 +40,8 @@ import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
 import { fillRecord, isEnded, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
 
-const DISPATCH: TaskMachineEvent = { type: 'DISPATCH' };
+const DISPATCH: TaskMachineEvent = { type: 'DISPATCH', deferred: false };
+const DISPATCH_DEFERRED: TaskMachineEvent = { type: 'DISPATCH', deferred: true };
 const DEPENDENCY_COMPLETED: TaskMachineEvent = { type: 'DEPENDENCY_COMPLETED' };
 
 export class Supervisor {
@@ -65,8 +67,11 @@ export class Supervisor {
   #drainScheduled = false;
   #pumpRequested = false;
   readonly #propagation = new Fifo<readonly [TaskRecord, TaskMachineEvent]>();
-  /** Attempts to run, with their number and the commit count when queued (a durable attempt waits for the next commit). */
-  readonly #toExecute = new Fifo<readonly [TaskRecord, number, number]>();
+  /**
+   * Attempts to run, with their number, the commit count when queued (a durable attempt waits for the next commit)
+   * and whether an earlier process had handed them to their executor already (restore).
+   */
+  readonly #toExecute = new Fifo<readonly [TaskRecord, number, number, boolean]>();
   #idleWaiters: Array<() => void> = [];
   /** The durable store's group commit; undefined for an in-memory engine. */
   readonly #commits: Commits | undefined;
@@ -105,6 +110,10 @@ export class Supervisor {
         },
         addDisposer: (record, dispose) => this.addDisposer(record, dispose),
         runOrphanDisposer: (taskId, name, dispose) => this.#disposals.runOrphan(taskId, name, dispose),
+        started: (record, attempt) => {
+          if (record.state === 'dispatched') this.send(record, { type: 'STARTED', attempt });
+        },
+        unavailable: (record, attempt, error) => this.#unavailable(record, attempt, error),
       },
       this.#executors,
     );
@@ -336,6 +345,7 @@ export class Supervisor {
     return (
       this.#stats.counts.RUNNING === 0 &&
       this.#stats.queued === 0 &&
+      this.#stats.dispatched === 0 &&
       this.#stats.retrying === 0 &&
       // A durable engine is not idle while an outcome or an attempt waits for its commit.
       !(this.#commits?.gate.holding ?? false) &&
@@ -390,10 +400,10 @@ export class Supervisor {
   suspend(reason: Error): void {
     const commits = this.#commits;
     if (this.#halted !== undefined || commits === undefined) return;
-    for (const record of this.records.values()) if (record.durable && record.state === 'running') commits.touch(record);
-    // One transaction: everything pending, with running attempts written back as queued and uncounted.
+    for (const record of this.records.values()) if (record.durable && (record.state === 'running' || record.state === 'dispatched')) commits.touch(record);
+    // One transaction: everything pending, with running (and dispatched) attempts written back as queued and uncounted.
     const uncount = (row: TaskStateRow): TaskStateRow =>
-      row.state === 'running' ? { ...row, state: 'queued', attempts: row.attempts - 1, attemptStartedAt: null, deadline: null } : row;
+      row.state === 'running' || row.state === 'dispatched' ? { ...row, state: 'queued', attempts: row.attempts - 1, attemptStartedAt: null, deadline: null } : row;
     if (!commits.commit(uncount)) return;
     this.#stopAll(reason);
   }
@@ -432,6 +442,7 @@ export class Supervisor {
     const previous = record.status;
     const status = STATUS_OF_STATE[state];
     if (leaving === 'running') this.#endAttempt(record);
+    else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
     else if (leaving === 'queued') this.#stats.queued--;
     else if (leaving === 'retrying') this.#stats.retrying--;
     record.state = state;
@@ -445,8 +456,11 @@ export class Supervisor {
         this.#ready.push(record);
         this.#pumpRequested = true;
         break;
+      case 'dispatched':
+        this.#dispatched(record, context.attempts, leaving === 'pending');
+        break;
       case 'running':
-        this.#beginAttempt(record, context.attempts);
+        this.#beginAttempt(record, context.attempts, leaving !== 'dispatched');
         break;
       case 'retrying':
         this.#stats.retrying++;
@@ -502,7 +516,8 @@ export class Supervisor {
 
   // ---- Effects ---------------------------------------------------------
 
-  #beginAttempt(record: TaskRecord, attempt: number): void {
+  /** Entering `running`: the attempt starts now; `execute` unless a deferred-start executor holds it already. */
+  #beginAttempt(record: TaskRecord, attempt: number, execute: boolean): void {
     const now = this.#options.now();
     record.attempts = attempt;
     record.attemptStartedAt = now;
@@ -510,7 +525,44 @@ export class Supervisor {
       record.startedAt = now;
       this.#stats.recordWait(now - (record.submittedAt ?? now));
     }
-    this.#toExecute.push([record, attempt, this.#commits?.count ?? 0]);
+    if (execute) this.#toExecute.push([record, attempt, this.#commits?.count ?? 0, false]);
+  }
+
+  /**
+   * Entering `dispatched`: the attempt goes to its deferred-start executor and holds its slot until a worker takes
+   * it. `restored`: an earlier process had handed it over already; it takes its slot and resources back here.
+   */
+  #dispatched(record: TaskRecord, attempt: number, restored: boolean): void {
+    record.attempts = attempt;
+    this.#stats.dispatched++;
+    if (restored) {
+      this.#running++;
+      this.resources.acquire(record.spec.resources);
+      this.#executors.slot(record.spec.executor).inFlight++;
+    }
+    this.#toExecute.push([record, attempt, this.#commits?.count ?? 0, restored]);
+  }
+
+  /** Leaving `dispatched`: to `running` it keeps its slot; anywhere else the slot and the resource units are free at once. */
+  #leaveDispatched(record: TaskRecord, toRunning: boolean): void {
+    this.#stats.dispatched--;
+    if (record.unavailable) {
+      record.unavailable = false;
+      this.#stats.unavailable--;
+    }
+    if (toRunning) return;
+    this.#running--;
+    this.resources.release(record.spec.resources);
+    record.attemptContext = undefined;
+    this.#pumpRequested = true;
+  }
+
+  /** A deferred-start executor cannot hand a dispatched attempt to its backend (`error`), or did after all. */
+  #unavailable(record: TaskRecord, attempt: number, error: Error | undefined): void {
+    if (record.state !== 'dispatched' || record.attempts !== attempt || record.unavailable === (error !== undefined)) return;
+    record.unavailable = error !== undefined;
+    this.#stats.unavailable += record.unavailable ? 1 : -1;
+    this.#events.executorWait(record, attempt, error);
   }
 
   /** Leaving `running`: the slot and the resource units are free at once. */
@@ -575,7 +627,7 @@ export class Supervisor {
         const attempt = this.#toExecute.peek();
         if (attempt !== undefined && (!attempt[0].durable || attempt[2] < (this.#commits as Commits).count)) {
           this.#toExecute.shift();
-          this.#runner.execute(attempt[0], attempt[1]);
+          this.#runner.execute(attempt[0], attempt[1], attempt[3]);
           continue;
         }
         if (this.#pumpRequested) {
@@ -615,8 +667,9 @@ export class Supervisor {
       if (record === undefined) return;
       this.#running++;
       this.resources.acquire(record.spec.resources);
-      this.#executors.slot(record.spec.executor).inFlight++;
-      this.send(record, DISPATCH);
+      const slot = this.#executors.slot(record.spec.executor);
+      slot.inFlight++;
+      this.send(record, slot.executor.deferredStart === true ? DISPATCH_DEFERRED : DISPATCH);
     }
   }
 }

@@ -64,6 +64,8 @@ export class TaskRecord implements ReadyItem {
   dormant = false;
   /** The running attempt's context (its signal, progress and resources); present exactly while an attempt of a fn/handler/module task runs. */
   attemptContext: AttemptContext | undefined = undefined;
+  /** Dispatched, and its deferred-start executor reported that it cannot hand the attempt over now. */
+  unavailable = false;
   /** Disposers not yet run, last registered runs first. */
   disposers: Disposer[] | undefined = undefined;
   /** The disposal under way or done, once the task is terminal and had disposers. */

@@ -43,6 +43,7 @@ export async function restoreStore(engine: TaskEngine): Promise<RestoreReport> {
 export function resumeLine(label: string, report: RestoreReport): string {
   // (No unrunnable tasks here: the command restores with `unrunnable: 'refuse'`.)
   const notes = report.interrupted > 0 ? [`${plural(report.interrupted, 'interrupted attempt')} counted`] : [];
+  if (report.reattached > 0) notes.push(`${plural(report.reattached, 'remote attempt')} re-attached`);
   const left = report.restored - report.finished;
   return `resuming from ${label}: ${report.finished} finished, ${left} left${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
 }

@@ -30,6 +30,22 @@ export interface AttemptRequest {
   whenAborted(listener: (reason: unknown) => void): void;
   /** ArrayBuffers among `args` to move rather than copy (pool executor). */
   readonly transfer: readonly ArrayBuffer[];
+  /**
+   * Executors with `deferredStart`: a worker took the attempt, which is RUNNING from now (its timeout counts
+   * from now). Ignored once the attempt is over, when called twice, and for other executors.
+   */
+  started(): void;
+  /**
+   * Executors with `deferredStart`: the attempt cannot be handed to the backend now (`error` says why: Redis is
+   * unreachable), or, with `undefined`, it was handed over after all. The engine reports it as an `executor-wait`
+   * event and in `getStats().unavailable`; the executor decides how long to keep trying.
+   */
+  unavailable(error: Error | undefined): void;
+  /**
+   * True when this attempt was already handed to the executor by an earlier process (a durable engine's
+   * `restore()`): the executor re-attaches to the work in flight instead of starting it again.
+   */
+  readonly resumed: boolean;
 }
 
 export interface Executor {
@@ -41,6 +57,14 @@ export interface Executor {
    * never blocks tasks of other executors. Omitted: unlimited.
    */
   readonly concurrency?: number;
+  /**
+   * True for executors whose attempts wait somewhere before a worker takes them (a remote queue). A dispatched
+   * attempt then stays PENDING (machine state `dispatched`), holding its concurrency slot, until the executor
+   * calls `request.started()`; the task's `timeout` bounds that wait and counts afresh from the start. The work
+   * of such an executor outlives the process, so after `restore()` an attempt that was dispatched or RUNNING is
+   * handed to it again with `resumed: true` rather than counted as interrupted. Default false: RUNNING at dispatch.
+   */
+  readonly deferredStart?: boolean;
   /** Runs one attempt: resolves with its result, rejects with its error. Stops when `context.signal` aborts. */
   execute(request: AttemptRequest): Promise<unknown>;
   /** Checks a spec that names this executor at registration; throws InvalidOptionError. */

@@ -6,7 +6,8 @@
  *
  * Invariants the machine enforces:
  * - a task leaves `pending` only by START, or by a dependency's failure or cancellation, or by CANCEL;
- * - it reaches `running` only through `queued`, and `queued` only when no dependency is unmet;
+ * - it reaches `running` only through `queued` (directly, or through `dispatched` for an executor that starts
+ *   attempts later), and `queued` only when no dependency is unmet;
  * - an attempt's outcome counts only while that same attempt is running (late results are ignored);
  * - completed, failed and cancelled are final: entered once, left never.
  */
@@ -15,13 +16,17 @@ import { TaskTimeoutError, isNonRetryable } from '../errors.js';
 import { backoffDelay } from '../scheduling/backoff.js';
 
 /** The machine's top-level states; finer than the public status. */
-export type TaskState = 'pending' | 'waiting' | 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
+export type TaskState = 'pending' | 'waiting' | 'queued' | 'dispatched' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
 
-/** Public status of each machine state: queued and retrying show as PENDING. */
+/**
+ * Public status of each machine state: queued, dispatched and retrying show as PENDING. `dispatched`: the attempt
+ * was handed to an executor that starts it later (a remote queue) and holds its slot, but no worker has taken it.
+ */
 export const STATUS_OF_STATE = {
   pending: 'PENDING',
   waiting: 'WAITING',
   queued: 'PENDING',
+  dispatched: 'PENDING',
   running: 'RUNNING',
   retrying: 'PENDING',
   completed: 'COMPLETED',
@@ -55,7 +60,10 @@ export type TaskMachineEvent =
   | { type: 'DEPENDENCY_COMPLETED' }
   | { type: 'DEPENDENCY_FAILED'; error: Error }
   | { type: 'DEPENDENCY_CANCELLED'; error: Error }
-  | { type: 'DISPATCH' }
+  /** `deferred`: the executor reports when a worker takes the attempt (STARTED); until then the task is `dispatched`. */
+  | { type: 'DISPATCH'; deferred?: boolean }
+  /** A worker took attempt `attempt` (deferred executors): RUNNING from now, and its timeout counts from now. */
+  | { type: 'STARTED'; attempt: number }
   | { type: 'ATTEMPT_SUCCEEDED'; attempt: number; result: unknown }
   | { type: 'ATTEMPT_FAILED'; attempt: number; error: Error }
   | { type: 'PROGRESS'; progress: number; message: string | undefined }
@@ -70,11 +78,13 @@ export type TaskMachineEvent =
  * - `retrying`: it was waiting out a backoff; `backoff` is what is left of it;
  * - `interrupted`: it was RUNNING when the process died; that attempt counts as failed with `error`
  *   (ERR_INTERRUPTED) and the task retries if it has attempts left, else fails;
+ * - `dispatched`: its attempt was handed to an executor whose work outlives this process (a remote queue);
+ *   it waits for that same attempt again (the executor re-attaches to it);
  * - `failed`: it cannot run in this process (its handler is not defined, say); it fails with `error`.
  */
 export interface RestoreEvent {
   readonly type: 'RESTORE';
-  readonly to: 'waiting' | 'retrying' | 'interrupted' | 'failed';
+  readonly to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed';
   /** Attempts counted so far (the interrupted one included). */
   readonly attempts: number;
   readonly unmetDependencies: number;
@@ -91,6 +101,9 @@ const withBackoff = (context: TaskMachineContext): number => backoffDelay(contex
 
 const timeoutError = (context: TaskMachineContext): TaskTimeoutError =>
   new TaskTimeoutError(context.id, context.timeout ?? 0, context.attempts);
+
+const unstartedError = (context: TaskMachineContext): TaskTimeoutError =>
+  new TaskTimeoutError(context.id, context.timeout ?? 0, context.attempts, 'unstarted');
 
 export const taskMachine = setup({
   types: {} as {
@@ -109,6 +122,7 @@ export const taskMachine = setup({
     recordError: assign({ error: ({ event }) => (event as EventOf<'CANCEL'>).error }),
     recordResult: assign({ result: ({ event }) => (event as EventOf<'COMPLETE'>).result }),
     recordTimeout: assign({ error: ({ context }) => timeoutError(context) }),
+    recordUnstarted: assign({ error: ({ context }) => unstartedError(context) }),
     computeBackoff: assign({ backoff: ({ context }) => withBackoff(context) }),
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
     setUnmetDependencies: assign({ unmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies }),
@@ -122,6 +136,9 @@ export const taskMachine = setup({
     hasUnmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies > 0,
     isLastDependency: ({ context }) => context.unmetDependencies <= 1,
     hasTimeout: ({ context }) => context.timeout !== undefined,
+    isDeferredWithTimeout: ({ context, event }) => (event as EventOf<'DISPATCH'>).deferred === true && context.timeout !== undefined,
+    isDeferred: ({ event }) => (event as EventOf<'DISPATCH'>).deferred === true,
+    isCurrentAttemptWithTimeout: ({ context, event }) => (event as EventOf<'STARTED'>).attempt === context.attempts && context.timeout !== undefined,
     isCurrentAttempt: ({ context, event }) => (event as EventOf<'ATTEMPT_FAILED'>).attempt === context.attempts,
     isCurrentAttemptAndCanRetry: ({ context, event }) => {
       const failed = event as EventOf<'ATTEMPT_FAILED'>;
@@ -131,6 +148,8 @@ export const taskMachine = setup({
     restoresFailed: ({ event }) => (event as RestoreEvent).to === 'failed',
     restoresRetrying: ({ event }) => (event as RestoreEvent).to === 'retrying',
     restoresInterrupted: ({ event }) => (event as RestoreEvent).to === 'interrupted',
+    restoresDispatchedWithTimeout: ({ context, event }) => (event as RestoreEvent).to === 'dispatched' && context.timeout !== undefined,
+    restoresDispatched: ({ event }) => (event as RestoreEvent).to === 'dispatched',
     restoresWaitingWithUnmet: ({ event }) => (event as RestoreEvent).to === 'waiting' && (event as RestoreEvent).unmetDependencies > 0,
     restoresInterruptedAndCanRetry: ({ context, event }) => {
       const restored = event as RestoreEvent;
@@ -178,6 +197,8 @@ export const taskMachine = setup({
           { guard: 'restoresRetrying', target: 'retrying', actions: 'restore' },
           { guard: 'restoresInterruptedAndCanRetry', target: 'retrying', actions: ['restore', 'computeBackoff'] },
           { guard: 'restoresInterrupted', target: 'failed', actions: 'restore' },
+          { guard: 'restoresDispatchedWithTimeout', target: 'dispatched.timed', actions: 'restore' },
+          { guard: 'restoresDispatched', target: 'dispatched.untimed', actions: 'restore' },
           { guard: 'restoresWaitingWithUnmet', target: 'waiting', actions: 'restore' },
           { target: 'queued', actions: 'restore' },
         ],
@@ -199,6 +220,8 @@ export const taskMachine = setup({
       entry: { type: 'entered', params: { state: 'queued' } },
       on: {
         DISPATCH: [
+          { guard: 'isDeferredWithTimeout', target: 'dispatched.timed', actions: 'countAttempt' },
+          { guard: 'isDeferred', target: 'dispatched.untimed', actions: 'countAttempt' },
           {
             guard: 'hasTimeout',
             target: 'running.timed',
@@ -207,6 +230,47 @@ export const taskMachine = setup({
           { target: 'running.untimed', actions: 'countAttempt' },
         ],
         CANCEL: { target: 'cancelled', actions: 'recordError' },
+      },
+    },
+    /**
+     * The attempt is with an executor that starts it later (a remote queue): it holds its slot and its
+     * resources, but no worker has taken it yet. The timeout, when there is one, bounds this wait; a worker
+     * taking the attempt (STARTED) makes it RUNNING, with its timeout counted afresh from there.
+     */
+    dispatched: {
+      entry: { type: 'entered', params: { state: 'dispatched' } },
+      initial: 'untimed',
+      states: {
+        untimed: {},
+        timed: {
+          after: {
+            attemptTimeout: [
+              {
+                guard: 'canRetryAfterTimeout',
+                target: '#task.retrying',
+                actions: ['recordUnstarted', 'abortAttempt', 'computeBackoff'],
+              },
+              { target: '#task.failed', actions: ['recordUnstarted', 'abortAttempt'] },
+            ],
+          },
+        },
+      },
+      on: {
+        STARTED: [
+          { guard: 'isCurrentAttemptWithTimeout', target: 'running.timed' },
+          { guard: 'isCurrentAttempt', target: 'running.untimed' },
+        ],
+        // An attempt that could not be sent fails from here (PENDING -> FAILED or a retry). A success always comes
+        // after STARTED (the supervisor sends STARTED first when the executor did not), so COMPLETED follows RUNNING.
+        ATTEMPT_FAILED: [
+          {
+            guard: 'isCurrentAttemptAndCanRetry',
+            target: 'retrying',
+            actions: ['recordError', 'computeBackoff'],
+          },
+          { guard: 'isCurrentAttempt', target: 'failed', actions: 'recordError' },
+        ],
+        CANCEL: { target: 'cancelled', actions: ['recordError', 'abortAttempt'] },
       },
     },
     running: {

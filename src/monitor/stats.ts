@@ -16,6 +16,13 @@ export interface TaskStats {
   readonly queued: number;
   /** Tasks waiting out a retry backoff. */
   readonly retrying: number;
+  /**
+   * Attempts handed to an executor that starts them later (a remote queue) that no worker has taken yet:
+   * PENDING, but holding a concurrency slot.
+   */
+  readonly dispatched: number;
+  /** Of the dispatched, those waiting because the executor cannot reach its backend (Redis down). */
+  readonly unavailable: number;
   /** Tasks that finished since the engine was created (including forgotten ones). */
   readonly finished: number;
   /** Mean ms from `startTask` to the first attempt running, over tasks that ran. */
@@ -35,6 +42,8 @@ export class StatsCollector {
   };
   queued = 0;
   retrying = 0;
+  dispatched = 0;
+  unavailable = 0;
   #finished = 0;
   #waitSum = 0;
   #waitCount = 0;
@@ -70,6 +79,8 @@ export class StatsCollector {
       running: counts.RUNNING,
       queued: this.queued,
       retrying: this.retrying,
+      dispatched: this.dispatched,
+      unavailable: this.unavailable,
       finished: this.#finished,
       meanWaitTime: this.#waitCount === 0 ? 0 : this.#waitSum / this.#waitCount,
       meanRunTime: this.#runCount === 0 ? 0 : this.#runSum / this.#runCount,

@@ -71,6 +71,15 @@ export class TaskEvents {
     this.#emit({ type: 'progress', taskId, name, timestamp: this.#now(), progress, message });
   }
 
+  /** A dispatched attempt waits for its executor's backend (`error`), or was handed over after all (`error` undefined). */
+  executorWait(record: TaskRecord, attempt: number, error: Error | undefined): void {
+    this.#announce(record);
+    if (!this.#stream.observed) return;
+    const { id: taskId, name } = record;
+    const event = { type: 'executor-wait' as const, taskId, name, timestamp: this.#now(), attempt, executor: record.spec.executor };
+    this.#emit(error === undefined ? { ...event, waiting: false } : { ...event, waiting: true, error });
+  }
+
   /** The store failed and the engine stopped; `taskId` names the first task whose write was lost. */
   storeError(taskId: string, name: string, error: unknown): void {
     this.#stream.emit({ type: 'store-error', taskId, name, timestamp: this.#now(), error });

@@ -23,6 +23,7 @@ import {
   TaskTimeoutError,
   UnknownDependencyError,
   WorkerCrashedError,
+  ExecutorUnavailableError,
 } from '../errors.js';
 import { deserializeError, serializeError, type SerializedError } from '../pool/protocol.js';
 import type { TaskKind } from '../executors/executor.js';
@@ -92,6 +93,7 @@ const CLASS_OF_CODE: ReadonlyMap<string, { prototype: TaskChartError }> = new Ma
   [ErrorCode.TASK_TIMEOUT, TaskTimeoutError],
   [ErrorCode.TASK_CANCELLED, TaskCancelledError],
   [ErrorCode.WORKER_CRASHED, WorkerCrashedError],
+  [ErrorCode.EXECUTOR_UNAVAILABLE, ExecutorUnavailableError],
   [ErrorCode.INTERRUPTED, InterruptedError],
   [ErrorCode.STORE, StoreError],
   [ErrorCode.ENGINE_SHUT_DOWN, EngineShutDownError],

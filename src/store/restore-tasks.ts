@@ -58,12 +58,15 @@ function decode(row: TaskRow, env: SpecEnvironment): StoredTask {
   try {
     spec = decodeSpec(row.id, row.name, row.spec);
     const terminal = isFinalState(row.state);
+    const unrunnable = terminal ? undefined : whyUnrunnable(spec, env);
     return {
       row,
       spec,
       result: row.state === 'completed' ? decodeResult(row.result) : undefined,
       error: decodeError(row.error),
-      unrunnable: terminal ? undefined : whyUnrunnable(spec, env),
+      unrunnable,
+      // Its attempt lives on outside this process (a job in a remote queue): the executor re-attaches to it.
+      reattach: unrunnable === undefined && (row.state === 'running' || row.state === 'dispatched') && env.startsLater(spec.executor),
     };
   } catch (error) {
     throw new StoreError(`The stored task \`${row.id}\` cannot be read back: ${(error as Error)?.message ?? String(error)}`, { cause: error });

@@ -91,7 +91,7 @@ describe('dashboard in Chromium', () => {
       expect(await page.locator('#detail b').count()).toBe(0);
       // The statechart, laid out once, with the task's machine state highlighted.
       await page.locator('#detail #statechart g.sc-node.current').waitFor();
-      expect(await page.locator('#detail g.sc-node').count()).toBe(8);
+      expect(await page.locator('#detail g.sc-node').count()).toBe(9);
       await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('failed');
       expect(await page.locator('#detail g.sc-node.current').count()).toBe(1);
       await expect.poll(() => page.locator('#detail table.attempts tr.attempt').count()).toBe(1);

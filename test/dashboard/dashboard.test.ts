@@ -265,7 +265,7 @@ describe('statechart, attempt history and uPlot', () => {
     const response = await fetch(new URL('api/statechart', dashboard.url));
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const chart = (await response.json()) as StatechartJson;
-    expect(chart.states.map((s) => s.name)).toEqual(['pending', 'waiting', 'queued', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
+    expect(chart.states.map((s) => s.name)).toEqual(['pending', 'waiting', 'queued', 'dispatched', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
     expect(chart.states.find((s) => s.name === 'retrying')).toEqual({ name: 'retrying', status: 'PENDING', final: false });
     expect(chart.states.find((s) => s.name === 'completed')).toMatchObject({ status: 'COMPLETED', final: true });
     expect(chart.initial).toBe('pending');
