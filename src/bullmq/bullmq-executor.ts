@@ -2,16 +2,20 @@
  * The `remote` executor: runs each attempt as one BullMQ job that a
  * `taskchart worker` process takes from the queue. See docs/scale-out.md.
  *
- * Invariant: an attempt is in `#pending` (keyed by its job id) from
- * `execute` until it settles; events for a job id not in `#pending` (a late
- * result after a cancel or timeout, another executor's job) are ignored.
+ * Invariants:
+ * - an attempt is in `#pending` (keyed by its job id) from `execute` until it settles; events for a job id
+ *   not in `#pending` (a late result after a cancel or timeout, another executor's job) are ignored;
+ * - an attempt no worker has taken yet is reported unavailable to the engine exactly while Redis is
+ *   unreachable and its job is not known to be in Redis, and has then a timer that fails it after
+ *   `unavailableTimeout`;
+ * - a job whose attempt settled without a result (cancel, timeout, unavailable) is withdrawn from Redis
+ *   once its add has landed: removed while waiting, told to stop when running.
  */
 import { Queue, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { WorkerCrashedError } from '../errors.js';
+import { ExecutorUnavailableError, InvalidOptionError, WorkerCrashedError } from '../errors.js';
 import type { AttemptRequest, Executor, TaskKind } from '../executors/executor.js';
-import { InvalidOptionError } from '../errors.js';
-import { closeClient, createClient, withTimeout } from './connection.js';
+import { closeClient, createClient, describeConnection, withTimeout } from './connection.js';
 import { findNonJson } from './json-safe.js';
 import { resolveExecutorOptions, type BullMQExecutorOptions, type ResolvedExecutorOptions } from './options.js';
 import { CANCEL_KEY_TTL_MS, PROTOCOL_VERSION, STALLED_REASON, cancelChannel, cancelKey, describeReason, deserializeError, isProgressData, isResultEnvelope, jobIdFor, type JobData } from './protocol.js';
@@ -21,6 +25,14 @@ interface PendingAttempt {
   readonly request: AttemptRequest;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** Settles once the job is in Redis (added, or found there on re-attach); undefined until the add is under way. */
+  sending: Promise<void> | undefined;
+  /** The job is known to be in Redis. */
+  sent: boolean;
+  /** A worker took the job. */
+  started: boolean;
+  /** Set while the attempt is reported unavailable: fails it after `unavailableTimeout`. */
+  unavailableTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Connections {
@@ -40,10 +52,14 @@ interface Connections {
  */
 export class BullMQExecutor implements Executor {
   readonly concurrency: number;
+  /** A remote attempt is RUNNING from when a worker takes its job, and its job outlives this process. */
+  readonly deferredStart = true;
   readonly #options: ResolvedExecutorOptions;
   readonly #pending = new Map<string, PendingAttempt>();
   #connections: Promise<Connections> | undefined;
   #closed = false;
+  /** Why Redis is unreachable now (connection lost, refused); undefined while it answers. */
+  #down: Error | undefined;
 
   constructor(options: BullMQExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
@@ -65,17 +81,69 @@ export class BullMQExecutor implements Executor {
     const jobId = jobIdFor(request.taskId, request.attempt);
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(new Error(`BullMQExecutor for queue \`${this.#options.queue}\` is closed`));
-      this.#pending.set(jobId, { request, resolve, reject });
-      let added: Promise<void> | undefined = undefined;
-      request.whenAborted((reason) => {
-        if (!this.#settle(jobId, (p) => p.reject(reason)) || added === undefined) return;
-        // After the add has landed, so that a job still being added is removed too.
-        void added.then(() => this.#cancel(jobId, reason)).catch((error: unknown) => this.#options.onError(asError(error)));
-      });
+      const pending: PendingAttempt = { request, resolve, reject, sending: undefined, sent: false, started: false, unavailableTimer: undefined };
+      this.#pending.set(jobId, pending);
+      request.whenAborted((reason) => this.#withdraw(jobId, pending, reason));
       if (!this.#pending.has(jobId)) return; // aborted before it was sent
-      added = this.#add(jobId, request);
-      added.catch((error: unknown) => this.#settle(jobId, (p) => p.reject(error)));
+      // A restored engine re-attaches to the attempt its previous process sent, rather than sending it twice.
+      pending.sending = request.resumed ? this.#reattach(jobId, request) : this.#add(jobId, request);
+      pending.sending.then(
+        () => this.#sent(jobId, pending),
+        (error: unknown) => this.#settle(jobId, (p) => p.reject(error)),
+      );
+      if (this.#down !== undefined) this.#markUnavailable(jobId, pending);
     });
+  }
+
+  /**
+   * Settles an attempt that ends here without a result (`reason`: its abort, or Redis unreachable for too long)
+   * and withdraws its job once the add has landed, so that a job still being added is removed too.
+   */
+  #withdraw(jobId: string, pending: PendingAttempt, reason: unknown): void {
+    if (!this.#settle(jobId, (p) => p.reject(reason)) || pending.sending === undefined) return;
+    void pending.sending.then(() => this.#cancel(jobId, reason)).catch((error: unknown) => this.#options.onError(asError(error)));
+  }
+
+  /** The job is in Redis: a wait for Redis, if one was reported, is over. */
+  #sent(jobId: string, pending: PendingAttempt): void {
+    pending.sent = true;
+    if (this.#pending.get(jobId) === pending && pending.unavailableTimer !== undefined && this.#down === undefined) this.#markAvailable(pending);
+  }
+
+  /** Tells the engine that an attempt nobody has taken waits for Redis, and starts its `unavailableTimeout`. */
+  #markUnavailable(jobId: string, pending: PendingAttempt): void {
+    if (pending.started || pending.unavailableTimer !== undefined) return;
+    const { unavailableTimeout, connection, queue } = this.#options;
+    const down = this.#down as Error;
+    pending.unavailableTimer = setTimeout(() => {
+      const error = new ExecutorUnavailableError(
+        `Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): Redis at ${describeConnection(connection)} (queue \`${queue}\`) was unreachable for ${unavailableTimeout} ms before any worker took the attempt (${down.message})`,
+        { cause: down },
+      );
+      this.#withdraw(jobId, pending, error);
+    }, unavailableTimeout);
+    pending.request.unavailable(down);
+  }
+
+  #markAvailable(pending: PendingAttempt): void {
+    clearTimeout(pending.unavailableTimer);
+    pending.unavailableTimer = undefined;
+    pending.request.unavailable(undefined);
+  }
+
+  /** Redis stopped answering (`error`: why): every attempt no worker has taken waits, visibly. */
+  #lost(error: Error): void {
+    if (this.#closed) return;
+    const first = this.#down === undefined;
+    this.#down = error;
+    if (first) for (const [jobId, pending] of this.#pending) this.#markUnavailable(jobId, pending);
+  }
+
+  /** Redis answers again: attempts whose job is in Redis wait for a worker as usual; the others, for their add. */
+  #back(): void {
+    if (this.#down === undefined) return;
+    this.#down = undefined;
+    for (const pending of this.#pending.values()) if (pending.sent && pending.unavailableTimer !== undefined) this.#markAvailable(pending);
   }
 
   /** Closes the queue, the event listener and every connection, each bounded by `closeTimeout`. */
@@ -94,8 +162,54 @@ export class BullMQExecutor implements Executor {
   async #add(jobId: string, request: AttemptRequest): Promise<void> {
     const { queue } = await this.#connect();
     const data: JobData = { v: PROTOCOL_VERSION, taskId: request.taskId, name: request.name, attempt: request.attempt, handler: request.handler as string, args: request.args };
-    // Removed when finished (the events carry the outcome), so a later run may reuse the task id.
-    await queue.add(request.name, data, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true });
+    // Finished jobs stay for `keepFinished`, for an engine restarted meanwhile to find their outcome (see #reattach).
+    const age = this.#options.keepFinishedSeconds;
+    const keep = age === 0 ? true : { age };
+    await queue.add(request.name, data, { jobId, attempts: 1, removeOnComplete: keep, removeOnFail: keep });
+  }
+
+  /**
+   * An attempt an earlier process sent (restore): its job may be waiting, running, finished, or missing
+   * (the process died before the add landed, or the finished job outlived `keepFinished`): then it is sent now.
+   * Events from now on settle it as usual; what happened while no engine listened is read from the job.
+   */
+  async #reattach(jobId: string, request: AttemptRequest): Promise<void> {
+    const { queue } = await this.#connect();
+    const state = await queue.getJobState(jobId);
+    if (state === 'unknown') return this.#add(jobId, request);
+    if (state === 'active') this.#started(jobId);
+    else if (state === 'completed' || state === 'failed') {
+      const job = await queue.getJob(jobId);
+      if (state === 'completed') this.#settle(jobId, (p) => this.#complete(p, jobId, job?.returnvalue));
+      else this.#settle(jobId, (p) => p.reject(this.#failure(p, jobId, job?.failedReason ?? 'unknown reason')));
+    }
+  }
+
+  /** A worker took the job: the attempt is RUNNING. */
+  #started(jobId: string): void {
+    const pending = this.#pending.get(jobId);
+    if (pending === undefined || pending.started) return;
+    pending.started = true;
+    clearTimeout(pending.unavailableTimer);
+    pending.unavailableTimer = undefined;
+    pending.request.started();
+  }
+
+  /**
+   * A fresh attempt's job id was already in the queue. A finished job left by an earlier run of the same task id
+   * (kept for `keepFinished`) is replaced; a live one means another engine runs this task id: the attempt fails.
+   */
+  async #duplicated(jobId: string, pending: PendingAttempt): Promise<void> {
+    const { queue } = await this.#connect();
+    const state = await queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') {
+      await queue.remove(jobId);
+      if (this.#pending.get(jobId) === pending) await this.#add(jobId, pending.request);
+      return;
+    }
+    this.#settle(jobId, (p) =>
+      p.reject(new Error(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): queue \`${this.#options.queue}\` already holds a ${state} job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`)),
+    );
   }
 
   /** Removes a waiting job; a running one is told to stop through the cancel key and channel. */
@@ -115,11 +229,17 @@ export class BullMQExecutor implements Executor {
 
   async #open(): Promise<Connections> {
     const { connection, prefix, queue: name, onError } = this.#options;
-    const client = createClient(connection, { blocking: false });
-    const eventsClient = createClient(connection, { blocking: true });
-    const control = createClient(connection, { blocking: false });
+    const client = createClient(connection);
+    const eventsClient = createClient(connection);
+    const control = createClient(connection);
     const clients = [client, eventsClient, control];
     for (const c of clients) c.on('error', onError);
+    // The queue's own client tells when Redis is gone and back (its commands are what an attempt waits for).
+    client.on('error', (error: Error) => {
+      if (client.status !== 'ready') this.#lost(error);
+    });
+    client.on('close', () => this.#lost(new Error(`lost the connection to ${describeConnection(connection)}`)));
+    client.on('ready', () => this.#back());
     const queue = new Queue(name, { connection: client, prefix });
     queue.on('error', onError);
     const events = await startQueueEvents({ client, events: eventsClient, prefix, queue: name, onError });
@@ -128,18 +248,19 @@ export class BullMQExecutor implements Executor {
   }
 
   #listen(events: QueueEvents): void {
+    events.on('active', ({ jobId }) => this.#started(jobId));
     events.on('completed', ({ jobId, returnvalue }) => this.#settle(jobId, (p) => this.#complete(p, jobId, returnvalue)));
-    events.on('failed', ({ jobId, failedReason }) =>
-      this.#settle(jobId, (p) => p.reject(failedReason === STALLED_REASON ? this.#crashed(p, jobId) : new Error(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): BullMQ failed job \`${jobId}\`: ${failedReason}`))),
-    );
+    events.on('failed', ({ jobId, failedReason }) => this.#settle(jobId, (p) => p.reject(this.#failure(p, jobId, failedReason))));
     events.on('stalled', ({ jobId }) => {
       if (!this.#settle(jobId, (p) => p.reject(this.#crashed(p, jobId)))) return;
       // Back in `wait` with a deferred failure: removing it keeps another worker from taking it.
       void this.#connect().then(({ queue }) => queue.remove(jobId)).catch((error: unknown) => this.#options.onError(asError(error)));
     });
-    events.on('duplicated', ({ jobId }) =>
-      this.#settle(jobId, (p) => p.reject(new Error(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): queue \`${this.#options.queue}\` already holds a job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`))),
-    );
+    events.on('duplicated', ({ jobId }) => {
+      const pending = this.#pending.get(jobId);
+      if (pending === undefined || pending.request.resumed) return; // re-attaching: the job found is this attempt's own
+      this.#duplicated(jobId, pending).catch((error: unknown) => this.#settle(jobId, (p) => p.reject(error)));
+    });
     events.on('progress', ({ jobId, data }) => {
       const pending = this.#pending.get(jobId);
       if (pending === undefined || !isProgressData(data)) return;
@@ -163,6 +284,12 @@ export class BullMQExecutor implements Executor {
     }
   }
 
+  /** BullMQ failed the job: the stall limit (a dead worker), or the processor could not run at all. */
+  #failure(pending: PendingAttempt, jobId: string, failedReason: string): Error {
+    if (failedReason === STALLED_REASON) return this.#crashed(pending, jobId);
+    return new Error(`Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): BullMQ failed job \`${jobId}\`: ${failedReason}`);
+  }
+
   #crashed(pending: PendingAttempt, jobId: string): WorkerCrashedError {
     return new WorkerCrashedError(
       `The remote worker running task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}, job \`${jobId}\` in queue \`${this.#options.queue}\`) stopped renewing its lock: it died or hung`,
@@ -174,6 +301,7 @@ export class BullMQExecutor implements Executor {
     const pending = this.#pending.get(jobId);
     if (pending === undefined) return false;
     this.#pending.delete(jobId);
+    clearTimeout(pending.unavailableTimer);
     action(pending);
     return true;
   }

@@ -11,11 +11,12 @@ import { Redis, type RedisOptions } from 'ioredis';
 export type RedisConnection = string | RedisOptions | Redis;
 
 /**
- * A new client for one role. `blocking` clients (QueueEvents, Worker, a
- * subscriber) get `maxRetriesPerRequest: null`, which BullMQ requires.
+ * A new client for one role, with `maxRetriesPerRequest: null`: BullMQ requires it of blocking clients
+ * (QueueEvents, Worker, a subscriber), and on the executor's other clients it makes a command wait for
+ * Redis to come back rather than fail after ioredis's retries; the executor bounds that wait itself.
  */
-export function createClient(connection: RedisConnection, options: { readonly blocking: boolean }): Redis {
-  const overrides: RedisOptions = options.blocking ? { maxRetriesPerRequest: null } : {};
+export function createClient(connection: RedisConnection): Redis {
+  const overrides: RedisOptions = { maxRetriesPerRequest: null };
   if (connection instanceof Redis) return connection.duplicate(overrides);
   if (typeof connection === 'string') return new Redis(connection, overrides);
   return new Redis({ ...connection, ...overrides });

@@ -53,8 +53,8 @@ export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
   checkName('prefix', prefix);
   const onError = options.onError ?? (() => {});
   const handlers = new Map(options.handlers instanceof Map ? options.handlers : Object.entries(options.handlers));
-  const client = createClient(options.connection, { blocking: true });
-  const subscriber = createClient(options.connection, { blocking: true });
+  const client = createClient(options.connection);
+  const subscriber = createClient(options.connection);
   const clients: Redis[] = [client, subscriber];
   for (const c of clients) c.on('error', onError);
   const host = {

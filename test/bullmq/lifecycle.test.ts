@@ -1,0 +1,275 @@
+/**
+ * When a remote attempt is RUNNING, what happens while Redis is down, and re-attaching after a restart: an engine
+ * with a BullMQExecutor and real `taskchart worker` processes (dist/, so `npm run build` first). Redis is the one at
+ * 127.0.0.1:6379, except for the outage tests, which start their own `redis-server` on another port and kill it.
+ * Without Redis these tests are skipped, except under CI, where they fail.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue, type QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BullMQExecutor, jobIdFor } from '../../src/bullmq/index.js';
+import { startQueueEvents } from '../../src/bullmq/queue-events.js';
+import { TaskEngine, type ExecutorWaitEvent, type TaskEngineOptions, type TaskEvent } from '../../src/index.js';
+import { SqliteStore } from '../../src/sqlite/index.js';
+import { CLI, Lines, REDIS_URL, probeRedis, queueEvent } from './harness.js';
+
+const HANDLERS = fileURLToPath(new URL('../fixtures/bullmq-lifecycle-handlers.mjs', import.meta.url));
+
+const unreachable = await probeRedis();
+if (unreachable !== undefined && process.env.CI) throw new Error(`Redis at ${REDIS_URL} is required under CI: ${unreachable}`);
+if (unreachable !== undefined) console.log(`test/bullmq/lifecycle skipped: no Redis at ${REDIS_URL} (${unreachable})`);
+
+/** Things to stop after each test, last started first. */
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A `taskchart worker` process on `queue` of the Redis at `url`. */
+async function startWorker(url: string, queue: string): Promise<{ child: ChildProcess; lines: Lines }> {
+  const child = spawn(process.execPath, [CLI, 'worker', HANDLERS, '--redis', url, '--queue', queue], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => stopProcess(child));
+  const lines = new Lines(child);
+  await lines.waitFor(/^worker: queue /);
+  return { child, lines };
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Our own view of `queue` (its events from now on), removed from Redis after the test. */
+async function watchQueue(url: string, queueName: string): Promise<{ queue: Queue; events: QueueEvents }> {
+  const client = new Redis(url, { maxRetriesPerRequest: null });
+  const eventsClient = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(queueName, { connection: client });
+  const events = await startQueueEvents({ client, events: eventsClient, prefix: 'bull', queue: queueName, onError: () => {} });
+  cleanups.push(async () => {
+    await events.close();
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    client.disconnect();
+    eventsClient.disconnect();
+  });
+  return { queue, events };
+}
+
+function newEngine(url: string, queue: string, options: TaskEngineOptions = {}, executor: Partial<ConstructorParameters<typeof BullMQExecutor>[0]> = {}) {
+  const engine = new TaskEngine({ ...options, executors: { remote: new BullMQExecutor({ connection: url, queue, ...executor }) } });
+  const events: TaskEvent[] = [];
+  engine.events.subscribe((event) => events.push(event));
+  cleanups.push(() => engine.shutdown().catch(() => undefined));
+  return { engine, events };
+}
+
+/** Resolves with the first event `predicate` accepts, from now on. */
+function nextEvent<T extends TaskEvent>(engine: TaskEngine, predicate: (event: TaskEvent) => event is T): Promise<T> {
+  return new Promise((resolve) => {
+    const subscription = engine.events.subscribe((event) => {
+      if (!predicate(event)) return;
+      subscription.unsubscribe();
+      resolve(event);
+    });
+  });
+}
+
+const isStatus = (taskId: string, status: string) => (event: TaskEvent): event is TaskEvent => event.type === 'status' && event.taskId === taskId && event.status === status;
+const isWait = (waiting: boolean) => (event: TaskEvent): event is ExecutorWaitEvent => event.type === 'executor-wait' && event.waiting === waiting;
+
+/** A `redis-server` of this test's own, on a free port, that the test can kill and start again (with no data kept). */
+class OwnRedis {
+  readonly port = 20_000 + Math.floor(Math.random() * 20_000);
+  readonly url = `redis://127.0.0.1:${this.port}`;
+  #child: ChildProcess | undefined;
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.#child = child;
+    for (;;) {
+      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.ping();
+        return;
+      } catch {
+        if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } finally {
+        client.disconnect();
+      }
+    }
+  }
+
+  /** Gone at once, as a crashed or unplugged server is. */
+  async kill(): Promise<void> {
+    if (this.#child !== undefined) await stopProcess(this.#child, 'SIGKILL');
+  }
+}
+
+describe.skipIf(unreachable !== undefined)('a remote attempt is RUNNING from when a worker takes its job', () => {
+  it('stays PENDING, holding its slot, while no worker takes it; its timeout counts from the take', async () => {
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    await watchQueue(REDIS_URL, queueName);
+    const { engine, events } = newEngine(REDIS_URL, queueName, { concurrency: 1 });
+    engine.registerTask({ id: 'render', name: 'render', executor: 'remote', handler: 'sleep', args: [700, 'rendered'], timeout: 1200 });
+    engine.registerTask({ id: 'next', name: 'next', executor: 'remote', handler: 'echo', args: [1] });
+    engine.startTask('render');
+    engine.startTask('next');
+    expect(engine.getTask('render')).toMatchObject({ status: 'PENDING', state: 'dispatched', attempts: 1 });
+    expect(engine.getStats()).toMatchObject({ dispatched: 1, queued: 1, running: 0 });
+    // No worker for 800 ms: with the timeout counted from the dispatch, 800 + 700 ms of work would overrun 1200 ms.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(engine.getTaskStatus('render')).toBe('PENDING');
+    const running = nextEvent(engine, isStatus('render', 'RUNNING'));
+    await startWorker(REDIS_URL, queueName);
+    await running;
+    await expect(engine.waitForTask('render')).resolves.toBe('rendered');
+    await expect(engine.waitForTask('next')).resolves.toMatchObject({ value: 1 });
+    const statuses = events.filter((e) => e.type === 'status' && e.taskId === 'render').map((e) => e.type === 'status' && e.status);
+    expect(statuses).toEqual(['RUNNING', 'COMPLETED']);
+    const task = engine.getTask('render');
+    expect((task.startedAt as number) - (task.createdAt as number)).toBeGreaterThanOrEqual(800);
+  });
+
+  it('with no live worker, the timeout bounds the wait, and the job is withdrawn from the queue', async () => {
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    const { queue, events: queueEvents } = await watchQueue(REDIS_URL, queueName);
+    const { engine } = newEngine(REDIS_URL, queueName);
+    const jobId = jobIdFor('orphan', 1);
+    const added = queueEvent(queueEvents, 'waiting', jobId);
+    const removed = queueEvent(queueEvents, 'removed', jobId);
+    engine.registerTask({ id: 'orphan', name: 'orphan', executor: 'remote', handler: 'echo', args: [1], timeout: 500 });
+    engine.startTask('orphan');
+    await added;
+    const error = await engine.waitForTask('orphan').catch((e: unknown) => e as Error & { code: string });
+    expect(error).toMatchObject({ code: 'ERR_TASK_TIMEOUT' });
+    expect((error as Error).message).toContain('waiting for a worker to take it');
+    await removed;
+    expect(await queue.getJobState(jobId)).toBe('unknown');
+  });
+});
+
+describe.skipIf(unreachable !== undefined)('while Redis is unreachable', () => {
+  it('registering still works; the attempt waits visibly and carries on when Redis is back', async () => {
+    const redis = new OwnRedis();
+    await redis.start();
+    cleanups.push(() => redis.kill());
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    await startWorker(redis.url, queueName);
+    const { engine } = newEngine(redis.url, queueName, {}, { unavailableTimeout: 60_000, closeTimeout: 500 });
+    engine.registerTask({ id: 'before', name: 'before', executor: 'remote', handler: 'echo', args: ['up'] });
+    engine.startTask('before');
+    await expect(engine.waitForTask('before')).resolves.toMatchObject({ value: 'up' });
+
+    await redis.kill();
+    const waiting = nextEvent(engine, isWait(true));
+    engine.registerTask({ id: 'during', name: 'during', executor: 'remote', handler: 'echo', args: ['down'] });
+    engine.startTask('during');
+    const event = await waiting;
+    expect(event).toMatchObject({ taskId: 'during', attempt: 1, executor: 'remote' });
+    expect(engine.getStats()).toMatchObject({ dispatched: 1, unavailable: 1 });
+    expect(engine.getTaskStatus('during')).toBe('PENDING');
+
+    const handedOver = nextEvent(engine, isWait(false));
+    await redis.start(); // empty: the job was never added
+    await handedOver;
+    await expect(engine.waitForTask('during')).resolves.toMatchObject({ value: 'down' });
+    expect(engine.getStats()).toMatchObject({ dispatched: 0, unavailable: 0 });
+  });
+
+  it('fails the attempt with ERR_EXECUTOR_UNAVAILABLE after unavailableTimeout, and the engine carries on', async () => {
+    const redis = new OwnRedis();
+    await redis.start();
+    cleanups.push(() => redis.kill());
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    const { engine } = newEngine(redis.url, queueName, {}, { unavailableTimeout: 1000, closeTimeout: 500 });
+    engine.registerTask({ id: 'warm-up', name: 'warm-up', executor: 'remote', handler: 'echo', args: [0], timeout: 200 });
+    engine.startTask('warm-up'); // connects the executor (no worker: it times out waiting)
+    await engine.waitForTask('warm-up').catch(() => undefined);
+    await redis.kill();
+    engine.registerTask({ id: 'stranded', name: 'stranded', executor: 'remote', handler: 'echo', args: [1], maxRetries: 1, retryDelay: 10 });
+    engine.registerTask({ id: 'local', name: 'local', fn: () => 'still works' });
+    engine.startTask('stranded');
+    engine.startTask('local');
+    await expect(engine.waitForTask('local')).resolves.toBe('still works');
+    const error = (await engine.waitForTask('stranded').catch((e: unknown) => e)) as Error & { code: string };
+    expect(error.code).toBe('ERR_EXECUTOR_UNAVAILABLE');
+    expect(error.message).toContain(`Redis at ${redis.url}`);
+    expect(error.message).toContain('unreachable for 1000 ms');
+    expect(engine.getTask('stranded').attempts).toBe(2); // retried once, as any failed attempt
+    await engine.shutdown();
+  });
+});
+
+describe.skipIf(unreachable !== undefined)('a durable engine restarted re-attaches to its remote attempts', () => {
+  function durable(path: string, queueName: string) {
+    const store = new SqliteStore({ path });
+    const executor = new BullMQExecutor({ connection: REDIS_URL, queue: queueName, closeTimeout: 500 });
+    const engine = new TaskEngine({ store, executors: { remote: executor } });
+    cleanups.push(() => engine.shutdown().catch(() => undefined));
+    /** The process "dies": the store is closed under the engine, and its executor stops listening. */
+    const crash = async () => {
+      store.close();
+      await executor.close();
+    };
+    return { engine, crash };
+  }
+
+  function tempPath(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'taskchart-reattach-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return join(dir, 'tasks.db');
+  }
+
+  it('takes the result of a job still running when the engine died, without running it twice', async () => {
+    const path = tempPath();
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    await watchQueue(REDIS_URL, queueName);
+    const { lines } = await startWorker(REDIS_URL, queueName);
+    const first = durable(path, queueName);
+    first.engine.registerTask({ id: 'long', name: 'long', executor: 'remote', handler: 'sleep', args: [1500, 'from the first job'] });
+    const running = nextEvent(first.engine, isStatus('long', 'RUNNING'));
+    first.engine.startTask('long');
+    await running;
+    await first.crash();
+
+    const second = durable(path, queueName);
+    expect(await second.engine.restore()).toMatchObject({ resumed: 1, reattached: 1, interrupted: 0 });
+    await expect(second.engine.waitForTask('long')).resolves.toBe('from the first job');
+    expect(second.engine.getTask('long').attempts).toBe(1);
+    await lines.waitFor('event finished long 1');
+    expect(lines.has('event start long 2')).toBe(false);
+  });
+
+  it('takes the result of a job that finished while no engine was listening', async () => {
+    const path = tempPath();
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    const { events: queueEvents } = await watchQueue(REDIS_URL, queueName);
+    const { lines } = await startWorker(REDIS_URL, queueName);
+    const first = durable(path, queueName);
+    first.engine.registerTask({ id: 'quick', name: 'quick', executor: 'remote', handler: 'sleep', args: [300, 'finished unobserved'] });
+    const running = nextEvent(first.engine, isStatus('quick', 'RUNNING'));
+    first.engine.startTask('quick');
+    await running;
+    const completed = queueEvent(queueEvents, 'completed', jobIdFor('quick', 1));
+    await first.crash();
+    await completed;
+
+    const second = durable(path, queueName);
+    expect(await second.engine.restore()).toMatchObject({ reattached: 1 });
+    await expect(second.engine.waitForTask('quick')).resolves.toBe('finished unobserved');
+    expect(lines.has('event start quick 2')).toBe(false);
+  });
+});
