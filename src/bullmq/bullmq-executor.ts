@@ -11,6 +11,7 @@
  * - a job whose attempt settled without a result (cancel, timeout, unavailable) is withdrawn from Redis
  *   once its add has landed: removed while waiting, told to stop when running.
  */
+import { randomUUID } from 'node:crypto';
 import { Queue, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ExecutorUnavailableError, InvalidOptionError, WorkerCrashedError } from '../errors.js';
@@ -56,6 +57,8 @@ export class BullMQExecutor implements Executor {
   readonly deferredStart = true;
   readonly #options: ResolvedExecutorOptions;
   readonly #pending = new Map<string, PendingAttempt>();
+  /** Written into each job's data as `sender`, to tell this executor's jobs from another engine's of the same id. */
+  readonly #sender = randomUUID();
   #connections: Promise<Connections> | undefined;
   #closed = false;
   /** Why Redis is unreachable now (connection lost, refused); undefined while it answers. */
@@ -161,7 +164,7 @@ export class BullMQExecutor implements Executor {
 
   async #add(jobId: string, request: AttemptRequest): Promise<void> {
     const { queue } = await this.#connect();
-    const data: JobData = { v: PROTOCOL_VERSION, taskId: request.taskId, name: request.name, attempt: request.attempt, handler: request.handler as string, args: request.args };
+    const data: JobData = { v: PROTOCOL_VERSION, taskId: request.taskId, name: request.name, attempt: request.attempt, handler: request.handler as string, args: request.args, sender: this.#sender };
     // Finished jobs stay for `keepFinished`, for an engine restarted meanwhile to find their outcome (see #reattach).
     const age = this.#options.keepFinishedSeconds;
     const keep = age === 0 ? true : { age };
@@ -196,12 +199,16 @@ export class BullMQExecutor implements Executor {
   }
 
   /**
-   * A fresh attempt's job id was already in the queue. A finished job left by an earlier run of the same task id
-   * (kept for `keepFinished`) is replaced; a live one means another engine runs this task id: the attempt fails.
+   * Some add of `jobId` found the id taken (every executor on the queue sees the event). When the job in Redis is
+   * not this executor's, this attempt's add was the one refused: a finished job left by an earlier run of the same
+   * task id (kept for `keepFinished`) is replaced; a live one means another engine runs this task id, and the
+   * attempt fails without touching that job.
    */
   async #duplicated(jobId: string, pending: PendingAttempt): Promise<void> {
     const { queue } = await this.#connect();
-    const state = await queue.getJobState(jobId);
+    const job = await queue.getJob(jobId);
+    if (job === undefined || (job.data as Partial<JobData>).sender === this.#sender) return;
+    const state = await job.getState();
     if (state === 'completed' || state === 'failed') {
       await queue.remove(jobId);
       if (this.#pending.get(jobId) === pending) await this.#add(jobId, pending.request);

@@ -24,6 +24,8 @@ export interface JobData {
   /** The worker's handler to call as `handler(ctx, ...args)`. */
   readonly handler: string;
   readonly args: readonly unknown[];
+  /** The executor instance that added the job (random per instance): tells its own jobs from another engine's. */
+  readonly sender?: string;
 }
 
 /**

@@ -122,6 +122,10 @@ describe.skipIf(unreachable !== undefined)('a remote attempt is RUNNING from whe
   it('stays PENDING, holding its slot, while no worker takes it; its timeout counts from the take', async () => {
     const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
     await watchQueue(REDIS_URL, queueName);
+    // A worker that is there but takes nothing until SIGCONT: its start-up time is not part of the wait.
+    const worker = await startWorker(REDIS_URL, queueName);
+    worker.child.kill('SIGSTOP');
+    cleanups.push(() => worker.child.kill('SIGCONT'));
     const { engine, events } = newEngine(REDIS_URL, queueName, { concurrency: 1 });
     engine.registerTask({ id: 'render', name: 'render', executor: 'remote', handler: 'sleep', args: [700, 'rendered'], timeout: 1200 });
     engine.registerTask({ id: 'next', name: 'next', executor: 'remote', handler: 'echo', args: [1] });
@@ -129,11 +133,11 @@ describe.skipIf(unreachable !== undefined)('a remote attempt is RUNNING from whe
     engine.startTask('next');
     expect(engine.getTask('render')).toMatchObject({ status: 'PENDING', state: 'dispatched', attempts: 1 });
     expect(engine.getStats()).toMatchObject({ dispatched: 1, queued: 1, running: 0 });
-    // No worker for 800 ms: with the timeout counted from the dispatch, 800 + 700 ms of work would overrun 1200 ms.
+    // The worker is stopped for 800 ms: with the timeout counted from the dispatch, 800 + 700 ms of work would overrun 1200 ms.
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(engine.getTaskStatus('render')).toBe('PENDING');
     const running = nextEvent(engine, isStatus('render', 'RUNNING'));
-    await startWorker(REDIS_URL, queueName);
+    worker.child.kill('SIGCONT');
     await running;
     await expect(engine.waitForTask('render')).resolves.toBe('rendered');
     await expect(engine.waitForTask('next')).resolves.toMatchObject({ value: 1 });
@@ -158,6 +162,44 @@ describe.skipIf(unreachable !== undefined)('a remote attempt is RUNNING from whe
     expect((error as Error).message).toContain('waiting for a worker to take it');
     await removed;
     expect(await queue.getJobState(jobId)).toBe('unknown');
+  });
+});
+
+describe.skipIf(unreachable !== undefined)('task ids used again', () => {
+  it('replaces the kept finished job of an earlier run with the same task id, and runs the task again', async () => {
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    const { queue } = await watchQueue(REDIS_URL, queueName);
+    const { lines } = await startWorker(REDIS_URL, queueName);
+    const earlier = newEngine(REDIS_URL, queueName);
+    earlier.engine.registerTask({ id: 'nightly', name: 'nightly', executor: 'remote', handler: 'echo', args: ['monday'] });
+    earlier.engine.startTask('nightly');
+    await expect(earlier.engine.waitForTask('nightly')).resolves.toMatchObject({ value: 'monday' });
+    await earlier.engine.shutdown();
+    expect(await queue.getJobState(jobIdFor('nightly', 1))).toBe('completed'); // kept for keepFinished
+
+    const later = newEngine(REDIS_URL, queueName);
+    later.engine.registerTask({ id: 'nightly', name: 'nightly', executor: 'remote', handler: 'echo', args: ['tuesday'] });
+    later.engine.startTask('nightly');
+    await expect(later.engine.waitForTask('nightly')).resolves.toMatchObject({ value: 'tuesday' });
+    expect(lines.has('event start nightly 1')).toBe(true);
+  });
+
+  it('fails an attempt whose job id another engine is running, without touching that job', async () => {
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    const { queue } = await watchQueue(REDIS_URL, queueName);
+    const { lines } = await startWorker(REDIS_URL, queueName);
+    const one = newEngine(REDIS_URL, queueName);
+    one.engine.registerTask({ id: 'shared', name: 'shared', executor: 'remote', handler: 'sleep', args: [1000, 'first'] });
+    const running = nextEvent(one.engine, isStatus('shared', 'RUNNING'));
+    one.engine.startTask('shared');
+    await running;
+    const two = newEngine(REDIS_URL, queueName);
+    two.engine.registerTask({ id: 'shared', name: 'shared', executor: 'remote', handler: 'sleep', args: [1000, 'second'] });
+    two.engine.startTask('shared');
+    await expect(two.engine.waitForTask('shared')).rejects.toThrow(/already holds a active job `tc\.shared\.a1`/);
+    await expect(one.engine.waitForTask('shared')).resolves.toBe('first');
+    expect(lines.has('event start shared 1')).toBe(true);
+    expect(await queue.getJobState(jobIdFor('shared', 1))).toBe('completed');
   });
 });
 
