@@ -9,7 +9,10 @@
  *   unreachable and its job is not known to be in Redis, and has then a timer that fails it after
  *   `unavailableTimeout`;
  * - a job whose attempt settled without a result (cancel, timeout, unavailable) is withdrawn from Redis
- *   once its add has landed: removed while waiting, told to stop when running.
+ *   once its add has landed: removed while waiting, told to stop when running;
+ * - while attempts are out, their jobs are checked every `lockCheckInterval` (liveness.ts), one check at a
+ *   time: a taken job whose lock lapsed is a crashed worker, a job lost from Redis is sent again (or, once
+ *   taken, fails the attempt), and a finished job whose event has not come is read directly.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, type QueueEvents } from 'bullmq';
@@ -18,6 +21,7 @@ import { ExecutorUnavailableError, InvalidOptionError, WorkerCrashedError } from
 import type { AttemptRequest, Executor, TaskKind } from '../executors/executor.js';
 import { closeClient, createClient, describeConnection, withTimeout } from './connection.js';
 import { findNonJson } from './json-safe.js';
+import { readLiveness, type JobLiveness } from './liveness.js';
 import { resolveExecutorOptions, type BullMQExecutorOptions, type ResolvedExecutorOptions } from './options.js';
 import { CANCEL_KEY_TTL_MS, PROTOCOL_VERSION, STALLED_REASON, cancelChannel, cancelKey, describeReason, deserializeError, isProgressData, isResultEnvelope, jobIdFor, type JobData } from './protocol.js';
 import { startQueueEvents } from './queue-events.js';
@@ -34,6 +38,8 @@ interface PendingAttempt {
   started: boolean;
   /** Set while the attempt is reported unavailable: fails it after `unavailableTimeout`. */
   unavailableTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last liveness check found the job finished (its event may still be on its way). */
+  finishedSeen: boolean;
 }
 
 interface Connections {
@@ -63,6 +69,8 @@ export class BullMQExecutor implements Executor {
   #closed = false;
   /** Why Redis is unreachable now (connection lost, refused); undefined while it answers. */
   #down: Error | undefined;
+  /** Set from when a liveness check is scheduled until that check has finished. */
+  #checkTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: BullMQExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
@@ -84,7 +92,7 @@ export class BullMQExecutor implements Executor {
     const jobId = jobIdFor(request.taskId, request.attempt);
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(new Error(`BullMQExecutor for queue \`${this.#options.queue}\` is closed`));
-      const pending: PendingAttempt = { request, resolve, reject, sending: undefined, sent: false, started: false, unavailableTimer: undefined };
+      const pending: PendingAttempt = { request, resolve, reject, sending: undefined, sent: false, started: false, unavailableTimer: undefined, finishedSeen: false };
       this.#pending.set(jobId, pending);
       request.whenAborted((reason) => this.#withdraw(jobId, pending, reason));
       if (!this.#pending.has(jobId)) return; // aborted before it was sent
@@ -111,6 +119,53 @@ export class BullMQExecutor implements Executor {
   #sent(jobId: string, pending: PendingAttempt): void {
     pending.sent = true;
     if (this.#pending.get(jobId) === pending && pending.unavailableTimer !== undefined && this.#down === undefined) this.#markAvailable(pending);
+    this.#scheduleCheck();
+  }
+
+  #scheduleCheck(): void {
+    if (this.#checkTimer !== undefined || this.#closed || this.#pending.size === 0) return;
+    this.#checkTimer = setTimeout(() => {
+      this.#check()
+        .catch((error: unknown) => this.#options.onError(asError(error)))
+        .finally(() => {
+          this.#checkTimer = undefined;
+          this.#scheduleCheck();
+        });
+    }, this.#options.lockCheckInterval);
+    this.#checkTimer.unref?.();
+  }
+
+  /** Reads where the job of every attempt in Redis stands, and acts on what is wrong (see liveness.ts). */
+  async #check(): Promise<void> {
+    if (this.#down !== undefined) return;
+    const { queue, control } = await this.#connect();
+    const out = [...this.#pending].filter(([, pending]) => pending.sent);
+    const states = await readLiveness(control, out.map(([jobId]) => queue.toKey(jobId)));
+    out.forEach(([jobId, pending], i) => {
+      if (this.#pending.get(jobId) === pending) this.#judge(jobId, pending, states[i] as JobLiveness);
+    });
+  }
+
+  #judge(jobId: string, pending: PendingAttempt, state: JobLiveness): void {
+    const finishedBefore = pending.finishedSeen;
+    pending.finishedSeen = state === 'finished';
+    if (state === 'locked') this.#started(jobId);
+    else if (state === 'unlocked') this.#crash(jobId);
+    else if (state === 'finished' && finishedBefore) this.#readOutcome(jobId).catch((error: unknown) => this.#options.onError(asError(error)));
+    else if (state === 'gone' && !pending.started) this.#add(jobId, pending.request).catch((error: unknown) => this.#options.onError(asError(error)));
+    else if (state === 'gone') {
+      const { connection, queue } = this.#options;
+      const error = new ExecutorUnavailableError(
+        `Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): job \`${jobId}\` vanished from Redis at ${describeConnection(connection)} (queue \`${queue}\`) while a worker ran it: Redis restarted without its data, or the queue was emptied`,
+      );
+      this.#settle(jobId, (p) => p.reject(error));
+    }
+  }
+
+  /** The worker of a taken job stopped renewing its lock: the attempt fails, and the job is removed so that no worker takes it again. */
+  #crash(jobId: string): void {
+    if (!this.#settle(jobId, (p) => p.reject(this.#crashed(p, jobId)))) return;
+    void this.#connect().then(({ queue }) => queue.remove(jobId)).catch((error: unknown) => this.#options.onError(asError(error)));
   }
 
   /** Tells the engine that an attempt nobody has taken waits for Redis, and starts its `unavailableTimeout`. */
@@ -152,6 +207,7 @@ export class BullMQExecutor implements Executor {
   /** Closes the queue, the event listener and every connection, each bounded by `closeTimeout`. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#checkTimer);
     for (const jobId of [...this.#pending.keys()]) {
       this.#settle(jobId, (p) => p.reject(new Error(`BullMQExecutor for queue \`${this.#options.queue}\` closed before job \`${jobId}\` finished`)));
     }
@@ -181,11 +237,17 @@ export class BullMQExecutor implements Executor {
     const state = await queue.getJobState(jobId);
     if (state === 'unknown') return this.#add(jobId, request);
     if (state === 'active') this.#started(jobId);
-    else if (state === 'completed' || state === 'failed') {
-      const job = await queue.getJob(jobId);
-      if (state === 'completed') this.#settle(jobId, (p) => this.#complete(p, jobId, job?.returnvalue));
-      else this.#settle(jobId, (p) => p.reject(this.#failure(p, jobId, job?.failedReason ?? 'unknown reason')));
-    }
+    else if (state === 'completed' || state === 'failed') await this.#readOutcome(jobId);
+  }
+
+  /** Settles the attempt of a finished job from the job itself (its event came before anyone listened, or was lost). */
+  async #readOutcome(jobId: string): Promise<void> {
+    const { queue } = await this.#connect();
+    const job = await queue.getJob(jobId);
+    if (job === undefined || !this.#pending.has(jobId)) return;
+    const state = await job.getState();
+    if (state === 'completed') this.#settle(jobId, (p) => this.#complete(p, jobId, job.returnvalue));
+    else if (state === 'failed') this.#settle(jobId, (p) => p.reject(this.#failure(p, jobId, job.failedReason || 'unknown reason')));
   }
 
   /** A worker took the job: the attempt is RUNNING. */
@@ -258,11 +320,8 @@ export class BullMQExecutor implements Executor {
     events.on('active', ({ jobId }) => this.#started(jobId));
     events.on('completed', ({ jobId, returnvalue }) => this.#settle(jobId, (p) => this.#complete(p, jobId, returnvalue)));
     events.on('failed', ({ jobId, failedReason }) => this.#settle(jobId, (p) => p.reject(this.#failure(p, jobId, failedReason))));
-    events.on('stalled', ({ jobId }) => {
-      if (!this.#settle(jobId, (p) => p.reject(this.#crashed(p, jobId)))) return;
-      // Back in `wait` with a deferred failure: removing it keeps another worker from taking it.
-      void this.#connect().then(({ queue }) => queue.remove(jobId)).catch((error: unknown) => this.#options.onError(asError(error)));
-    });
+    // Back in `wait` with a deferred failure: #crash removes it, which keeps another worker from taking it.
+    events.on('stalled', ({ jobId }) => this.#crash(jobId));
     events.on('duplicated', ({ jobId }) => {
       const pending = this.#pending.get(jobId);
       if (pending === undefined || pending.request.resumed) return; // re-attaching: the job found is this attempt's own

@@ -8,5 +8,6 @@
 export { BullMQExecutor } from './bullmq-executor.js';
 export type { BullMQExecutorOptions } from './options.js';
 export { createWorker, type CreateWorkerOptions, type TaskchartWorker } from './worker.js';
+export { poolHandlers, type PoolHandlers } from './pool-handlers.js';
 export type { RedisConnection } from './connection.js';
-export { jobIdFor, cancelChannel, PROTOCOL_VERSION, type JobData, type ResultEnvelope, type ProgressData } from './protocol.js';
+export { jobIdFor, cancelChannel, PROTOCOL_VERSION, WORKER_DEFAULTS, type JobData, type ResultEnvelope, type ProgressData } from './protocol.js';

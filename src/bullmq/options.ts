@@ -28,6 +28,13 @@ export interface BullMQExecutorOptions {
    * durable store finds the outcome of an attempt that finished while it was down. @default 3600000 (1 h)
    */
   readonly keepFinished?: number;
+  /**
+   * How often the executor checks, in Redis, that the job of each of its attempts is still held by a
+   * worker (its lock renewed). A job taken by a worker that died or hung is noticed at most about
+   * `lockDuration` of the workers + this after the worker stopped, even when no other worker is alive
+   * to run BullMQ's own stalled check; the attempt fails with ERR_WORKER_CRASHED. @default 1000
+   */
+  readonly lockCheckInterval?: number;
   /** How long `close()` waits for each connection to close cleanly before dropping it. @default 5000 */
   readonly closeTimeout?: number;
   /** Receives Redis connection errors (emitted on every reconnect try while Redis is down). @default ignore them */
@@ -42,11 +49,12 @@ export interface ResolvedExecutorOptions {
   readonly unavailableTimeout: number;
   /** In seconds, as BullMQ's `removeOnComplete: { age }` takes it. */
   readonly keepFinishedSeconds: number;
+  readonly lockCheckInterval: number;
   readonly closeTimeout: number;
   readonly onError: (error: Error) => void;
 }
 
-const KNOWN = new Set(['connection', 'queue', 'prefix', 'concurrency', 'unavailableTimeout', 'keepFinished', 'closeTimeout', 'onError']);
+const KNOWN = new Set(['connection', 'queue', 'prefix', 'concurrency', 'unavailableTimeout', 'keepFinished', 'lockCheckInterval', 'closeTimeout', 'onError']);
 
 /** Node's timers fire at once beyond this (ms). */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -57,7 +65,7 @@ export function resolveExecutorOptions(options: BullMQExecutorOptions): Resolved
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new InvalidOptionError(key, `Unknown BullMQExecutor option \`${key}\`, expected one of ${[...KNOWN].join(', ')}`);
   }
-  const { connection, queue, prefix = DEFAULT_PREFIX, concurrency = Infinity, unavailableTimeout = 30_000, keepFinished = 3_600_000, closeTimeout = 5000, onError = () => {} } = options;
+  const { connection, queue, prefix = DEFAULT_PREFIX, concurrency = Infinity, unavailableTimeout = 30_000, keepFinished = 3_600_000, lockCheckInterval = 1000, closeTimeout = 5000, onError = () => {} } = options;
   if (!(typeof connection === 'string' || connection instanceof Redis || isPlainObject(connection))) {
     throw invalid('connection', 'a redis:// URL, ioredis options or an ioredis instance', connection);
   }
@@ -70,9 +78,12 @@ export function resolveExecutorOptions(options: BullMQExecutorOptions): Resolved
     throw invalid('unavailableTimeout', `a number of ms > 0 and <= ${MAX_TIMER}`, unavailableTimeout);
   }
   if (!(typeof keepFinished === 'number' && Number.isFinite(keepFinished) && keepFinished >= 0)) throw invalid('keepFinished', 'a finite number of ms >= 0', keepFinished);
+  if (!(typeof lockCheckInterval === 'number' && lockCheckInterval >= 10 && lockCheckInterval <= MAX_TIMER)) {
+    throw invalid('lockCheckInterval', `a number of ms >= 10 and <= ${MAX_TIMER}`, lockCheckInterval);
+  }
   if (!(Number.isFinite(closeTimeout) && closeTimeout >= 0)) throw invalid('closeTimeout', 'a finite number >= 0 (ms)', closeTimeout);
   if (typeof onError !== 'function') throw invalid('onError', 'a function or absent', onError);
-  return { connection, queue, prefix, concurrency, unavailableTimeout, keepFinishedSeconds: Math.ceil(keepFinished / 1000), closeTimeout, onError };
+  return { connection, queue, prefix, concurrency, unavailableTimeout, keepFinishedSeconds: Math.ceil(keepFinished / 1000), lockCheckInterval, closeTimeout, onError };
 }
 
 /** A queue name or prefix: non-empty, without ':' (BullMQ refuses it in queue names). */

@@ -15,6 +15,12 @@ export const PROTOCOL_VERSION = 1;
 /** BullMQ's default key prefix. */
 export const DEFAULT_PREFIX = 'bull';
 
+/**
+ * Workers' defaults, lower than BullMQ's 30 s each: the lock of a running job lasts 4 s and is renewed every 2 s,
+ * so a worker that dies is seen by the executor's lock check (every `lockCheckInterval`, 1 s) within about 5 s.
+ */
+export const WORKER_DEFAULTS = { lockDuration: 4000, stalledInterval: 4000 } as const;
+
 /** The data of one attempt's job. */
 export interface JobData {
   readonly v: typeof PROTOCOL_VERSION;

@@ -10,7 +10,7 @@ import type { TaskFunction } from '../task-spec.js';
 import { closeClient, createClient, withTimeout, type RedisConnection } from './connection.js';
 import { checkName } from './options.js';
 import { runJob } from './processor.js';
-import { DEFAULT_PREFIX, cancelChannel, cancelKey, isCancelMessage, type ResultEnvelope } from './protocol.js';
+import { DEFAULT_PREFIX, WORKER_DEFAULTS, cancelChannel, cancelKey, isCancelMessage, type ResultEnvelope } from './protocol.js';
 
 export interface CreateWorkerOptions {
   readonly connection: RedisConnection;
@@ -22,11 +22,11 @@ export interface CreateWorkerOptions {
   /** BullMQ key prefix, the same as the executor's. @default 'bull' */
   readonly prefix?: string;
   /**
-   * How long a job's lock lasts without renewal (renewed every half of it); a worker that dies
-   * is noticed about this long after. Every worker of a queue should use the same value. @default 30000
+   * How long a job's lock lasts without renewal (renewed every half of it); a worker that dies, or blocks
+   * its event loop for longer, is taken for crashed about this long after. @default 4000
    */
   readonly lockDuration?: number;
-  /** How often stalled jobs are looked for; queue-wide, so every worker must use the same value. @default 30000 */
+  /** How often BullMQ's stalled check runs; queue-wide, so every worker must use the same value. @default 4000 */
   readonly stalledInterval?: number;
   /** Receives connection errors and errors of progress updates and disposers. @default ignore them */
   readonly onError?: (error: unknown) => void;
@@ -70,8 +70,8 @@ export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
     prefix,
     concurrency: options.concurrency ?? 1,
     maxStalledCount: 0,
-    ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration }),
-    ...(options.stalledInterval !== undefined && { stalledInterval: options.stalledInterval }),
+    lockDuration: options.lockDuration ?? WORKER_DEFAULTS.lockDuration,
+    stalledInterval: options.stalledInterval ?? WORKER_DEFAULTS.stalledInterval,
     autorun: false,
   });
   worker.on('error', onError);

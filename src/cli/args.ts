@@ -1,5 +1,6 @@
 /** Parses the command line into a fully resolved {@link RunOptions}, once, at the boundary. */
 import { parseArgs } from 'node:util';
+import { WORKER_DEFAULTS } from '../bullmq/protocol.js';
 import { CliInputError } from './input-error.js';
 
 /** What `taskchart run` was asked to do. */
@@ -39,6 +40,12 @@ export interface WorkerOptions {
   readonly queue: string;
   /** Jobs run at once. @default 1 */
   readonly concurrency: number;
+  /** Run every handler in a worker thread of a local pool of `concurrency` threads. @default false */
+  readonly pool: boolean;
+  /** BullMQ lock of a running job (ms), renewed every half of it: a dead worker is noticed about this long after. @default 4000 */
+  readonly lockDuration: number;
+  /** How often this worker runs BullMQ's stalled-job check (ms); the same for every worker of a queue. @default 4000 */
+  readonly stalledInterval: number;
   /** Stack traces on bad input. @default false */
   readonly verbose: boolean;
 }
@@ -47,10 +54,11 @@ export type Command = RunOptions | WorkerOptions | { readonly command: 'help' };
 
 /** Flags that only one command takes. */
 const RUN_ONLY = ['json', 'inspect-log', 'dashboard', 'keep-open', 'store'] as const;
-const WORKER_ONLY = ['redis', 'queue'] as const;
+const WORKER_ONLY = ['redis', 'queue', 'pool', 'lock-duration', 'stalled-interval'] as const;
+
 
 export const USAGE = `Usage: taskchart run <graph-module> [options]
-       taskchart worker <handlers-module> --redis <url> --queue <name> [--concurrency <n>]
+       taskchart worker <handlers-module> --redis <url> --queue <name> [--concurrency <n>] [--pool]
 
 Runs the task graph exported by <graph-module> (export default (engine) => { ... }).
 Named task functions exported as \`handlers\` ({ name: fn }) are defined first.
@@ -71,10 +79,16 @@ Options:
 
 taskchart worker runs remote tasks (executor BullMQExecutor, entry point taskchart/bullmq)
 from BullMQ queue <name> on Redis <url>, with the functions <handlers-module> exports
-(named function exports, or an object exported as \`handlers\`); --concurrency is the
-number of jobs it runs at once (default 1). SIGTERM / SIGINT: finish running jobs
-(cancelled after a grace period), then exit 0; a second signal exits at once.
-Exit 2 on bad input (missing module, bad URL, no handlers, Redis unreachable).
+(named function exports, or an object exported as \`handlers\`). Options:
+  --concurrency <n>       jobs run at once (default 1)
+  --pool                  run each handler in a worker thread (CPU-bound handlers; the
+                          module must load in a worker thread), --concurrency threads
+  --lock-duration <ms>    lock of a running job, renewed every half of it; a worker that
+                          dies or blocks its event loop longer is seen as crashed (4000)
+  --stalled-interval <ms> BullMQ's stalled-job check, the same on every worker (4000)
+It prints a one-line status (redrawn in place on a terminal). SIGTERM / SIGINT: finish
+running jobs (cancelled after a grace period), then exit 0; a second signal exits at
+once. Exit 2 on bad input (missing module, bad URL, no handlers, Redis unreachable).
 
 Exit codes of run: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input
 (including a --store file that cannot be opened), 3 the store failed during the
@@ -101,6 +115,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
         store: { type: 'string' },
         redis: { type: 'string' },
         queue: { type: 'string' },
+        pool: { type: 'boolean', default: false },
+        'lock-duration': { type: 'string' },
+        'stalled-interval': { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -121,6 +138,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
       redis: parseRedisUrl(values.redis),
       queue: parseQueue(values.queue),
       concurrency: parseConcurrency(values.concurrency) ?? 1,
+      pool: values.pool,
+      lockDuration: parseMilliseconds('--lock-duration', values['lock-duration']) ?? WORKER_DEFAULTS.lockDuration,
+      stalledInterval: parseMilliseconds('--stalled-interval', values['stalled-interval']) ?? WORKER_DEFAULTS.stalledInterval,
       verbose: values.verbose,
     };
   }
@@ -180,10 +200,21 @@ function parsePath(flag: string, raw: string | undefined): string | undefined {
 }
 
 function parseConcurrency(raw: string | undefined): number | undefined {
+  return parseInteger('--concurrency', raw, 1);
+}
+
+/** A duration flag in ms: at least 100 (BullMQ renews a lock every half of it), at most a day. */
+function parseMilliseconds(flag: string, raw: string | undefined): number | undefined {
+  const value = parseInteger(flag, raw, 100);
+  if (value !== undefined && value > 86_400_000) throw new CliInputError(`Expected \`${flag}\` to be an integer of ms from 100 to 86400000, got \`${raw}\``);
+  return value;
+}
+
+function parseInteger(flag: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
-    throw new CliInputError(`Expected \`--concurrency\` to be an integer from 1 and up, got \`${raw}\``);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new CliInputError(`Expected \`${flag}\` to be an integer from ${min} and up, got \`${raw}\``);
   }
   return value;
 }

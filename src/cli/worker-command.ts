@@ -3,13 +3,18 @@
  * functions a module exports. Imported lazily by main.ts, so `taskchart run`
  * never loads bullmq (an optional peer dependency).
  */
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { createWorker } from '../bullmq/worker.js';
 import { describeConnection } from '../bullmq/connection.js';
+import { poolHandlers, type PoolHandlers } from '../bullmq/pool-handlers.js';
+import type { TaskFunction } from '../task-spec.js';
 import type { WorkerOptions } from './args.js';
 import { CliInputError, ExitCode } from './input-error.js';
+import { importModule } from './import-module.js';
 import { loadHandlers } from './load-handlers.js';
+import { WorkerStatus } from './worker-status.js';
 
 /** How long running jobs get to finish after the first SIGTERM / SIGINT before they are cancelled. */
 export const GRACE_MS = 10_000;
@@ -18,13 +23,16 @@ const CONNECT_TIMEOUT_MS = 3000;
 
 export async function runWorkerCommand(options: WorkerOptions, io: { readonly stdout: Writable; readonly stderr: Writable }): Promise<number> {
   const handlers = await loadHandlers(options.file);
+  const pool = options.pool ? await threadHandlers(options.file, handlers, options.concurrency) : undefined;
   await checkRedis(options.redis);
   let lastError = '';
   const worker = createWorker({
     connection: options.redis,
     queue: options.queue,
-    handlers,
+    handlers: pool?.handlers ?? handlers,
     concurrency: options.concurrency,
+    lockDuration: options.lockDuration,
+    stalledInterval: options.stalledInterval,
     onError: (error) => {
       // ioredis repeats the same error on every reconnect try: report each distinct one once in a row.
       const text = error instanceof Error ? error.message : String(error);
@@ -33,7 +41,9 @@ export async function runWorkerCommand(options: WorkerOptions, io: { readonly st
     },
   });
   await worker.ready;
-  io.stdout.write(`worker: queue ${options.queue} on ${describeConnection(options.redis)}, concurrency ${options.concurrency}, handlers: ${[...handlers.keys()].join(', ')}\n`);
+  const threads = pool === undefined ? '' : ` in ${options.concurrency} worker thread${options.concurrency === 1 ? '' : 's'}`;
+  io.stdout.write(`worker: queue ${options.queue} on ${describeConnection(options.redis)}, concurrency ${options.concurrency}${threads}, handlers: ${[...handlers.keys()].join(', ')}\n`);
+  const status = new WorkerStatus(worker.worker, io.stdout, options.concurrency);
   const signal = await firstSignal();
   io.stdout.write(`worker: ${signal}: finishing running jobs (cancelled after ${GRACE_MS / 1000} s; a second signal exits at once)\n`);
   process.on('SIGINT', () => void forceExit(worker, ExitCode.SIGINT));
@@ -41,8 +51,20 @@ export async function runWorkerCommand(options: WorkerOptions, io: { readonly st
   const grace = setTimeout(() => worker.cancelAll('worker shutdown'), GRACE_MS);
   await worker.close();
   clearTimeout(grace);
+  await pool?.close();
+  status.stop();
   io.stdout.write('worker: stopped\n');
   return ExitCode.OK;
+}
+
+/** `--pool`: each handler must be a named function export, which a worker thread imports and calls. */
+async function threadHandlers(file: string, handlers: ReadonlyMap<string, TaskFunction>, threads: number): Promise<PoolHandlers> {
+  const module = await importModule(file, 'handlers module');
+  const missing = [...handlers.keys()].filter((name) => typeof module[name] !== 'function');
+  if (missing.length > 0) {
+    throw new CliInputError(`With --pool, handlers run in worker threads, which call the module's named function exports; \`${file}\` does not export ${missing.map((name) => `\`${name}\``).join(', ')} by name (export them as \`export async function ${missing[0]}(ctx, ...) { ... }\`)`);
+  }
+  return poolHandlers(resolve(file), handlers.keys(), threads);
 }
 
 /** Second signal: stop at once; running jobs are left active and will be reported stalled. */

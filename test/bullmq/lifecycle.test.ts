@@ -9,83 +9,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Queue, type QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BullMQExecutor, jobIdFor } from '../../src/bullmq/index.js';
-import { startQueueEvents } from '../../src/bullmq/queue-events.js';
-import { TaskEngine, type ExecutorWaitEvent, type TaskEngineOptions, type TaskEvent } from '../../src/index.js';
+import { TaskEngine } from '../../src/index.js';
 import { SqliteStore } from '../../src/sqlite/index.js';
-import { CLI, Lines, REDIS_URL, probeRedis, queueEvent } from './harness.js';
-
-const HANDLERS = fileURLToPath(new URL('../fixtures/bullmq-lifecycle-handlers.mjs', import.meta.url));
+import { REDIS_URL, probeRedis, queueEvent } from './harness.js';
+import { cleanupAfterEach, defer, isStatus, isWait, newEngine, nextEvent, startWorker, stopProcess, watchQueue } from './processes.js';
 
 const unreachable = await probeRedis();
 if (unreachable !== undefined && process.env.CI) throw new Error(`Redis at ${REDIS_URL} is required under CI: ${unreachable}`);
 if (unreachable !== undefined) console.log(`test/bullmq/lifecycle skipped: no Redis at ${REDIS_URL} (${unreachable})`);
 
-/** Things to stop after each test, last started first. */
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** A `taskchart worker` process on `queue` of the Redis at `url`. */
-async function startWorker(url: string, queue: string): Promise<{ child: ChildProcess; lines: Lines }> {
-  const child = spawn(process.execPath, [CLI, 'worker', HANDLERS, '--redis', url, '--queue', queue], { stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanups.push(() => stopProcess(child));
-  const lines = new Lines(child);
-  await lines.waitFor(/^worker: queue /);
-  return { child, lines };
-}
-
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Our own view of `queue` (its events from now on), removed from Redis after the test. */
-async function watchQueue(url: string, queueName: string): Promise<{ queue: Queue; events: QueueEvents }> {
-  const client = new Redis(url, { maxRetriesPerRequest: null });
-  const eventsClient = new Redis(url, { maxRetriesPerRequest: null });
-  const queue = new Queue(queueName, { connection: client });
-  const events = await startQueueEvents({ client, events: eventsClient, prefix: 'bull', queue: queueName, onError: () => {} });
-  cleanups.push(async () => {
-    await events.close();
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    client.disconnect();
-    eventsClient.disconnect();
-  });
-  return { queue, events };
-}
-
-function newEngine(url: string, queue: string, options: TaskEngineOptions = {}, executor: Partial<ConstructorParameters<typeof BullMQExecutor>[0]> = {}) {
-  const engine = new TaskEngine({ ...options, executors: { remote: new BullMQExecutor({ connection: url, queue, ...executor }) } });
-  const events: TaskEvent[] = [];
-  engine.events.subscribe((event) => events.push(event));
-  cleanups.push(() => engine.shutdown().catch(() => undefined));
-  return { engine, events };
-}
-
-/** Resolves with the first event `predicate` accepts, from now on. */
-function nextEvent<T extends TaskEvent>(engine: TaskEngine, predicate: (event: TaskEvent) => event is T): Promise<T> {
-  return new Promise((resolve) => {
-    const subscription = engine.events.subscribe((event) => {
-      if (!predicate(event)) return;
-      subscription.unsubscribe();
-      resolve(event);
-    });
-  });
-}
-
-const isStatus = (taskId: string, status: string) => (event: TaskEvent): event is TaskEvent => event.type === 'status' && event.taskId === taskId && event.status === status;
-const isWait = (waiting: boolean) => (event: TaskEvent): event is ExecutorWaitEvent => event.type === 'executor-wait' && event.waiting === waiting;
+cleanupAfterEach();
 
 /** A `redis-server` of this test's own, on a free port, that the test can kill and start again (with no data kept). */
 class OwnRedis {
@@ -125,7 +61,7 @@ describe.skipIf(unreachable !== undefined)('a remote attempt is RUNNING from whe
     // A worker that is there but takes nothing until SIGCONT: its start-up time is not part of the wait.
     const worker = await startWorker(REDIS_URL, queueName);
     worker.child.kill('SIGSTOP');
-    cleanups.push(() => worker.child.kill('SIGCONT'));
+    defer(() => worker.child.kill('SIGCONT'));
     const { engine, events } = newEngine(REDIS_URL, queueName, { concurrency: 1 });
     engine.registerTask({ id: 'render', name: 'render', executor: 'remote', handler: 'sleep', args: [700, 'rendered'], timeout: 1200 });
     engine.registerTask({ id: 'next', name: 'next', executor: 'remote', handler: 'echo', args: [1] });
@@ -207,7 +143,7 @@ describe.skipIf(unreachable !== undefined)('while Redis is unreachable', () => {
   it('registering still works; the attempt waits visibly and carries on when Redis is back', async () => {
     const redis = new OwnRedis();
     await redis.start();
-    cleanups.push(() => redis.kill());
+    defer(() => redis.kill());
     const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
     await startWorker(redis.url, queueName);
     const { engine } = newEngine(redis.url, queueName, {}, { unavailableTimeout: 60_000, closeTimeout: 500 });
@@ -231,10 +167,29 @@ describe.skipIf(unreachable !== undefined)('while Redis is unreachable', () => {
     expect(engine.getStats()).toMatchObject({ dispatched: 0, unavailable: 0 });
   });
 
+  it('sends a waiting job again when Redis comes back without its data', async () => {
+    const redis = new OwnRedis();
+    await redis.start();
+    defer(() => redis.kill());
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    const { engine } = newEngine(redis.url, queueName, {}, { unavailableTimeout: 60_000, closeTimeout: 500 });
+    engine.registerTask({ id: 'kept', name: 'kept', executor: 'remote', handler: 'echo', args: ['again'] });
+    engine.startTask('kept');
+    const probe = new Redis(redis.url, { maxRetriesPerRequest: null });
+    probe.on('error', () => {});
+    defer(() => probe.disconnect());
+    while ((await probe.exists(`bull:${queueName}:${jobIdFor('kept', 1)}`)) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    await redis.kill();
+    await redis.start(); // empty: the waiting job is gone, with no event to say so
+    await startWorker(redis.url, queueName);
+    await expect(engine.waitForTask('kept')).resolves.toMatchObject({ value: 'again', attempt: 1 });
+  });
+
   it('fails the attempt with ERR_EXECUTOR_UNAVAILABLE after unavailableTimeout, and the engine carries on', async () => {
     const redis = new OwnRedis();
     await redis.start();
-    cleanups.push(() => redis.kill());
+    defer(() => redis.kill());
     const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
     const { engine } = newEngine(redis.url, queueName, {}, { unavailableTimeout: 1000, closeTimeout: 500 });
     engine.registerTask({ id: 'warm-up', name: 'warm-up', executor: 'remote', handler: 'echo', args: [0], timeout: 200 });
@@ -260,7 +215,7 @@ describe.skipIf(unreachable !== undefined)('a durable engine restarted re-attach
     const store = new SqliteStore({ path });
     const executor = new BullMQExecutor({ connection: REDIS_URL, queue: queueName, closeTimeout: 500 });
     const engine = new TaskEngine({ store, executors: { remote: executor } });
-    cleanups.push(() => engine.shutdown().catch(() => undefined));
+    defer(() => engine.shutdown().catch(() => undefined));
     /** The process "dies": the store is closed under the engine, and its executor stops listening. */
     const crash = async () => {
       store.close();
@@ -271,7 +226,7 @@ describe.skipIf(unreachable !== undefined)('a durable engine restarted re-attach
 
   function tempPath(): string {
     const dir = mkdtempSync(join(tmpdir(), 'taskchart-reattach-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
     return join(dir, 'tasks.db');
   }
 
