@@ -52,9 +52,15 @@ export class Lines {
     return this.#lines.some((line) => line.text === text);
   }
 
-  /** Resolves with the arrival time of the first line equal to (or matching) `expected`. */
-  waitFor(expected: string | RegExp, timeoutMs = 10_000): Promise<number> {
-    const find = () => this.#lines.find((line) => (typeof expected === 'string' ? line.text === expected : expected.test(line.text)));
+  /** Every line so far. */
+  texts(): string[] {
+    return this.#lines.map((line) => line.text);
+  }
+
+  /** Resolves with the arrival time of the first line equal to (or matching) `expected`, among those arrived at `since` or later. */
+  waitFor(expected: string | RegExp, timeoutMs = 10_000, since = -Infinity): Promise<number> {
+    const matches = (text: string) => (typeof expected === 'string' ? text === expected : expected.test(text));
+    const find = () => this.#lines.find((line) => line.at >= since && matches(line.text));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
