@@ -46,6 +46,8 @@ export interface WorkerOptions {
   readonly lockDuration: number;
   /** How often this worker runs BullMQ's stalled-job check (ms); the same for every worker of a queue. @default 4000 */
   readonly stalledInterval: number;
+  /** After SIGTERM / SIGINT, how long running jobs get to finish before they are cancelled and handed back (ms). @default 10000 */
+  readonly grace: number;
   /** Stack traces on bad input. @default false */
   readonly verbose: boolean;
 }
@@ -54,7 +56,7 @@ export type Command = RunOptions | WorkerOptions | { readonly command: 'help' };
 
 /** Flags that only one command takes. */
 const RUN_ONLY = ['json', 'inspect-log', 'dashboard', 'keep-open', 'store'] as const;
-const WORKER_ONLY = ['redis', 'queue', 'pool', 'lock-duration', 'stalled-interval'] as const;
+const WORKER_ONLY = ['redis', 'queue', 'pool', 'lock-duration', 'stalled-interval', 'grace'] as const;
 
 
 export const USAGE = `Usage: taskchart run <graph-module> [options]
@@ -86,9 +88,12 @@ from BullMQ queue <name> on Redis <url>, with the functions <handlers-module> ex
   --lock-duration <ms>    lock of a running job, renewed every half of it; a worker that
                           dies or blocks its event loop longer is seen as crashed (4000)
   --stalled-interval <ms> BullMQ's stalled-job check, the same on every worker (4000)
-It prints a one-line status (redrawn in place on a terminal). SIGTERM / SIGINT: finish
-running jobs (cancelled after a grace period), then exit 0; a second signal exits at
-once. Exit 2 on bad input (missing module, bad URL, no handlers, Redis unreachable).
+  --grace <ms>            after SIGTERM / SIGINT, how long running jobs get to finish (10000)
+It prints a one-line status (redrawn in place on a terminal). SIGTERM / SIGINT: take no
+new jobs, let running ones finish; after --grace, cancel them, which hands them back to
+the engine (their attempt fails with ERR_WORKER_CRASHED and is retried if the task has
+retries left); then exit 0. A second signal exits at once. Exit 2 on bad input (missing
+module, bad URL, no handlers, Redis unreachable).
 
 Exit codes of run: 0 all tasks completed, 1 some failed or were cancelled, 2 bad input
 (including a --store file that cannot be opened), 3 the store failed during the
@@ -118,6 +123,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         pool: { type: 'boolean', default: false },
         'lock-duration': { type: 'string' },
         'stalled-interval': { type: 'string' },
+        grace: { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -141,6 +147,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       pool: values.pool,
       lockDuration: parseMilliseconds('--lock-duration', values['lock-duration']) ?? WORKER_DEFAULTS.lockDuration,
       stalledInterval: parseMilliseconds('--stalled-interval', values['stalled-interval']) ?? WORKER_DEFAULTS.stalledInterval,
+      grace: parseMilliseconds('--grace', values.grace) ?? GRACE_MS,
       verbose: values.verbose,
     };
   }
@@ -202,6 +209,9 @@ function parsePath(flag: string, raw: string | undefined): string | undefined {
 function parseConcurrency(raw: string | undefined): number | undefined {
   return parseInteger('--concurrency', raw, 1);
 }
+
+/** How long running jobs get to finish after the first SIGTERM / SIGINT of `taskchart worker`, by default. */
+const GRACE_MS = 10_000;
 
 /** A duration flag in ms: at least 100 (BullMQ renews a lock every half of it), at most a day. */
 function parseMilliseconds(flag: string, raw: string | undefined): number | undefined {

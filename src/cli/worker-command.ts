@@ -16,8 +16,6 @@ import { importModule } from './import-module.js';
 import { loadHandlers } from './load-handlers.js';
 import { WorkerStatus } from './worker-status.js';
 
-/** How long running jobs get to finish after the first SIGTERM / SIGINT before they are cancelled. */
-export const GRACE_MS = 10_000;
 /** How long a first connection to Redis may take before the command gives up. */
 const CONNECT_TIMEOUT_MS = 3000;
 
@@ -45,10 +43,10 @@ export async function runWorkerCommand(options: WorkerOptions, io: { readonly st
   io.stdout.write(`worker: queue ${options.queue} on ${describeConnection(options.redis)}, concurrency ${options.concurrency}${threads}, handlers: ${[...handlers.keys()].join(', ')}\n`);
   const status = new WorkerStatus(worker.worker, io.stdout, options.concurrency);
   const signal = await firstSignal();
-  io.stdout.write(`worker: ${signal}: finishing running jobs (cancelled after ${GRACE_MS / 1000} s; a second signal exits at once)\n`);
+  io.stdout.write(`worker: ${signal}: finishing running jobs (handed back after ${options.grace / 1000} s; a second signal exits at once)\n`);
   process.on('SIGINT', () => void forceExit(worker, ExitCode.SIGINT));
   process.on('SIGTERM', () => void forceExit(worker, ExitCode.SIGTERM));
-  const grace = setTimeout(() => worker.cancelAll('worker shutdown'), GRACE_MS);
+  const grace = setTimeout(() => worker.cancelAll('worker shutdown'), options.grace);
   await worker.close();
   clearTimeout(grace);
   await pool?.close();

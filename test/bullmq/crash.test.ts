@@ -91,3 +91,40 @@ describe.skipIf(unreachable !== undefined)('CPU-bound handlers', () => {
     await expect(engine.waitForTask('hog')).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED' });
   });
 });
+
+describe.skipIf(unreachable !== undefined)('a worker stopped with SIGTERM', () => {
+  it('takes no new job, lets its running one finish, then exits 0', async () => {
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    await watchQueue(REDIS_URL, queueName);
+    const worker = await startWorker(REDIS_URL, queueName);
+    const { engine } = newEngine(REDIS_URL, queueName);
+    engine.registerTask({ id: 'finishing', name: 'finishing', executor: 'remote', handler: 'sleep', args: [800, 'finished'] });
+    engine.startTask('finishing');
+    await worker.lines.waitFor('event start finishing 1');
+    const exited = new Promise<number | null>((resolve) => worker.child.once('exit', resolve));
+    worker.child.kill('SIGTERM');
+    await worker.lines.waitFor(/^worker: SIGTERM: finishing running jobs/);
+    engine.registerTask({ id: 'later', name: 'later', executor: 'remote', handler: 'echo', args: [1], timeout: 1500 });
+    engine.startTask('later');
+    await expect(engine.waitForTask('finishing')).resolves.toBe('finished');
+    expect(await exited).toBe(0);
+    await expect(engine.waitForTask('later')).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT' }); // nobody took it
+    expect(worker.lines.has('event start later 1')).toBe(false);
+  });
+
+  it('hands back a job still running after --grace, and the retry runs on another worker', async () => {
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    await watchQueue(REDIS_URL, queueName);
+    const leaving = await startWorker(REDIS_URL, queueName, ['--grace', '300']);
+    const { engine } = newEngine(REDIS_URL, queueName);
+    engine.registerTask({ id: 'handed', name: 'handed', executor: 'remote', handler: 'hangsOnFirstAttempt', args: ['second try'], maxRetries: 1, retryDelay: 10 });
+    engine.startTask('handed');
+    await leaving.lines.waitFor('event start handed 1');
+    const staying = await startWorker(REDIS_URL, queueName);
+    const retried = nextEvent(engine, isRetry('handed'));
+    leaving.child.kill('SIGTERM');
+    expect(await retried).toMatchObject({ attempt: 2, error: { code: 'ERR_WORKER_CRASHED', message: expect.stringContaining('worker shutdown') } });
+    await expect(engine.waitForTask('handed')).resolves.toBe('second try');
+    await staying.lines.waitFor('event start handed 2');
+  });
+});
