@@ -287,8 +287,8 @@ export class BullMQExecutor implements Executor {
     // 1: removed while waiting (or already gone); 0: locked by a worker that runs it.
     if ((await queue.remove(jobId)) === 1) return;
     const text = describeReason(reason);
-    await control.set(cancelKey(this.#options.queue, jobId), text, 'PX', CANCEL_KEY_TTL_MS);
-    await control.publish(cancelChannel(this.#options.queue), JSON.stringify({ jobId, reason: text }));
+    await control.set(cancelKey(this.#options.prefix, this.#options.queue, jobId), text, 'PX', CANCEL_KEY_TTL_MS);
+    await control.publish(cancelChannel(this.#options.prefix, this.#options.queue), JSON.stringify({ jobId, reason: text }));
   }
 
   #connect(): Promise<Connections> {

@@ -68,9 +68,9 @@ export function jobIdFor(taskId: string, attempt: number): string {
   return `tc.${encodeURIComponent(taskId)}.a${attempt}`;
 }
 
-/** The pub/sub channel on which executors ask the workers of `queue` to cancel a running job. */
-export function cancelChannel(queue: string): string {
-  return `taskchart:${queue}:cancel`;
+/** The pub/sub channel on which executors ask the workers of `queue` (under BullMQ key `prefix`) to cancel a running job. */
+export function cancelChannel(prefix: string, queue: string): string {
+  return `taskchart:${prefix}:${queue}:cancel`;
 }
 
 /**
@@ -78,8 +78,8 @@ export function cancelChannel(queue: string): string {
  * the job after the message went by (a fetch racing the cancel, a message
  * lost across a reconnect) finds it when the job starts.
  */
-export function cancelKey(queue: string, jobId: string): string {
-  return `taskchart:${queue}:cancelled:${jobId}`;
+export function cancelKey(prefix: string, queue: string, jobId: string): string {
+  return `taskchart:${prefix}:${queue}:cancelled:${jobId}`;
 }
 
 /** How long a {@link cancelKey} lives. */

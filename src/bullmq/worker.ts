@@ -60,7 +60,7 @@ export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
   const host = {
     handlers,
     onError,
-    cancelledBeforeStart: async (jobId: string) => (await client.get(cancelKey(options.queue, jobId))) ?? undefined,
+    cancelledBeforeStart: async (jobId: string) => (await client.get(cancelKey(prefix, options.queue, jobId))) ?? undefined,
   };
   // Exactly three declared parameters: BullMQ passes the AbortSignal only when `processor.length >= 3`.
   const processor = (job: Job, _token: string | undefined, signal: AbortSignal | undefined): Promise<ResultEnvelope> =>
@@ -85,7 +85,7 @@ export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
     if (isCancelMessage(message)) worker.cancelJob(message.jobId, message.reason);
   });
   const ready = (async () => {
-    await subscriber.subscribe(cancelChannel(options.queue));
+    await subscriber.subscribe(cancelChannel(prefix, options.queue));
     void worker.run().catch(onError);
     await worker.waitUntilReady();
   })();
