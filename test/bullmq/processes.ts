@@ -45,9 +45,10 @@ export async function startWorker(url: string, queue: string, extra: readonly st
   return { child, lines };
 }
 
+/** Stops `child` with `signal` (SIGKILL after 5 s) and resolves once it exited and its output was all read. */
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const exited = new Promise((resolve) => child.once('close', resolve));
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;

@@ -85,6 +85,7 @@ describe.skipIf(unreachable !== undefined)('a thousand remote tasks, one worker 
     const killedAt = Date.now();
     await stopProcess(victim.child, 'SIGKILL');
     await engine.onIdle();
+    for (const worker of survivors) await stopProcess(worker.child); // every line they printed is read
 
     const info = new Map<string, TaskInfo>(tasks.map((t) => [t.id, engine.getTask(t.id)]));
     const statusEvents = events.filter((e): e is StatusEvent => e.type === 'status');
