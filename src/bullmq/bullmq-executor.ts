@@ -244,7 +244,10 @@ export class BullMQExecutor implements Executor {
   async #readOutcome(jobId: string): Promise<void> {
     const { queue } = await this.#connect();
     const job = await queue.getJob(jobId);
-    if (job === undefined || !this.#pending.has(jobId)) return;
+    const pending = this.#pending.get(jobId);
+    if (job === undefined || pending === undefined) return;
+    // Another engine's finished job of the same id (being replaced by #duplicated) is not this attempt's outcome.
+    if ((job.data as Partial<JobData>).sender !== this.#sender && !pending.request.resumed) return;
     const state = await job.getState();
     if (state === 'completed') this.#settle(jobId, (p) => this.#complete(p, jobId, job.returnvalue));
     else if (state === 'failed') this.#settle(jobId, (p) => p.reject(this.#failure(p, jobId, job.failedReason || 'unknown reason')));
