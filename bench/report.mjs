@@ -4,6 +4,7 @@
  *
  * A scenario's result: { id, title, columns: [{ key, label, digits? }], rows: [{ peer, ...values }],
  * targets: [{ name, value, met }], chart?: { field, label, rows? (the first rows only) }, notes?: [string] }.
+ * A target with `met: null` was not measured (the scenario was skipped, its `skipped` saying why).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as vega from 'vega';
@@ -17,7 +18,8 @@ export function table(result) {
 }
 
 export function targetLines(result) {
-  return result.targets.map((t) => `- ${t.met ? '**met**' : '**missed**'}: ${t.name} (measured: ${t.value})`).join('\n');
+  const line = (t) => (t.met === null ? `- **skipped**: ${t.name} (${t.value})` : `- ${t.met ? '**met**' : '**missed**'}: ${t.name} (measured: ${t.value})`);
+  return result.targets.map(line).join('\n');
 }
 
 function cell(value, digits = 1) {
@@ -54,7 +56,8 @@ export async function writeReport(report, intro, docsUrl, analysis = '') {
   const images = new URL('images/', docsUrl);
   const parts = [intro.trim(), '', `Run: ${report.date}, Node ${report.node}, ${report.cpus} cores, ${report.memoryGiB} GiB. Every number is the median of several rounds, all peers interleaved in the same process.`, ''];
   for (const result of report.results) {
-    parts.push(`## ${result.title}`, '');
+    // An anchor named after the scenario, for links such as benchmarks.md#remote (the heading's own anchor changes with its sizes).
+    parts.push(`<a id="${result.id}"></a>`, '', `## ${result.title}`, '');
     if (result.date && result.date !== report.date) parts.push(`(Run separately, with \`--only\`: ${result.date}.)`, '');
     parts.push(table(result), '', targetLines(result), '');
     const image = await chart(result, images);
