@@ -10,7 +10,8 @@ import type { TaskFunction } from '../task-spec.js';
 import { closeClient, createClient, withTimeout, type RedisConnection } from './connection.js';
 import { checkName } from './options.js';
 import { runJob } from './processor.js';
-import { DEFAULT_PREFIX, WORKER_DEFAULTS, cancelChannel, cancelKey, isCancelMessage, type ResultEnvelope } from './protocol.js';
+import { CancelInbox } from './cancel-inbox.js';
+import { DEFAULT_PREFIX, WORKER_DEFAULTS, type ResultEnvelope } from './protocol.js';
 
 export interface CreateWorkerOptions {
   readonly connection: RedisConnection;
@@ -57,14 +58,12 @@ export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
   const subscriber = createClient(options.connection);
   const clients: Redis[] = [client, subscriber];
   for (const c of clients) c.on('error', onError);
-  const host = {
-    handlers,
-    onError,
-    cancelledBeforeStart: async (jobId: string) => (await client.get(cancelKey(prefix, options.queue, jobId))) ?? undefined,
-  };
+  // `worker` is defined below; the inbox calls it only once messages come, after listen().
+  const inbox = new CancelInbox({ client, subscriber, prefix, queue: options.queue, abort: (jobId, reason) => worker.cancelJob(jobId, reason), onError });
+  const host = { handlers, onError, cancelledBeforeStart: (jobId: string) => inbox.started(jobId) };
   // Exactly three declared parameters: BullMQ passes the AbortSignal only when `processor.length >= 3`.
   const processor = (job: Job, _token: string | undefined, signal: AbortSignal | undefined): Promise<ResultEnvelope> =>
-    runJob(job, signal ?? new AbortController().signal, host);
+    runJob(job, signal ?? new AbortController().signal, host).finally(() => inbox.ended(job.id as string));
   const worker = new Worker(options.queue, processor, {
     connection: client,
     prefix,
@@ -75,17 +74,8 @@ export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
     autorun: false,
   });
   worker.on('error', onError);
-  subscriber.on('message', (_channel: string, text: string) => {
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (isCancelMessage(message)) worker.cancelJob(message.jobId, message.reason);
-  });
   const ready = (async () => {
-    await subscriber.subscribe(cancelChannel(prefix, options.queue));
+    await inbox.listen();
     void worker.run().catch(onError);
     await worker.waitUntilReady();
   })();

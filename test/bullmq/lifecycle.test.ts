@@ -270,3 +270,20 @@ describe.skipIf(unreachable !== undefined)('a durable engine restarted re-attach
     expect(lines.has('event start quick 2')).toBe(false);
   });
 });
+
+describe.skipIf(unreachable !== undefined)('cancels that a worker could miss', () => {
+  it('reach a running job after the worker lost its pub/sub connection while the cancel was sent', async () => {
+    const queueName = `tc-test-${randomUUID().slice(0, 8)}`;
+    await watchQueue(REDIS_URL, queueName);
+    const { lines } = await startWorker(REDIS_URL, queueName);
+    const { engine } = newEngine(REDIS_URL, queueName);
+    engine.registerTask({ id: 'deaf', name: 'deaf', executor: 'remote', handler: 'stubborn', args: [0] });
+    engine.startTask('deaf');
+    await lines.waitFor('event start deaf 1');
+    const admin = new Redis(REDIS_URL);
+    defer(() => admin.disconnect());
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'); // the worker's subscriber reconnects after about 50 ms
+    engine.cancelTask('deaf', 'while deaf');
+    await lines.waitFor('event aborted deaf 1', 5000);
+  });
+});
