@@ -216,8 +216,8 @@ function resolveExecutor(value: unknown, kind: TaskKind, env: SpecEnvironment): 
   return executor;
 }
 
-/** A module path (absolute, or relative to the working directory) or file URL, as a file URL href. */
-function resolveModule(value: unknown): string | undefined {
+/** A module path (absolute, or relative to the working directory) or file URL, as a file URL href. @throws InvalidOptionError for `module`. */
+export function resolveModule(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (value instanceof URL && value.protocol === 'file:') return value.href;
   if (typeof value === 'string' && value.startsWith('file:')) {

@@ -6,10 +6,10 @@
  * jobs' locks: a handler that blocked it longer than `lockDuration` would be
  * taken for a dead worker. A cancel from the engine terminates the thread.
  */
-import { pathToFileURL } from 'node:url';
 import { PoolExecutor } from '../pool/pool-executor.js';
 import type { AttemptRequest } from '../executors/executor.js';
-import type { TaskContext, TaskFunction } from '../task-spec.js';
+import { resolveModule, type TaskContext, type TaskFunction } from '../task-spec.js';
+import { invalid } from '../validate.js';
 
 export interface PoolHandlers {
   /** One function a name, each sending its call to a thread. */
@@ -19,15 +19,19 @@ export interface PoolHandlers {
 }
 
 /**
- * Thread-run stand-ins for `names`, exports of `module` (a path or file URL; its named function exports, since a
+ * Thread-run stand-ins for `names`, exports of `module` (a path or file URL, as a pool task's `module`; its named function exports, since a
  * thread imports the module and calls `module[name](ctx, ...args)`), on a pool of `threads` threads.
+ * @throws InvalidOptionError for a bad `module` or `threads`.
  *
  * @example
  * const pool = poolHandlers('./handlers.js', ['render'], 4);
  * const worker = createWorker({ connection, queue: 'renders', handlers: pool.handlers, concurrency: 4 });
  */
 export function poolHandlers(module: string | URL, names: Iterable<string>, threads: number): PoolHandlers {
-  const moduleUrl = module instanceof URL || /^file:/.test(module) ? String(module) : pathToFileURL(module).href;
+  // The same module rules as a pool task's `module` (a path relative to the working directory, or a file: URL).
+  const moduleUrl = resolveModule(module);
+  if (moduleUrl === undefined) throw invalid('module', 'a non-empty path or a file: URL', module);
+  if (!(Number.isSafeInteger(threads) && threads >= 1)) throw invalid('threads', 'an integer >= 1', threads);
   const executor = new PoolExecutor({ maxWorkers: threads, minWorkers: 0 });
   const handlers = new Map<string, TaskFunction>();
   for (const name of names) {

@@ -3,7 +3,6 @@
  * functions a module exports. Imported lazily by main.ts, so `taskchart run`
  * never loads bullmq (an optional peer dependency).
  */
-import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { createWorker } from '../bullmq/worker.js';
@@ -62,7 +61,7 @@ async function threadHandlers(file: string, handlers: ReadonlyMap<string, TaskFu
   if (missing.length > 0) {
     throw new CliInputError(`With --pool, handlers run in worker threads, which call the module's named function exports; \`${file}\` does not export ${missing.map((name) => `\`${name}\``).join(', ')} by name (export them as \`export async function ${missing[0]}(ctx, ...) { ... }\`)`);
   }
-  return poolHandlers(resolve(file), handlers.keys(), threads);
+  return poolHandlers(file, handlers.keys(), threads);
 }
 
 /** Second signal: stop at once; running jobs are left active and will be reported stalled. */
