@@ -137,6 +137,17 @@ export class TaskEngine {
     return supervisor;
   }
 
+  /**
+   * Which runtime runs the tasks' statecharts: `'xstate'` (root XState actors) or `'compiled'` (the same machine
+   * compiled to a table). It is `'xstate'` whenever the engine has an `inspect` observer.
+   *
+   * @example
+   * new TaskEngine({ runtime: 'compiled' }).runtime; // 'compiled'
+   */
+  get runtime(): 'xstate' | 'compiled' {
+    return this.#supervisor.runtime;
+  }
+
   /** Every task event, as an rxjs Observable. Filter with `ofType(...)`. */
   get events(): Observable<TaskEvent> {
     return this.#stream.observable;

@@ -16,7 +16,6 @@
  * - `record.actor` is present exactly while the task is not terminal (a task restored never-started
  *   is `dormant` instead, until something happens to it).
  */
-import { createActor, type Actor } from 'xstate';
 import { DependencyFailedError, TaskCancelledError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import { TaskEvents } from '../monitor/task-events.js';
@@ -38,6 +37,7 @@ import { TaskRecord, type Disposer } from './task-record.js';
 import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
+import { createTaskRuntime, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
 import { fillRecord, isEnded, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH', deferred: false };
@@ -56,10 +56,9 @@ export class Supervisor {
   readonly #disposals: Disposals;
   readonly #runner: AttemptRunner;
   readonly #ready = new ReadyQueue<TaskRecord>((record) => record.state === 'queued');
-  readonly #machine;
+  /** Runs each task's statechart: XState actors or the compiled table (task-runtime.ts); nothing else here knows which. */
+  readonly #runtime: TaskRuntime;
   readonly #retention: Retention<TaskRecord> | undefined;
-  /** The injected clock (or real timers), wrapped so that a timer's transitions drain as soon as it returns. */
-  readonly #clock: Clock;
   #running = 0;
   #seq = 0;
   #depth = 0;
@@ -118,7 +117,7 @@ export class Supervisor {
       this.#executors,
     );
     this.resources = new ResourcePools(options.resources);
-    this.#machine = taskMachine.provide({
+    const machine = taskMachine.provide({
       actions: {
         entered: ({ context }, { state }) => this.#entered(context, state),
         abortAttempt: ({ context, event }) => this.#abortAttempt(context, event),
@@ -144,7 +143,7 @@ export class Supervisor {
         }, ms),
       clearTimeout: (id) => base.clearTimeout(id),
     };
-    this.#clock = clock;
+    this.#runtime = createTaskRuntime(options.runtime, machine, { clock, inspect: options.inspect });
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };
     this.#retention = Retention.isActive(policy)
       ? new Retention<TaskRecord>({
@@ -190,7 +189,7 @@ export class Supervisor {
     }
     const ids: string[] = [];
     for (const record of records) {
-      (record.actor as TaskActor).start();
+      (record.actor as TaskRun).start();
       ids.push(record.id);
     }
     this.#events.registered(records);
@@ -207,7 +206,7 @@ export class Supervisor {
    * The task's actor. A task restored never-started gets it on first use (an actor costs about 18 µs,
    * and a store may hold many tasks that are never started); undefined once the task is terminal.
    */
-  #actorOf(record: TaskRecord): TaskActor | undefined {
+  #actorOf(record: TaskRecord): TaskRun | undefined {
     if (record.dormant) {
       record.dormant = false;
       record.actor = this.#newActor(record.spec);
@@ -216,19 +215,20 @@ export class Supervisor {
     return record.actor;
   }
 
-  #newActor(spec: ResolvedTaskSpec): TaskActor {
-    return createActor(this.#machine, {
-      input: {
-        id: spec.id,
-        maxRetries: spec.maxRetries,
-        retryDelay: spec.retryDelay,
-        maxRetryDelay: spec.maxRetryDelay,
-        jitter: spec.jitter,
-        timeout: spec.timeout,
-      },
-      clock: this.#clock,
-      inspect: this.#options.inspect,
+  #newActor(spec: ResolvedTaskSpec): TaskRun {
+    return this.#runtime.create({
+      id: spec.id,
+      maxRetries: spec.maxRetries,
+      retryDelay: spec.retryDelay,
+      maxRetryDelay: spec.maxRetryDelay,
+      jitter: spec.jitter,
+      timeout: spec.timeout,
     });
+  }
+
+  /** Which runtime runs the tasks' statecharts. */
+  get runtime(): TaskRuntime['kind'] {
+    return this.#runtime.kind;
   }
 
   /**
@@ -674,4 +674,3 @@ export class Supervisor {
   }
 }
 
-export type TaskActor = Actor<typeof taskMachine>;

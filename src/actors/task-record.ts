@@ -3,8 +3,8 @@
  * task's actor; at its terminal status the actor is dropped and the record
  * stays as the compact memory of the task until it is forgotten.
  */
-import type { Actor } from 'xstate';
-import type { TaskMachine, TaskState } from '../machines/task.machine.js';
+import type { TaskState } from '../machines/task.machine.js';
+import type { TaskRun } from '../runtime/task-runtime.js';
 import type { AttemptContext } from './attempt-context.js';
 import type { ReadyItem } from '../scheduling/ready-queue.js';
 import { TaskStatus, type TaskPriority } from '../status.js';
@@ -58,8 +58,8 @@ export class TaskRecord implements ReadyItem {
   storedResult: Uint8Array | undefined = undefined;
   /** Terminal, and its terminal effects (status event, waiters, dependents) carried out. */
   settled = false;
-  /** Present exactly while the task is not terminal (and not dormant). */
-  actor: Actor<TaskMachine> | undefined = undefined;
+  /** The task's statechart (an XState actor or a compiled run); present exactly while the task is not terminal (and not dormant). */
+  actor: TaskRun | undefined = undefined;
   /** Restored never-started: its actor (in `pending`) is created on first use. */
   dormant = false;
   /** The running attempt's context (its signal, progress and resources); present exactly while an attempt of a fn/handler/module task runs. */
