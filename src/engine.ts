@@ -104,7 +104,7 @@ export class TaskEngine {
     }
     const supervisor = this.#supervisor;
     this.#specEnvironment = {
-      resourceCapacity: (name) => supervisor.resources.capacityOf(name),
+      resourceCapacity: (name) => supervisor.capacity.resources.capacityOf(name),
       hasExecutor: (name) => supervisor.getExecutor(name) !== undefined,
       startsLater: (name) => supervisor.getExecutor(name)?.deferredStart === true,
       validateForExecutor: (executor, spec) => {
@@ -403,8 +403,8 @@ export class TaskEngine {
     for (const spec of specs) {
       const resolved = readingInput('spec', () => resolveTaskSpec(spec, this.#specEnvironment));
       if (supervisor.records.has(resolved.id) || batch.has(resolved.id)) throw new DuplicateTaskError(resolved.id);
-      if (supervisor.graph.isReferenced(resolved.id)) {
-        throw new DuplicateTaskError(resolved.id, supervisor.graph.dependentsOf(resolved.id)[Symbol.iterator]().next().value);
+      if (supervisor.dependencies.graph.isReferenced(resolved.id)) {
+        throw new DuplicateTaskError(resolved.id, supervisor.dependencies.graph.dependentsOf(resolved.id)[Symbol.iterator]().next().value);
       }
       position.set(resolved.id, batch.size);
       batch.set(resolved.id, resolved);

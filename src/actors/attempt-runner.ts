@@ -13,7 +13,8 @@ import type { TaskMachineEvent } from '../machines/task.machine.js';
 import type { TaskFunction } from '../task-spec.js';
 import { invalid } from '../validate.js';
 import { AttemptContext, checkProgress, type AttemptHost } from './attempt-context.js';
-import type { ExecutorSlot, ExecutorSlots } from './executor-slots.js';
+import type { CapacityLedger } from './capacity.js';
+import type { ExecutorSlot } from './executor-slots.js';
 import type { Disposer, TaskRecord } from './task-record.js';
 
 /** What the runner needs from the supervisor. */
@@ -34,11 +35,11 @@ export interface RunnerHost {
 
 export class AttemptRunner {
   readonly #host: RunnerHost;
-  readonly #executors: ExecutorSlots;
+  readonly #capacity: CapacityLedger;
 
-  constructor(host: RunnerHost, executors: ExecutorSlots) {
+  constructor(host: RunnerHost, capacity: CapacityLedger) {
     this.#host = host;
-    this.#executors = executors;
+    this.#capacity = capacity;
   }
 
   /**
@@ -46,7 +47,7 @@ export class AttemptRunner {
    * already (timed out, cancelled, completed from outside while it waited for its commit).
    */
   execute(record: TaskRecord, attempt: number, resumed: boolean): void {
-    const slot = this.#executors.slot(record.spec.executor);
+    const slot = this.#capacity.executors.slot(record.spec.executor);
     if (!isAttemptState(record.state) || record.attempts !== attempt || record.spec.kind === 'external') {
       // External tasks: the caller drives RUNNING; nothing runs here. An attempt that is over: its slot is free.
       this.#release(slot, false);
@@ -97,7 +98,7 @@ export class AttemptRunner {
   }
 
   #release(slot: ExecutorSlot, drainNow: boolean): void {
-    if (this.#executors.release(slot) || drainNow) this.#host.slotFreed(drainNow);
+    if (this.#capacity.settled(slot) || drainNow) this.#host.slotFreed(drainNow);
   }
 
   /** Progress and resources from an attempt's context; those of an attempt that is over are not the task's. */

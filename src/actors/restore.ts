@@ -14,7 +14,7 @@
 import { InterruptedError } from '../errors.js';
 import { STATUS_OF_STATE, type RestoreEvent, type TaskState } from '../machines/task.machine.js';
 import type { TaskRow } from '../store/task-store.js';
-import { isTerminal, TaskStatus } from '../status.js';
+import { isTerminal } from '../status.js';
 import type { ResolvedTaskSpec } from '../task-spec.js';
 import type { TaskRecord } from './task-record.js';
 
@@ -74,15 +74,11 @@ export function fillRecord(record: TaskRecord, task: StoredTask): void {
 }
 
 /**
- * The event that brings an unfinished task back; 'dependency-ended' when it was started and `ended` (the
- * first of its dependencies that FAILED or was CANCELLED) ends it; undefined when it stays `pending`.
+ * The event that brings an unfinished task back; 'dependency-ended' when it was started and `ended` (one of its
+ * dependencies FAILED or was CANCELLED: it ends); undefined when it stays `pending`. `unmetDependencies`: those
+ * not COMPLETED (the dependency tracker counts them).
  */
-export function restoreEventOf(
-  task: StoredTask,
-  dependencies: ReadonlyArray<TaskRecord | undefined>,
-  ended: TaskRecord | undefined,
-  now: number,
-): RestoreEvent | 'dependency-ended' | undefined {
+export function restoreEventOf(task: StoredTask, ended: boolean, unmetDependencies: number, now: number): RestoreEvent | 'dependency-ended' | undefined {
   const { row } = task;
   const base = { attempts: row.attempts, unmetDependencies: 0, backoff: 0, error: undefined };
   if (task.unrunnable !== undefined) return { ...base, type: 'RESTORE', to: 'failed', error: task.unrunnable };
@@ -98,17 +94,12 @@ export function restoreEventOf(
       return { ...base, type: 'RESTORE', to: 'retrying', backoff: Math.max(0, (row.deadline ?? now) - now), error: task.error };
     case 'waiting':
     case 'queued': {
-      if (ended !== undefined) return 'dependency-ended';
-      const unmetDependencies = dependencies.filter((dependency) => dependency !== undefined && dependency.status !== TaskStatus.COMPLETED).length;
+      if (ended) return 'dependency-ended';
       return { ...base, type: 'RESTORE', to: 'waiting', unmetDependencies };
     }
     default:
       return undefined;
   }
-}
-
-export function isEnded(record: TaskRecord | undefined): boolean {
-  return record?.status === TaskStatus.FAILED || record?.status === TaskStatus.CANCELLED;
 }
 
 /** Counts the report from the stored tasks. */

@@ -1,76 +1,59 @@
 /**
- * The supervisor: owns every task's actor (each a root actor, kept in a Map),
- * the ready queue, the dependency graph, the concurrency limit, the named
- * resource pools and the executors. It binds the pure task machine to these
- * effects once, with `taskMachine.provide`.
- *
- * Run-to-completion: every event goes through `send`. Effects that must not
- * run inside a transition (calling user code, waking dependents, dispatching)
- * are queued by the machine's actions and carried out by `#drain`, iteratively,
- * once the outermost send has returned. Transitions fired by a timer drain as
- * soon as the timer callback returns (the clock given to XState is wrapped).
+ * The supervisor: owns every task's record and its run of the task statechart (task-runtime.ts: an XState
+ * actor or a compiled run, kept on the record), and the ready queue. It binds the pure task machine to its
+ * effects once, with `taskMachine.provide`, and keeps each concern in its own part:
+ * - capacity (concurrency slots, resource units, executor slots): CapacityLedger (capacity.ts);
+ * - run-to-completion (steps, the effects queued during them, the timer clock): EffectQueue (effect-queue.ts);
+ * - what dependencies mean for a task: DependencyTracker (dependency-tracker.ts);
+ * - counts by state: StatsCollector's enter/leave; durability: Commits.
+ * Every event goes through `send`, a step; the machine's `entered` action is where a task's record follows
+ * its state, takes and releases capacity, and queues effects.
  * Invariants:
- * - `#running` is the number of tasks in state `running` or `dispatched`; it never exceeds `concurrency`
- *   (except for attempts `restore()` re-attached to, which were in flight already);
- * - a task holds its resource units exactly while it is in state `running` or `dispatched`;
+ * - a task holds a slot and its resource units exactly while it is in state `running` or `dispatched`;
  * - `record.actor` is present exactly while the task is not terminal (a task restored never-started
  *   is `dormant` instead, until something happens to it).
  */
-import { DependencyFailedError, TaskCancelledError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import { TaskEvents } from '../monitor/task-events.js';
 import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
 import type { EventStream } from '../monitor/event-stream.js';
 import type { StatsCollector } from '../monitor/stats.js';
-import type { Clock, ResolvedEngineOptions } from '../options.js';
-import { DependencyGraph } from '../scheduling/dependency-graph.js';
-import { Fifo } from '../scheduling/fifo.js';
+import type { ResolvedEngineOptions } from '../options.js';
 import { ReadyQueue } from '../scheduling/ready-queue.js';
-import { ResourcePools } from '../scheduling/resources.js';
 import { isTerminal, TaskStatus } from '../status.js';
 import { releaseSpec, type ResolvedTaskSpec, type TaskFunction } from '../task-spec.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { Disposals } from './disposals.js';
-import { ExecutorSlots } from './executor-slots.js';
+import { CapacityLedger } from './capacity.js';
+import { DependencyTracker, endedEvent } from './dependency-tracker.js';
+import { EffectQueue, type PendingAttempt } from './effect-queue.js';
 import { Retention } from './retention.js';
 import { TaskRecord, type Disposer } from './task-record.js';
 import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
 import { createTaskRuntime, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
-import { fillRecord, isEnded, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
+import { fillRecord, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH', deferred: false };
 const DISPATCH_DEFERRED: TaskMachineEvent = { type: 'DISPATCH', deferred: true };
-const DEPENDENCY_COMPLETED: TaskMachineEvent = { type: 'DEPENDENCY_COMPLETED' };
 
 export class Supervisor {
   readonly records = new Map<string, TaskRecord>();
-  readonly graph = new DependencyGraph();
-  readonly resources: ResourcePools;
+  readonly dependencies = new DependencyTracker(this.records);
+  readonly capacity: CapacityLedger;
   readonly handlers = new Map<string, TaskFunction>();
   readonly #options: ResolvedEngineOptions;
   readonly #events: TaskEvents;
   readonly #stats: StatsCollector;
-  readonly #executors = new ExecutorSlots();
+  readonly #effects: EffectQueue;
   readonly #disposals: Disposals;
   readonly #runner: AttemptRunner;
   readonly #ready = new ReadyQueue<TaskRecord>((record) => record.state === 'queued');
   /** Runs each task's statechart: XState actors or the compiled table (task-runtime.ts); nothing else here knows which. */
   readonly #runtime: TaskRuntime;
   readonly #retention: Retention<TaskRecord> | undefined;
-  #running = 0;
   #seq = 0;
-  #depth = 0;
-  #draining = false;
-  #drainScheduled = false;
-  #pumpRequested = false;
-  readonly #propagation = new Fifo<readonly [TaskRecord, TaskMachineEvent]>();
-  /**
-   * Attempts to run, with their number, the commit count when queued (a durable attempt waits for the next commit)
-   * and whether an earlier process had handed them to their executor already (restore).
-   */
-  readonly #toExecute = new Fifo<readonly [TaskRecord, number, number, boolean]>();
   #idleWaiters: Array<() => void> = [];
   /** The durable store's group commit; undefined for an in-memory engine. */
   readonly #commits: Commits | undefined;
@@ -87,12 +70,23 @@ export class Supervisor {
   ) {
     this.#options = options;
     this.#onHalt = durability?.onHalt ?? (() => {});
+    this.capacity = new CapacityLedger(options.concurrency, options.resources);
+    this.#effects = new EffectQueue({
+      send: (record, event) => this.send(record, event),
+      // An attempt runs only once a commit has written it (its RUNNING row and attempt count), so a task that
+      // kills the process is seen as interrupted, and never runs uncounted.
+      mayRun: (attempt) => !attempt.record.durable || attempt.commitCount < (this.#commits as Commits).count,
+      run: (attempt) => this.#runner.execute(attempt.record, attempt.attempt, attempt.resumed),
+      pump: () => this.#pump(),
+      drained: () => this.#drained(),
+      halted: () => this.#halted !== undefined,
+    });
     this.#commits =
       durability &&
       new Commits(durability.durability, {
         halted: () => this.#halted !== undefined,
         halt: (error) => this.halt(error),
-        drain: () => this.#drain(),
+        drain: () => this.#effects.drain(),
         now: options.now,
       });
     this.#events = new TaskEvents(events, options.now, this.#commits?.gate);
@@ -104,8 +98,8 @@ export class Supervisor {
         handlers: this.handlers,
         send: (record, event) => this.send(record, event),
         slotFreed: (now) => {
-          this.#pumpRequested = true;
-          if (now) this.#drain();
+          this.#effects.requestPump();
+          if (now) this.#effects.drain();
         },
         addDisposer: (record, dispose) => this.addDisposer(record, dispose),
         runOrphanDisposer: (taskId, name, dispose) => this.#disposals.runOrphan(taskId, name, dispose),
@@ -114,9 +108,8 @@ export class Supervisor {
         },
         unavailable: (record, attempt, error) => this.#unavailable(record, attempt, error),
       },
-      this.#executors,
+      this.capacity,
     );
-    this.resources = new ResourcePools(options.resources);
     const machine = taskMachine.provide({
       actions: {
         entered: ({ context }, { state }) => this.#entered(context, state),
@@ -126,23 +119,7 @@ export class Supervisor {
         },
       },
     });
-    const base = options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) };
-    // A timer callback (an attempt timeout, a backoff end) runs XState's transition inside our depth count, so
-    // the effects it queues (failing dependents, dispatching) are carried out right after it, synchronously,
-    // before any promise the transition settled can react: "at once", as for a verb.
-    const clock: Clock = {
-      setTimeout: (fn, ms) =>
-        base.setTimeout((...args: unknown[]) => {
-          this.#depth++;
-          try {
-            fn(...args);
-          } finally {
-            this.#depth--;
-          }
-          if (this.#depth === 0) this.#drain();
-        }, ms),
-      clearTimeout: (id) => base.clearTimeout(id),
-    };
+    const clock = this.#effects.wrapClock(options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) });
     this.#runtime = createTaskRuntime(options.runtime, machine, { clock, inspect: options.inspect });
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };
     this.#retention = Retention.isActive(policy)
@@ -158,11 +135,11 @@ export class Supervisor {
   }
 
   addExecutor(name: string, executor: Executor): void {
-    this.#executors.add(name, executor);
+    this.capacity.addExecutor(name, executor);
   }
 
   getExecutor(name: string): Executor | undefined {
-    return this.#executors.get(name);
+    return this.capacity.executors.get(name);
   }
 
   /**
@@ -176,16 +153,10 @@ export class Supervisor {
     for (const spec of specs) records.push(this.#createRecord(spec, now));
     this.#commits?.registered(records);
     for (const record of records) {
-      const spec = record.spec;
-      for (const dependencyId of spec.dependencies) {
-        const dependency = this.records.get(dependencyId);
-        if (dependency?.status === TaskStatus.FAILED || dependency?.status === TaskStatus.CANCELLED) {
-          record.doomedBy ??= dependency;
-        }
-      }
-      this.records.set(spec.id, record);
-      this.graph.add(spec.id, spec.dependencies);
-      this.#stats.move(undefined, TaskStatus.PENDING);
+      record.doomedBy = this.dependencies.endedDependency(record);
+      this.records.set(record.id, record);
+      this.dependencies.add(record);
+      this.#stats.enter('pending');
     }
     const ids: string[] = [];
     for (const record of records) {
@@ -250,14 +221,14 @@ export class Supervisor {
       // Its wait for a first attempt starts again here: the time between the processes is not queueing.
       else if (record.submittedAt !== undefined && record.startedAt === undefined) record.submittedAt = now;
       this.records.set(record.id, record);
-      this.graph.add(record.id, record.dependencies);
-      this.#stats.move(undefined, record.status);
+      this.dependencies.add(record);
+      this.#stats.enter(record.state);
       if (record.seq > this.#seq) this.#seq = record.seq;
       records.push(record);
     }
     for (const record of records) record.actor?.start();
     this.#events.registered(records, true);
-    this.#depth++;
+    this.#effects.enter();
     try {
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as TaskRecord;
@@ -265,19 +236,18 @@ export class Supervisor {
           this.#events.status(record, TaskStatus.PENDING);
           continue;
         }
-        const dependencies = record.dependencies.map((id) => this.records.get(id));
-        const ended = dependencies.find(isEnded);
-        const event = restoreEventOf(tasks[i] as StoredTask, dependencies, ended, now);
-        if (event === 'dependency-ended') this.send(record, this.#dependencyEndedEvent(record, ended as TaskRecord));
+        const ended = this.dependencies.endedDependency(record);
+        const event = restoreEventOf(tasks[i] as StoredTask, ended !== undefined, this.dependencies.unmetAtRestore(record), now);
+        if (event === 'dependency-ended') this.send(record, endedEvent(record, ended as TaskRecord));
         else if (event !== undefined) this.send(record, event);
         // A dependency's end and its dependents' are committed together: a never-started task stored
         // beside an ended dependency was registered after that end, and ends when it is started.
         else if (ended !== undefined) record.doomedBy = ended;
       }
     } finally {
-      this.#depth--;
+      this.#effects.leave();
     }
-    this.#drain();
+    this.#effects.drain();
     if (this.#retention !== undefined) for (const record of records) if (record.settled) this.#retention.add(record);
   }
 
@@ -288,33 +258,24 @@ export class Supervisor {
     const doomedBy = record.doomedBy;
     if (doomedBy !== undefined) {
       record.doomedBy = undefined;
-      this.send(record, this.#dependencyEndedEvent(record, doomedBy));
+      this.send(record, endedEvent(record, doomedBy));
       return;
     }
-    let unmetDependencies = 0;
-    for (const dependencyId of record.dependencies) {
-      // A forgotten dependency had COMPLETED: a failed or cancelled one would have ended this task already.
-      // One that is COMPLETED but has not yet told its dependents (a subscriber of its status event is starting
-      // this task, in memory) still counts as unmet: telling them is what sends DEPENDENCY_COMPLETED. A durable
-      // task tells them at the transition, before its status event, which waits for the commit.
-      const dependency = this.records.get(dependencyId);
-      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || dependency.actor !== undefined)) unmetDependencies++;
-    }
-    this.send(record, { type: 'START', unmetDependencies });
+    this.send(record, { type: 'START', unmetDependencies: this.dependencies.unmetAtStart(record) });
   }
 
-  /** Sends an event to a live task and, from the outermost call, carries out the effects. */
+  /** Sends an event to a live task (a step) and, from the outermost step, carries out the effects. */
   send(record: TaskRecord, event: TaskMachineEvent): void {
     if (this.#halted !== undefined) return;
     const actor = this.#actorOf(record);
     if (actor === undefined) return;
-    this.#depth++;
+    this.#effects.enter();
     try {
       actor.send(event);
     } finally {
-      this.#depth--;
+      this.#effects.leave();
     }
-    if (this.#depth === 0) this.#drain();
+    this.#effects.settle();
   }
 
   /** Whether the task's machine accepts `event` in its current state. */
@@ -330,8 +291,8 @@ export class Supervisor {
   forget(record: TaskRecord): void {
     if (this.records.get(record.id) !== record) return;
     this.records.delete(record.id);
-    this.graph.remove(record.id, record.dependencies);
-    this.#stats.move(record.status, undefined);
+    this.dependencies.remove(record);
+    this.#stats.leave(record.state);
     if (record.durable) this.#commits?.forgotten(record);
   }
 
@@ -349,7 +310,7 @@ export class Supervisor {
       this.#stats.retrying === 0 &&
       // A durable engine is not idle while an outcome or an attempt waits for its commit.
       !(this.#commits?.gate.holding ?? false) &&
-      this.#toExecute.size === 0
+      this.#effects.pendingAttempts === 0
     );
   }
 
@@ -361,9 +322,9 @@ export class Supervisor {
   flush(): void {
     const commits = this.#commits;
     if (this.#halted !== undefined || commits === undefined) return;
-    this.#drain();
+    this.#effects.drain();
     if (commits.hasPending && !commits.commit()) return;
-    this.#drain();
+    this.#effects.drain();
   }
 
   onIdle(): Promise<void> {
@@ -411,8 +372,7 @@ export class Supervisor {
   /** Stops every live task where it stands: timers cleared, attempts aborted, disposers run, waiters rejected with `reason`. */
   #stopAll(reason: Error): void {
     this.#halted = reason;
-    while (this.#toExecute.shift() !== undefined);
-    while (this.#propagation.shift() !== undefined);
+    this.#effects.clear();
     for (const record of this.records.values()) {
       if (record.settled) continue;
       record.dormant = false;
@@ -430,7 +390,7 @@ export class Supervisor {
   }
 
   closeExecutors(): Promise<void> {
-    return this.#executors.closeAll();
+    return this.capacity.executors.closeAll();
   }
 
   // ---- Machine actions -------------------------------------------------
@@ -443,27 +403,20 @@ export class Supervisor {
     const status = STATUS_OF_STATE[state];
     if (leaving === 'running') this.#endAttempt(record);
     else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
-    else if (leaving === 'queued') this.#stats.queued--;
-    else if (leaving === 'retrying') this.#stats.retrying--;
+    this.#stats.leave(leaving);
+    this.#stats.enter(state);
     record.state = state;
-    if (status !== previous) {
-      record.status = status;
-      this.#stats.move(previous, status);
-    }
+    record.status = status;
     switch (state) {
       case 'queued':
-        this.#stats.queued++;
         this.#ready.push(record);
-        this.#pumpRequested = true;
+        this.#effects.requestPump();
         break;
       case 'dispatched':
         this.#dispatched(record, context.attempts, leaving === 'pending');
         break;
       case 'running':
         this.#beginAttempt(record, context.attempts, leaving !== 'dispatched');
-        break;
-      case 'retrying':
-        this.#stats.retrying++;
         break;
       case 'completed':
         record.result = context.result;
@@ -490,7 +443,7 @@ export class Supervisor {
     if (status !== previous) this.#events.status(record, previous);
     if (state === 'retrying') this.#events.retry(record, context.attempts + 1, context.backoff, context.error);
     if (isTerminal(status)) this.#settle(record, false);
-    if (this.#depth === 0 && !this.#draining) this.#scheduleDrain(); // outside any send or timer: not expected, but never left undone
+    if (!this.#effects.busy) this.#effects.scheduleDrain(); // outside any step: not expected, but never left undone
   }
 
   #abortAttempt(context: TaskMachineContext, event: TaskMachineEvent): void {
@@ -516,7 +469,12 @@ export class Supervisor {
 
   // ---- Effects ---------------------------------------------------------
 
-  /** Entering `running`: the attempt starts now; `execute` unless a deferred-start executor holds it already. */
+  #queueAttempt(record: TaskRecord, attempt: number, resumed: boolean): void {
+    const pending: PendingAttempt = { record, attempt, commitCount: this.#commits?.count ?? 0, resumed };
+    this.#effects.runAttempt(pending);
+  }
+
+  /** Entering `running`: the attempt starts now; it runs unless a deferred-start executor holds it already. */
   #beginAttempt(record: TaskRecord, attempt: number, execute: boolean): void {
     const now = this.#options.now();
     record.attempts = attempt;
@@ -525,36 +483,39 @@ export class Supervisor {
       record.startedAt = now;
       this.#stats.recordWait(now - (record.submittedAt ?? now));
     }
-    if (execute) this.#toExecute.push([record, attempt, this.#commits?.count ?? 0, false]);
+    if (execute) this.#queueAttempt(record, attempt, false);
   }
 
   /**
    * Entering `dispatched`: the attempt goes to its deferred-start executor and holds its slot until a worker takes
-   * it. `restored`: an earlier process had handed it over already; it takes its slot and resources back here.
+   * it. `restored`: an earlier process had handed it over already; it takes its capacity back here.
    */
   #dispatched(record: TaskRecord, attempt: number, restored: boolean): void {
     record.attempts = attempt;
-    this.#stats.dispatched++;
-    if (restored) {
-      this.#running++;
-      this.resources.acquire(record.spec.resources);
-      this.#executors.slot(record.spec.executor).inFlight++;
-    }
-    this.#toExecute.push([record, attempt, this.#commits?.count ?? 0, restored]);
+    if (restored) this.capacity.take(record.spec);
+    this.#queueAttempt(record, attempt, restored);
   }
 
-  /** Leaving `dispatched`: to `running` it keeps its slot; anywhere else the slot and the resource units are free at once. */
+  /** Leaving `dispatched`: to `running` it keeps its capacity; anywhere else it is free at once. */
   #leaveDispatched(record: TaskRecord, toRunning: boolean): void {
-    this.#stats.dispatched--;
     if (record.unavailable) {
       record.unavailable = false;
       this.#stats.unavailable--;
     }
     if (toRunning) return;
-    this.#running--;
-    this.resources.release(record.spec.resources);
+    this.#releaseCapacity(record);
+  }
+
+  /** Leaving `running`: the attempt's run time is recorded and its capacity is free at once. */
+  #endAttempt(record: TaskRecord): void {
+    this.#stats.recordRun(this.#options.now() - record.attemptStartedAt);
+    this.#releaseCapacity(record);
+  }
+
+  #releaseCapacity(record: TaskRecord): void {
+    this.capacity.release(record.spec);
     record.attemptContext = undefined;
-    this.#pumpRequested = true;
+    this.#effects.requestPump();
   }
 
   /** A deferred-start executor cannot hand a dispatched attempt to its backend (`error`), or did after all. */
@@ -565,15 +526,6 @@ export class Supervisor {
     this.#events.executorWait(record, attempt, error);
   }
 
-  /** Leaving `running`: the slot and the resource units are free at once. */
-  #endAttempt(record: TaskRecord): void {
-    this.#running--;
-    this.resources.release(record.spec.resources);
-    this.#stats.recordRun(this.#options.now() - record.attemptStartedAt);
-    record.attemptContext = undefined;
-    this.#pumpRequested = true;
-  }
-
   /** At the terminal state: dependents, disposers, then (after the commit, when `held`) waiters and retention. */
   #settle(record: TaskRecord, held: boolean): void {
     record.finishedAt ??= this.#options.now();
@@ -581,21 +533,15 @@ export class Supervisor {
     record.doomedBy = undefined;
     record.spec = releaseSpec(record.spec);
     this.#stats.recordFinished();
-    for (const dependentId of this.graph.dependentsOf(record.id)) {
-      const dependent = this.records.get(dependentId);
-      if (dependent === undefined || isTerminal(dependent.status)) continue;
-      if (record.status !== TaskStatus.COMPLETED) {
-        this.#propagation.push([dependent, this.#dependencyEndedEvent(dependent, record)]);
-      } else if (dependent.state === 'waiting') {
-        this.#propagation.push([dependent, DEPENDENCY_COMPLETED]);
-      }
-    }
+    this.dependencies.tellDependents(record, this.#propagate);
     if (held) {
       (this.#commits as Commits).gate.defer(() => this.#finish(record));
     } else {
       this.#finish(record);
     }
   }
+
+  readonly #propagate = (dependent: TaskRecord, event: TaskMachineEvent): void => this.#effects.propagate(dependent, event);
 
   /** The last of a terminal task: its waiters, its disposers (on a microtask), and retention. */
   #finish(record: TaskRecord): void {
@@ -604,43 +550,9 @@ export class Supervisor {
     this.#retention?.add(record);
   }
 
-  #dependencyEndedEvent(record: TaskRecord, dependency: TaskRecord): TaskMachineEvent {
-    if (dependency.status === TaskStatus.FAILED) {
-      return { type: 'DEPENDENCY_FAILED', error: new DependencyFailedError(record.id, dependency.id, dependency.error) };
-    }
-    const reason = `its dependency \`${dependency.id}\` was cancelled`;
-    return { type: 'DEPENDENCY_CANCELLED', error: new TaskCancelledError(record.id, reason, { cause: dependency.error }) };
-  }
-
-  #drain(): void {
-    if (this.#draining || this.#halted !== undefined) return;
-    this.#draining = true;
-    try {
-      for (;;) {
-        const next = this.#propagation.shift();
-        if (next !== undefined) {
-          this.send(next[0], next[1]);
-          continue;
-        }
-        // An attempt runs only once a commit has written it (its RUNNING row and attempt count), so a task that
-        // kills the process is seen as interrupted, and never runs uncounted.
-        const attempt = this.#toExecute.peek();
-        if (attempt !== undefined && (!attempt[0].durable || attempt[2] < (this.#commits as Commits).count)) {
-          this.#toExecute.shift();
-          this.#runner.execute(attempt[0], attempt[1], attempt[3]);
-          continue;
-        }
-        if (this.#pumpRequested) {
-          this.#pumpRequested = false;
-          this.#pump();
-          continue;
-        }
-        break;
-      }
-    } finally {
-      this.#draining = false;
-    }
-    this.#commits?.afterDrain(this.#toExecute.size > 0);
+  /** After a drain: the store commits what it did; idle waiters hear of it. */
+  #drained(): void {
+    this.#commits?.afterDrain(this.#effects.pendingAttempts > 0);
     if (this.#idleWaiters.length > 0 && this.isIdle) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -648,29 +560,13 @@ export class Supervisor {
     }
   }
 
-  #scheduleDrain(): void {
-    if (this.#drainScheduled) return;
-    this.#drainScheduled = true;
-    queueMicrotask(() => {
-      this.#drainScheduled = false;
-      this.#drain();
-    });
-  }
-
-  readonly #canRun = (record: TaskRecord): boolean =>
-    this.#executors.hasRoom(record.spec.executor) && this.resources.canAcquire(record.spec.resources);
-
   /** Fills free slots from the ready queue, best task first among those whose needs are free. */
   #pump(): void {
-    while (this.#running < this.#options.concurrency) {
-      const record = this.#ready.take(this.#canRun);
+    while (this.capacity.hasSlot) {
+      const record = this.#ready.take(this.capacity.fits);
       if (record === undefined) return;
-      this.#running++;
-      this.resources.acquire(record.spec.resources);
-      const slot = this.#executors.slot(record.spec.executor);
-      slot.inFlight++;
+      const slot = this.capacity.take(record.spec);
       this.send(record, slot.executor.deferredStart === true ? DISPATCH_DEFERRED : DISPATCH);
     }
   }
 }
-

@@ -2,6 +2,7 @@
  * The Task Monitor's numbers: counts by status (of the tasks the engine still
  * remembers), and mean wait and run times. Updated in O(1) per transition.
  */
+import { STATUS_OF_STATE, type TaskState } from '../machines/task.machine.js';
 import { TaskStatus } from '../status.js';
 
 /** What `engine.getStats()` returns. */
@@ -50,9 +51,20 @@ export class StatsCollector {
   #runSum = 0;
   #runCount = 0;
 
-  move(from: TaskStatus | undefined, to: TaskStatus | undefined): void {
-    if (from !== undefined) this.counts[from]--;
-    if (to !== undefined) this.counts[to]++;
+  /** A task entered machine state `state` (or was registered or restored in it). */
+  enter(state: TaskState): void {
+    this.counts[STATUS_OF_STATE[state]]++;
+    if (state === 'queued') this.queued++;
+    else if (state === 'retrying') this.retrying++;
+    else if (state === 'dispatched') this.dispatched++;
+  }
+
+  /** A task left machine state `state` (or was forgotten in it). */
+  leave(state: TaskState): void {
+    this.counts[STATUS_OF_STATE[state]]--;
+    if (state === 'queued') this.queued--;
+    else if (state === 'retrying') this.retrying--;
+    else if (state === 'dispatched') this.dispatched--;
   }
 
   recordWait(ms: number): void {
