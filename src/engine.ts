@@ -396,16 +396,21 @@ export class TaskEngine {
         `Cannot ${verb}: the store holds ${this.#storedTasks} task(s) from an earlier process; call engine.restore() first (after defineTask), then register new tasks`,
       );
     }
-    const supervisor = this.#supervisor;
+    // One task (registerTask, the usual case) needs no batch bookkeeping: its dependencies are registered already,
+    // or are itself (a cycle of one).
+    if (specs.length === 1) {
+      const resolved = this.#resolveNew(specs[0], undefined);
+      for (const dependency of resolved.dependencies) {
+        if (dependency === resolved.id) throw new DependencyCycleError([dependency, dependency]);
+        this.#checkRegisteredDependency(resolved, dependency);
+      }
+      return this.#supervisor.addBatch([resolved]);
+    }
     const batch = new Map<string, ResolvedTaskSpec>();
     /** Position of each id in the batch: a dependency on a later (or the same) position is a forward reference. */
     const position = new Map<string, number>();
     for (const spec of specs) {
-      const resolved = readingInput('spec', () => resolveTaskSpec(spec, this.#specEnvironment));
-      if (supervisor.records.has(resolved.id) || batch.has(resolved.id)) throw new DuplicateTaskError(resolved.id);
-      if (supervisor.dependencies.graph.isReferenced(resolved.id)) {
-        throw new DuplicateTaskError(resolved.id, supervisor.dependencies.graph.dependentsOf(resolved.id)[Symbol.iterator]().next().value);
-      }
+      const resolved = this.#resolveNew(spec, batch);
       position.set(resolved.id, batch.size);
       batch.set(resolved.id, resolved);
     }
@@ -418,9 +423,7 @@ export class TaskEngine {
       for (const dependency of spec.dependencies) {
         const dependencyAt = position.get(dependency);
         if (dependencyAt === undefined) {
-          const record = supervisor.records.get(dependency);
-          if (record === undefined) throw new UnknownDependencyError(spec.id, dependency);
-          if (spec.durable && !record.durable) throw notDurableDependency(spec.id, dependency);
+          this.#checkRegisteredDependency(spec, dependency);
           continue;
         }
         if (spec.durable && !(batch.get(dependency) as ResolvedTaskSpec).durable) throw notDurableDependency(spec.id, dependency);
@@ -437,7 +440,25 @@ export class TaskEngine {
         throw new DependencyCycleError(cycle.map((i) => ids[i] as string));
       }
     }
-    return supervisor.addBatch(batch.values());
+    return this.#supervisor.addBatch(batch.values());
+  }
+
+  /** Validates a spec whose id must be new: not registered, not named as a dependency, not earlier in `batch`. */
+  #resolveNew(spec: unknown, batch: ReadonlyMap<string, ResolvedTaskSpec> | undefined): ResolvedTaskSpec {
+    const supervisor = this.#supervisor;
+    const resolved = readingInput('spec', () => resolveTaskSpec(spec, this.#specEnvironment));
+    if (supervisor.records.has(resolved.id) || batch?.has(resolved.id) === true) throw new DuplicateTaskError(resolved.id);
+    if (supervisor.dependencies.graph.isReferenced(resolved.id)) {
+      throw new DuplicateTaskError(resolved.id, supervisor.dependencies.graph.dependentsOf(resolved.id)[Symbol.iterator]().next().value);
+    }
+    return resolved;
+  }
+
+  /** A dependency outside the batch must be registered, and durable when the task is. */
+  #checkRegisteredDependency(spec: ResolvedTaskSpec, dependency: string): void {
+    const record = this.#supervisor.records.get(dependency);
+    if (record === undefined) throw new UnknownDependencyError(spec.id, dependency);
+    if (spec.durable && !record.durable) throw notDurableDependency(spec.id, dependency);
   }
 
   /** A verb whose change the store could not write fails with the StoreError (the engine has stopped). */
@@ -448,7 +469,8 @@ export class TaskEngine {
 
   #assertAccepting(verb: string): void {
     if (this.#supervisor.halted instanceof StoreError) throw this.#supervisor.halted;
-    if (!this.#lifecycle.getSnapshot().matches('accepting')) throw new EngineShutDownError(verb);
+    // The lifecycle machine is flat: its value is the state's name (cheaper than `matches`, on every verb).
+    if (this.#lifecycle.getSnapshot().value !== 'accepting') throw new EngineShutDownError(verb);
   }
 
   #find(id: string): TaskRecord {

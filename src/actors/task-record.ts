@@ -150,7 +150,33 @@ const NO_RESOURCES: Readonly<Record<string, number>> = Object.freeze({});
 const sharedSettings = new Map<string, TaskSettings>();
 const SHARED_SETTINGS_LIMIT = 1000;
 
+/** The settings last looked up: consecutive tasks of one kind skip building the key (no spec is kept, only settings). */
+let lastSettings: TaskSettings | undefined;
+/** The lane (executor and resources) of the task `lastSettings` was looked up for. */
+let lastLane = '';
+
 function settingsOf(spec: ResolvedTaskSpec): TaskSettings {
+  const last = lastSettings;
+  if (
+    last !== undefined &&
+    lastLane === spec.lane &&
+    last.kind === spec.kind &&
+    last.handler === spec.handler &&
+    last.module === spec.module &&
+    last.maxRetries === spec.maxRetries &&
+    last.retryDelay === spec.retryDelay &&
+    last.timeout === spec.timeout &&
+    last.durable === spec.durable
+  ) {
+    return last;
+  }
+  const settings = lookUpSettings(spec);
+  lastSettings = settings;
+  lastLane = spec.lane;
+  return settings;
+}
+
+function lookUpSettings(spec: ResolvedTaskSpec): TaskSettings {
   const key = `${spec.lane}\u0000${spec.kind}\u0000${spec.handler}\u0000${spec.module}\u0000${spec.maxRetries}\u0000${spec.retryDelay}\u0000${spec.timeout}\u0000${spec.durable}`;
   let settings = sharedSettings.get(key);
   if (settings === undefined) {
