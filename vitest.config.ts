@@ -15,6 +15,7 @@ const BOTH_RUNTIMES = [
   'test/bullmq/crash.test.ts',
   'test/bullmq/scale.test.ts',
   'test/regressions/**/*.test.ts',
+  'test/dashboard/dashboard.test.ts',
   'test/cli/durable.test.ts',
   'test/cli/run.test.ts',
   'property-tests/single-task.test.ts',
