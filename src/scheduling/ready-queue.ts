@@ -24,6 +24,9 @@ export function runsBefore(a: ReadyItem, b: ReadyItem): boolean {
 
 export class ReadyQueue<T extends ReadyItem> {
   readonly #lanes = new Map<string, BinaryHeap<T>>();
+  /** The same heaps as `#lanes`, in an array: `take` runs once per dispatch and walks it without an iterator. */
+  readonly #heaps: Array<BinaryHeap<T>> = [];
+  readonly #laneOf = new Map<BinaryHeap<T>, string>();
   readonly #isLive: (item: T) => boolean;
 
   /** `isLive` lets entries that left the queue some other way (cancelled) be dropped lazily. */
@@ -36,6 +39,8 @@ export class ReadyQueue<T extends ReadyItem> {
     if (heap === undefined) {
       heap = new BinaryHeap<T>(runsBefore);
       this.#lanes.set(item.lane, heap);
+      this.#heaps.push(heap);
+      this.#laneOf.set(heap, item.lane);
     }
     heap.push(item);
   }
@@ -47,16 +52,19 @@ export class ReadyQueue<T extends ReadyItem> {
   take(canRun: (item: T) => boolean): T | undefined {
     let best: T | undefined;
     let bestHeap: BinaryHeap<T> | undefined;
-    for (const [lane, heap] of this.#lanes) {
+    const heaps = this.#heaps;
+    for (let i = 0; i < heaps.length; ) {
+      const heap = heaps[i] as BinaryHeap<T>;
       const top = this.#liveTop(heap);
       if (top === undefined) {
-        this.#lanes.delete(lane);
+        this.#dropLane(i); // the last lane moves to `i`, which is looked at next
         continue;
       }
       if ((best === undefined || runsBefore(top, best)) && canRun(top)) {
         best = top;
         bestHeap = heap;
       }
+      i++;
     }
     bestHeap?.pop();
     return best;
@@ -64,8 +72,18 @@ export class ReadyQueue<T extends ReadyItem> {
 
   /** Whether any live entry is queued. */
   get isEmpty(): boolean {
-    for (const heap of this.#lanes.values()) if (this.#liveTop(heap) !== undefined) return false;
+    for (const heap of this.#heaps) if (this.#liveTop(heap) !== undefined) return false;
     return true;
+  }
+
+  /** Forgets the empty lane at index `i` (swapped with the last). */
+  #dropLane(i: number): void {
+    const heaps = this.#heaps;
+    const heap = heaps[i] as BinaryHeap<T>;
+    const last = heaps.pop() as BinaryHeap<T>;
+    if (last !== heap) heaps[i] = last;
+    this.#lanes.delete(this.#laneOf.get(heap) as string);
+    this.#laneOf.delete(heap);
   }
 
   #liveTop(heap: BinaryHeap<T>): T | undefined {
