@@ -8,7 +8,8 @@
  *   (`after`), in order, as XState defers them;
  * - an event sent while one is processed waits its turn (XState's mailbox); a run that reached a final state,
  *   or was stopped, drops events and has no timers;
- * - an action that throws stops the run and the error is reported as XState reports it (thrown on a later tick).
+ * - an action or a guard that throws stops the run and the error is reported as XState reports it (thrown on a later
+ *   tick; XState wraps a guard's error in one naming the guard and the state, this reports the guard's own).
  * Actions get `{ context, event }` (no `self` or `system`: the task machine's implementations use neither).
  */
 import type { EventObject, StateValue } from 'xstate';
@@ -81,8 +82,8 @@ class CompiledRun implements TaskRun, TaskSnapshotView {
     return this;
   }
 
+  /** As XState's snapshot answers, also once stopped (the run then drops the event); a final state takes nothing. */
   can(event: TaskMachineEvent): boolean {
-    if (this.#status === DONE || this.#status === STOPPED) return false;
     const chosen = select(this.#leaf.on.get(event.type), this.context as unknown as ActionArgs['context'], event);
     return chosen !== undefined && chosen.counts;
   }
@@ -139,7 +140,13 @@ class CompiledRun implements TaskRun, TaskSnapshotView {
   }
 
   #process(event: TaskMachineEvent): void {
-    const chosen = select(this.#leaf.on.get(event.type), this.context as unknown as ActionArgs['context'], event);
+    let chosen: Candidate | undefined;
+    try {
+      chosen = select(this.#leaf.on.get(event.type), this.context as unknown as ActionArgs['context'], event);
+    } catch (error) {
+      this.#fail(error); // a guard that throws stops the run as an action that throws does (XState: status 'error')
+      return;
+    }
     if (chosen !== undefined) this.#run(chosen.steps, chosen.target, event);
   }
 
@@ -178,8 +185,7 @@ class CompiledRun implements TaskRun, TaskSnapshotView {
         }
       }
     } catch (error) {
-      this.#halt(STOPPED);
-      reportUnhandledError(error);
+      this.#fail(error);
       return;
     }
     // Commit, then the deferred timer operations, as an XState actor does after its snapshot is updated.
@@ -233,6 +239,11 @@ class CompiledRun implements TaskRun, TaskSnapshotView {
       this.#timers?.delete(id);
     }
     this.send(event as TaskMachineEvent);
+  }
+
+  #fail(error: unknown): void {
+    this.#halt(STOPPED);
+    reportUnhandledError(error);
   }
 
   #halt(status: typeof DONE | typeof STOPPED): void {
