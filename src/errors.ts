@@ -217,7 +217,12 @@ export class NonRetryableError extends TaskChartError {
 
 /** Whether an error asks for no further retries (also across threads, where only `name` survives). */
 export function isNonRetryable(error: unknown): boolean {
-  return error instanceof NonRetryableError || (isError(error) && error.name === 'NonRetryableError');
+  if (error instanceof NonRetryableError) return true;
+  try {
+    return isError(error) && error.name === 'NonRetryableError';
+  } catch {
+    return false; // a `name` getter that throws: an ordinary error, retried as usual
+  }
 }
 
 /** `value instanceof Error`, false (not a throw) for a revoked proxy or a throwing prototype trap. */

@@ -132,9 +132,11 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
   const all: Node[] = [];
   collect(root, all);
   for (const node of all) checkNode(node);
+  const resolveActions = (actions: readonly unknown[], node: Node): Step[] => actions.map((action) => resolveAction(action, node, implementations.actions));
+  // Every state's own actions are checked, whether or not a transition enters it.
+  for (const node of all) resolveActions([...node.entry, ...node.exit], node);
   const leafNodes = all.filter((node) => node.type === 'atomic' || node.type === 'final');
   const indexOf = new Map<Node, number>(leafNodes.map((node, index) => [node, index]));
-  const resolveActions = (actions: readonly unknown[], node: Node): Step[] => actions.map((action) => resolveAction(action, node, implementations.actions));
   const leaves: Leaf[] = leafNodes.map((node, index) => ({
     index,
     value: Object.freeze(valueOf(node, root)) as StateValue,

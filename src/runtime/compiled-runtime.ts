@@ -153,25 +153,18 @@ class CompiledRun implements TaskRun, TaskSnapshotView {
   /** Runs a microstep's steps and commits its outcome; `target` -1 stays in the same leaf. */
   #run(steps: readonly Step[], target: number, event: EventObject): void {
     let context = this.context as unknown as Record<string, unknown>;
-    /** Whether someone may hold `context` (it is committed, or an action saw it): an assign then copies it. */
-    let exposed = true;
     let timerOps: TimerOp[] | undefined;
     try {
       for (const step of steps) {
         switch (step.kind) {
           case 'assign': {
             const args: ActionArgs = { context, event };
-            const partial = assigned(step.assignment, args, paramsOf(step.params, step.dynamic, args));
-            if (exposed) {
-              context = Object.assign({}, context, partial);
-              exposed = false;
-            } else {
-              Object.assign(context, partial);
-            }
+            // A new object every time, as XState makes one: whoever saw the old one (an action, an assignment that
+            // kept it) never sees it change.
+            context = Object.assign({}, context, assigned(step.assignment, args, paramsOf(step.params, step.dynamic, args)));
             break;
           }
           case 'exec': {
-            exposed = true;
             const args: ActionArgs = { context, event };
             step.exec?.(args, paramsOf(step.params, step.dynamic, args));
             break;
