@@ -39,7 +39,14 @@ async function chart(result, directory) {
     encoding: {
       y: { field: 'peer', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
       x: { field: 'value', type: 'quantitative', title: result.chart.label },
-      color: { condition: { test: "indexof(datum.peer, 'taskchart') === 0", value: '#d9534f' }, value: '#6c8ebf' },
+      // taskchart's rows in red (the compiled runtime) and orange (xstate), its peers in blue.
+      color: {
+        condition: [
+          { test: "indexof(datum.peer, 'taskchart (xstate)') === 0", value: '#f0ad4e' },
+          { test: "indexof(datum.peer, 'taskchart') === 0", value: '#d9534f' },
+        ],
+        value: '#6c8ebf',
+      },
     },
   };
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });

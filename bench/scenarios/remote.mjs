@@ -1,7 +1,8 @@
 /**
  * Scenario 8: remote no-op tasks through BullMQ on the Redis at 127.0.0.1:6379, 2 worker processes per peer.
  * Peers, interleaved in every round, each with the same bound of jobs in flight (added, not yet seen completed):
- * - taskchart: a TaskEngine with a BullMQExecutor, `taskchart worker` processes running bench/fixtures/remote-handlers.mjs;
+ * - taskchart, under each runtime ('compiled', 'xstate'): a TaskEngine with a BullMQExecutor, `taskchart worker` processes
+ *   running bench/fixtures/remote-handlers.mjs (the same two for both runtimes: the runtime is the supervising engine's);
  *   the tasks registered (registerTasks) before the clock, timed from the first startTask to onIdle (every task COMPLETED);
  * - raw BullMQ, one `queue.add` per job (the like-for-like peer, the one the target is judged against): plain bullmq
  *   Worker processes with a no-op processor (bench/fixtures/raw-bullmq-worker.mjs), completions seen through a
@@ -15,10 +16,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { TaskEngine } from '../../dist/index.js';
 import { BullMQExecutor } from '../../dist/bullmq/index.js';
 import { WORKER_DEFAULTS } from '../../dist/bullmq/protocol.js';
 import { startQueueEvents } from '../../dist/bullmq/queue-events.js';
+import { RUNTIMES, engineOf, peerName } from '../runtimes.mjs';
 import { interleavedRounds, median } from '../stats.mjs';
 import { collect } from './throughput.mjs';
 
@@ -40,7 +41,12 @@ const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('../fixtures/remote-handlers.mjs', import.meta.url));
 const RAW_WORKER = fileURLToPath(new URL('../fixtures/raw-bullmq-worker.mjs', import.meta.url));
 const TASK = { name: 'noop', executor: 'remote', handler: 'noop' };
-const PEERS = { taskchart: 'taskchart (BullMQExecutor, taskchart worker)', raw: 'raw BullMQ, one add per job', bulk: 'raw BullMQ, addBulk per batch of completions' };
+const PEERS = {
+  compiled: `${peerName('compiled')}: BullMQExecutor, taskchart worker`,
+  xstate: `${peerName('xstate')}: BullMQExecutor, taskchart worker`,
+  raw: 'raw BullMQ, one add per job',
+  bulk: 'raw BullMQ, addBulk per batch of completions',
+};
 
 /** Why Redis does not answer a PING within a second, or undefined when it does (as test/bullmq/harness.ts probes it). */
 async function probeRedis() {
@@ -142,12 +148,12 @@ async function measure(fn, tasks, workers, info) {
 }
 
 /**
- * taskchart, `tasks` tasks on a fresh engine and executor: one task run first, untimed (the executor opens its
+ * taskchart under `runtime`, `tasks` tasks on a fresh engine and executor: one task run first, untimed (the executor opens its
  * connections and QueueEvents on its first attempt), the tasks registered, then timed from the first startTask
  * until onIdle, and every task checked COMPLETED.
  */
-async function timeTaskchart(world, tasks) {
-  const engine = new TaskEngine({ concurrency: IN_FLIGHT, executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: world.queues.taskchart }) } });
+async function timeTaskchart(world, tasks, runtime) {
+  const engine = engineOf(runtime, { concurrency: IN_FLIGHT, executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: world.queues.taskchart }) } });
   try {
     const first = engine.registerTask(TASK);
     engine.startTask(first);
@@ -163,7 +169,7 @@ async function timeTaskchart(world, tasks) {
       world.info,
     );
     const { counts } = engine.getStats();
-    if (counts.COMPLETED !== tasks + 1) throw new Error(`taskchart completed ${counts.COMPLETED} of ${tasks + 1} remote tasks, left ${JSON.stringify(counts)}`);
+    if (counts.COMPLETED !== tasks + 1) throw new Error(`${peerName(runtime)} completed ${counts.COMPLETED} of ${tasks + 1} remote tasks, left ${JSON.stringify(counts)}`);
     return sample;
   } finally {
     await engine.shutdown();
@@ -267,15 +273,15 @@ function skipped(title, reason) {
       { key: 'peer', label: 'peer' },
       { key: 'status', label: 'status' },
     ],
-    rows: [{ peer: 'taskchart and raw BullMQ', status: `skipped: ${reason}` }],
-    targets: [{ name: "taskchart's overhead over raw BullMQ (one add per job) < 20%", value: 'not measured', met: null }],
+    rows: [{ peer: 'taskchart (both runtimes) and raw BullMQ', status: `skipped: ${reason}` }],
+    targets: [{ name: "taskchart (compiled)'s overhead over raw BullMQ (one add per job) < 20%", value: 'not measured', met: null }],
     notes: [`Skipped: this scenario needs Redis at ${REDIS_URL} (${reason}). Under \`CI\` it fails instead.`],
   };
 }
 
 export async function run({ quick }) {
   const tasks = quick ? 300 : 10_000;
-  // 9 rounds: the machine is shared and one round of 10,000 tasks varies by ±25% here; a round of the three peers takes about 6 s.
+  // 9 rounds: the machine is shared and one round of 10,000 tasks varies by ±25% here; a round of the four peers takes about 8 s.
   const rounds = quick ? 1 : 9;
   const title = `${tasks.toLocaleString('en-US')} remote no-op tasks on ${WORKERS} worker processes vs raw BullMQ`;
   const down = await probeRedis();
@@ -286,7 +292,7 @@ export async function run({ quick }) {
   }
 
   const world = await startWorld();
-  const measured = { [PEERS.taskchart]: [], [PEERS.raw]: [], [PEERS.bulk]: [] };
+  const measured = Object.fromEntries(Object.values(PEERS).map((name) => [name, []]));
   const peer = (name, time) => ({
     name,
     time: async (n) => {
@@ -298,7 +304,11 @@ export async function run({ quick }) {
   let samples;
   try {
     samples = await interleavedRounds(
-      [peer(PEERS.taskchart, (n) => timeTaskchart(world, n)), peer(PEERS.raw, (n) => timeRaw(world, n, false)), peer(PEERS.bulk, (n) => timeRaw(world, n, true))],
+      [
+        ...RUNTIMES.map((runtime) => peer(PEERS[runtime], (n) => timeTaskchart(world, n, runtime))),
+        peer(PEERS.raw, (n) => timeRaw(world, n, false)),
+        peer(PEERS.bulk, (n) => timeRaw(world, n, true)),
+      ],
       tasks,
       rounds,
     );
@@ -310,7 +320,7 @@ export async function run({ quick }) {
   const of = (name, key) => median(measured[name].slice(1).map((sample) => sample[key]));
   const ms = Object.fromEntries(Object.values(PEERS).map((name) => [name, (median(samples[name]) * tasks) / 1000]));
   const reference = ms[PEERS.raw];
-  const overhead = ms[PEERS.taskchart] / reference - 1;
+  const overhead = (runtime) => ms[PEERS[runtime]] / reference - 1;
   const perSecond = (name) => (tasks * 1000) / ms[name];
   const row = (name) => ({
     peer: name,
@@ -336,15 +346,15 @@ export async function run({ quick }) {
     rows: Object.values(PEERS).map(row),
     targets: [
       {
-        name: "taskchart's overhead over raw BullMQ (one add per job) < 20%",
-        value: `${(overhead * 100).toFixed(1)}% (${perSecond(PEERS.taskchart).toFixed(0)} vs ${perSecond(PEERS.raw).toFixed(0)} tasks/s)`,
-        met: overhead < 0.2,
+        name: "taskchart (compiled)'s overhead over raw BullMQ (one add per job) < 20%",
+        value: `${(overhead('compiled') * 100).toFixed(1)}% (${perSecond(PEERS.compiled).toFixed(0)} vs ${perSecond(PEERS.raw).toFixed(0)} tasks/s; taskchart (xstate): ${(overhead('xstate') * 100).toFixed(1)}%, ${perSecond(PEERS.xstate).toFixed(0)} tasks/s)`,
+        met: overhead('compiled') < 0.2,
       },
     ],
     chart: { field: 'perSecond', label: 'tasks per second (higher is better)' },
     notes: [
-      `Median of ${rounds} round${rounds === 1 ? '' : 's'} after a warm-up of every peer on ${Math.max(500, tasks / 10).toLocaleString('en-US')} tasks; in every round each peer runs once, the order rotating, with a full garbage collection before each. Every peer has its own queue on the same Redis (127.0.0.1:6379; the two raw rows share one) and ${WORKERS} worker processes of concurrency ${WORKER_CONCURRENCY}, started before the first round and kept for the run; every peer keeps at most ${IN_FLIGHT} jobs in flight (added and not yet seen completed): taskchart through the engine's \`concurrency\` (a remote attempt holds its slot from its add until its outcome arrives), the raw peers by counting. That is 8 times the workers' slots: both peers got faster up to 256 in flight and no faster at 512 or 1,024 (at 64 the raw peer ran about 40% slower). Each round uses a fresh engine and executor, or a fresh Queue and QueueEvents (started from the newest stream entry, as the executor does), and runs one job through them before the clock, so that opening connections is not timed.`,
-      `What is timed: taskchart, from the first \`startTask\` (the tasks \`{ executor: 'remote', handler: 'noop' }\` registered with \`registerTasks\` just before) until \`onIdle\`, then every task is checked COMPLETED; raw BullMQ, from the first add until the QueueEvents listener has seen every job's \`completed\`. Both add jobs with custom ids and the executor's options (\`attempts: 1\`, \`removeOnComplete\` / \`removeOnFail\` \`{ age: 3600 }\`). The judged peer is **raw BullMQ, one add per job**: it adds a job per completion with \`queue.add\`, as the executor does. The addBulk row tops each batch of completions (those that arrive in one turn of the event loop) up with one \`addBulk\`: a trick taskchart does not use, shown for context, not judged. The raw workers (bench/fixtures/raw-bullmq-worker.mjs) are plain bullmq Workers with a no-op processor and the options \`taskchart worker\` gives its Worker (\`maxStalledCount: 0\`, \`lockDuration\` ${WORKER_DEFAULTS.lockDuration} ms, \`stalledInterval\` ${WORKER_DEFAULTS.stalledInterval} ms).`,
+      `Median of ${rounds} round${rounds === 1 ? '' : 's'} after a warm-up of every peer on ${Math.max(500, tasks / 10).toLocaleString('en-US')} tasks; in every round each peer runs once, the order rotating, with a full garbage collection before each. Every peer kind has its own queue on the same Redis (127.0.0.1:6379; the two taskchart rows share one, and the two raw rows another) and ${WORKERS} worker processes of concurrency ${WORKER_CONCURRENCY}, started before the first round and kept for the run (the runtime is the supervising engine's: a \`taskchart worker\` runs no statechart, so both taskchart rows use the same workers); every peer keeps at most ${IN_FLIGHT} jobs in flight (added and not yet seen completed): taskchart through the engine's \`concurrency\` (a remote attempt holds its slot from its add until its outcome arrives), the raw peers by counting. That is 8 times the workers' slots: both peers got faster up to 256 in flight and no faster at 512 or 1,024 (at 64 the raw peer ran about 40% slower). Each round uses a fresh engine and executor, or a fresh Queue and QueueEvents (started from the newest stream entry, as the executor does), and runs one job through them before the clock, so that opening connections is not timed.`,
+      `What is timed: taskchart (each runtime), from the first \`startTask\` (the tasks \`{ executor: 'remote', handler: 'noop' }\` registered with \`registerTasks\` just before) until \`onIdle\`, then every task is checked COMPLETED; raw BullMQ, from the first add until the QueueEvents listener has seen every job's \`completed\`. Both add jobs with custom ids and the executor's options (\`attempts: 1\`, \`removeOnComplete\` / \`removeOnFail\` \`{ age: 3600 }\`). The judged peer is **raw BullMQ, one add per job**: it adds a job per completion with \`queue.add\`, as the executor does. The addBulk row tops each batch of completions (those that arrive in one turn of the event loop) up with one \`addBulk\`: a trick taskchart does not use, shown for context, not judged. The raw workers (bench/fixtures/raw-bullmq-worker.mjs) are plain bullmq Workers with a no-op processor and the options \`taskchart worker\` gives its Worker (\`maxStalledCount: 0\`, \`lockDuration\` ${WORKER_DEFAULTS.lockDuration} ms, \`stalledInterval\` ${WORKER_DEFAULTS.stalledInterval} ms).`,
       'CPU columns: CPU time (user + system) per task during the timed part, of this process (`process.cpuUsage`: the engine and executor, or the raw supervising code), of the two worker processes (/proc), and of redis-server (`INFO cpu`). On 2 cores the four processes and Redis share the machine, so CPU spent anywhere slows every peer: the sum of the three columns is what a task costs the machine.',
     ],
     samples: { ...samples, 'cpu (the first of each peer: the warm-up)': measured },
