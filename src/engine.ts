@@ -30,6 +30,7 @@ import type { TaskMachineEvent } from './machines/task.machine.js';
 import { supervisorMachine } from './machines/supervisor.machine.js';
 import { EventStream } from './monitor/event-stream.js';
 import { StatsCollector, type TaskStats } from './monitor/stats.js';
+import type { RuntimeKind } from './runtime/task-runtime.js';
 import { resolveEngineOptions, type ResolvedEngineOptions, type TaskEngineOptions } from './options.js';
 import { BatchEdges } from './scheduling/dependency-graph.js';
 import type { RestoreReport } from './actors/restore.js';
@@ -144,7 +145,7 @@ export class TaskEngine {
    * @example
    * new TaskEngine({ runtime: 'compiled' }).runtime; // 'compiled'
    */
-  get runtime(): 'xstate' | 'compiled' {
+  get runtime(): RuntimeKind {
     return this.#supervisor.runtime;
   }
 

@@ -4,6 +4,7 @@ export { TaskStatus, TaskPriority } from './status.js';
 export type { TaskSpec, TaskContext, TaskFunction } from './task-spec.js';
 export type { TaskInfo, TaskSettings } from './actors/task-record.js';
 export type { TaskEngineOptions, Clock } from './options.js';
+export type { RuntimeKind } from './runtime/task-runtime.js';
 export type { TaskStats } from './monitor/stats.js';
 export type { Executor, AttemptRequest, TaskKind } from './executors/executor.js';
 export type { TaskStore, TaskRow, TaskStateRow, StoreBatch } from './store/task-store.js';

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Executor } from './executors/executor.js';
 import type { TaskStore } from './store/task-store.js';
+import { RUNTIME_KINDS, type RuntimeKind } from './runtime/task-runtime.js';
 import { InvalidOptionError } from './errors.js';
 import { invalid, isPlainObject, optionalInteger, optionalNumber, ownFields, readingInput } from './validate.js';
 
@@ -42,7 +43,7 @@ export interface TaskEngineOptions {
    * can be switched without a code change.
    * @default 'xstate'
    */
-  runtime?: 'xstate' | 'compiled';
+  runtime?: RuntimeKind;
   /** Advanced, for tests: the clock for every timer (XState's `SimulatedClock` fits). @default real timers */
   clock?: Clock;
   /** Advanced, for tests: the time source for timestamps. @default Date.now */
@@ -57,7 +58,7 @@ export interface ResolvedEngineOptions {
   readonly pool: { readonly maxWorkers: number; readonly minWorkers: number };
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   /** The runtime in force: 'xstate' whenever `inspect` is set. */
-  readonly runtime: 'xstate' | 'compiled';
+  readonly runtime: RuntimeKind;
   readonly executors: ReadonlyMap<string, Executor>;
   readonly store: TaskStore | undefined;
   readonly clock: Clock | undefined;
@@ -125,18 +126,16 @@ function resolveInspect(value: unknown): ResolvedEngineOptions['inspect'] {
   throw invalid('inspect', 'an XState inspection observer ({ next(event) }) or a function', value);
 }
 
-const RUNTIMES: readonly string[] = ['xstate', 'compiled'];
-
 /** The `runtime` option, or else `TASKCHART_RUNTIME` from the environment, or else 'xstate'. */
-function resolveRuntime(value: unknown): 'xstate' | 'compiled' {
+function resolveRuntime(value: unknown): RuntimeKind {
   if (value !== undefined) {
-    if (typeof value !== 'string' || !RUNTIMES.includes(value)) throw invalid('runtime', "'xstate' or 'compiled'", value);
-    return value as 'xstate' | 'compiled';
+    if (typeof value !== 'string' || !RUNTIME_KINDS.includes(value as RuntimeKind)) throw invalid('runtime', "'xstate' or 'compiled'", value);
+    return value as RuntimeKind;
   }
   const fromEnvironment = typeof process === 'undefined' ? undefined : process.env.TASKCHART_RUNTIME;
   if (fromEnvironment === undefined || fromEnvironment === '') return 'xstate';
-  if (!RUNTIMES.includes(fromEnvironment)) throw invalid('TASKCHART_RUNTIME (environment)', "'xstate' or 'compiled'", fromEnvironment);
-  return fromEnvironment as 'xstate' | 'compiled';
+  if (!RUNTIME_KINDS.includes(fromEnvironment as RuntimeKind)) throw invalid('TASKCHART_RUNTIME (environment)', "'xstate' or 'compiled'", fromEnvironment);
+  return fromEnvironment as RuntimeKind;
 }
 
 function resolveExecutors(value: unknown): ReadonlyMap<string, Executor> {

@@ -49,20 +49,20 @@ export class DependencyTracker {
    * for the commit.
    */
   unmetAtStart(record: TaskRecord): number {
-    let unmet = 0;
-    for (const id of record.dependencies) {
-      const dependency = this.#records.get(id);
-      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || dependency.actor !== undefined)) unmet++;
-    }
-    return unmet;
+    return this.#unmet(record, true);
   }
 
   /** Dependencies a task restored WAITING or queued waits for: every one not COMPLETED (all were restored first). */
   unmetAtRestore(record: TaskRecord): number {
+    return this.#unmet(record, false);
+  }
+
+  /** Dependencies not COMPLETED; with `untold`, also those COMPLETED that have not yet told their dependents (still live). */
+  #unmet(record: TaskRecord, untold: boolean): number {
     let unmet = 0;
     for (const id of record.dependencies) {
       const dependency = this.#records.get(id);
-      if (dependency !== undefined && dependency.status !== TaskStatus.COMPLETED) unmet++;
+      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || (untold && dependency.actor !== undefined))) unmet++;
     }
     return unmet;
   }
@@ -79,7 +79,7 @@ export class DependencyTracker {
 }
 
 /** Whether a task FAILED or was CANCELLED. */
-export function isEnded(record: TaskRecord): boolean {
+function isEnded(record: TaskRecord): boolean {
   return record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED;
 }
 

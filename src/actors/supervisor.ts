@@ -32,7 +32,7 @@ import { TaskRecord, type Disposer } from './task-record.js';
 import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
-import { createTaskRuntime, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
+import { createTaskRuntime, type RuntimeKind, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
 import { fillRecord, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
 
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH', deferred: false };
@@ -198,7 +198,7 @@ export class Supervisor {
   }
 
   /** Which runtime runs the tasks' statecharts. */
-  get runtime(): TaskRuntime['kind'] {
+  get runtime(): RuntimeKind {
     return this.#runtime.kind;
   }
 

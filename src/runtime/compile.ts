@@ -20,16 +20,6 @@
  */
 import type { AnyStateMachine, EventObject, StateValue } from 'xstate';
 
-/** What a compiled step hands to the host (the runtime, or a recording test). */
-export interface StepHost {
-  /** A named or inline action: call `exec(args, params)` now (XState runs them while it transitions). */
-  exec(type: string, exec: ActionFn | undefined, args: ActionArgs, params: unknown): void;
-  /** An `after` timer to start: send `event` in `delay` ms unless cancelled (XState defers this to the step's end). */
-  schedule(id: string, event: EventObject, delay: number): void;
-  /** The `after` timer `id` to cancel (deferred to the step's end, as XState does). */
-  cancel(id: string): void;
-}
-
 export interface ActionArgs {
   readonly context: Record<string, unknown>;
   readonly event: EventObject;
@@ -57,7 +47,6 @@ export interface Candidate {
 }
 
 export interface Leaf {
-  readonly index: number;
   /** The state value XState reports in this configuration (`'pending'`, `{ running: 'timed' }`); frozen, shared. */
   readonly value: StateValue;
   /** Entering it makes the machine done (a top-level final state). */
@@ -137,8 +126,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
   for (const node of all) resolveActions([...node.entry, ...node.exit], node);
   const leafNodes = all.filter((node) => node.type === 'atomic' || node.type === 'final');
   const indexOf = new Map<Node, number>(leafNodes.map((node, index) => [node, index]));
-  const leaves: Leaf[] = leafNodes.map((node, index) => ({
-    index,
+  const leaves: Leaf[] = leafNodes.map((node) => ({
     value: Object.freeze(valueOf(node, root)) as StateValue,
     final: node.type === 'final' && node.parent === root,
     on: new Map(),

@@ -13,8 +13,11 @@ import type { Clock } from '../options.js';
 import { CompiledRuntime } from './compiled-runtime.js';
 import { XStateRuntime } from './xstate-runtime.js';
 
-/** Which runtime runs the tasks' statecharts. */
+/** Which runtime runs the tasks' statecharts (the engine option `runtime`). */
 export type RuntimeKind = 'xstate' | 'compiled';
+
+/** Every runtime, for validating the option. */
+export const RUNTIME_KINDS: readonly RuntimeKind[] = ['xstate', 'compiled'];
 
 /** What a task's run shows of its current state (an XState snapshot fits). */
 export interface TaskSnapshotView {
