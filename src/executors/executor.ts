@@ -1,9 +1,10 @@
 /**
  * The seam between the supervisor and how an attempt runs. The supervisor
- * dispatches an attempt only while `capacity()` is above zero, passes an
- * AbortSignal it aborts on timeout, cancel, outside completion and shutdown,
- * and learns the outcome from the returned promise. It never knows which
- * executor runs a task.
+ * dispatches an attempt only while fewer than the executor's `concurrency`
+ * attempts are out (counted from dispatch until the promise settles), passes
+ * an AbortSignal it aborts on timeout, cancel, outside completion and
+ * shutdown, and learns the outcome from the returned promise. It never knows
+ * which executor runs a task.
  */
 import type { TaskContext, TaskFunction } from '../task-spec.js';
 
