@@ -1,8 +1,9 @@
 /**
- * The TaskEngine facade: the seed's task bridge between imperative code and
- * the task actors. Every verb checks its arguments and the task's state
- * synchronously and throws a typed error without changing anything;
- * otherwise it sends the event, and when it returns the transition is applied.
+ * The TaskEngine facade: the verbs between imperative code and the task
+ * statecharts. Every verb checks its arguments and the task's state before it
+ * changes anything, and refuses with a typed error (a synchronous verb throws
+ * it, a verb that returns a promise rejects with it); otherwise it sends the
+ * event, and when it returns the transition is applied.
  */
 import type { Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
