@@ -76,7 +76,26 @@ export interface ExecutorWaitEvent extends BaseEvent {
   readonly error?: unknown;
 }
 
-export type TaskEvent = RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent | StoreErrorEvent | ExecutorWaitEvent;
+/**
+ * The engine became idle while this started task is WAITING on dependencies that were never started (directly or
+ * through dependencies that wait on them): nothing will ever run it unless they are started. Emitted once per such
+ * task each time the engine becomes idle; `waitingOn` lists the never-started tasks it waits on (their ids), in
+ * dependency order.
+ */
+export interface StalledEvent extends BaseEvent {
+  readonly type: 'stalled';
+  readonly waitingOn: readonly string[];
+}
+
+export type TaskEvent =
+  | RegisteredEvent
+  | StatusEvent
+  | ProgressEvent
+  | RetryEvent
+  | ResourceErrorEvent
+  | StoreErrorEvent
+  | ExecutorWaitEvent
+  | StalledEvent;
 export type TaskEventType = TaskEvent['type'];
 
 /**
