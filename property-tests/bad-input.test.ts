@@ -594,25 +594,36 @@ async function runCall(engine: TaskEngine, call: Call, waits: Array<Promise<unkn
   const where = `${call.verb}(${args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : typeof a)).join(', ')})`;
   const before = digest(engine);
   const method = (engine as unknown as Record<Verb, (...a: unknown[]) => unknown>)[call.verb];
+  const known = typeof args[0] === 'string' && attempt(() => engine.getTask(args[0] as string)).ok;
   const result = attempt(() => method.apply(engine, args));
   expectPrototypesUntouched();
-  if (!result.ok) {
-    expectContractError(result.error, (field) => VERB_FIELDS[call.verb].includes(segments(field)[0] as string), where);
+  const refused = (error: unknown): void => {
+    expectContractError(error, (field) => VERB_FIELDS[call.verb].includes(segments(field)[0] as string), where);
     expect(digest(engine), `${where} changed a task while refusing`).toBe(before);
-    return;
-  }
-  expectApplied(engine, call, args, where);
-  if (call.verb === 'waitForTask') {
-    const wait = result.value as Promise<unknown>;
-    wait.catch(() => {}); // the task's error is expected; that it settles is checked at the end
-    waits.push(wait);
-  }
-  if (call.verb === 'cleanupTask') {
-    expect(await settle(result.value as Promise<unknown>), `${where} settles`).toEqual({ status: 'fulfilled', value: undefined });
+  };
+  if (PROMISE_VERBS.has(call.verb)) {
+    // A verb that returns a promise refuses by rejecting it, never by throwing.
+    if (!result.ok) throw new Error(`${where} threw (${describeError(result.error)}) instead of returning a rejected promise`);
+    const promise = result.value as Promise<unknown>;
+    expect(promise, `${where} returns a promise`).toBeInstanceOf(Promise);
+    if (call.verb === 'waitForTask' && known) {
+      promise.catch(() => {}); // the task's error is expected; that it settles is checked at the end
+      waits.push(promise);
+      return;
+    }
+    const outcome = await settle(promise);
+    if (outcome.status === 'rejected') return refused(outcome.reason);
+    expect(call.verb === 'cleanupTask' && outcome, `${where} settles`).toEqual({ status: 'fulfilled', value: undefined });
     const after = attempt(() => engine.getTaskStatus(args[0] as string));
     expect(!after.ok && (after.error as TaskChartError).code, `${where} forgets the task`).toBe('ERR_TASK_NOT_FOUND');
+    return;
   }
+  if (!result.ok) return refused(result.error);
+  expectApplied(engine, call, args, where);
 }
+
+/** Verbs that return a promise: they refuse by rejecting it. */
+const PROMISE_VERBS: ReadonlySet<Verb> = new Set<Verb>(['waitForTask', 'cleanupTask']);
 
 const shutdownOptionsArb = (bad: BadSource) =>
   fc.oneof(
@@ -626,9 +637,12 @@ async function checkShutdown(engine: TaskEngine, options: unknown): Promise<void
   const where = 'shutdown(options)';
   const result = attempt(() => engine.shutdown(materialize(options) as never));
   expectPrototypesUntouched();
-  if (!result.ok) {
-    expectContractError(result.error, (field) => field === 'options' || field === 'mode', where);
-    expect(result.error.code).toBe('ERR_INVALID_OPTION');
+  if (!result.ok) throw new Error(`${where} threw (${describeError(result.error)}) instead of returning a rejected promise`);
+  const outcome = await settle(result.value as Promise<unknown>, 1);
+  if (outcome.status === 'rejected' && attempt(() => engine.registerTask({ name: 'probe' })).ok) {
+    // Refused: rejected, and the engine still accepts work.
+    expectContractError(outcome.reason, (field) => field === 'options' || field === 'mode', where);
+    expect(outcome.reason.code).toBe('ERR_INVALID_OPTION');
     await expectRunsNormalTask(engine);
   } else {
     void (result.value as Promise<void>).catch(() => {});

@@ -7,12 +7,9 @@
  */
 import type { Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
-import { checkProgress } from './actors/attempt-context.js';
 import { Supervisor } from './actors/supervisor.js';
 import { toTaskInfo, type TaskInfo, type TaskRecord } from './actors/task-record.js';
 import {
-  DependencyCycleError,
-  DuplicateTaskError,
   EngineShutDownError,
   ErrorCode,
   InvalidOptionError,
@@ -21,7 +18,6 @@ import {
   TaskCancelledError,
   TaskChartError,
   TaskNotFoundError,
-  UnknownDependencyError,
   toError,
 } from './errors.js';
 import type { TaskEvent } from './events.js';
@@ -33,41 +29,31 @@ import { EventStream } from './monitor/event-stream.js';
 import { StatsCollector, type TaskStats } from './monitor/stats.js';
 import type { RuntimeKind } from './runtime/task-runtime.js';
 import { resolveEngineOptions, type ResolvedEngineOptions, type TaskEngineOptions } from './options.js';
-import { BatchEdges } from './scheduling/dependency-graph.js';
-import type { RestoreReport } from './actors/restore.js';
-import { findUncloneable } from './pool/cloneable.js';
+import { restoreFrom, type RestoreReport } from './actors/restore.js';
+import { recordRows } from './actors/task-rows.js';
 import { encodeResult } from './store/codec.js';
 import { Durability } from './store/durability.js';
-import { openStore, restoreFrom } from './store/restore-tasks.js';
+import { openStore } from './store/restore-tasks.js';
+import { findUncloneable } from './wire/cloneable.js';
+import { checkProgress } from './wire/task-context.js';
 import { isTerminal, TaskStatus } from './status.js';
-import { resolveTaskSpec, type ResolvedTaskSpec, type SpecEnvironment, type TaskFunction, type TaskSpec } from './task-spec.js';
-import { invalid, isPlainObject, readingInput } from './validate.js';
-
-/** Options of `restore()`. */
-export interface RestoreOptions {
-  /**
-   * A stored unfinished task that this process cannot run (its handler is not defined, its executor or
-   * resource pool is missing): `'fail'` fails it with ERR_INVALID_OPTION, as the store's semantics say;
-   * `'refuse'` restores nothing and throws ERR_INVALID_OPTION listing them, so that a process started
-   * with the wrong code does not fail a whole store's work (the `taskchart` command uses this).
-   * @default 'fail'
-   */
-  unrunnable?: 'fail' | 'refuse';
-}
-
-/** Options of `shutdown()`. */
-export interface ShutdownOptions {
-  /**
-   * `'cancel'` cancels every non-terminal task, running ones included;
-   * `'drain'` refuses new work, lets started tasks finish, then cancels what never started;
-   * `'suspend'` (engines with a `store`) aborts running attempts without counting them, records no
-   * cancellation, and leaves every unfinished task to the next process's `restore()`.
-   * @default 'cancel'
-   */
-  mode?: 'cancel' | 'drain' | 'suspend';
-}
+import { type SpecEnvironment, type TaskFunction, type TaskSpec } from './task-spec.js';
+import { invalid, readingInput } from './validate.js';
+import { resolveBatch } from './registration.js';
+import {
+  resolveRegisterOptions,
+  resolveRestoreOptions,
+  resolveShutdownMode,
+  type RegisterTasksOptions,
+  type RestoreOptions,
+  type ShutdownMode,
+  type ShutdownOptions,
+} from './verb-options.js';
 
 const NON_TERMINAL = 'PENDING, WAITING or RUNNING';
+const NEVER_STARTED = 'PENDING (never started)';
+/** The event `can` is asked about for startTask(s); the supervisor sends the real one with the unmet count. */
+const START_PROBE: TaskMachineEvent = { type: 'START', unmetDependencies: 0 };
 
 /**
  * Runs tasks as XState actors under a supervisor.
@@ -95,7 +81,7 @@ export class TaskEngine {
     const store = resolved.store;
     // Opened first: a store that cannot be used (held by another engine, not ours, newer) fails the constructor.
     this.#storedTasks = store === undefined ? 0 : openStore(store);
-    this.#durability = store === undefined ? undefined : new Durability(store, 0);
+    this.#durability = store === undefined ? undefined : new Durability(store, 0, recordRows);
     try {
       this.#supervisor = this.#createSupervisor(resolved);
       // The inspect observer first runs here: if it throws, the option is at fault.
@@ -161,20 +147,57 @@ export class TaskEngine {
     return this.#register([spec], 'registerTask')[0] as string;
   }
 
-  /** Registers a batch, all or nothing; dependencies may refer forward inside the batch. */
-  registerTasks(specs: readonly TaskSpec[]): string[] {
-    const list = readingInput('specs', () => {
+  /**
+   * Registers a batch, all or nothing; dependencies may refer forward inside the batch. With `{ start: true }` the
+   * whole batch is then started as {@link startTasks} does: queued before any of it is dispatched.
+   *
+   * @example
+   * const [fetch, parse] = engine.registerTasks(
+   *   [{ id: 'fetch', name: 'fetch', fn: download }, { name: 'parse', dependencies: ['fetch'], fn: parse }],
+   *   { start: true },
+   * );
+   */
+  registerTasks(specs: readonly TaskSpec[], options?: RegisterTasksOptions): string[] {
+    const { list, start } = readingInput('specs', () => {
       if (!Array.isArray(specs)) throw invalid('specs', 'an array of task specs', specs);
-      return [...(specs as readonly unknown[])];
+      return { list: [...(specs as readonly unknown[])], start: resolveRegisterOptions(options) };
     });
-    return this.#register(list, 'registerTasks');
+    const ids = this.#register(list, 'registerTasks');
+    if (start) {
+      const records = this.#supervisor.records;
+      this.#supervisor.start(ids.map((id) => records.get(id) as TaskRecord));
+      this.#throwIfHalted();
+    }
+    return ids;
   }
 
   /** Starts a registered task: WAITING for dependencies, or PENDING until a slot is free, then RUNNING. */
   startTask(id: string): void {
     this.#assertAccepting('startTask');
-    const record = this.#require(id, 'startTask', { type: 'START', unmetDependencies: 0 }, 'PENDING (never started)');
-    this.#supervisor.start(record);
+    const record = this.#require(id, 'startTask', START_PROBE, NEVER_STARTED);
+    this.#supervisor.start([record]);
+    this.#throwIfHalted();
+  }
+
+  /**
+   * Starts registered tasks in one step, all or nothing: every one is queued (or WAITING) before any is dispatched,
+   * so their priorities order the whole batch, which a loop of `startTask` calls cannot do (the first tasks take the
+   * free slots before the later, perhaps more urgent, ones are queued).
+   *
+   * @example
+   * engine.startTasks(ids); // with concurrency 2, the two HIGH tasks among them run first
+   */
+  startTasks(ids: readonly string[]): void {
+    this.#assertAccepting('startTasks');
+    if (!Array.isArray(ids)) throw invalid('ids', 'an array of task ids', ids);
+    const seen = new Set<string>();
+    const records: TaskRecord[] = [];
+    for (const id of ids as readonly unknown[]) {
+      if (seen.has(id as string)) throw new InvalidOptionError('ids', `Expected \`ids\` to name each task once, but \`${String(id)}\` appears twice`);
+      seen.add(id as string);
+      records.push(this.#require(id as string, 'startTasks', START_PROBE, NEVER_STARTED));
+    }
+    this.#supervisor.start(records);
     this.#throwIfHalted();
   }
 
@@ -207,7 +230,7 @@ export class TaskEngine {
   /** Cancels a non-terminal task and, transitively, its dependents. */
   cancelTask(id: string, reason?: unknown): void {
     const record = this.#find(id);
-    const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record.id, reason) };
+    const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record, reason) };
     this.#supervisor.send(this.#require(id, 'cancelTask', event, NON_TERMINAL), event);
     this.#supervisor.flush();
     this.#throwIfHalted();
@@ -236,24 +259,28 @@ export class TaskEngine {
 
   /** Resolves with the task's result, or rejects with its error, at its terminal status. */
   waitForTask<R = unknown>(id: string): Promise<R> {
-    const record = this.#find(id);
+    let record: TaskRecord;
+    try {
+      record = this.#find(id);
+    } catch (error) {
+      return Promise.reject(error); // a promise-returning verb refuses by rejecting, never by throwing
+    }
     const halted = this.#supervisor.halted;
     if (halted !== undefined && !record.settled) return Promise.reject(halted);
     return record.wait() as Promise<R>;
   }
 
   /** Runs a terminal task's remaining disposers, then forgets it. */
-  cleanupTask(id: string): Promise<void> {
+  async cleanupTask(id: string): Promise<void> {
+    // Checked on the call (an async function: a refusal is a rejected promise), before the first await.
     const record = this.#find(id);
     if (!isTerminal(record.status)) {
-      throw new InvalidTransitionError(id, 'cleanupTask', record.status, 'COMPLETED, FAILED or CANCELLED');
+      throw new InvalidTransitionError(record, 'cleanupTask', record.status, 'COMPLETED, FAILED or CANCELLED');
     }
-    return (async () => {
-      // A durable outcome not yet on disk: its events and waiters go first (they wait for the tick's commit).
-      if (!record.settled && this.#supervisor.halted === undefined) await record.wait().catch(() => undefined);
-      await record.disposal;
-      this.#supervisor.forget(record);
-    })();
+    // A durable outcome not yet on disk: its events and waiters go first (they wait for the tick's commit).
+    if (!record.settled && this.#supervisor.halted === undefined) await record.wait().catch(() => undefined);
+    await record.disposal;
+    this.#supervisor.forget(record);
   }
 
   /** Registers a disposer run once when the task reaches its terminal status. */
@@ -261,7 +288,7 @@ export class TaskEngine {
     if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
     const record = this.#find(id);
     if (this.#supervisor.halted !== undefined) throw this.#supervisor.halted;
-    if (isTerminal(record.status)) throw new InvalidTransitionError(id, 'registerResource', record.status, NON_TERMINAL);
+    if (isTerminal(record.status)) throw new InvalidTransitionError(record, 'registerResource', record.status, NON_TERMINAL);
     this.#supervisor.addDisposer(record, dispose);
   }
 
@@ -332,7 +359,12 @@ export class TaskEngine {
    * frees workers and timers. Idempotent: later calls return the same promise.
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    const mode = readingInput('options', () => resolveShutdownMode(options, this.#durability !== undefined));
+    let mode: ShutdownMode;
+    try {
+      mode = readingInput('options', () => resolveShutdownMode(options, this.#durability !== undefined));
+    } catch (error) {
+      return Promise.reject(error); // refused by rejecting, never by throwing
+    }
     if (this.#shutdown !== undefined) return this.#shutdown;
     this.#lifecycle.send({ type: 'SHUTDOWN', mode });
     if (mode === 'cancel') {
@@ -386,7 +418,7 @@ export class TaskEngine {
   #cancelAll(): void {
     for (const record of [...this.#supervisor.records.values()]) {
       if (isTerminal(record.status)) continue;
-      const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record.id, 'the engine shut down') };
+      const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record, 'the engine shut down') };
       this.#supervisor.send(record, event);
     }
   }
@@ -398,69 +430,7 @@ export class TaskEngine {
         `Cannot ${verb}: the store holds ${this.#storedTasks} task(s) from an earlier process; call engine.restore() first (after defineTask), then register new tasks`,
       );
     }
-    // One task (registerTask, the usual case) needs no batch bookkeeping: its dependencies are registered already,
-    // or are itself (a cycle of one).
-    if (specs.length === 1) {
-      const resolved = this.#resolveNew(specs[0], undefined);
-      for (const dependency of resolved.dependencies) {
-        if (dependency === resolved.id) throw new DependencyCycleError([dependency, dependency]);
-        this.#checkRegisteredDependency(resolved, dependency);
-      }
-      return this.#supervisor.addBatch([resolved]);
-    }
-    const batch = new Map<string, ResolvedTaskSpec>();
-    /** Position of each id in the batch: a dependency on a later (or the same) position is a forward reference. */
-    const position = new Map<string, number>();
-    for (const spec of specs) {
-      const resolved = this.#resolveNew(spec, batch);
-      position.set(resolved.id, batch.size);
-      batch.set(resolved.id, resolved);
-    }
-    // In-batch edges are collected while checking ids; only a batch with a forward reference can hold a cycle,
-    // and only then is the O(V + E) search run.
-    const edges = new BatchEdges(batch.size);
-    let forwardReferences = false;
-    let at = 0;
-    for (const spec of batch.values()) {
-      for (const dependency of spec.dependencies) {
-        const dependencyAt = position.get(dependency);
-        if (dependencyAt === undefined) {
-          this.#checkRegisteredDependency(spec, dependency);
-          continue;
-        }
-        if (spec.durable && !(batch.get(dependency) as ResolvedTaskSpec).durable) throw notDurableDependency(spec.id, dependency);
-        if (dependencyAt >= at) forwardReferences = true;
-        edges.add(dependencyAt);
-      }
-      edges.endNode();
-      at++;
-    }
-    if (forwardReferences) {
-      const cycle = edges.findCycle();
-      if (cycle !== undefined) {
-        const ids = [...batch.keys()];
-        throw new DependencyCycleError(cycle.map((i) => ids[i] as string));
-      }
-    }
-    return this.#supervisor.addBatch(batch.values());
-  }
-
-  /** Validates a spec whose id must be new: not registered, not named as a dependency, not earlier in `batch`. */
-  #resolveNew(spec: unknown, batch: ReadonlyMap<string, ResolvedTaskSpec> | undefined): ResolvedTaskSpec {
-    const supervisor = this.#supervisor;
-    const resolved = readingInput('spec', () => resolveTaskSpec(spec, this.#specEnvironment));
-    if (supervisor.records.has(resolved.id) || batch?.has(resolved.id) === true) throw new DuplicateTaskError(resolved.id);
-    if (supervisor.dependencies.graph.isReferenced(resolved.id)) {
-      throw new DuplicateTaskError(resolved.id, supervisor.dependencies.graph.dependentsOf(resolved.id)[Symbol.iterator]().next().value);
-    }
-    return resolved;
-  }
-
-  /** A dependency outside the batch must be registered, and durable when the task is. */
-  #checkRegisteredDependency(spec: ResolvedTaskSpec, dependency: string): void {
-    const record = this.#supervisor.records.get(dependency);
-    if (record === undefined) throw new UnknownDependencyError(spec.id, dependency);
-    if (spec.durable && !record.durable) throw notDurableDependency(spec.id, dependency);
+    return this.#supervisor.addBatch(resolveBatch(specs, this.#supervisor, this.#specEnvironment));
   }
 
   /** A verb whose change the store could not write fails with the StoreError (the engine has stopped). */
@@ -489,7 +459,7 @@ export class TaskEngine {
     if (halted !== undefined) throw halted instanceof StoreError ? halted : new EngineShutDownError(verb);
     if (!this.#supervisor.can(record, event)) {
       const detail = record.status === TaskStatus.PENDING && record.state !== 'pending' ? ' (started, not yet running)' : '';
-      throw new InvalidTransitionError(id, verb, `${record.status}${detail}`, allowed);
+      throw new InvalidTransitionError(record, verb, `${record.status}${detail}`, allowed);
     }
     return record;
   }
@@ -502,32 +472,4 @@ function storableResult(id: string, result: unknown): Uint8Array {
     const where = findUncloneable(result, 'result') ?? (error as Error).message;
     throw new InvalidOptionError('result', `Expected the \`result\` of durable task \`${id}\` to be storable data (structured-cloneable), but ${where}`, { cause: error });
   }
-}
-
-function notDurableDependency(id: string, dependency: string): InvalidOptionError {
-  return new InvalidOptionError(
-    'dependencies',
-    `Expected the dependencies of durable task \`${id}\` to be durable, but \`${dependency}\` has \`durable: false\` (it would be missing after a restore); make both durable or neither`,
-  );
-}
-
-function resolveRestoreOptions(options: unknown): boolean {
-  if (options === undefined) return false;
-  if (!isPlainObject(options)) throw invalid('options', 'a plain object', options);
-  const unrunnable = options.unrunnable ?? 'fail';
-  if (unrunnable !== 'fail' && unrunnable !== 'refuse') throw invalid('unrunnable', "'fail' or 'refuse'", unrunnable);
-  return unrunnable === 'refuse';
-}
-
-function resolveShutdownMode(options: unknown, durable: boolean): 'cancel' | 'drain' | 'suspend' {
-  if (options === undefined) return 'cancel';
-  if (!isPlainObject(options)) throw invalid('options', 'a plain object', options);
-  const mode = options.mode ?? 'cancel';
-  if (mode !== 'cancel' && mode !== 'drain' && mode !== 'suspend') {
-    throw invalid('mode', "'cancel', 'drain' or 'suspend'", mode);
-  }
-  if (mode === 'suspend' && !durable) {
-    throw new InvalidOptionError('mode', "Expected `mode` 'suspend' only on an engine with a durable `store`; this engine keeps tasks in memory");
-  }
-  return mode;
 }

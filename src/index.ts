@@ -1,12 +1,13 @@
 /** taskchart: tasks as XState v5 actors under a supervisor. */
-export { TaskEngine, type ShutdownOptions, type RestoreOptions } from './engine.js';
+export { TaskEngine } from './engine.js';
+export type { ShutdownOptions, RestoreOptions, RegisterTasksOptions } from './verb-options.js';
 export { TaskStatus, TaskPriority } from './status.js';
-export type { TaskSpec, TaskContext, TaskFunction } from './task-spec.js';
+export type { TaskSpec, TaskContext, TaskFunction, TaskKind } from './task-spec.js';
 export type { TaskInfo, TaskSettings } from './actors/task-record.js';
 export type { TaskEngineOptions, Clock } from './options.js';
 export type { RuntimeKind } from './runtime/task-runtime.js';
 export type { TaskStats } from './monitor/stats.js';
-export type { Executor, AttemptRequest, TaskKind } from './executors/executor.js';
+export type { Executor, AttemptRequest } from './executors/executor.js';
 export type { TaskStore, TaskRow, TaskStateRow, StoreBatch } from './store/task-store.js';
 export type { RestoreReport } from './actors/restore.js';
 export {
@@ -20,6 +21,7 @@ export {
   type ResourceErrorEvent,
   type ExecutorWaitEvent,
   type StoreErrorEvent,
+  type StalledEvent,
 } from './events.js';
 export {
   ErrorCode,
@@ -39,6 +41,13 @@ export {
   EngineShutDownError,
   InvalidOptionError,
   NonRetryableError,
+  ModuleLoadError,
+  MissingExportError,
+  ResultNotCloneableError,
+  UnknownHandlerError,
+  ExecutorFailedError,
+  MissingDependencyError,
+  type TaskRef,
 } from './errors.js';
 export { taskMachine, STATUS_OF_STATE, type TaskState } from './machines/task.machine.js';
 export { supervisorMachine } from './machines/supervisor.machine.js';

@@ -8,7 +8,7 @@
  * - a dependency that COMPLETED tells its WAITING dependents (DEPENDENCY_COMPLETED) when it settles; until then
  *   it still counts as unmet for a dependent started in between (from a subscriber of its status event).
  */
-import { DependencyFailedError, TaskCancelledError } from '../errors.js';
+import { DependencyFailedError, TaskCancelledError, taskLabel } from '../errors.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
 import { DependencyGraph } from '../scheduling/dependency-graph.js';
 import { isTerminal, TaskStatus } from '../status.js';
@@ -86,8 +86,8 @@ function isEnded(record: TaskRecord): boolean {
 /** The event that ends `record` because its dependency `dependency` FAILED or was CANCELLED. */
 export function endedEvent(record: TaskRecord, dependency: TaskRecord): TaskMachineEvent {
   if (dependency.status === TaskStatus.FAILED) {
-    return { type: 'DEPENDENCY_FAILED', error: new DependencyFailedError(record.id, dependency.id, dependency.error) };
+    return { type: 'DEPENDENCY_FAILED', error: new DependencyFailedError(record, dependency, dependency.error) };
   }
-  const reason = `its dependency \`${dependency.id}\` was cancelled`;
-  return { type: 'DEPENDENCY_CANCELLED', error: new TaskCancelledError(record.id, reason, { cause: dependency.error }) };
+  const reason = `its dependency ${taskLabel(dependency)} was cancelled`;
+  return { type: 'DEPENDENCY_CANCELLED', error: new TaskCancelledError(record, reason, { cause: dependency.error }) };
 }

@@ -13,8 +13,8 @@
  * - `record.actor` is present exactly while the task is not terminal (a task restored never-started
  *   is `dormant` instead, until something happens to it).
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { Executor } from '../executors/executor.js';
-import { TaskEvents } from '../monitor/task-events.js';
 import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
 import type { EventStream } from '../monitor/event-stream.js';
 import type { StatsCollector } from '../monitor/stats.js';
@@ -32,6 +32,8 @@ import { TaskRecord, type Disposer } from './task-record.js';
 import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
+import { RecordEvents } from './record-events.js';
+import { findStalls } from './stalled.js';
 import { createTaskRuntime, type RuntimeKind, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
 import { fillRecord, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
 
@@ -44,7 +46,7 @@ export class Supervisor {
   readonly capacity: CapacityLedger;
   readonly handlers = new Map<string, TaskFunction>();
   readonly #options: ResolvedEngineOptions;
-  readonly #events: TaskEvents;
+  readonly #events: RecordEvents;
   readonly #stats: StatsCollector;
   readonly #effects: EffectQueue;
   readonly #disposals: Disposals;
@@ -55,6 +57,11 @@ export class Supervisor {
   readonly #retention: Retention<TaskRecord> | undefined;
   #seq = 0;
   #idleWaiters: Array<() => void> = [];
+  /** Whether the last drain left the engine idle, and how many idle periods began so far (stalled.ts). */
+  #idle = true;
+  #idlePeriod = 0;
+  #stallCheckScheduled = false;
+  readonly #stream: EventStream;
   /** The durable store's group commit; undefined for an in-memory engine. */
   readonly #commits: Commits | undefined;
   /** Why the engine stopped on its own (the store failed); nothing runs or changes afterwards. */
@@ -69,6 +76,7 @@ export class Supervisor {
     durability?: { readonly durability: Durability; readonly onHalt: (error: Error) => void },
   ) {
     this.#options = options;
+    this.#stream = events;
     this.#onHalt = durability?.onHalt ?? (() => {});
     this.capacity = new CapacityLedger(options.concurrency, options.resources);
     this.#effects = new EffectQueue({
@@ -76,7 +84,12 @@ export class Supervisor {
       // An attempt runs only once a commit has written it (its RUNNING row and attempt count), so a task that
       // kills the process is seen as interrupted, and never runs uncounted.
       mayRun: (attempt) => !attempt.record.durable || attempt.commitCount < (this.#commits as Commits).count,
-      run: (attempt) => this.#runner.execute(attempt.record, attempt.attempt, attempt.resumed),
+      run: (attempt) => {
+        const { record } = attempt;
+        // In the caller's async context: its AsyncLocalStorage stores are what the task function sees.
+        if (record.caller === undefined) this.#runner.execute(record, attempt.attempt, attempt.resumed);
+        else record.caller.runInAsyncScope(this.#runner.execute, this.#runner, record, attempt.attempt, attempt.resumed);
+      },
       pump: () => this.#pump(),
       drained: () => this.#drained(),
       halted: () => this.#halted !== undefined,
@@ -89,7 +102,7 @@ export class Supervisor {
         drain: () => this.#effects.drain(),
         now: options.now,
       });
-    this.#events = new TaskEvents(events, options.now, this.#commits?.gate);
+    this.#events = new RecordEvents(events, options.now, this.#commits?.gate);
     this.#disposals = new Disposals((taskId, name, error) => this.#events.resourceError(taskId, name, error));
     this.#stats = stats;
     this.#runner = new AttemptRunner(
@@ -189,12 +202,13 @@ export class Supervisor {
   #newActor(spec: ResolvedTaskSpec): TaskRun {
     return this.#runtime.create({
       id: spec.id,
+      name: spec.name,
       maxRetries: spec.maxRetries,
       retryDelay: spec.retryDelay,
       maxRetryDelay: spec.maxRetryDelay,
       jitter: spec.jitter,
       timeout: spec.timeout,
-    });
+    }, spec.name);
   }
 
   /** Which runtime runs the tasks' statecharts. */
@@ -251,8 +265,24 @@ export class Supervisor {
     if (this.#retention !== undefined) for (const record of records) if (record.settled) this.#retention.add(record);
   }
 
-  /** Starts a PENDING, never-started task (the caller checked that the machine allows START). */
-  start(record: TaskRecord): void {
+  /**
+   * Starts PENDING, never-started tasks (the caller checked that each machine allows START) in one step: all of them
+   * are queued (or WAITING) before any is dispatched, so the ready queue's priorities order the whole batch. Their
+   * attempts run in the async context of this call (`AsyncLocalStorage` of the code that started them).
+   */
+  start(records: readonly TaskRecord[]): void {
+    const caller = new AsyncResource('taskchart.task');
+    this.#effects.enter();
+    try {
+      for (const record of records) this.#start(record, caller);
+    } finally {
+      this.#effects.leave();
+    }
+    this.#effects.settle();
+  }
+
+  #start(record: TaskRecord, caller: AsyncResource): void {
+    record.caller = caller;
     record.seq = ++this.#seq;
     record.submittedAt = this.#options.now();
     const doomedBy = record.doomedBy;
@@ -545,6 +575,7 @@ export class Supervisor {
 
   /** The last of a terminal task: its waiters, its disposers (on a microtask), and retention. */
   #finish(record: TaskRecord): void {
+    record.caller = undefined; // a finished task does not keep its caller's context (and what it holds) alive
     record.settleWaiter();
     this.#disposals.disposeAll(record);
     this.#retention?.add(record);
@@ -553,10 +584,37 @@ export class Supervisor {
   /** After a drain: the store commits what it did; idle waiters hear of it. */
   #drained(): void {
     this.#commits?.afterDrain(this.#effects.pendingAttempts > 0);
-    if (this.#idleWaiters.length > 0 && this.isIdle) {
+    const idle = this.isIdle;
+    if (!idle) {
+      this.#idle = false;
+      return;
+    }
+    if (!this.#idle) {
+      this.#idle = true;
+      this.#idlePeriod++; // a new idle period: its stalled tasks are reported again
+    }
+    if (this.#idleWaiters.length > 0) {
+      this.#reportStalls(); // before the waiters hear that the engine is idle
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
+    } else if (this.#stats.counts.WAITING > 0 && !this.#stallCheckScheduled) {
+      // After the caller's synchronous code (a loop of startTask calls whose last one starts the dependency).
+      this.#stallCheckScheduled = true;
+      queueMicrotask(() => {
+        this.#stallCheckScheduled = false;
+        if (this.isIdle) this.#reportStalls();
+      });
+    }
+  }
+
+  /** One `stalled` event per WAITING task not reported in this idle period (see stalled.ts). */
+  #reportStalls(): void {
+    if (this.#stats.counts.WAITING === 0 || this.#halted !== undefined) return;
+    const period = this.#idlePeriod;
+    for (const { record, waitingOn } of findStalls(this.records, (record) => record.stalledPeriod === period)) {
+      record.stalledPeriod = period;
+      if (this.#stream.observed) this.#stream.emit({ type: 'stalled', taskId: record.id, name: record.name, timestamp: this.#options.now(), waitingOn });
     }
   }
 

@@ -3,6 +3,7 @@
  * task's actor; at its terminal status the actor is dropped and the record
  * stays as the compact memory of the task until it is forgotten.
  */
+import type { AsyncResource } from 'node:async_hooks';
 import type { TaskState } from '../machines/task.machine.js';
 import type { TaskRun } from '../runtime/task-runtime.js';
 import type { AttemptContext } from './attempt-context.js';
@@ -73,6 +74,10 @@ export class TaskRecord implements ReadyItem {
   waiter: Deferred | undefined = undefined;
   /** Whether its `registered` event went out (events of a task never precede it). */
   announced = false;
+  /** The async context of the code that started it, in which its attempts run; dropped at the terminal status. */
+  caller: AsyncResource | undefined = undefined;
+  /** The idle period in which a `stalled` event last reported it (stalled.ts); -1: never. */
+  stalledPeriod = -1;
   /** A dependency that had already FAILED or was CANCELLED when this task was registered. */
   doomedBy: TaskRecord | undefined = undefined;
 

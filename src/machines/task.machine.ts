@@ -36,6 +36,8 @@ export const STATUS_OF_STATE = {
 
 export interface TaskMachineInput {
   readonly id: string;
+  /** The task's name, for its errors' messages; the id when absent. */
+  readonly name?: string;
   readonly maxRetries: number;
   readonly retryDelay: number;
   readonly maxRetryDelay: number;
@@ -45,6 +47,7 @@ export interface TaskMachineInput {
 }
 
 export interface TaskMachineContext extends TaskMachineInput {
+  readonly name: string;
   /** Attempts started so far; the running attempt's number while running. */
   attempts: number;
   /** Dependencies not yet COMPLETED, counted at START. */
@@ -100,10 +103,10 @@ const canRetry = (context: TaskMachineContext, error: unknown): boolean =>
 const withBackoff = (context: TaskMachineContext): number => backoffDelay(context, context.attempts, context.id);
 
 const timeoutError = (context: TaskMachineContext): TaskTimeoutError =>
-  new TaskTimeoutError(context.id, context.timeout ?? 0, context.attempts);
+  new TaskTimeoutError(context, context.timeout ?? 0, context.attempts);
 
 const unstartedError = (context: TaskMachineContext): TaskTimeoutError =>
-  new TaskTimeoutError(context.id, context.timeout ?? 0, context.attempts, 'unstarted');
+  new TaskTimeoutError(context, context.timeout ?? 0, context.attempts, 'unstarted');
 
 export const taskMachine = setup({
   types: {} as {
@@ -166,6 +169,7 @@ export const taskMachine = setup({
   // Spelled out rather than spread: one object shape for every task, built in one step (this runs once per task).
   context: ({ input }) => ({
     id: input.id,
+    name: input.name ?? input.id,
     maxRetries: input.maxRetries,
     retryDelay: input.retryDelay,
     maxRetryDelay: input.maxRetryDelay,

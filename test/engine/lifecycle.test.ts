@@ -66,7 +66,7 @@ describe('task lifecycle through the verbs', () => {
     expect(() => engine.registerResource(id, () => {})).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRANSITION' }));
   });
 
-  it('throws ERR_TASK_NOT_FOUND for unknown ids from every verb', () => {
+  it('refuses unknown ids with ERR_TASK_NOT_FOUND from every verb: thrown, or rejected by those returning a promise', async () => {
     const engine = new TaskEngine();
     const verbs: Array<() => unknown> = [
       () => engine.startTask('nope'),
@@ -74,10 +74,10 @@ describe('task lifecycle through the verbs', () => {
       () => engine.getTask('nope'),
       () => engine.cancelTask('nope'),
       () => engine.completeTask('nope'),
-      () => engine.waitForTask('nope'),
-      () => engine.cleanupTask('nope'),
     ];
     for (const verb of verbs) expect(verb).toThrow(expect.objectContaining({ code: 'ERR_TASK_NOT_FOUND' }));
+    await expect(engine.waitForTask('nope')).rejects.toMatchObject({ code: 'ERR_TASK_NOT_FOUND' });
+    await expect(engine.cleanupTask('nope')).rejects.toMatchObject({ code: 'ERR_TASK_NOT_FOUND' });
   });
 
   it('emits registered, then status events in order, COMPLETED before waitForTask resolves', async () => {

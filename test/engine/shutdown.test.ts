@@ -57,10 +57,11 @@ describe('shutdown', () => {
     expect(log).toEqual(['disposed']);
   });
 
-  it('refuses an unknown mode synchronously', () => {
+  it('refuses an unknown mode with a rejected promise, and stays open', async () => {
     const engine = new TaskEngine();
-    expect(() => engine.shutdown({ mode: 'later' as never })).toThrow(/`mode`.*`later`/);
-    expect(() => engine.shutdown({ mode: 'suspend' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    await expect(engine.shutdown({ mode: 'later' as never })).rejects.toThrow(/`mode`.*`later`/);
+    await expect(engine.shutdown({ mode: 'suspend' })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    expect(() => engine.registerTask({ name: 'still open' })).not.toThrow();
   });
 
   it('leaves no timers or handles behind: a process with timed tasks exits by itself', () => {
