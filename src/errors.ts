@@ -375,8 +375,8 @@ export class MissingExportError extends TaskChartError {
   ) {
     super(
       ErrorCode.MISSING_EXPORT,
-      `Expected module \`${module}\` to export a function \`${exportName}\` for pool task ${taskLabel(task)}, got ` +
-        `${exports.includes(exportName) ? 'an export of that name that is not a function' : `none of that name (its exports: ${exports.join(', ') || 'none'})`}`,
+      `Expected module \`${module}\` to export a function \`${exportName}\` for pool task ${taskLabel(task)}, got no function export ` +
+        `\`${exportName}\` (${exports.includes(exportName) ? `\`${exportName}\` is not a function; ` : ''}its exports: ${exports.join(', ') || 'none'})`,
     );
     this.taskId = idOf(task);
     this.name = 'MissingExportError';

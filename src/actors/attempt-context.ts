@@ -5,7 +5,6 @@
  * (`async ({ signal, progress }) => ...`) works because it reads the getters.
  */
 import type { TaskContext } from '../task-spec.js';
-import { invalid } from '../validate.js';
 
 /** What the context calls back into; implemented by the supervisor. */
 export interface AttemptHost {
@@ -69,12 +68,4 @@ export class AttemptContext implements TaskContext {
     this.#onAbort = undefined;
     if (listeners !== undefined) for (const listener of listeners) listener(reason);
   }
-}
-
-/** Checks `progress(fraction, message)` arguments, from a task or from updateTaskProgress. */
-export function checkProgress(fraction: unknown, message: unknown): void {
-  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
-    throw invalid('fraction', 'a number from 0 to 1', fraction);
-  }
-  if (message !== undefined && typeof message !== 'string') throw invalid('message', 'a string or undefined', message);
 }

@@ -6,13 +6,13 @@
  * attempt that is over are ignored too (its disposers run at once).
  */
 import { NonRetryableError, toError } from '../errors.js';
-import { findUncloneable } from '../pool/cloneable.js';
 import { encodeResult } from '../store/codec.js';
 import type { AttemptRequest } from '../executors/executor.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
 import type { TaskFunction } from '../task-spec.js';
-import { invalid } from '../validate.js';
-import { AttemptContext, checkProgress, type AttemptHost } from './attempt-context.js';
+import { findUncloneable } from '../wire/cloneable.js';
+import { checkDisposer, checkProgress } from '../wire/task-context.js';
+import { AttemptContext, type AttemptHost } from './attempt-context.js';
 import type { CapacityLedger } from './capacity.js';
 import type { ExecutorSlot } from './executor-slots.js';
 import type { Disposer, TaskRecord } from './task-record.js';
@@ -107,14 +107,14 @@ export class AttemptRunner {
       checkProgress(fraction, message);
       const record = this.#host.records.get(context.id);
       if (record !== undefined && record.attemptContext === context) {
-        this.#host.send(record, { type: 'PROGRESS', progress: fraction as number, message: message as string | undefined });
+        this.#host.send(record, { type: 'PROGRESS', progress: fraction, message: message as string | undefined });
       }
     },
     registerResource: (context, dispose) => {
-      if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
+      checkDisposer(dispose);
       const record = this.#host.records.get(context.id);
-      if (record !== undefined && record.attemptContext === context) this.#host.addDisposer(record, dispose as Disposer);
-      else this.#host.runOrphanDisposer(context.id, context.name, dispose as Disposer);
+      if (record !== undefined && record.attemptContext === context) this.#host.addDisposer(record, dispose);
+      else this.#host.runOrphanDisposer(context.id, context.name, dispose);
     },
   };
 }

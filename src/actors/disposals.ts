@@ -5,7 +5,7 @@
  * end, run at once. Every disposal under way is tracked so that cleanupTask
  * and shutdown can wait for it. Errors go to `report`, never to the outcome.
  */
-import { runDisposers } from './disposers.js';
+import { runDisposers } from '../wire/task-context.js';
 import type { Disposer, TaskRecord } from './task-record.js';
 
 export type ReportResourceError = (taskId: string, name: string, error: unknown) => void;

@@ -1,6 +1,6 @@
 /**
- * What `restore()` does with each task read from the store: pure decisions,
- * carried out by the supervisor.
+ * What `restore()` does with each task read from the store (src/store/restore-tasks.ts reads and decodes
+ * the rows): decisions, carried out by the supervisor.
  * - terminal tasks come back as they ended, with their results and errors;
  * - a task never started stays never started;
  * - WAITING and queued tasks re-enter the supervisor (queued when no dependency is unmet);
@@ -11,19 +11,17 @@
  *   or RUNNING there goes back to `dispatched`, and the executor re-attaches to that same attempt;
  * - a task that cannot run in this process (its handler, executor or resource pool is missing) fails.
  */
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, InvalidOptionError, StoreError, TaskChartError } from '../errors.js';
 import { STATUS_OF_STATE, type RestoreEvent, type TaskState } from '../machines/task.machine.js';
-import type { TaskRow } from '../store/task-store.js';
+import type { Durability } from '../store/durability.js';
+import { readStore, type DecodedTask } from '../store/restore-tasks.js';
+import type { TaskStore } from '../store/task-store.js';
 import { isTerminal } from '../status.js';
-import type { ResolvedTaskSpec } from '../task-spec.js';
+import type { ResolvedTaskSpec, SpecEnvironment } from '../task-spec.js';
 import type { TaskRecord } from './task-record.js';
 
-/** A task as read from the store and decoded. */
-export interface StoredTask {
-  readonly row: TaskRow;
-  readonly spec: ResolvedTaskSpec;
-  readonly result: unknown;
-  readonly error: Error | undefined;
+/** A task as read from the store and decoded, and what this process makes of it. */
+export interface StoredTask extends DecodedTask {
   /** Why it cannot run in this process, if it cannot. */
   readonly unrunnable: Error | undefined;
   /** Its attempt was dispatched or RUNNING on an executor whose work outlives the process: re-attach to it. */
@@ -53,6 +51,76 @@ export interface RestoreReport {
 /** Whether a stored machine state is final (COMPLETED, FAILED or CANCELLED). */
 export function isFinalState(state: TaskState): boolean {
   return isTerminal(STATUS_OF_STATE[state]);
+}
+
+/**
+ * Reads the store back into the supervisor. With `refuseUnrunnable`, a stored unfinished task this
+ * process cannot run makes it throw ERR_INVALID_OPTION (listing them) before anything changes.
+ */
+export function restoreFrom(
+  store: TaskStore,
+  durability: Pick<Durability, 'continueAfter'>,
+  supervisor: { restore(tasks: readonly StoredTask[]): void },
+  env: SpecEnvironment,
+  refuseUnrunnable = false,
+): RestoreReport {
+  const { tasks: decoded, lastSeq } = readStore(store);
+  const tasks = decoded.map((task) => judge(task, env));
+  const unrunnable = tasks.filter((task) => task.unrunnable !== undefined);
+  if (refuseUnrunnable && unrunnable.length > 0) {
+    const reasons = unrunnable.slice(0, 5).map((task) => (task.unrunnable as Error).message);
+    const more = unrunnable.length > 5 ? `; and ${unrunnable.length - 5} more` : '';
+    throw new InvalidOptionError(
+      'unrunnable',
+      `restore() found ${unrunnable.length} unfinished stored task(s) this process cannot run, and restored nothing: ${reasons.join('; ')}${more}`,
+    );
+  }
+  durability.continueAfter(lastSeq);
+  supervisor.restore(tasks);
+  return reportOf(tasks);
+}
+
+/** Whether this process can run a stored task, and whether its attempt lives on elsewhere. */
+function judge(task: DecodedTask, env: SpecEnvironment): StoredTask {
+  const { row, spec } = task;
+  let unrunnable: Error | undefined;
+  try {
+    unrunnable = isFinalState(row.state) ? undefined : whyUnrunnable(spec, env);
+  } catch (error) {
+    throw new StoreError(`The stored task \`${row.id}\` cannot be read back: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+  // Its attempt lives on outside this process (a job in a remote queue): the executor re-attaches to it.
+  const reattach = unrunnable === undefined && (row.state === 'running' || row.state === 'dispatched') && env.startsLater(spec.executor);
+  return { ...task, result: row.state === 'completed' ? task.result : undefined, unrunnable, reattach };
+}
+
+/** Why this process cannot run the task: its handler, executor or a resource pool is missing here. */
+function whyUnrunnable(spec: ResolvedTaskSpec, env: SpecEnvironment): Error | undefined {
+  try {
+    if (!env.hasExecutor(spec.executor)) {
+      return new InvalidOptionError('executor', `Task \`${spec.id}\` runs on executor \`${spec.executor}\`, which this engine does not have (restored from the store)`);
+    }
+    for (const [name, units] of spec.resources) {
+      const capacity = env.resourceCapacity(name);
+      if (capacity === undefined || capacity < units) {
+        return new InvalidOptionError(
+          `resources.${name}`,
+          `Task \`${spec.id}\` needs ${units} unit(s) of resource pool \`${name}\`, which this engine ${capacity === undefined ? 'does not have' : `has only ${capacity} of`} (restored from the store)`,
+        );
+      }
+    }
+    env.validateForExecutor(spec.executor, spec);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof TaskChartError)) throw error;
+    if (error instanceof InvalidOptionError && error.field === 'handler') {
+      return new InvalidOptionError(
+        'handler',
+        `Task \`${spec.id}\` names handler \`${spec.handler}\`, which this process has not defined with engine.defineTask() before restore()`,
+      );
+    }
+    return error;
+  }
 }
 
 /** Fills a new record with what the store kept. */

@@ -17,13 +17,15 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ExecutorUnavailableError, InvalidOptionError, WorkerCrashedError } from '../errors.js';
-import type { AttemptRequest, Executor, TaskKind } from '../executors/executor.js';
+import { ExecutorFailedError, ExecutorUnavailableError, InvalidOptionError, TaskChartError, WorkerCrashedError } from '../errors.js';
+import type { AttemptRequest, Executor } from '../executors/executor.js';
+import type { TaskKind } from '../task-spec.js';
+import { deserializeError } from '../wire/errors.js';
 import { closeClient, createClient, describeConnection, withTimeout } from './connection.js';
 import { findNonJson } from './json-safe.js';
 import { readLiveness, type JobLiveness } from './liveness.js';
 import { resolveExecutorOptions, type BullMQExecutorOptions, type ResolvedExecutorOptions } from './options.js';
-import { CANCEL_KEY_TTL_MS, PROTOCOL_VERSION, STALLED_REASON, cancelChannel, cancelKey, describeReason, deserializeError, isProgressData, isResultEnvelope, jobIdFor, type JobData } from './protocol.js';
+import { CANCEL_KEY_TTL_MS, PROTOCOL_VERSION, STALLED_REASON, cancelChannel, cancelKey, describeReason, isProgressData, isResultEnvelope, jobIdFor, type JobData } from './protocol.js';
 import { startQueueEvents } from './queue-events.js';
 
 interface PendingAttempt {
@@ -91,7 +93,7 @@ export class BullMQExecutor implements Executor {
   execute(request: AttemptRequest): Promise<unknown> {
     const jobId = jobIdFor(request.taskId, request.attempt);
     return new Promise((resolve, reject) => {
-      if (this.#closed) return reject(new Error(`BullMQExecutor for queue \`${this.#options.queue}\` is closed`));
+      if (this.#closed) return reject(new ExecutorFailedError(`Task \`${request.taskId}\` (attempt ${request.attempt}) was not sent: the BullMQExecutor for queue \`${this.#options.queue}\` is closed`));
       const pending: PendingAttempt = { request, resolve, reject, sending: undefined, sent: false, started: false, unavailableTimer: undefined, finishedSeen: false };
       this.#pending.set(jobId, pending);
       request.whenAborted((reason) => this.#withdraw(jobId, pending, reason));
@@ -100,7 +102,7 @@ export class BullMQExecutor implements Executor {
       pending.sending = request.resumed ? this.#reattach(jobId, request) : this.#add(jobId, request);
       pending.sending.then(
         () => this.#sent(jobId, pending),
-        (error: unknown) => this.#settle(jobId, (p) => p.reject(error)),
+        (error: unknown) => this.#settle(jobId, (p) => p.reject(this.#sendFailed(p, error))),
       );
       if (this.#down !== undefined) this.#markUnavailable(jobId, pending);
     });
@@ -209,7 +211,7 @@ export class BullMQExecutor implements Executor {
     this.#closed = true;
     clearTimeout(this.#checkTimer);
     for (const jobId of [...this.#pending.keys()]) {
-      this.#settle(jobId, (p) => p.reject(new Error(`BullMQExecutor for queue \`${this.#options.queue}\` closed before job \`${jobId}\` finished`)));
+      this.#settle(jobId, (p) => p.reject(new ExecutorFailedError(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): the BullMQExecutor for queue \`${this.#options.queue}\` closed before job \`${jobId}\` finished`)));
     }
     const connections = await this.#connections?.catch(() => undefined);
     if (connections === undefined) return;
@@ -280,7 +282,7 @@ export class BullMQExecutor implements Executor {
       return;
     }
     this.#settle(jobId, (p) =>
-      p.reject(new Error(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): queue \`${this.#options.queue}\` already holds a ${state} job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`)),
+      p.reject(new ExecutorFailedError(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): queue \`${this.#options.queue}\` already holds a ${state} job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`)),
     );
   }
 
@@ -328,7 +330,7 @@ export class BullMQExecutor implements Executor {
     events.on('duplicated', ({ jobId }) => {
       const pending = this.#pending.get(jobId);
       if (pending === undefined || pending.request.resumed) return; // re-attaching: the job found is this attempt's own
-      this.#duplicated(jobId, pending).catch((error: unknown) => this.#settle(jobId, (p) => p.reject(error)));
+      this.#duplicated(jobId, pending).catch((error: unknown) => this.#settle(jobId, (p) => p.reject(this.#sendFailed(p, error))));
     });
     events.on('progress', ({ jobId, data }) => {
       const pending = this.#pending.get(jobId);
@@ -343,7 +345,7 @@ export class BullMQExecutor implements Executor {
 
   #complete(pending: PendingAttempt, jobId: string, returnvalue: unknown): void {
     if (!isResultEnvelope(returnvalue)) {
-      pending.reject(new Error(`Task \`${pending.request.taskId}\`: job \`${jobId}\` returned something other than a taskchart result envelope (is the queue processed by \`taskchart worker\`?)`));
+      pending.reject(new ExecutorFailedError(`Expected job \`${jobId}\` of task \`${pending.request.taskId}\` to return a taskchart result envelope, got ${describeReason(returnvalue).slice(0, 80)} (is the queue processed by \`taskchart worker\`?)`));
     } else if (returnvalue.status === 'ok') pending.resolve(returnvalue.value);
     else if (returnvalue.status === 'error' && returnvalue.error) pending.reject(deserializeError(returnvalue.error));
     else {
@@ -356,7 +358,15 @@ export class BullMQExecutor implements Executor {
   /** BullMQ failed the job: the stall limit (a dead worker), or the processor could not run at all. */
   #failure(pending: PendingAttempt, jobId: string, failedReason: string): Error {
     if (failedReason === STALLED_REASON) return this.#crashed(pending, jobId);
-    return new Error(`Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): BullMQ failed job \`${jobId}\`: ${failedReason}`);
+    return new ExecutorFailedError(`Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): BullMQ failed job \`${jobId}\`: ${failedReason}`);
+  }
+
+  /** Sending the job failed (a Redis or BullMQ error): the attempt fails with the executor's error, the cause kept. */
+  #sendFailed(pending: PendingAttempt, error: unknown): Error {
+    if (error instanceof TaskChartError) return error;
+    const { taskId, attempt } = pending.request;
+    const message = error instanceof Error ? error.message : String(error);
+    return new ExecutorFailedError(`Task \`${taskId}\` (attempt ${attempt}) could not be sent to queue \`${this.#options.queue}\`: ${message}`, { cause: error });
   }
 
   #crashed(pending: PendingAttempt, jobId: string): WorkerCrashedError {

@@ -5,9 +5,14 @@
  * failure, so BullMQ's `failed` stays reserved for infrastructure failures.
  */
 import type { Job } from 'bullmq';
+import { ExecutorFailedError, ResultNotCloneableError, TaskCancelledError, UnknownHandlerError } from '../errors.js';
 import type { TaskFunction } from '../task-spec.js';
+import { serializeError } from '../wire/errors.js';
 import { findNonJson } from './json-safe.js';
-import { PROTOCOL_VERSION, serializeError, type JobData, type ProgressData, type ResultEnvelope } from './protocol.js';
+import { PROTOCOL_VERSION, type JobData, type ProgressData, type ResultEnvelope } from './protocol.js';
+
+/** What a remote task's result must be to travel back (the message of ERR_RESULT_NOT_CLONEABLE). */
+const JSON_RESULT = 'JSON-safe (null, booleans, strings, finite numbers, arrays and plain objects) to travel back from its remote worker';
 import { createWorkerContext } from './worker-context.js';
 
 export interface ProcessorHost {
@@ -21,14 +26,15 @@ export interface ProcessorHost {
 export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost): Promise<ResultEnvelope> {
   const data = job.data as Partial<JobData> | undefined;
   if (data?.v !== PROTOCOL_VERSION || typeof data.handler !== 'string' || !Array.isArray(data.args)) {
-    return failure(new Error(`Job \`${job.id}\` is not a taskchart attempt of protocol version ${PROTOCOL_VERSION} (data: ${JSON.stringify(job.data)?.slice(0, 80)})`));
+    return failure(new ExecutorFailedError(`Expected job \`${job.id}\` to be a taskchart attempt of protocol version ${PROTOCOL_VERSION}, got data ${JSON.stringify(job.data)?.slice(0, 80)}`));
   }
+  const task = { id: String(data.taskId), name: String(data.name) };
   const handler = host.handlers.get(data.handler);
   if (handler === undefined) {
-    return failure(new Error(`Task \`${data.taskId}\`: this worker has no handler \`${data.handler}\` (handlers: ${[...host.handlers.keys()].join(', ')})`));
+    return failure(new UnknownHandlerError(task, data.handler, `this taskchart worker (its handlers: ${[...host.handlers.keys()].join(', ') || 'none'})`));
   }
   const early = await host.cancelledBeforeStart(job.id as string).catch(() => undefined);
-  if (early !== undefined) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(new Error(early)) };
+  if (early !== undefined) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(new TaskCancelledError(task, early)) };
   const attempt = createWorkerContext({
     data: data as JobData,
     signal,
@@ -40,12 +46,12 @@ export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost)
     const value: unknown = await handler(attempt.context, ...data.args);
     // undefined (a handler that returns nothing) arrives as undefined: the envelope's `value` is simply absent.
     const problem = value === undefined ? undefined : findNonJson(value, 'the result');
-    envelope = problem === undefined ? { v: PROTOCOL_VERSION, status: 'ok', value } : failure(new Error(`Task \`${data.taskId}\`: handler \`${data.handler}\` returned a value that cannot travel as JSON: ${problem}`));
+    envelope = problem === undefined ? { v: PROTOCOL_VERSION, status: 'ok', value } : failure(new ResultNotCloneableError(task, JSON_RESULT, problem));
   } catch (error) {
     envelope = failure(error);
   }
   await attempt.finish();
-  if (signal.aborted) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(reasonError(signal.reason)) };
+  if (signal.aborted) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(reasonError(task, signal.reason)) };
   return envelope;
 }
 
@@ -53,6 +59,7 @@ function failure(error: unknown): ResultEnvelope {
   return { v: PROTOCOL_VERSION, status: 'error', error: serializeError(error) };
 }
 
-function reasonError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'cancelled');
+/** The attempt's abort reason (a cancel from the engine, or this worker shutting down) as an error. */
+function reasonError(task: { readonly id: string; readonly name: string }, reason: unknown): Error {
+  return reason instanceof Error ? reason : new TaskCancelledError(task, typeof reason === 'string' ? reason : undefined);
 }

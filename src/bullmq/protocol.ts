@@ -3,11 +3,9 @@
  * `taskchart worker`: the job id of an attempt, the job's data, the result
  * envelope the processor returns, and the cancel channel. Everything is JSON
  * (BullMQ stores job data and return values as JSON strings); errors travel
- * as SerializedError so that name, message, code, stack and cause survive.
+ * as SerializedError (src/wire/errors.ts) and come back as the same class with the same code.
  */
-import { deserializeError, serializeError, type SerializedError } from '../pool/protocol.js';
-
-export { deserializeError, serializeError, type SerializedError };
+import type { SerializedError } from '../wire/errors.js';
 
 /** Version of {@link JobData} and {@link ResultEnvelope}; a worker refuses data of another version. */
 export const PROTOCOL_VERSION = 1;

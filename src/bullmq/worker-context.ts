@@ -7,6 +7,7 @@
  * newest first.
  */
 import type { TaskContext } from '../task-spec.js';
+import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
 import type { JobData, ProgressData } from './protocol.js';
 
 /** The least time between two progress updates sent to Redis for one attempt. */
@@ -26,7 +27,7 @@ export function createWorkerContext(options: {
   readonly onError: (error: unknown) => void;
 }): WorkerContext {
   const { data, signal, onError } = options;
-  const disposers: Array<() => void | Promise<void>> = [];
+  const disposers: Disposer[] = [];
   let lastSent = -Infinity;
   let held: ProgressData | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -43,8 +44,8 @@ export function createWorkerContext(options: {
     attempt: data.attempt,
     signal,
     progress(fraction: number, message?: string): void {
-      if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) throw new RangeError(`Expected \`fraction\` to be a number from 0 to 1, got \`${String(fraction)}\``);
-      const progress: ProgressData = message === undefined ? { fraction } : { fraction, message: String(message) };
+      checkProgress(fraction, message);
+      const progress: ProgressData = message === undefined ? { fraction } : { fraction, message };
       const wait = lastSent + PROGRESS_INTERVAL_MS - Date.now();
       if (wait <= 0 && timer === undefined) return send(progress);
       held = progress;
@@ -54,7 +55,7 @@ export function createWorkerContext(options: {
       }, Math.max(0, wait));
     },
     registerResource(dispose: () => void | Promise<void>): void {
-      if (typeof dispose !== 'function') throw new TypeError(`Expected \`dispose\` to be a function, got ${typeof dispose}`);
+      checkDisposer(dispose);
       disposers.push(dispose);
     },
   };
@@ -65,13 +66,7 @@ export function createWorkerContext(options: {
       timer = undefined;
       if (held !== undefined) send(held);
       await sending;
-      for (const dispose of disposers.reverse()) {
-        try {
-          await dispose();
-        } catch (error) {
-          onError(error);
-        }
-      }
+      await runDisposers(disposers.splice(0), onError);
     },
   };
 }

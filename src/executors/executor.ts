@@ -6,7 +6,7 @@
  * shutdown, and learns the outcome from the returned promise. It never knows
  * which executor runs a task.
  */
-import type { TaskContext, TaskFunction } from '../task-spec.js';
+import type { TaskContext, TaskFunction, TaskKind } from '../task-spec.js';
 
 /** One attempt to run, as an executor sees it. */
 export interface AttemptRequest {
@@ -78,6 +78,3 @@ export interface Executor {
   /** Frees threads, connections and timers; called once by `shutdown()`. */
   close?(): Promise<void>;
 }
-
-/** What a task runs: an inline function, a named handler, a module export, or nothing (external). */
-export type TaskKind = 'fn' | 'handler' | 'module' | 'external';

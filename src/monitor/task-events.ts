@@ -1,82 +1,66 @@
 /**
- * Builds the `engine.events` of a task from its record. An event is built
- * only when someone listens (`EventStream.observed`), so an engine nobody
- * watches pays nothing per transition.
+ * Builds the `engine.events` of tasks from what the supervisor reports. An
+ * event is built only when someone listens (`EventStream.observed`), so an
+ * engine nobody watches pays nothing per transition. The monitor reports
+ * what it is given: it keeps no task state.
  */
-import type { CommitGate } from '../actors/commit-gate.js';
-import type { TaskRecord } from '../actors/task-record.js';
 import type { TaskEvent } from '../events.js';
 import { TaskStatus } from '../status.js';
 import type { EventStream } from './event-stream.js';
 
+/**
+ * A durable engine's hold on events (its commit gate): while it holds outcomes back until they are on disk,
+ * every event waits behind them, in order (built now, emitted after the commit).
+ */
+export interface EventHold {
+  readonly holding: boolean;
+  defer(effect: () => void): void;
+}
+
 export class TaskEvents {
   readonly #stream: EventStream;
   readonly #now: () => number;
-  /** A durable engine's gate: while it holds outcomes back, events wait behind them (built now, emitted after the commit). */
-  readonly #gate: CommitGate | undefined;
+  readonly #hold: EventHold | undefined;
 
-  constructor(stream: EventStream, now: () => number, gate?: CommitGate) {
+  constructor(stream: EventStream, now: () => number, hold?: EventHold) {
     this.#stream = stream;
     this.#now = now;
-    this.#gate = gate;
+    this.#hold = hold;
   }
 
   #emit(event: TaskEvent): void {
-    const gate = this.#gate;
-    if (gate !== undefined && gate.holding) gate.defer(() => this.#stream.emit(event));
+    const hold = this.#hold;
+    if (hold !== undefined && hold.holding) hold.defer(() => this.#stream.emit(event));
     else this.#stream.emit(event);
   }
 
-  /**
-   * Announces a batch. A subscriber reacting to one of these events may change
-   * a later task of the same batch: that task's `registered` event then goes
-   * out first (see `#announce`), and is not repeated here.
-   */
-  registered(records: readonly TaskRecord[], restored = false): void {
-    for (const record of records) this.#announce(record, restored);
+  /** `createdAt`: the event's timestamp (when the task was registered); `restored`: read back from a store. */
+  registered(taskId: string, name: string, createdAt: number, restored: boolean): void {
+    if (!this.#stream.observed) return;
+    this.#emit({ type: 'registered', taskId, name, timestamp: createdAt, ...(restored && { restored: true as const }) });
   }
 
-  #announce(record: TaskRecord, restored = false): void {
-    if (record.announced) return;
-    record.announced = true;
+  /** `error`: the task's error, reported with FAILED and CANCELLED. */
+  status(taskId: string, name: string, status: TaskStatus, previous: TaskStatus, error: unknown): void {
     if (!this.#stream.observed) return;
-    this.#emit({ type: 'registered', taskId: record.id, name: record.name, timestamp: record.createdAt, ...(restored && { restored: true as const }) });
+    const failed = status === TaskStatus.FAILED || status === TaskStatus.CANCELLED;
+    this.#emit({ type: 'status', taskId, name, timestamp: this.#now(), status, previous, ...(failed && { error }) });
   }
 
-  status(record: TaskRecord, previous: TaskStatus): void {
-    this.#announce(record);
+  retry(taskId: string, name: string, attempt: number, delay: number, error: unknown): void {
     if (!this.#stream.observed) return;
-    const failed = record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED;
-    this.#emit({
-      type: 'status',
-      taskId: record.id,
-      name: record.name,
-      timestamp: this.#now(),
-      status: record.status,
-      previous,
-      ...(failed && { error: record.error }),
-    });
+    this.#emit({ type: 'retry', taskId, name, timestamp: this.#now(), attempt, delay, error });
   }
 
-  retry(record: TaskRecord, attempt: number, delay: number, error: unknown): void {
-    this.#announce(record);
+  progress(taskId: string, name: string, progress: number, message: string | undefined): void {
     if (!this.#stream.observed) return;
-    this.#emit({ type: 'retry', taskId: record.id, name: record.name, timestamp: this.#now(), attempt, delay, error });
-  }
-
-  progress(record: TaskRecord): void {
-    this.#announce(record);
-    if (!this.#stream.observed) return;
-    const { id: taskId, name, progress, message } = record;
     this.#emit({ type: 'progress', taskId, name, timestamp: this.#now(), progress, message });
   }
 
   /** A dispatched attempt waits for its executor's backend (`error`), or was handed over after all (`error` undefined). */
-  executorWait(record: TaskRecord, attempt: number, error: Error | undefined): void {
-    this.#announce(record);
+  executorWait(taskId: string, name: string, attempt: number, executor: string, error: Error | undefined): void {
     if (!this.#stream.observed) return;
-    const { id: taskId, name } = record;
-    const event = { type: 'executor-wait' as const, taskId, name, timestamp: this.#now(), attempt, executor: record.spec.executor };
+    const event = { type: 'executor-wait' as const, taskId, name, timestamp: this.#now(), attempt, executor };
     this.#emit(error === undefined ? { ...event, waiting: false } : { ...event, waiting: true, error });
   }
 

@@ -11,12 +11,13 @@
 import { fileURLToPath } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
-import { WorkerCrashedError } from '../errors.js';
-import type { AttemptRequest, Executor, TaskKind } from '../executors/executor.js';
-import { InvalidOptionError } from '../errors.js';
+import { ExecutorFailedError, InvalidOptionError, ResultNotCloneableError, WorkerCrashedError } from '../errors.js';
+import type { AttemptRequest, Executor } from '../executors/executor.js';
+import type { TaskKind } from '../task-spec.js';
 import { invalid } from '../validate.js';
-import { findUncloneable } from './cloneable.js';
-import { RUN_METHOD, deserializeError, isProgressMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
+import { findUncloneable } from '../wire/cloneable.js';
+import { deserializeError } from '../wire/errors.js';
+import { CLONEABLE_RESULT, RUN_METHOD, isProgressMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
 
 /**
  * How long an aborted attempt's thread gets to run its worker-side disposers
@@ -94,7 +95,8 @@ export class PoolExecutor implements Executor {
     try {
       running = this.#exec(attempt, request);
     } catch (error) {
-      return Promise.reject(this.#explain(error, request));
+      // Sending failed: the arguments (checked at registration) could not be cloned after all, or the pool could not start.
+      return Promise.reject(explainSendFailure(error, request));
     }
     const pending = running;
     this.#live++;
@@ -207,16 +209,22 @@ export class PoolExecutor implements Executor {
       );
     }
     // workerpool turns a DataCloneError in the worker into an error with no message (a DOMException has no own fields).
+    // The worker checks its result first (naming where it fails), so this is what that check lets through.
     const cloneFailure = message === '' || (error instanceof Error && error.name === 'DataCloneError');
-    if (!cloneFailure) {
-      return new Error(`Task \`${request.taskId}\` (attempt ${request.attempt}): the worker pool failed to run it: ${message}`, { cause: error });
+    const task = { id: request.taskId, name: request.name };
+    if (cloneFailure) {
+      return new ResultNotCloneableError(task, CLONEABLE_RESULT, `structured clone refused it${message ? ` (${message})` : ''}`, { cause: error });
     }
-    return new Error(
-      `Task \`${request.taskId}\`: its arguments or result cannot be sent between threads (structured clone failed${message ? `: ${message}` : ''}); ` +
-        'use plain data (objects, arrays, Map, Set, Date), ArrayBuffers and typed arrays, not functions, symbols, promises or class instances with behaviour',
-      { cause: error },
-    );
+    return new ExecutorFailedError(`Task \`${request.taskId}\` (attempt ${request.attempt}): the worker pool failed to run it: ${message}`, { cause: error });
   }
+}
+
+function explainSendFailure(error: unknown, request: AttemptRequest): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'DataCloneError') {
+    return new InvalidOptionError('args', `Expected \`args\` of pool task \`${request.taskId}\` to be structured-cloneable, got ones the structured clone refused (${message})`, { cause: error });
+  }
+  return new ExecutorFailedError(`Task \`${request.taskId}\` (attempt ${request.attempt}): the worker pool could not take it: ${message}`, { cause: error });
 }
 
 /** The built worker entry; from TypeScript sources (tests) it is the one in dist/. */

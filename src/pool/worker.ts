@@ -12,9 +12,12 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
-import { RUN_METHOD, serializeError, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
+import { MissingExportError, ModuleLoadError, ResultNotCloneableError } from '../errors.js';
+import { findUncloneable } from '../wire/cloneable.js';
+import { serializeError } from '../wire/errors.js';
+import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
+import { CLONEABLE_RESULT, RUN_METHOD, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
 
-type Disposer = () => void | Promise<void>;
 type TaskFn = (ctx: unknown, ...args: unknown[]) => unknown;
 
 interface Current {
@@ -27,16 +30,10 @@ interface Current {
 let current: Current | undefined;
 let abortListenerAdded = false;
 
-async function runDisposers(state: Current): Promise<void> {
+/** Ends the attempt and runs its disposers; a disposer's error has nowhere to go from here (no resource-error channel). */
+function endAttempt(state: Current): Promise<void> {
   state.ended = true;
-  const disposers = state.disposers.splice(0);
-  for (let i = disposers.length - 1; i >= 0; i--) {
-    try {
-      await (disposers[i] as Disposer)();
-    } catch {
-      // A disposer's error never changes the attempt's outcome.
-    }
-  }
+  return runDisposers(state.disposers.splice(0), () => {});
 }
 
 /**
@@ -50,7 +47,7 @@ async function onAbort(): Promise<void> {
   const state = current;
   if (state !== undefined) {
     state.controller.abort(new DOMException('The attempt was cancelled or timed out', 'AbortError'));
-    await runDisposers(state);
+    await endAttempt(state);
   }
   return new Promise<void>(() => {});
 }
@@ -70,23 +67,16 @@ function resolveFunction(attempt: WorkerAttempt): TaskFn | Promise<TaskFn> {
 
 async function loadFunction(attempt: WorkerAttempt): Promise<TaskFn> {
   if (attempt.source !== undefined) return new Function(`return (${attempt.source});`)() as TaskFn;
+  const task = { id: attempt.taskId, name: attempt.name };
+  const url = attempt.module as string;
   let module: Record<string, unknown>;
   try {
-    module = (await import(attempt.module as string)) as Record<string, unknown>;
+    module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    const wrapped = new Error(`Cannot load module \`${attempt.module}\` for pool task \`${attempt.taskId}\`: ${(error as Error).message}`, { cause: error });
-    (wrapped as Error & { code?: unknown }).code = (error as { code?: unknown }).code ?? 'ERR_MODULE_LOAD';
-    throw wrapped;
+    throw new ModuleLoadError(task, url, { cause: error });
   }
   const fn = module[attempt.exportName];
-  if (typeof fn !== 'function') {
-    const exports = Object.keys(module).join(', ') || 'none';
-    const error = new Error(
-      `Module \`${attempt.module}\` has no function export \`${attempt.exportName}\` (its exports: ${exports}) for pool task \`${attempt.taskId}\``,
-    );
-    (error as Error & { code?: string }).code = 'ERR_MISSING_EXPORT';
-    throw error;
-  }
+  if (typeof fn !== 'function') throw new MissingExportError(task, url, attempt.exportName, Object.keys(module));
   return fn as TaskFn;
 }
 
@@ -114,16 +104,14 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
     attempt: attempt.attempt,
     signal: state.controller.signal,
     progress(fraction: unknown, message?: unknown) {
-      if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
-        throw new TypeError(`Expected \`fraction\` to be a number from 0 to 1, got \`${String(fraction)}\``);
-      }
+      checkProgress(fraction, message);
       if (state.ended) return;
-      workerpool.workerEmit({ kind: 'taskchart.progress', taskId: attempt.taskId, attempt: attempt.attempt, progress: fraction, message: message === undefined ? undefined : String(message) });
+      workerpool.workerEmit({ kind: 'taskchart.progress', taskId: attempt.taskId, attempt: attempt.attempt, progress: fraction, message: message as string | undefined });
     },
     registerResource(dispose: unknown) {
-      if (typeof dispose !== 'function') throw new TypeError('Expected `dispose` to be a function');
-      if (state.ended) void Promise.resolve().then(dispose as Disposer).catch(() => {});
-      else state.disposers.push(dispose as Disposer);
+      checkDisposer(dispose);
+      if (state.ended) void runDisposers([dispose], () => {});
+      else state.disposers.push(dispose);
     },
   };
   let envelope: ResultEnvelope;
@@ -135,11 +123,13 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
       transferList = value.transfer as TransferListItem[];
       value = value.message;
     }
+    const problem = findUncloneable(value, 'result');
+    if (problem !== undefined) throw new ResultNotCloneableError({ id: attempt.taskId, name: attempt.name }, CLONEABLE_RESULT, problem);
     envelope = { ok: true, value };
   } catch (error) {
     envelope = { ok: false, error: serializeError(explainClosure(error, attempt)) };
   } finally {
-    await runDisposers(state);
+    await endAttempt(state);
     if (current === state) current = undefined;
   }
   return transferList ? new workerpool.Transfer(envelope, transferList) : envelope;

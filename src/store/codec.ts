@@ -2,32 +2,13 @@
  * What a durable task's spec, result and error become on disk, and back.
  * Specs and results go through `v8.serialize` (the structured clone format:
  * Dates, Maps, Sets, typed arrays and BigInts survive; functions do not);
- * errors are JSON of their name, message, code, stack, cause and primitive
- * properties, and come back as `TaskChartError` when their code is one of ours.
+ * errors are JSON of their SerializedError (src/wire/errors.ts): name, message,
+ * code, stack, cause and primitive properties, back as `TaskChartError` when
+ * their code is one of ours.
  */
 import { deserialize, serialize } from 'node:v8';
-import {
-  DependencyCycleError,
-  DependencyFailedError,
-  DuplicateTaskError,
-  EngineShutDownError,
-  ErrorCode,
-  InterruptedError,
-  InvalidOptionError,
-  InvalidTransitionError,
-  NonRetryableError,
-  StoreError,
-  TaskCancelledError,
-  TaskChartError,
-  TaskNotFoundError,
-  TaskTimeoutError,
-  UnknownDependencyError,
-  WorkerCrashedError,
-  ExecutorUnavailableError,
-} from '../errors.js';
-import { deserializeError, serializeError, type SerializedError } from '../pool/protocol.js';
-import type { TaskKind } from '../executors/executor.js';
-import { laneOf, type ResolvedTaskSpec } from '../task-spec.js';
+import { laneOf, type ResolvedTaskSpec, type TaskKind } from '../task-spec.js';
+import { deserializeError, serializeError, type SerializedError } from '../wire/errors.js';
 import type { ResourceRequest } from '../scheduling/resources.js';
 import type { TaskPriority } from '../status.js';
 
@@ -82,43 +63,8 @@ export function encodeError(error: unknown): string | null {
   return error === undefined ? null : JSON.stringify(serializeError(error));
 }
 
-/** The class of each of our codes, so that a restored error is `instanceof` what it was (its constructor is not re-run). */
-const CLASS_OF_CODE: ReadonlyMap<string, { prototype: TaskChartError }> = new Map<string, { prototype: TaskChartError }>([
-  [ErrorCode.TASK_NOT_FOUND, TaskNotFoundError],
-  [ErrorCode.INVALID_TRANSITION, InvalidTransitionError],
-  [ErrorCode.DUPLICATE_TASK, DuplicateTaskError],
-  [ErrorCode.UNKNOWN_DEPENDENCY, UnknownDependencyError],
-  [ErrorCode.DEPENDENCY_CYCLE, DependencyCycleError],
-  [ErrorCode.DEPENDENCY_FAILED, DependencyFailedError],
-  [ErrorCode.TASK_TIMEOUT, TaskTimeoutError],
-  [ErrorCode.TASK_CANCELLED, TaskCancelledError],
-  [ErrorCode.WORKER_CRASHED, WorkerCrashedError],
-  [ErrorCode.EXECUTOR_UNAVAILABLE, ExecutorUnavailableError],
-  [ErrorCode.INTERRUPTED, InterruptedError],
-  [ErrorCode.STORE, StoreError],
-  [ErrorCode.ENGINE_SHUT_DOWN, EngineShutDownError],
-  [ErrorCode.INVALID_OPTION, InvalidOptionError],
-  [ErrorCode.NON_RETRYABLE, NonRetryableError],
-]);
-
 /** The stored error: of its taskchart class (with its `code`) when it was one of ours, else an `Error`. */
 export function decodeError(text: string | null): Error | undefined {
   if (text === null) return undefined;
-  return revive(JSON.parse(text) as SerializedError);
-}
-
-function revive(serialized: SerializedError): Error {
-  const errorClass = typeof serialized.code === 'string' ? CLASS_OF_CODE.get(serialized.code) : undefined;
-  if (errorClass === undefined) return deserializeError(serialized);
-  const error = Object.create(errorClass.prototype) as TaskChartError;
-  const own = (key: string, value: unknown) => Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: key !== 'message' && key !== 'stack' });
-  own('message', serialized.message);
-  own('code', serialized.code);
-  own('name', serialized.name);
-  if (serialized.stack !== undefined) own('stack', serialized.stack);
-  if (serialized.cause !== undefined) Object.defineProperty(error, 'cause', { value: revive(serialized.cause), writable: true, configurable: true, enumerable: false });
-  for (const [key, value] of Object.entries(serialized.props ?? {})) {
-    if (!(key in error)) own(key, value);
-  }
-  return error;
+  return deserializeError(JSON.parse(text) as SerializedError);
 }

@@ -1,28 +1,50 @@
 /**
  * The engine's side of a durable store: which tasks changed since the last
- * commit, and the batch that writes them. Rows are built from the records
- * at commit time, so a task that changed five times in a tick is written
- * once, as it stands. When to commit, and what waits for it, is decided
- * in actors/commits.ts.
+ * commit, and the batch that writes them. Rows are built from the tasks at
+ * commit time, so a task that changed five times in a tick is written once,
+ * as it stands. What a task's row says is the supervisor's to decide (the
+ * {@link TaskRows} it gives, src/actors/task-rows.ts); when to commit, and
+ * what waits for it, is decided in actors/commits.ts.
  */
-import type { TaskRecord } from '../actors/task-record.js';
 import { StoreError } from '../errors.js';
-import { encodeError, encodeSpec } from './codec.js';
+import type { ResolvedTaskSpec } from '../task-spec.js';
+import { encodeSpec } from './codec.js';
 import type { StoreBatch, TaskRow, TaskStateRow, TaskStore } from './task-store.js';
 
-export class Durability {
+/** How the engine's task objects (`T`, opaque here) become rows. */
+export interface TaskRows<T> {
+  id(task: T): string;
+  /** What is fixed at registration. */
+  fixed(task: T): { readonly name: string; readonly createdAt: number; readonly spec: ResolvedTaskSpec };
+  /** The task's state row as it stands now. */
+  state(task: T): TaskStateRow;
+  /** The task's row is on disk (after a successful commit). */
+  written(task: T): void;
+}
+
+interface Insert<T> {
+  readonly task: T;
+  readonly name: string;
+  readonly createdAt: number;
+  readonly spec: Uint8Array;
+  readonly seq: number;
+}
+
+export class Durability<T = unknown> {
   readonly store: TaskStore;
+  readonly #rows: TaskRows<T>;
   /** Registered since the last commit, with their encoded specs; written whole. */
-  #inserts = new Map<string, { readonly record: TaskRecord; readonly spec: Uint8Array; readonly seq: number }>();
+  #inserts = new Map<string, Insert<T>>();
   /** Changed since the last commit (not newly registered). */
-  #updates = new Map<string, TaskRecord>();
+  #updates = new Map<string, T>();
   #deletes = new Set<string>();
   #seq: number;
   #closed = false;
 
-  constructor(store: TaskStore, lastSeq: number) {
+  constructor(store: TaskStore, lastSeq: number, rows: TaskRows<T>) {
     this.store = store;
     this.#seq = lastSeq;
+    this.#rows = rows;
   }
 
   /** Registration order continues after the last stored task's. */
@@ -34,20 +56,23 @@ export class Durability {
     return this.#inserts.size > 0 || this.#updates.size > 0 || this.#deletes.size > 0;
   }
 
-  registered(record: TaskRecord): void {
+  registered(task: T): void {
+    const { name, createdAt, spec } = this.#rows.fixed(task);
     // A pending delete of an earlier task with this id stays: the store applies deletes first.
-    this.#inserts.set(record.id, { record, spec: encodeSpec(record.spec), seq: ++this.#seq });
+    this.#inserts.set(this.#rows.id(task), { task, name, createdAt, spec: encodeSpec(spec), seq: ++this.#seq });
   }
 
   /** The task changed (its state, or only its progress). */
-  changed(record: TaskRecord): void {
-    if (!this.#inserts.has(record.id)) this.#updates.set(record.id, record);
+  changed(task: T): void {
+    const id = this.#rows.id(task);
+    if (!this.#inserts.has(id)) this.#updates.set(id, task);
   }
 
-  forgotten(record: TaskRecord): void {
-    this.#inserts.delete(record.id);
-    this.#updates.delete(record.id);
-    this.#deletes.add(record.id); // a no-op in the store if the row was never written
+  forgotten(task: T): void {
+    const id = this.#rows.id(task);
+    this.#inserts.delete(id);
+    this.#updates.delete(id);
+    this.#deletes.add(id); // a no-op in the store if the row was never written
   }
 
   /**
@@ -56,10 +81,11 @@ export class Durability {
    */
   commit(adjust?: (row: TaskStateRow) => TaskStateRow): void {
     if (!this.hasPending || this.#closed) return;
-    const state = adjust === undefined ? stateRow : (record: TaskRecord) => adjust(stateRow(record));
+    const rows = this.#rows;
+    const state = adjust === undefined ? (task: T) => rows.state(task) : (task: T) => adjust(rows.state(task));
     const batch: StoreBatch = {
       deletes: [...this.#deletes],
-      inserts: [...this.#inserts.values()].map(({ record, spec, seq }) => ({ ...state(record), name: record.name, seq, spec, createdAt: record.createdAt }) satisfies TaskRow),
+      inserts: [...this.#inserts.values()].map(({ task, name, createdAt, spec, seq }) => ({ ...state(task), name, seq, spec, createdAt }) satisfies TaskRow),
       updates: [...this.#updates.values()].map(state),
     };
     try {
@@ -67,9 +93,8 @@ export class Durability {
     } catch (error) {
       throw error instanceof StoreError ? error : new StoreError(`The store could not save ${describeBatch(batch)}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
-    // A finished task's encoded result is on disk now; the record keeps only the value.
-    for (const { record } of this.#inserts.values()) if (record.state === 'completed') record.storedResult = undefined;
-    for (const record of this.#updates.values()) if (record.state === 'completed') record.storedResult = undefined;
+    for (const { task } of this.#inserts.values()) rows.written(task);
+    for (const task of this.#updates.values()) rows.written(task);
     this.#inserts = new Map();
     this.#updates = new Map();
     this.#deletes = new Set();
@@ -80,24 +105,6 @@ export class Durability {
     this.#closed = true;
     this.store.close();
   }
-}
-
-function stateRow(record: TaskRecord): TaskStateRow {
-  return {
-    id: record.id,
-    state: record.state,
-    attempts: record.attempts,
-    progress: record.progress,
-    message: record.message ?? null,
-    startSeq: record.seq,
-    submittedAt: record.submittedAt ?? null,
-    startedAt: record.startedAt ?? null,
-    finishedAt: record.finishedAt ?? null,
-    attemptStartedAt: record.state === 'running' ? record.attemptStartedAt : null,
-    deadline: record.deadline ?? null,
-    result: record.state === 'completed' ? (record.storedResult ?? null) : null,
-    error: encodeError(record.error ?? record.lastError),
-  };
 }
 
 function describeBatch(batch: StoreBatch): string {

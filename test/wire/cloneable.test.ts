@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUncloneable } from '../../src/pool/cloneable.js';
+import { findUncloneable } from '../../src/wire/cloneable.js';
 
 describe('findUncloneable', () => {
   it('accepts what structured clone accepts: plain data, binary data, Map, Set, Date, errors and cycles', () => {
