@@ -57,9 +57,8 @@ export class Supervisor {
   readonly #retention: Retention<TaskRecord> | undefined;
   #seq = 0;
   #idleWaiters: Array<() => void> = [];
-  /** Whether the last drain left the engine idle, and how many idle periods began so far (stalled.ts). */
-  #idle = true;
-  #idlePeriod = 0;
+  /** Attempts begun so far: an idle period after any has begun is a new one, whose stalled tasks are reported again. */
+  #attemptsBegun = 0;
   #stallCheckScheduled = false;
   readonly #stream: EventStream;
   /** The durable store's group commit; undefined for an in-memory engine. */
@@ -507,6 +506,7 @@ export class Supervisor {
   /** Entering `running`: the attempt starts now; it runs unless a deferred-start executor holds it already. */
   #beginAttempt(record: TaskRecord, attempt: number, execute: boolean): void {
     const now = this.#options.now();
+    this.#attemptsBegun++;
     record.attempts = attempt;
     record.attemptStartedAt = now;
     if (record.startedAt === undefined) {
@@ -584,21 +584,13 @@ export class Supervisor {
   /** After a drain: the store commits what it did; idle waiters hear of it. */
   #drained(): void {
     this.#commits?.afterDrain(this.#effects.pendingAttempts > 0);
-    const idle = this.isIdle;
-    if (!idle) {
-      this.#idle = false;
-      return;
-    }
-    if (!this.#idle) {
-      this.#idle = true;
-      this.#idlePeriod++; // a new idle period: its stalled tasks are reported again
-    }
     if (this.#idleWaiters.length > 0) {
+      if (!this.isIdle) return;
       this.#reportStalls(); // before the waiters hear that the engine is idle
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
-    } else if (this.#stats.counts.WAITING > 0 && !this.#stallCheckScheduled) {
+    } else if (this.#stats.counts.WAITING > 0 && !this.#stallCheckScheduled && this.isIdle) {
       // After the caller's synchronous code (a loop of startTask calls whose last one starts the dependency).
       this.#stallCheckScheduled = true;
       queueMicrotask(() => {
@@ -608,13 +600,16 @@ export class Supervisor {
     }
   }
 
-  /** One `stalled` event per WAITING task not reported in this idle period (see stalled.ts). */
+  /**
+   * One `stalled` event per WAITING task not reported in this idle period (see stalled.ts). An idle period is told
+   * from the last by the attempts begun in between: a task still stalled after other work ran is reported again.
+   */
   #reportStalls(): void {
-    if (this.#stats.counts.WAITING === 0 || this.#halted !== undefined) return;
-    const period = this.#idlePeriod;
+    if (this.#stats.counts.WAITING === 0 || this.#halted !== undefined || !this.#stream.observed) return;
+    const period = this.#attemptsBegun;
     for (const { record, waitingOn } of findStalls(this.records, (record) => record.stalledPeriod === period)) {
       record.stalledPeriod = period;
-      if (this.#stream.observed) this.#stream.emit({ type: 'stalled', taskId: record.id, name: record.name, timestamp: this.#options.now(), waitingOn });
+      this.#stream.emit({ type: 'stalled', taskId: record.id, name: record.name, timestamp: this.#options.now(), waitingOn });
     }
   }
 

@@ -76,7 +76,7 @@ export class TaskRecord implements ReadyItem {
   announced = false;
   /** The async context of the code that started it, in which its attempts run; dropped at the terminal status. */
   caller: AsyncResource | undefined = undefined;
-  /** The idle period in which a `stalled` event last reported it (stalled.ts); -1: never. */
+  /** The supervisor's count of attempts begun when a `stalled` event last reported it (stalled.ts); -1: never. */
   stalledPeriod = -1;
   /** A dependency that had already FAILED or was CANCELLED when this task was registered. */
   doomedBy: TaskRecord | undefined = undefined;
