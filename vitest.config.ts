@@ -14,6 +14,7 @@ const BOTH_RUNTIMES = [
   'test/bullmq/lifecycle.test.ts',
   'test/bullmq/crash.test.ts',
   'test/bullmq/scale.test.ts',
+  'test/bullmq/start-batch.test.ts',
   'test/regressions/**/*.test.ts',
   'test/dashboard/dashboard.test.ts',
   'test/cli/durable.test.ts',
