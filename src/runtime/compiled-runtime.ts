@@ -160,8 +160,11 @@ class CompiledRun implements TaskRun, TaskSnapshotView {
           case 'assign': {
             const args: ActionArgs = { context, event };
             // A new object every time, as XState makes one: whoever saw the old one (an action, an assignment that
-            // kept it) never sees it change.
-            context = Object.assign({}, context, assigned(step.assignment, args, paramsOf(step.params, step.dynamic, args)));
+            // kept it) never sees it change. A spread clones through V8's fast path (several times cheaper than
+            // Object.assign into `{}`), and keeps every context of the machine one shape.
+            const next = { ...context };
+            assignInto(next, step.assignment, args, paramsOf(step.params, step.dynamic, args));
+            context = next;
             break;
           }
           case 'exec': {
@@ -259,15 +262,19 @@ function select(candidates: readonly Candidate[] | undefined, context: ActionArg
   return undefined;
 }
 
-/** The partial context an `assign` produces: a function's result, or each property's value. */
-function assigned(assignment: unknown, args: ActionArgs, params: unknown): Record<string, unknown> {
-  if (typeof assignment === 'function') return (assignment as (args: ActionArgs, params: unknown) => Record<string, unknown>)(args, params);
-  const partial: Record<string, unknown> = {};
+/**
+ * Writes what an `assign` produces into `next` (a copy of the context): a function's partial result, or each
+ * property's value, every value computed from `args` (the context before this assignment), as XState does.
+ */
+function assignInto(next: Record<string, unknown>, assignment: unknown, args: ActionArgs, params: unknown): void {
+  if (typeof assignment === 'function') {
+    Object.assign(next, (assignment as (args: ActionArgs, params: unknown) => Record<string, unknown>)(args, params));
+    return;
+  }
   for (const key of Object.keys(assignment as object)) {
     const value = (assignment as Record<string, unknown>)[key];
-    partial[key] = typeof value === 'function' ? (value as (args: ActionArgs, params: unknown) => unknown)(args, params) : value;
+    next[key] = typeof value === 'function' ? (value as (args: ActionArgs, params: unknown) => unknown)(args, params) : value;
   }
-  return partial;
 }
 
 /** As XState reports an error thrown inside an actor with no error observer: thrown on a later tick. */
