@@ -56,7 +56,8 @@ const NEVER_STARTED = 'PENDING (never started)';
 const START_PROBE: TaskMachineEvent = { type: 'START', unmetDependencies: 0 };
 
 /**
- * Runs tasks as XState actors under a supervisor.
+ * Runs tasks as statecharts under a supervisor: each task a root XState actor, or with `runtime: 'compiled'` a run
+ * of the same machine compiled into a table.
  *
  * @example
  * const engine = new TaskEngine({ concurrency: 4 });
