@@ -158,6 +158,16 @@ describe('docs/engine.md lists every engine option, spec field and event type', 
   });
 });
 
+describe('docs/task-lifecycle.md names every event the task machine takes', () => {
+  it('in its hand-written tables, not only in the generated one', () => {
+    const lifecycle = read('docs/task-lifecycle.md');
+    const written = lifecycle.slice(0, lifecycle.indexOf(GENERATED_BEGIN));
+    const events = new Set([...read('src/machines/task.machine.ts').matchAll(/type: '([A-Z_]+)'/g)].map((match) => match[1] as string));
+    expect(events.size).toBeGreaterThan(10);
+    expect([...events].filter((event) => !written.includes(`\`${event}\``) && !written.includes(`\`${event} {`))).toEqual([]);
+  });
+});
+
 describe('relative links in the README and docs/ lead to files that exist', () => {
   const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
 
