@@ -210,7 +210,7 @@ export interface TaskInfo {
   readonly id: string;
   readonly name: string;
   readonly status: TaskStatus;
-  /** The task machine's state, finer than the status (`queued` and `retrying` both show as PENDING). */
+  /** The task machine's state, finer than the status (`queued`, `dispatched` and `retrying` all show as PENDING). */
   readonly state: TaskState;
   readonly priority: TaskPriority;
   readonly progress: number;
