@@ -3,6 +3,7 @@
  * Built synchronously when XState emits the event, so it shows the state of that moment.
  */
 import type { InspectionEvent } from 'xstate';
+import { nameInLabel } from '../runtime/xstate-runtime.js';
 import { toJsonSafe, type JsonValue } from './serialize.js';
 
 /** The `type` of an XState inspection event, as XState emits it. */
@@ -30,12 +31,17 @@ export interface InspectionLine {
   rootId: string;
   /** The session id of the actor the event is about (the target, for `@xstate.event`). */
   sessionId: string;
-  /** The actor's id (`x:0`...). */
+  /**
+   * The actor's id: for a task actor, the task's label, its name followed by its id when the id is not the
+   * name (`parse (b4d21485-…)`), which is also the name Stately's inspector shows; the session id otherwise.
+   */
   actorId: string | undefined;
   /** The id of the actor's machine: `'task'` for task actors, `'supervisor'` for the engine's own. */
   machine: string | undefined;
-  /** The task's id (its `context.id`) when the actor is a task actor. */
+  /** The task's id (its `context.id`, and the actor's `systemId`) when the actor is a task actor. */
   taskId?: string;
+  /** The task's name when the actor is a task actor (read from its actor id). */
+  taskName?: string;
   /** `@xstate.event`: the session id of the sender, when XState knows it. */
   sourceId?: string;
   /** `@xstate.event`, `@xstate.snapshot`, `@xstate.microstep`: the event, JSON-safe. */
@@ -87,6 +93,8 @@ export function toInspectionLine(event: InspectionEvent, seq: number, time: numb
   if (machine === 'task') {
     const taskId = taskIdOf(actor, snapshot);
     if (taskId !== undefined) line.taskId = taskId;
+    const taskName = line.actorId === undefined || taskId === undefined ? undefined : nameInLabel(line.actorId, taskId);
+    if (taskName !== undefined) line.taskName = taskName;
   }
   if (event.type === '@xstate.event' && event.sourceRef) line.sourceId = event.sourceRef.sessionId;
   if ('event' in event) line.event = toJsonSafe(event.event, maxDepth) ?? null;

@@ -16,7 +16,24 @@ export class XStateRuntime implements TaskRuntime {
     this.#options = options;
   }
 
-  create(input: TaskMachineInput): TaskRun {
-    return createActor(this.#machine, { input, clock: this.#options.clock, inspect: this.#options.inspect });
+  /**
+   * The actor's `id` is the task's label ({@link actorLabel}), which inspectors show as the actor's name
+   * (Stately's shows `actorRef.id`), and its `systemId` the task's id, so that inspection events name the task.
+   */
+  create(input: TaskMachineInput, name: string): TaskRun {
+    const { clock, inspect } = this.#options;
+    return createActor(this.#machine, { input, clock, inspect, id: actorLabel(input.id, name), systemId: input.id });
   }
+}
+
+/** A task actor's id: the task's name, followed by its id in parentheses when the id is not the name. */
+export function actorLabel(id: string, name: string): string {
+  return id === name ? name : `${name} (${id})`;
+}
+
+/** The task's name in a label made by {@link actorLabel} for the task `id`; undefined for any other string. */
+export function nameInLabel(label: string, id: string): string | undefined {
+  if (label === id) return id;
+  const suffix = ` (${id})`;
+  return label.endsWith(suffix) && label.length > suffix.length ? label.slice(0, -suffix.length) : undefined;
 }
