@@ -142,7 +142,12 @@ export class TaskEngine {
     return this.#stream.observable;
   }
 
-  /** Registers one task (PENDING) and returns its id. */
+  /**
+   * Registers one task (PENDING) and returns its id. Refuses a bad spec with ERR_INVALID_OPTION naming the field.
+   *
+   * @example
+   * const id = engine.registerTask({ name: 'resize', fn: (ctx, path: string) => resize(path, ctx.signal), args: ['a.png'], maxRetries: 2 });
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   registerTask<A extends unknown[] = any[], R = unknown>(spec: TaskSpec<A, R>): string {
     return this.#register([spec], 'registerTask')[0] as string;
@@ -172,7 +177,14 @@ export class TaskEngine {
     return ids;
   }
 
-  /** Starts a registered task: WAITING for dependencies, or PENDING until a slot is free, then RUNNING. */
+  /**
+   * Starts a registered task: WAITING for dependencies, or PENDING until a slot is free, then RUNNING.
+   * To start several at once, in priority order, use {@link startTasks}.
+   *
+   * @example
+   * engine.startTask(id);
+   * engine.getTaskStatus(id); // 'PENDING' (queued) or 'WAITING', 'RUNNING' once it has a slot
+   */
   startTask(id: string): void {
     this.#assertAccepting('startTask');
     const record = this.#require(id, 'startTask', START_PROBE, NEVER_STARTED);
@@ -202,14 +214,24 @@ export class TaskEngine {
     this.#throwIfHalted();
   }
 
-  /** Reports progress of a RUNNING task; `fraction` in [0, 1]. */
+  /**
+   * Reports progress of a RUNNING task (an external one, usually; a task function calls `ctx.progress`); `fraction` in [0, 1].
+   *
+   * @example
+   * engine.updateTaskProgress(id, 0.5, 'halfway');
+   */
   updateTaskProgress(id: string, fraction: number, message?: string): void {
     checkProgress(fraction, message);
     const record = this.#require(id, 'updateTaskProgress', { type: 'PROGRESS', progress: fraction, message }, 'RUNNING');
     this.#supervisor.send(record, { type: 'PROGRESS', progress: fraction, message });
   }
 
-  /** Completes a RUNNING task with `result`; a running function is aborted and its late result ignored. */
+  /**
+   * Completes a RUNNING task with `result`; a running function is aborted and its late result ignored.
+   *
+   * @example
+   * engine.completeTask(id, { rows: 42 }); // an external task: your code did the work
+   */
   completeTask(id: string, result?: unknown): void {
     const event: TaskMachineEvent = { type: 'COMPLETE', result };
     const record = this.#require(id, 'completeTask', event, 'RUNNING');
@@ -219,7 +241,12 @@ export class TaskEngine {
     this.#throwIfHalted();
   }
 
-  /** Fails a RUNNING task with `error`, without retries. */
+  /**
+   * Fails a RUNNING task with `error`, without retries; its dependents fail with ERR_DEPENDENCY_FAILED.
+   *
+   * @example
+   * engine.failTask(id, new Error('upstream rejected the upload'));
+   */
   failTask(id: string, error: unknown): void {
     if (error === undefined) throw invalid('error', 'the reason the task failed (an Error, or a value to wrap in one)', error);
     const event: TaskMachineEvent = { type: 'FAIL', error: toError(error) };
@@ -228,7 +255,13 @@ export class TaskEngine {
     this.#throwIfHalted();
   }
 
-  /** Cancels a non-terminal task and, transitively, its dependents. */
+  /**
+   * Cancels a non-terminal task and, transitively, its dependents; a running attempt's `ctx.signal` is aborted.
+   *
+   * @example
+   * engine.cancelTask(id, 'the user closed the tab');
+   * engine.getTaskStatus(id); // 'CANCELLED'
+   */
   cancelTask(id: string, reason?: unknown): void {
     const record = this.#find(id);
     const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record, reason) };
@@ -237,6 +270,7 @@ export class TaskEngine {
     this.#throwIfHalted();
   }
 
+  /** The task's public status: PENDING, WAITING, RUNNING, COMPLETED, FAILED or CANCELLED. */
   getTaskStatus(id: string): TaskStatus {
     return this.#find(id).status;
   }
@@ -258,7 +292,13 @@ export class TaskEngine {
     return toTaskInfo(this.#find(id));
   }
 
-  /** Resolves with the task's result, or rejects with its error, at its terminal status. */
+  /**
+   * Resolves with the task's result, or rejects with its error, at its terminal status (after its status event).
+   * An unknown id is a rejected promise, never a throw.
+   *
+   * @example
+   * const csv = await engine.waitForTask<string>(fetchId);
+   */
   waitForTask<R = unknown>(id: string): Promise<R> {
     let record: TaskRecord;
     try {
@@ -271,7 +311,14 @@ export class TaskEngine {
     return record.wait() as Promise<R>;
   }
 
-  /** Runs a terminal task's remaining disposers, then forgets it. */
+  /**
+   * Runs a terminal task's remaining disposers, then forgets it.
+   * A task that is not terminal, or an unknown id, is a rejected promise.
+   *
+   * @example
+   * await engine.waitForTask(id).catch(() => undefined);
+   * await engine.cleanupTask(id);
+   */
   async cleanupTask(id: string): Promise<void> {
     // Checked on the call (an async function: a refusal is a rejected promise), before the first await.
     const record = this.#find(id);
@@ -284,7 +331,13 @@ export class TaskEngine {
     this.#supervisor.forget(record);
   }
 
-  /** Registers a disposer run once when the task reaches its terminal status. */
+  /**
+   * Registers a disposer run once when the task reaches its terminal status (last registered, first run).
+   *
+   * @example
+   * const socket = openSocket();
+   * engine.registerResource(id, () => socket.close());
+   */
   registerResource(id: string, dispose: () => void | Promise<void>): void {
     if (typeof dispose !== 'function') throw invalid('dispose', 'a function', dispose);
     const record = this.#find(id);
@@ -293,7 +346,13 @@ export class TaskEngine {
     this.#supervisor.addDisposer(record, dispose);
   }
 
-  /** Names a task function, for `registerTask({ handler: name })`. */
+  /**
+   * Names a task function, for `registerTask({ handler: name })`: the form durable and remote tasks need.
+   *
+   * @example
+   * engine.defineTask('download', async (ctx, url: string) => fetchToDisk(url, ctx.signal));
+   * engine.registerTask({ name: 'download a.csv', handler: 'download', args: ['https://example.com/a.csv'] });
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   defineTask<A extends unknown[] = any[], R = unknown>(name: string, fn: TaskFunction<A, R>): void {
     if (typeof name !== 'string' || name.length === 0) throw invalid('name', 'a non-empty string', name);
@@ -346,18 +405,34 @@ export class TaskEngine {
     return report;
   }
 
-  /** Resolves when nothing is RUNNING, queued or in backoff (WAITING tasks wait only on never-started ones). */
+  /**
+   * Resolves when nothing is RUNNING, queued or in backoff (WAITING tasks wait only on never-started ones, which a
+   * `stalled` event reports).
+   *
+   * @example
+   * engine.startTasks(ids);
+   * await engine.onIdle();
+   */
   onIdle(): Promise<void> {
     return this.#supervisor.onIdle();
   }
 
+  /**
+   * Counts by status, running, queued, in backoff and finished tasks, and mean wait and run times.
+   *
+   * @example
+   * const { running, queued, meanRunTime } = engine.getStats();
+   */
   getStats(): TaskStats {
     return this.#stats.snapshot();
   }
 
   /**
-   * Stops accepting work, cancels (or drains) tasks, waits for disposers,
+   * Stops accepting work, cancels (or drains, or suspends) tasks, waits for disposers,
    * frees workers and timers. Idempotent: later calls return the same promise.
+   *
+   * @example
+   * process.once('SIGTERM', () => void engine.shutdown({ mode: 'drain' }));
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     let mode: ShutdownMode;
