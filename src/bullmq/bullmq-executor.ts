@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ExecutorFailedError, ExecutorUnavailableError, InvalidOptionError, TaskChartError, WorkerCrashedError } from '../errors.js';
-import type { AttemptRequest, Executor } from '../executors/executor.js';
+import { attemptLabel, type AttemptRequest, type Executor } from '../executors/executor.js';
 import type { TaskKind } from '../task-spec.js';
 import { deserializeError } from '../wire/errors.js';
 import { closeClient, createClient, describeConnection, withTimeout } from './connection.js';
@@ -93,7 +93,7 @@ export class BullMQExecutor implements Executor {
   execute(request: AttemptRequest): Promise<unknown> {
     const jobId = jobIdFor(request.taskId, request.attempt);
     return new Promise((resolve, reject) => {
-      if (this.#closed) return reject(new ExecutorFailedError(`Task \`${request.taskId}\` (attempt ${request.attempt}) was not sent: the BullMQExecutor for queue \`${this.#options.queue}\` is closed`));
+      if (this.#closed) return reject(new ExecutorFailedError(`${attemptLabel(request)} was not sent: the BullMQExecutor for queue \`${this.#options.queue}\` is closed`));
       const pending: PendingAttempt = { request, resolve, reject, sending: undefined, sent: false, started: false, unavailableTimer: undefined, finishedSeen: false };
       this.#pending.set(jobId, pending);
       request.whenAborted((reason) => this.#withdraw(jobId, pending, reason));
@@ -158,7 +158,7 @@ export class BullMQExecutor implements Executor {
     else if (state === 'gone') {
       const { connection, queue } = this.#options;
       const error = new ExecutorUnavailableError(
-        `Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): job \`${jobId}\` vanished from Redis at ${describeConnection(connection)} (queue \`${queue}\`) while a worker ran it: Redis restarted without its data, or the queue was emptied`,
+        `${attemptLabel(pending.request)}: job \`${jobId}\` vanished from Redis at ${describeConnection(connection)} (queue \`${queue}\`) while a worker ran it: Redis restarted without its data, or the queue was emptied`,
       );
       this.#settle(jobId, (p) => p.reject(error));
     }
@@ -177,7 +177,7 @@ export class BullMQExecutor implements Executor {
     const down = this.#down as Error;
     pending.unavailableTimer = setTimeout(() => {
       const error = new ExecutorUnavailableError(
-        `Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): Redis at ${describeConnection(connection)} (queue \`${queue}\`) was unreachable for ${unavailableTimeout} ms before any worker took the attempt (${down.message})`,
+        `${attemptLabel(pending.request)}: Redis at ${describeConnection(connection)} (queue \`${queue}\`) was unreachable for ${unavailableTimeout} ms before any worker took the attempt (${down.message})`,
         { cause: down },
       );
       this.#withdraw(jobId, pending, error);
@@ -211,7 +211,7 @@ export class BullMQExecutor implements Executor {
     this.#closed = true;
     clearTimeout(this.#checkTimer);
     for (const jobId of [...this.#pending.keys()]) {
-      this.#settle(jobId, (p) => p.reject(new ExecutorFailedError(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): the BullMQExecutor for queue \`${this.#options.queue}\` closed before job \`${jobId}\` finished`)));
+      this.#settle(jobId, (p) => p.reject(new ExecutorFailedError(`${attemptLabel(p.request)}: the BullMQExecutor for queue \`${this.#options.queue}\` closed before job \`${jobId}\` finished`)));
     }
     const connections = await this.#connections?.catch(() => undefined);
     if (connections === undefined) return;
@@ -282,7 +282,7 @@ export class BullMQExecutor implements Executor {
       return;
     }
     this.#settle(jobId, (p) =>
-      p.reject(new ExecutorFailedError(`Task \`${p.request.taskId}\` (attempt ${p.request.attempt}): queue \`${this.#options.queue}\` already holds a ${state} job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`)),
+      p.reject(new ExecutorFailedError(`${attemptLabel(p.request)}: queue \`${this.#options.queue}\` already holds a ${state} job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`)),
     );
   }
 
@@ -358,15 +358,14 @@ export class BullMQExecutor implements Executor {
   /** BullMQ failed the job: the stall limit (a dead worker), or the processor could not run at all. */
   #failure(pending: PendingAttempt, jobId: string, failedReason: string): Error {
     if (failedReason === STALLED_REASON) return this.#crashed(pending, jobId);
-    return new ExecutorFailedError(`Task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}): BullMQ failed job \`${jobId}\`: ${failedReason}`);
+    return new ExecutorFailedError(`${attemptLabel(pending.request)}: BullMQ failed job \`${jobId}\`: ${failedReason}`);
   }
 
   /** Sending the job failed (a Redis or BullMQ error): the attempt fails with the executor's error, the cause kept. */
   #sendFailed(pending: PendingAttempt, error: unknown): Error {
     if (error instanceof TaskChartError) return error;
-    const { taskId, attempt } = pending.request;
     const message = error instanceof Error ? error.message : String(error);
-    return new ExecutorFailedError(`Task \`${taskId}\` (attempt ${attempt}) could not be sent to queue \`${this.#options.queue}\`: ${message}`, { cause: error });
+    return new ExecutorFailedError(`${attemptLabel(pending.request)} could not be sent to queue \`${this.#options.queue}\`: ${message}`, { cause: error });
   }
 
   #crashed(pending: PendingAttempt, jobId: string): WorkerCrashedError {

@@ -5,7 +5,7 @@
  * The function's own error (or rejection) is the attempt's error, unchanged.
  */
 import { ExecutorFailedError, UnknownHandlerError } from '../errors.js';
-import type { AttemptRequest, Executor } from './executor.js';
+import { attemptLabel, type AttemptRequest, type Executor } from './executor.js';
 
 export class AsyncExecutor implements Executor {
   execute(request: AttemptRequest): Promise<unknown> {
@@ -23,5 +23,5 @@ export class AsyncExecutor implements Executor {
 function nothingToRun(request: AttemptRequest): Error {
   const task = { id: request.taskId, name: request.name };
   if (request.handler !== undefined) return new UnknownHandlerError(task, request.handler, 'this engine (engine.defineTask())');
-  return new ExecutorFailedError(`Task \`${request.taskId}\` has no function to run in this thread (no \`fn\`, no \`handler\`)`);
+  return new ExecutorFailedError(`${attemptLabel(request)} has nothing to run in this thread (no \`fn\`, no \`handler\`)`);
 }

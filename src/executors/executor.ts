@@ -6,6 +6,7 @@
  * shutdown, and learns the outcome from the returned promise. It never knows
  * which executor runs a task.
  */
+import { taskLabel } from '../errors.js';
 import type { TaskContext, TaskFunction, TaskKind } from '../task-spec.js';
 
 /** One attempt to run, as an executor sees it. */
@@ -77,4 +78,9 @@ export interface Executor {
   }): void;
   /** Frees threads, connections and timers; called once by `shutdown()`. */
   close?(): Promise<void>;
+}
+
+/** How an executor's error message names an attempt: ``Task `render` (b4d21485…), attempt 2``. */
+export function attemptLabel(request: Pick<AttemptRequest, 'taskId' | 'name' | 'attempt'>): string {
+  return `Task ${taskLabel({ id: request.taskId, name: request.name })}, attempt ${request.attempt}`;
 }

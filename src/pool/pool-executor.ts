@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
 import { ExecutorFailedError, InvalidOptionError, ResultNotCloneableError, WorkerCrashedError } from '../errors.js';
-import type { AttemptRequest, Executor } from '../executors/executor.js';
+import { attemptLabel, type AttemptRequest, type Executor } from '../executors/executor.js';
 import type { TaskKind } from '../task-spec.js';
 import { invalid } from '../validate.js';
 import { findUncloneable } from '../wire/cloneable.js';
@@ -208,23 +208,31 @@ export class PoolExecutor implements Executor {
         { cause: error },
       );
     }
-    // workerpool turns a DataCloneError in the worker into an error with no message (a DOMException has no own fields).
     // The worker checks its result first (naming where it fails), so this is what that check lets through.
-    const cloneFailure = message === '' || (error instanceof Error && error.name === 'DataCloneError');
     const task = { id: request.taskId, name: request.name };
-    if (cloneFailure) {
+    if (isCloneFailure(error, message)) {
       return new ResultNotCloneableError(task, CLONEABLE_RESULT, `structured clone refused it${message ? ` (${message})` : ''}`, { cause: error });
     }
-    return new ExecutorFailedError(`Task \`${request.taskId}\` (attempt ${request.attempt}): the worker pool failed to run it: ${message}`, { cause: error });
+    return new ExecutorFailedError(`${attemptLabel(request)}: the worker pool failed to run it: ${message}`, { cause: error });
   }
+}
+
+/** Node's errors for a message that cannot be posted as it is (an object that must be transferred). */
+const CLONE_FAILURE_CODES: ReadonlySet<unknown> = new Set(['ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST', 'ERR_MISSING_MESSAGE_PORT_IN_TRANSFER_LIST']);
+
+/** Whether posting the result failed. workerpool turns a DataCloneError into an error with no message (a DOMException has no own fields). */
+function isCloneFailure(error: unknown, message: string): boolean {
+  if (message === '') return true;
+  if (!(error instanceof Error)) return false;
+  return error.name === 'DataCloneError' || CLONE_FAILURE_CODES.has((error as { code?: unknown }).code) || /could not be cloned/.test(message);
 }
 
 function explainSendFailure(error: unknown, request: AttemptRequest): Error {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && error.name === 'DataCloneError') {
+  if (isCloneFailure(error, message)) {
     return new InvalidOptionError('args', `Expected \`args\` of pool task \`${request.taskId}\` to be structured-cloneable, got ones the structured clone refused (${message})`, { cause: error });
   }
-  return new ExecutorFailedError(`Task \`${request.taskId}\` (attempt ${request.attempt}): the worker pool could not take it: ${message}`, { cause: error });
+  return new ExecutorFailedError(`${attemptLabel(request)}: the worker pool could not take it: ${message}`, { cause: error });
 }
 
 /** The built worker entry; from TypeScript sources (tests) it is the one in dist/. */
