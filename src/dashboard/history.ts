@@ -2,7 +2,8 @@
  * Per-task attempt history and recent progress messages, built by the
  * dashboard from the events it sees (`status` RUNNING starts an attempt, a
  * `retry` event ends it as failed with its error, a terminal status ends the
- * last one). Everything is bounded: at most `DASHBOARD_MAX_MESSAGES` messages
+ * last one), and whether the engine reported the task stalled (a `stalled`
+ * event, until its status changes). Everything is bounded: at most `DASHBOARD_MAX_MESSAGES` messages
  * and `DASHBOARD_MAX_ATTEMPTS` attempts per task, `DASHBOARD_MAX_HISTORIES`
  * tasks (the oldest dropped first).
  */
@@ -39,6 +40,8 @@ interface History {
   attempts: AttemptJson[];
   messages: MessageJson[];
   count: number;
+  /** The never-started tasks of the last `stalled` event, until the task's status changes. */
+  stalledOn: readonly string[] | null;
 }
 
 const TERMINAL: Record<string, AttemptJson['outcome']> = { COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled' };
@@ -49,7 +52,7 @@ export class TaskHistories {
   #get(id: string): History {
     let history = this.#byId.get(id);
     if (!history) {
-      history = { attempts: [], messages: [], count: 0 };
+      history = { attempts: [], messages: [], count: 0, stalledOn: null };
       this.#byId.set(id, history);
       if (this.#byId.size > DASHBOARD_MAX_HISTORIES) this.#byId.delete(this.#byId.keys().next().value as string);
     }
@@ -67,6 +70,7 @@ export class TaskHistories {
   record(event: TaskEvent): void {
     if (event.type === 'status') {
       const history = this.#get(event.taskId);
+      history.stalledOn = null;
       if (event.status === 'RUNNING') {
         history.count++;
         history.attempts.push({ attempt: history.count, startedAt: event.timestamp, endedAt: null, outcome: 'running', error: null });
@@ -76,6 +80,8 @@ export class TaskHistories {
       }
     } else if (event.type === 'retry') {
       this.#end(this.#get(event.taskId), event.timestamp, 'failed', event.error);
+    } else if (event.type === 'stalled') {
+      this.#get(event.taskId).stalledOn = [...event.waitingOn];
     } else if (event.type === 'progress' && typeof event.message === 'string') {
       const history = this.#get(event.taskId);
       history.messages.push({ at: event.timestamp, progress: event.progress, message: event.message });
@@ -86,6 +92,11 @@ export class TaskHistories {
   get(id: string): HistoryJson {
     const history = this.#byId.get(id);
     return { attempts: history ? history.attempts.map((a) => ({ ...a })) : [], messages: history ? [...history.messages] : [] };
+  }
+
+  /** The never-started tasks `id` was last reported stalled on, or null when it was not (or its status changed since). */
+  stalledOn(id: string): readonly string[] | null {
+    return this.#byId.get(id)?.stalledOn ?? null;
   }
 
   delete(id: string): void {

@@ -13,7 +13,7 @@ import type { TaskStats } from '../monitor/stats.js';
 import { invalid, ownFields } from '../validate.js';
 
 const OPTION_KEYS: ReadonlySet<string> = new Set(['port', 'host', 'taskIds', 'batchInterval', 'heartbeatInterval']);
-import { CLIENT_SCRIPT, PAGE_HTML } from './page.js';
+import { CLIENT_SCRIPT, FAVICON_SVG, PAGE_HTML } from './page.js';
 import { TaskHistories, taskStatechart, type HistoryJson } from './history.js';
 import { eventToJson, taskToJson, type EventJson, type StateJson, type TaskInfoLike, type TaskJson } from './snapshot.js';
 
@@ -207,6 +207,20 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
   });
   const clients = new Set<SseClient>();
 
+  // A task the engine reported stalled stays so while it is WAITING and some task it waits on is still unstarted.
+  const neverStarted = (id: string): boolean => {
+    try {
+      const state = engine.getTask(id).state;
+      return state === undefined || state === 'pending';
+    } catch {
+      return false; // forgotten: nothing to start any more
+    }
+  };
+  const toJson = (id: string, info: TaskInfoLike): TaskJson => {
+    const waitingOn = info.status === 'WAITING' ? histories.stalledOn(id)?.filter(neverStarted) : undefined;
+    return taskToJson(info, waitingOn && waitingOn.length > 0 ? waitingOn : null);
+  };
+
   const snapshot = (): StateJson => {
     const tasks: TaskJson[] = [];
     const seen = new Set<string>();
@@ -224,7 +238,7 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
         continue;
       }
       tracked.add(id);
-      tasks.push(taskToJson(info));
+      tasks.push(toJson(id, info));
       for (const dependency of info.dependencies) if (!seen.has(dependency)) queue.push(dependency);
     }
     tasks.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -253,6 +267,10 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
         return;
       case '/app.js':
         send(res, 200, 'text/javascript; charset=utf-8', CLIENT_SCRIPT, { 'cache-control': 'no-cache' });
+        return;
+      case '/favicon.svg':
+      case '/favicon.ico':
+        send(res, 200, 'image/svg+xml', FAVICON_SVG, { 'cache-control': 'max-age=86400' });
         return;
       case '/dagre.js':
         send(res, 200, 'text/javascript; charset=utf-8', await loadDagre(), { 'cache-control': 'max-age=3600' });
@@ -292,7 +310,7 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
             send(res, 404, 'text/plain; charset=utf-8', 'Unknown task\n');
             return;
           }
-          const body: TaskDetailJson = { task: taskToJson(info), ...histories.get(id) };
+          const body: TaskDetailJson = { task: toJson(id, info), ...histories.get(id) };
           send(res, 200, 'application/json; charset=utf-8', JSON.stringify(body), { 'cache-control': 'no-store' });
           return;
         }

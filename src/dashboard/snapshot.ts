@@ -33,6 +33,11 @@ export interface TaskJson {
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
   readonly error: ErrorJson | null;
+  /**
+   * Set while the task is stalled: the engine reported (a `stalled` event) that it was started but waits on tasks
+   * that were never started; their ids, those still not started. Null otherwise.
+   */
+  readonly stalled: readonly string[] | null;
 }
 
 export interface SettingsJson {
@@ -92,7 +97,8 @@ export function errorToJson(error: unknown, depth = 0): ErrorJson | null {
 /** The fields of `engine.getTask(id)` the dashboard shows (`state` and `settings` optional, for engines that lack them). */
 export type TaskInfoLike = Omit<TaskInfo, 'state' | 'settings' | 'result'> & Partial<Pick<TaskInfo, 'state' | 'settings'>>;
 
-export function taskToJson(info: TaskInfoLike): TaskJson {
+/** `info` as JSON; `stalled`: the never-started tasks it waits on, when the dashboard knows it is stalled. */
+export function taskToJson(info: TaskInfoLike, stalled: readonly string[] | null = null): TaskJson {
   return {
     id: info.id,
     name: info.name,
@@ -108,6 +114,7 @@ export function taskToJson(info: TaskInfoLike): TaskJson {
     startedAt: info.startedAt ?? null,
     finishedAt: info.finishedAt ?? null,
     error: errorToJson(info.error),
+    stalled: stalled === null ? null : [...stalled],
   };
 }
 
@@ -122,6 +129,8 @@ export function eventToJson(event: TaskEvent): EventJson {
       return { ...base, progress: event.progress, message: event.message ?? null };
     case 'retry':
       return { ...base, attempt: event.attempt, delay: event.delay, error: errorToJson(event.error) };
+    case 'stalled':
+      return { ...base, waitingOn: [...event.waitingOn] };
     case 'resource-error':
     case 'store-error':
       return { ...base, error: errorToJson(event.error) };

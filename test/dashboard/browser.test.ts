@@ -1,25 +1,21 @@
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core (.ci/run installs
  * chromium when it is missing). Runs a DAG, watches nodes change colour as tasks finish, opens a
- * task's detail panel, checks that a hostile task name renders as text, and saves a screenshot.
+ * task's detail panel, checks that a hostile task name renders as text and that the console stays clean.
+ * Layout, chart, colours and the README's screenshots: layout.browser.test.ts.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveDashboard, type Dashboard } from '../../src/dashboard/index.js';
-import { TaskEngine } from '../../src/index.js';
+import { TaskEngine, TaskPriority } from '../../src/index.js';
 import { deferred } from '../helpers.js';
+import { detailField, launchChromium, nodeOf, watchProblems } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -27,8 +23,7 @@ afterAll(async () => {
 
 /** The fill colour of a task's node box, by the task id in the node's title. */
 function fillOf(page: Page, id: string): Promise<string> {
-  return page
-    .locator('g.node', { has: page.locator('title', { hasText: `(${id})` }) })
+  return nodeOf(page, id)
     .locator('rect.box')
     .evaluate((box) => (globalThis as unknown as { getComputedStyle(element: unknown): { fill: string } }).getComputedStyle(box).fill);
 }
@@ -40,6 +35,7 @@ describe('dashboard in Chromium', () => {
     let dashboard: Dashboard | undefined;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const dialogs: string[] = [];
+    const problems = watchProblems(page);
     let flakyCalls = 0;
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
@@ -75,7 +71,7 @@ describe('dashboard in Chromium', () => {
       const waitingFill = await fillOf(page, 'report');
       gate.resolve('parsed');
       await engine.onIdle();
-      await page.locator('g.node', { has: page.locator('title', { hasText: '(report)' }) }).locator('rect.box.s-COMPLETED').waitFor();
+      await nodeOf(page, 'report').locator('rect.box.s-COMPLETED').waitFor();
       expect(await fillOf(page, 'parse')).not.toBe(runningFill);
       expect(await fillOf(page, 'report')).not.toBe(waitingFill);
       expect(await fillOf(page, 'hostile')).not.toBe(await fillOf(page, 'report')); // FAILED is not COMPLETED
@@ -83,7 +79,7 @@ describe('dashboard in Chromium', () => {
 
       // The hostile name is text: no <img> was created anywhere, and the detail panel shows it verbatim.
       expect(await page.locator('img').count()).toBe(0);
-      await page.locator('g.node', { has: page.locator('title', { hasText: '(hostile)' }) }).click();
+      await nodeOf(page, 'hostile').click();
       await expect.poll(() => page.locator('#detail h2').textContent()).toBe(HOSTILE);
       const detail = (await page.locator('#detail').textContent()) ?? '';
       expect(detail).toContain('FAILED');
@@ -98,7 +94,7 @@ describe('dashboard in Chromium', () => {
       expect(await page.locator('#detail table.attempts tr.attempt td.outcome').textContent()).toBe('failed');
 
       // Attempt history and progress messages of a task that failed once and then succeeded.
-      await page.locator('g.node', { has: page.locator('title', { hasText: '(flaky)' }) }).click();
+      await nodeOf(page, 'flaky').click();
       await expect.poll(() => page.locator('#detail h2').textContent()).toBe('flaky');
       await expect.poll(() => page.locator('#detail table.attempts tr.attempt').count()).toBe(2);
       expect(await page.locator('#detail table.attempts tr.attempt td.outcome').allTextContents()).toEqual(['failed', 'completed']);
@@ -107,11 +103,14 @@ describe('dashboard in Chromium', () => {
       expect(await page.locator('#detail ol.messages li').allTextContents()).toEqual(['50% half way, try 1', '50% half way, try 2']);
       await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('completed');
 
-      await page.locator('g.node', { has: page.locator('title', { hasText: '(parse)' }) }).click();
+      await nodeOf(page, 'parse').click();
       await expect.poll(() => page.locator('#detail h2').textContent()).toBe('parse');
       expect(await page.locator('#detail').textContent()).toContain('COMPLETED');
       // Its settings stay visible after it finished: executor, timeout, resources.
       expect(await page.locator('#detail').textContent()).toMatch(/async executor, inline fn.*60000 ms per attempt.*cpu: 1/s);
+      // It reported 40% and then completed: a COMPLETED task is at 100%.
+      expect(await detailField(page, 'progress').textContent()).toBe('100%');
+      expect(await detailField(page, 'priority').textContent()).toBe('NORMAL');
       await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('completed');
       expect(dialogs).toEqual([]);
 
@@ -122,9 +121,9 @@ describe('dashboard in Chromium', () => {
       expect(requests.filter((url) => !url.startsWith(origin))).toEqual([]);
       expect(requests).toContain(`${origin}/uplot.js`);
       expect(requests).toContain(`${origin}/uplot.css`);
-
-      mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
-      await page.screenshot({ path: new URL('../artifacts/dashboard.png', import.meta.url).pathname });
+      // Nothing a user would see as an error in the console: no 404 (the favicon is served), no script error.
+      expect(requests).toContain(`${origin}/favicon.svg`);
+      expect(problems).toEqual([]);
     } finally {
       await page.close();
       await dashboard?.close();
@@ -136,9 +135,10 @@ describe('dashboard in Chromium', () => {
     const engine = new TaskEngine({ concurrency: 100 });
     let dashboard: Dashboard | undefined;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems = watchProblems(page);
     try {
       dashboard = await serveDashboard(engine, { port: 0 });
-      const ids = engine.registerTasks(Array.from({ length: 5000 }, (_, i) => ({ id: `t${i}`, name: `task ${i}` })));
+      const ids = engine.registerTasks(Array.from({ length: 5000 }, (_, i) => ({ id: `t${i}`, name: `task ${i}`, priority: i % 2 === 0 ? TaskPriority.HIGH : TaskPriority.LOW })));
       for (const id of ids.slice(0, 100)) engine.startTask(id); // 100 external tasks RUNNING
       const started = Date.now();
       await page.goto(dashboard.url);
@@ -152,8 +152,13 @@ describe('dashboard in Chromium', () => {
       const answered = Date.now();
       await page.evaluate(() => 1);
       expect(Date.now() - answered).toBeLessThan(1000);
+      // Priorities by name (the first 50 tasks completed; the list shows running tasks first).
+      const row = (id: string) => page.locator('#list table tr', { has: page.locator('td', { hasText: new RegExp(`^${id}$`) }) }).locator('td');
+      await expect.poll(() => row('t50').allTextContents()).toEqual(['RUNNING', 'task 50', 't50', 'HIGH', '0%', '1', '']);
+      expect(await row('t101').nth(3).textContent()).toBe('LOW');
       await page.locator('#list table tr.s-RUNNING').first().click();
       await expect.poll(() => page.locator('#detail h2').textContent()).toMatch(/^task \d+$/);
+      expect(problems).toEqual([]);
     } finally {
       await page.close();
       await dashboard?.close();

@@ -112,8 +112,8 @@ describe('serveDashboard', () => {
 
     const events = await fetch(new URL('api/events', dashboard.url));
     expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // The stream's headers are written by the code that subscribes it: once they are here, no event can be missed.
     const reading = readSse(events, (batches) => batches.flat().some((e) => (e as { taskId: string; status?: string }).taskId === 'c' && (e as { status?: string }).status === 'FAILED'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
     gate.resolve('a');
     const { batches } = await reading;
     const flat = batches.flat() as Array<{ type: string; taskId: string; name: string; status?: string; error?: { name: string; message: string } | null }>;
@@ -168,8 +168,7 @@ describe('serveDashboard', () => {
     let seen = 0;
     const { comments } = await readSse(response, () => ++seen > 4);
     expect(comments).toContain(': heartbeat');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(active).toBe(1); // the client's subscription is gone
+    await expect.poll(() => active).toBe(1); // the client's subscription is gone once the server sees it leave
     const again = await fetch(new URL('api/events', d.url));
     const reader = (again.body as ReadableStream<Uint8Array>).getReader();
     await reader.read();
@@ -177,11 +176,11 @@ describe('serveDashboard', () => {
     await d.close();
     expect(active).toBe(0);
     await reader.cancel().catch(() => undefined);
-    // Events still flow for the engine and nothing throws.
+    // Events still flow for the engine, and none reaches the closed dashboard.
     const id = engine.registerTask({ name: 'after', fn: () => 1 });
     engine.startTask(id);
-    await engine.waitForTask(id);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await engine.waitForTask(id)).toBe(1);
+    expect(active).toBe(0);
   });
 
   it('shows tasks given as taskIds, and dependencies of tracked tasks', async () => {
@@ -328,6 +327,46 @@ describe('statechart, attempt history and uPlot', () => {
     expect(state.tasks.map((t) => t.state)).toEqual(['completed', 'failed']);
     expect((await fetch(new URL('api/task/unknown', dashboard.url))).status).toBe(404);
     expect((await fetch(new URL('api/task/%E0%A4%A', dashboard.url))).status).toBe(400);
+  });
+
+  it('reports a task started while its dependency never was as stalled, until that dependency starts', async () => {
+    engine = new TaskEngine();
+    dashboard = await serveDashboard(engine, { port: 0 });
+    engine.registerTasks([
+      { id: 'approve', name: 'approve release' },
+      { id: 'publish', name: 'publish', dependencies: ['approve'] },
+    ]);
+    const events = await fetch(new URL('api/events', dashboard.url));
+    const reading = readSse(events, (batches) => batches.flat().some((e) => (e as { type: string }).type === 'stalled'));
+    engine.startTask('publish');
+    await engine.onIdle();
+    const { batches } = await reading;
+    expect(batches.flat().find((e) => (e as { type: string }).type === 'stalled')).toMatchObject({ type: 'stalled', taskId: 'publish', name: 'publish', waitingOn: ['approve'] });
+
+    const stalledOf = async () => {
+      const state = (await (await fetch(new URL('api/state', dashboard?.url))).json()) as StateJson;
+      return Object.fromEntries(state.tasks.map((t) => [t.id, t.stalled]));
+    };
+    expect(await stalledOf()).toEqual({ approve: null, publish: ['approve'] });
+    const detail = (await (await fetch(new URL('api/task/publish', dashboard.url))).json()) as TaskDetailJson;
+    expect(detail.task).toMatchObject({ status: 'WAITING', stalled: ['approve'] });
+
+    // Starting the dependency ends the stall, although the stalled task's own status has not changed.
+    engine.startTask('approve');
+    expect(engine.getTaskStatus('publish')).toBe('WAITING');
+    expect(await stalledOf()).toEqual({ approve: null, publish: null });
+  });
+
+  it('serves its own icon, so the browser asks for nothing that is missing', async () => {
+    engine = new TaskEngine();
+    dashboard = await serveDashboard(engine, { port: 0 });
+    expect(await (await fetch(dashboard.url)).text()).toContain('<link rel="icon" type="image/svg+xml" href="/favicon.svg">');
+    for (const path of ['favicon.svg', 'favicon.ico']) {
+      const icon = await fetch(new URL(path, dashboard.url));
+      expect(icon.status).toBe(200);
+      expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+      expect(await icon.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    }
   });
 
   it('serves uPlot from node_modules and allows its stylesheet in the CSP', async () => {
