@@ -12,6 +12,8 @@ export interface RunOptions {
   readonly concurrency: number | undefined;
   /** Machine-readable events on stdout, one JSON object a line. @default false */
   readonly json: boolean;
+  /** List every task with its result (one short line each) in the summary. @default false */
+  readonly results: boolean;
   /** Stack traces on bad input. @default false */
   readonly verbose: boolean;
   /** A file to record the run's XState inspection events to, as JSON lines (taskchart/inspect). */
@@ -52,10 +54,16 @@ export interface WorkerOptions {
   readonly verbose: boolean;
 }
 
-export type Command = RunOptions | WorkerOptions | { readonly command: 'help' };
+/** Usage: asked for (`--help`, exit 0), or shown because no command was given (exit 2). */
+export interface HelpRequest {
+  readonly command: 'help';
+  readonly requested: boolean;
+}
+
+export type Command = RunOptions | WorkerOptions | HelpRequest;
 
 /** Flags that only one command takes. */
-const RUN_ONLY = ['json', 'inspect-log', 'dashboard', 'keep-open', 'store'] as const;
+const RUN_ONLY = ['json', 'results', 'inspect-log', 'dashboard', 'keep-open', 'store'] as const;
 const WORKER_ONLY = ['redis', 'queue', 'pool', 'lock-duration', 'stalled-interval', 'grace'] as const;
 
 
@@ -72,7 +80,9 @@ Options:
                      while the store holds tasks; delete <file> to start afresh)
   --concurrency <n>  max running tasks, an integer from 1 and up (default: the
                      module's options.concurrency, else 4)
-  --json             machine-readable events on stdout, one JSON object a line
+  --json             machine-readable events on stdout, one JSON object a line; the
+                     last line is a summary with every task's result or error
+  --results          list every task with its result (one short line each) in the summary
   --inspect-log <f>  record every statechart inspection event to file <f> (JSON lines)
   --dashboard[=port] serve the live dashboard on 127.0.0.1 while running and print its URL
   --keep-open        with --dashboard: keep serving after the run, until Ctrl-C
@@ -114,6 +124,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       options: {
         concurrency: { type: 'string' },
         json: { type: 'boolean', default: false },
+        results: { type: 'boolean', default: false },
         'inspect-log': { type: 'string' },
         dashboard: { type: 'string' },
         'keep-open': { type: 'boolean', default: false },
@@ -132,7 +143,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
     throw new CliInputError(`${firstSentence((error as Error).message)} (see taskchart --help)`);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return { command: 'help' };
+  if (values.help) return { command: 'help', requested: true };
+  if (positionals.length === 0) return { command: 'help', requested: false };
   const [command, file, ...extra] = positionals;
   if (command === 'worker') {
     refuseFlags('worker', RUN_ONLY, values);
@@ -160,6 +172,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     file,
     concurrency: parseConcurrency(values.concurrency),
     json: values.json,
+    results: values.results,
     verbose: values.verbose,
     inspectLog: parsePath('--inspect-log', values['inspect-log']),
     dashboard: parseDashboardPort(values.dashboard),

@@ -3,6 +3,7 @@
  * restoring what it holds, and the lines that say what was resumed and what is left for the next run.
  * A run that stops on a signal suspends: nothing is cancelled, and the same command resumes it.
  */
+import { basename, resolve } from 'node:path';
 import { InvalidOptionError, StoreError, type RestoreReport, type TaskEngine, type TaskEngineOptions } from '../index.js';
 import { SqliteStore } from '../sqlite/index.js';
 import { formatError, shellQuote } from './format.js';
@@ -53,12 +54,31 @@ export function resumeJson(label: string, report: RestoreReport): Record<string,
   return { type: 'restore', store: label, ...report };
 }
 
-/** The command that resumes this run: the same arguments, quoted for a POSIX shell. */
-export function resumeCommand(argv: readonly string[]): string {
-  return ['taskchart', ...argv].map(shellQuote).join(' ');
+/** Where and how this process was started: what {@link resumeCommand} needs to say it again. */
+export interface Invocation {
+  /** The script node runs (`process.argv[1]`): a `node_modules/.bin/taskchart` link, or a path to dist/cli/main.js. */
+  readonly script: string;
+  readonly cwd: string;
+  /** The directory `npm run` was started in (npm's `INIT_CWD`), when it differs from `cwd`. */
+  readonly initCwd?: string | undefined;
 }
 
-/** `interrupted: 30 of 42 tasks left for the next run (stopping cancelled nothing); to resume, run: taskchart run ...` */
+const thisProcess = (): Invocation => ({ script: process.argv[1] ?? 'taskchart', cwd: process.cwd(), initCwd: process.env.INIT_CWD });
+
+/**
+ * The command that resumes this run, as a POSIX shell runs it: `npx taskchart <the same arguments>` when
+ * taskchart runs from an installed package (a `node_modules` path or a `taskchart` bin link), else
+ * `node <absolute path of the script>`, which works from anywhere; prefixed with `cd <dir> &&` when an
+ * npm script ran it from another directory than the shell's, so that relative paths still resolve.
+ */
+export function resumeCommand(argv: readonly string[], invocation: Invocation = thisProcess()): string {
+  const { script, cwd, initCwd } = invocation;
+  const installed = /[\\/]node_modules[\\/]/.test(script) || basename(script) === 'taskchart';
+  const words = [...(installed ? ['npx', 'taskchart'] : ['node', resolve(cwd, script)]), ...argv].map(shellQuote).join(' ');
+  return initCwd && resolve(initCwd) !== resolve(cwd) ? `cd ${shellQuote(cwd)} && ${words}` : words;
+}
+
+/** `interrupted: 30 of 42 tasks left for the next run (stopping cancelled nothing); to resume, run: npx taskchart run ...` */
 export function suspendedLine(left: number, total: number, command: string, lost = 0): string {
   if (left === 0) return `interrupted: nothing the store keeps is left to resume${lostNote(lost)}`;
   return `interrupted: ${left} of ${plural(total, 'task')} left for the next run (stopping cancelled nothing)${lostNote(lost)}; to resume, run: ${command}`;

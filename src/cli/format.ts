@@ -1,4 +1,5 @@
-/** Text shapes shared by the views and the summary: durations, one-line errors, shell words. */
+/** Text shapes shared by the views and the summary: durations, one-line errors and results, shell words. */
+import { inspect } from 'node:util';
 
 /** `850ms`, `12.3s`, `4m 05s`, `2h 03m`. */
 export function formatDuration(ms: number): string {
@@ -19,11 +20,35 @@ export function formatError(error: unknown): string {
   return error.cause === undefined ? head : `${head} (caused by ${formatError(error.cause)})`;
 }
 
+/** A task's result on one line, as Node prints values (`'text'`, `{ rows: 31 }`, `[ 1, 2, ... 8 more items ]`). */
+export function formatResult(result: unknown): string {
+  return inspect(result, { breakLength: Infinity, compact: true, depth: 2, maxArrayLength: 10, maxStringLength: 200 }).replace(/\s*\n\s*/g, ' ');
+}
+
 /** An error as plain data for JSON output. */
 export function errorToJson(error: unknown): { name?: string; code?: string; message: string } {
   if (!(error instanceof Error)) return { message: String(error) };
   const code = (error as { code?: unknown }).code;
   return { name: error.name, ...(typeof code === 'string' ? { code } : {}), message: error.message };
+}
+
+/**
+ * A task's result as plain data for JSON output: what `JSON.stringify` makes of it, with bigints as
+ * decimal strings; a value JSON cannot hold (a cycle) as its one-line {@link formatResult} text.
+ */
+export function resultToJson(result: unknown): unknown {
+  try {
+    const text = JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return formatResult(result);
+  }
+}
+
+/** `text` cut to at most `max` characters (at least 1), ending with an ellipsis when cut. */
+export function fit(text: string, max: number): string {
+  const room = Math.max(1, max);
+  return text.length <= room ? text : `${text.slice(0, room - 1)}…`;
 }
 
 /** `word` as a POSIX shell reads it back: as is when it is plainly safe, else in single quotes. */

@@ -1,16 +1,15 @@
 /**
- * The terminal view for a TTY: a cli-progress MultiBar redrawn in place, with one summary
- * bar on top and one bar per running task; failures and retries are logged above the bars.
+ * The terminal view for a TTY: a cli-progress MultiBar redrawn in place, with one summary row on top and
+ * one row per running task (none for a free slot); failures, retries and cancellations are logged above.
+ * Every row and log line is cut to the terminal's width at the time it is drawn (rows.ts).
  */
-import { MultiBar, type SingleBar } from 'cli-progress';
+import { MultiBar, type GenericFormatter, type SingleBar } from 'cli-progress';
 import type { Subscription } from 'rxjs';
-import { ofType, TaskStatus, type TaskEngine } from '../index.js';
-import { formatError } from './format.js';
-import type { RunProgress } from './run-progress.js';
-import { summaryLine } from './summary-line.js';
+import { ofType, TaskStatus, type TaskEngine, type TaskEvent } from '../index.js';
+import { fit, formatError } from './format.js';
+import { summaryRow, taskRow } from './rows.js';
+import type { ProgressSnapshot, RunningTask, RunProgress } from './run-progress.js';
 import type { View } from './view.js';
-
-const TASK_FORMAT = '  {bar} {percentage}% {name} {message}';
 
 export interface LiveViewOptions {
   readonly stream: NodeJS.WriteStream;
@@ -18,37 +17,33 @@ export interface LiveViewOptions {
   readonly interval?: number;
 }
 
+interface SummaryPayload {
+  snapshot: ProgressSnapshot;
+  hidden: number;
+}
+
+const drawSummary: GenericFormatter = (_options, params, payload: SummaryPayload) => summaryRow(payload.snapshot, params.maxWidth, payload.hidden);
+const drawTask: GenericFormatter = (_options, params, payload: { task: RunningTask }) => taskRow(payload.task, params.maxWidth);
+
 export function startLiveView(engine: TaskEngine, progress: RunProgress, options: LiveViewOptions): View {
   const { stream } = options;
-  const multibar = new MultiBar({
-    stream,
-    hideCursor: true,
-    clearOnComplete: false,
-    stopOnComplete: false,
-    barsize: 20,
-    fps: 10,
-    autopadding: true,
-    format: TASK_FORMAT,
-  });
-  const summary = multibar.create(1, 0, { line: '' }, { format: '{bar} {line}', barsize: 20 });
-  // Bar slots for running tasks, as many as were ever needed at once (and fit on the screen).
-  const bars: SingleBar[] = [];
+  const multibar = new MultiBar({ stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 10 });
+  const summary = multibar.create(1, 0, { snapshot: progress.snapshot(), hidden: 0 } satisfies SummaryPayload, { format: drawSummary });
+  // One row per running task shown, in the order they started running.
+  const rows: SingleBar[] = [];
 
   const redraw = (): void => {
     const snapshot = progress.snapshot();
-    const hidden = Math.max(0, progress.running.size - maxBars(stream));
-    const more = hidden > 0 ? ` (+${hidden} not shown)` : '';
-    summary.setTotal(Math.max(1, snapshot.total));
-    // Every line stays shorter than the terminal: a line that fills or wraps it throws off the redraw in place.
-    const width = stream.columns ?? 80;
-    summary.update(snapshot.done + snapshot.failed + snapshot.cancelled, { line: fit(summaryLine(snapshot) + more, width - 22) });
-    syncBars(multibar, bars, progress, maxBars(stream), width - 30);
+    const shown = [...progress.running.values()].slice(0, maxRows(stream));
+    summary.update(0, { snapshot, hidden: progress.running.size - shown.length } satisfies SummaryPayload);
+    syncRows(multibar, rows, shown);
   };
   const timer = setInterval(redraw, options.interval ?? 200);
   const logs: Subscription = engine.events.pipe(ofType('status', 'retry')).subscribe((event) => {
     if (progress.isReplay(event)) return;
-    if (event.type === 'retry') multibar.log(`retry  ${event.name}: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}\n`);
-    else if (event.status === TaskStatus.FAILED) multibar.log(`FAILED ${event.name}: ${formatError(event.error)}\n`);
+    const line = logLine(event);
+    // The width when the line is written: log lines are not redrawn.
+    if (line !== undefined) multibar.log(`${fit(line, (stream.columns ?? 80) - 1)}\n`);
   });
   redraw();
 
@@ -56,40 +51,31 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
     stop() {
       clearInterval(timer);
       logs.unsubscribe();
-      for (const bar of bars) multibar.remove(bar);
-      bars.length = 0;
+      syncRows(multibar, rows, []);
       redraw();
       multibar.stop();
     },
   };
 }
 
-/** Room for task bars below the summary line, leaving a line for the prompt. */
-function maxBars(stream: NodeJS.WriteStream): number {
+/** The line logged above the rows for a retry, a failure or a cancellation; nothing for other changes. */
+function logLine(event: Extract<TaskEvent, { type: 'status' | 'retry' }>): string | undefined {
+  if (event.type === 'retry') return `retry     ${event.name}: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}`;
+  if (event.status === TaskStatus.FAILED) return `FAILED    ${event.name}: ${formatError(event.error)}`;
+  if (event.status === TaskStatus.CANCELLED) return `CANCELLED ${event.name}${event.error === undefined ? '' : `: ${formatError(event.error)}`}`;
+  return undefined;
+}
+
+/** Room for task rows below the summary row, leaving a line for the prompt. */
+function maxRows(stream: NodeJS.WriteStream): number {
   return Math.max(1, (stream.rows ?? 24) - 3);
 }
 
-/** `text` cut to at most `room` characters (at least 10), with an ellipsis when cut. */
-function fit(text: string, room: number): string {
-  const max = Math.max(10, room);
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/**
- * Shows the running tasks in a fixed set of bar slots, created as needed and never removed while the
- * view runs (cli-progress's MultiBar.remove() leaves the cursor a line off, so lines drift); a slot
- * with no running task shows as idle.
- */
-function syncBars(multibar: MultiBar, slots: SingleBar[], progress: RunProgress, limit: number, room: number): void {
-  const running = [...progress.running.values()].slice(0, limit);
-  while (slots.length < running.length) slots.push(multibar.create(100, 0, { name: '', message: '' }));
-  slots.forEach((slot, i) => {
-    const task = running[i];
-    if (task === undefined) {
-      slot.update(0, { name: '(idle)', message: '' });
-      return;
-    }
-    const name = fit(task.name, room);
-    slot.update(Math.round(task.progress * 100), { name, message: fit(task.message ?? '', room - name.length - 1) });
+/** One row per shown task: rows are added and removed at the bottom, so that each row keeps its line while its task runs on. */
+function syncRows(multibar: MultiBar, rows: SingleBar[], shown: readonly RunningTask[]): void {
+  while (rows.length > shown.length) multibar.remove(rows.pop() as SingleBar);
+  shown.forEach((task, i) => {
+    if (i < rows.length) rows[i]?.update(0, { task });
+    else rows.push(multibar.create(1, 0, { task }, { format: drawTask }));
   });
 }

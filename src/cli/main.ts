@@ -10,8 +10,9 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const command = parseCommandLine(argv);
     if (command.command === 'help') {
-      process.stdout.write(`${USAGE}\n`);
-      return ExitCode.OK;
+      if (command.requested) process.stdout.write(`${USAGE}\n`);
+      else process.stderr.write(`taskchart: expected a command, \`run\` or \`worker\`\n\n${USAGE}\n`);
+      return command.requested ? ExitCode.OK : ExitCode.BAD_INPUT;
     }
     if (command.command === 'worker') {
       // Loaded only here: bullmq and ioredis are optional peer dependencies that `run` does not need.

@@ -54,7 +54,7 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     const ending = await runToEnd(engine, progress, { interrupted: io.interrupted, store, mode: durable ? 'suspend' : 'cancel' });
     view.stop();
     view = undefined;
-    const code = reportEnd(engine, progress, ending, { options, durable, write, say });
+    const code = reportEnd(engine, progress, ending, { options, durable, write, say, columns: io.stdout.isTTY ? io.stdout.columns : undefined });
     if (dashboard !== undefined && options.keepOpen && ending.kind === 'done') {
       say(`dashboard still at ${dashboard.url} (Ctrl-C to stop)`);
       await io.interrupted;
@@ -73,12 +73,12 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
 }
 
 /** Prints the summary (a table, or the `--json` summary object) and what is left after a stop; returns the exit code. */
-function reportEnd(engine: TaskEngine, progress: RunProgress, ending: RunEnding, out: { options: RunOptions; durable: boolean; write: WriteLine; say: WriteLine }): number {
-  const outcome = collectOutcome(engine, progress.ids, progress.elapsedMs, progress.finishedEarlier.size);
+function reportEnd(engine: TaskEngine, progress: RunProgress, ending: RunEnding, out: { options: RunOptions; durable: boolean; write: WriteLine; say: WriteLine; columns: number | undefined }): number {
+  const outcome = collectOutcome(engine, progress);
   const code = exitCode(ending, outcome);
   const epilogue = epilogueOf(ending, out.durable, progress, out.options);
   if (out.options.json) out.write(JSON.stringify({ ...summaryToJson(outcome, code), ...epilogue.json }));
-  else printSummary(outcome, out.write);
+  else printSummary(outcome, out.write, { results: out.options.results, columns: out.columns });
   if (epilogue.line === undefined) return code;
   if (ending.kind === 'store-failed') process.stderr.write(`taskchart: ${epilogue.line}\n`);
   else out.say(epilogue.line);

@@ -13,6 +13,14 @@ export interface RunningTask {
   message: string | undefined;
 }
 
+/** A started task the engine reported stalled: it waits on tasks that were never started. */
+export interface StalledTask {
+  readonly id: string;
+  readonly name: string;
+  /** The never-started tasks it waits on (ids), as the engine's `stalled` event named them. */
+  readonly waitingOn: readonly string[];
+}
+
 /** A point-in-time summary line. */
 export interface ProgressSnapshot {
   readonly total: number;
@@ -42,6 +50,8 @@ export class RunProgress {
    * task that fails now (its handler is missing, its interrupted attempt was its last) is not here.
    */
   readonly finishedEarlier = new Set<string>();
+  /** Tasks reported by a `stalled` event, until their status changes (a dependency was started after all). */
+  readonly stalled = new Map<string, StalledTask>();
   readonly #engine: TaskEngine;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -110,7 +120,10 @@ export class RunProgress {
       // restore() fills every task from the store before it announces any: a task that is terminal
       // when announced finished in an earlier run; the others get their outcome in this one.
       if (event.restored === true && TERMINAL.has(this.#engine.getTaskStatus(event.taskId))) this.finishedEarlier.add(event.taskId);
+    } else if (event.type === 'stalled') {
+      this.stalled.set(event.taskId, { id: event.taskId, name: event.name, waitingOn: [...event.waitingOn] });
     } else if (event.type === 'status') {
+      this.stalled.delete(event.taskId);
       if (event.status === TaskStatus.RUNNING) {
         this.running.set(event.taskId, { id: event.taskId, name: event.name, progress: 0, message: undefined });
       } else {

@@ -1,18 +1,48 @@
-/** The one-line run summary shared by the live and plain views. */
+/** The one-line run summary shared by the live and plain views, and its shorter forms for narrow terminals. */
 import { formatDuration } from './format.js';
 import type { ProgressSnapshot } from './run-progress.js';
 
-/** `12/40 done | 1 failed | 4 running | 23 queued | 2.1/s | 5.7s elapsed | ~13.1s left` */
-export function summaryLine(s: ProgressSnapshot): string {
-  const parts = [
-    `${s.done}/${s.total} done`,
-    `${s.failed} failed`,
-    ...(s.cancelled > 0 ? [`${s.cancelled} cancelled`] : []),
-    `${s.running} running`,
-    `${s.queued} queued`,
-    `${s.rate.toFixed(1)}/s`,
-    `${formatDuration(s.elapsedMs)} elapsed`,
-    s.etaMs === undefined ? 'time left unknown' : `~${formatDuration(s.etaMs)} left`,
+/** A part of the summary line; when the line does not fit, parts are dropped lowest `keep` first. */
+interface Part {
+  readonly text: string;
+  readonly keep: number;
+}
+
+const ALWAYS = Number.POSITIVE_INFINITY;
+
+/** What to drop from the full line, in order, to make it shorter: the rate first, then queued, running, cancelled, failed. */
+const DROP_LEVELS = [0, 1, 2, 3, 4, 5] as const;
+
+function parts(s: ProgressSnapshot, hidden: number): Part[] {
+  return [
+    { text: `${s.done}/${s.total} done`, keep: ALWAYS },
+    { text: `${s.failed} failed`, keep: 5 },
+    ...(s.cancelled > 0 ? [{ text: `${s.cancelled} cancelled`, keep: 4 }] : []),
+    { text: `${s.running} running${hidden > 0 ? ` (+${hidden} not shown)` : ''}`, keep: 3 },
+    { text: `${s.queued} queued`, keep: 2 },
+    { text: `${s.rate.toFixed(1)}/s`, keep: 1 },
+    { text: `${formatDuration(s.elapsedMs)} elapsed`, keep: ALWAYS },
+    { text: s.etaMs === undefined ? 'time left unknown' : `~${formatDuration(s.etaMs)} left`, keep: ALWAYS },
   ];
-  return parts.join(' | ');
+}
+
+const join = (kept: readonly Part[]): string => kept.map((part) => part.text).join(' | ');
+
+/** `12/40 done | 1 failed | 4 running | 23 queued | 2.1/s | 5.7s elapsed | ~13.1s left` */
+export function summaryLine(s: ProgressSnapshot, hidden = 0): string {
+  return join(parts(s, hidden));
+}
+
+/**
+ * The summary line in at most `max` characters: the full line when it fits, else without the parts that
+ * matter least (the rate, then the queued, running, cancelled and failed counts). Done, elapsed time and the
+ * estimate are kept; `undefined` when even they do not fit.
+ */
+export function shortSummaryLine(s: ProgressSnapshot, max: number, hidden = 0): string | undefined {
+  const all = parts(s, hidden);
+  for (const level of DROP_LEVELS) {
+    const line = join(all.filter((part) => part.keep > level));
+    if (line.length <= max) return line;
+  }
+  return undefined;
 }

@@ -1,31 +1,47 @@
-/** The end of a run: a table of outcomes, the failed tasks with their errors, and the exit code. */
+/**
+ * The end of a run: a table of outcomes, each task's result (`--results`), the tasks left stalled, the failed
+ * tasks with their errors, and the exit code.
+ */
 import { TaskStatus, type TaskEngine, type TaskInfo } from '../index.js';
-import { errorToJson, formatDuration, formatError } from './format.js';
+import { errorToJson, fit, formatDuration, formatError, formatResult, resultToJson } from './format.js';
 import { ExitCode } from './input-error.js';
+import type { RunProgress, StalledTask } from './run-progress.js';
 import type { WriteLine } from './view.js';
 
 /** What a finished (or interrupted) run came to. */
 export interface RunOutcome {
   readonly tasks: readonly TaskInfo[];
   readonly counts: Record<TaskStatus, number>;
-  /** Tasks not in a terminal status (only after an interruption or a hung external task). */
+  /** Tasks not in a terminal status (only after an interruption, a hung external task or a stall). */
   readonly unfinished: number;
   /** Of the terminal tasks, those that had finished in an earlier run (restored from a store). */
   readonly finishedEarlier: number;
+  /** Started tasks still WAITING on tasks that were never started, as the engine's last `stalled` events named them. */
+  readonly stalled: readonly StalledTask[];
   readonly elapsedMs: number;
   readonly meanWaitTime: number;
   readonly meanRunTime: number;
 }
 
+/** How the summary is printed. */
+export interface SummaryOptions {
+  /** List every task with its result (`--results`). @default false */
+  readonly results?: boolean;
+  /** Lines listing tasks are cut to fewer characters than this. @default 120 */
+  readonly columns?: number;
+}
+
 /** Failed tasks listed in full before the rest are only counted. */
 const MAX_LISTED = 50;
 
-export function collectOutcome(engine: TaskEngine, ids: readonly string[], elapsedMs: number, finishedEarlier = 0): RunOutcome {
-  const tasks = ids.map((id) => engine.getTask(id));
+export function collectOutcome(engine: TaskEngine, progress: Pick<RunProgress, 'ids' | 'elapsedMs' | 'finishedEarlier' | 'stalled'>): RunOutcome {
+  const tasks = progress.ids.map((id) => engine.getTask(id));
   const stats = engine.getStats();
   const counts = { ...stats.counts };
   const unfinished = counts.PENDING + counts.WAITING + counts.RUNNING;
-  return { tasks, counts, unfinished, finishedEarlier, elapsedMs, meanWaitTime: stats.meanWaitTime, meanRunTime: stats.meanRunTime };
+  const stalled = [...progress.stalled.values()].filter((task) => engine.getTaskStatus(task.id) === TaskStatus.WAITING);
+  const { elapsedMs } = progress;
+  return { tasks, counts, unfinished, finishedEarlier: progress.finishedEarlier.size, stalled, elapsedMs, meanWaitTime: stats.meanWaitTime, meanRunTime: stats.meanRunTime };
 }
 
 /** 0 when every task COMPLETED, else 1. */
@@ -33,30 +49,25 @@ export function exitCodeOf(outcome: RunOutcome): number {
   return outcome.tasks.every((task) => task.status === TaskStatus.COMPLETED) ? ExitCode.OK : ExitCode.TASKS_FAILED;
 }
 
-export function printSummary(outcome: RunOutcome, write: WriteLine): void {
-  const rows: [string, string][] = [
-    ['completed', String(outcome.counts.COMPLETED)],
-    ['failed', String(outcome.counts.FAILED)],
-    ['cancelled', String(outcome.counts.CANCELLED)],
-    ...(outcome.unfinished > 0 ? [['unfinished', String(outcome.unfinished)] as [string, string]] : []),
-    ['total', String(outcome.tasks.length)],
-    ...(outcome.finishedEarlier > 0 ? [['finished in earlier runs', String(outcome.finishedEarlier)] as [string, string]] : []),
-    ['elapsed', formatDuration(outcome.elapsedMs)],
-    ['mean wait', formatDuration(outcome.meanWaitTime)],
-    ['mean run', formatDuration(outcome.meanRunTime)],
-  ];
+export function printSummary(outcome: RunOutcome, write: WriteLine, options: SummaryOptions = {}): void {
+  const max = (options.columns ?? 120) - 1;
   write('');
   write('Summary');
-  for (const line of table(['outcome', 'value'], rows)) write(line);
+  for (const line of table(['outcome', 'value'], countRows(outcome))) write(line);
+  if (options.results === true) section(`Results (${outcome.tasks.length})`, resultLines(outcome.tasks), write, max);
+  section(
+    `Stalled tasks (${outcome.stalled.length}): started, but waiting on tasks that were never started`,
+    outcome.stalled.map((task) => `  ${label(task.id, task.name)}  waits on never-started ${task.waitingOn.map((id) => `\`${id}\``).join(', ')}`),
+    write,
+    max,
+  );
   const failed = outcome.tasks.filter((task) => task.status === TaskStatus.FAILED);
-  if (failed.length === 0) return;
-  write('');
-  write(`Failed tasks (${failed.length})`);
-  for (const task of failed.slice(0, MAX_LISTED)) write(`  ${task.name} [${task.id}]  ${formatError(task.error)}`);
-  if (failed.length > MAX_LISTED) write(`  ... and ${failed.length - MAX_LISTED} more`);
+  const listed = failed.slice(0, MAX_LISTED).map((task) => `  ${label(task.id, task.name)}  ${formatError(task.error)}`);
+  if (failed.length > MAX_LISTED) listed.push(`  ... and ${failed.length - MAX_LISTED} more`);
+  section(`Failed tasks (${failed.length})`, listed, write);
 }
 
-/** The `--json` summary: one object, the last line of output. */
+/** The `--json` summary: one object, the last line of output; `tasks` has every task's result or error. */
 export function summaryToJson(outcome: RunOutcome, exitCode: number): Record<string, unknown> {
   return {
     type: 'summary',
@@ -68,7 +79,55 @@ export function summaryToJson(outcome: RunOutcome, exitCode: number): Record<str
     failed: outcome.tasks
       .filter((task) => task.status === TaskStatus.FAILED)
       .map((task) => ({ taskId: task.id, name: task.name, error: errorToJson(task.error) })),
+    stalled: outcome.stalled.map((task) => ({ taskId: task.id, name: task.name, waitingOn: task.waitingOn })),
+    tasks: outcome.tasks.map(taskToJson),
   };
+}
+
+function taskToJson(task: TaskInfo): Record<string, unknown> {
+  const data: Record<string, unknown> = { taskId: task.id, name: task.name, status: task.status };
+  if (task.status === TaskStatus.COMPLETED) data.result = resultToJson(task.result);
+  if (task.error !== undefined) data.error = errorToJson(task.error);
+  return data;
+}
+
+/** `name`, or `name [id]` when the id is not the name. */
+function label(id: string, name: string): string {
+  return id === name ? name : `${name} [${id}]`;
+}
+
+function countRows(outcome: RunOutcome): [string, string][] {
+  return [
+    ['completed', String(outcome.counts.COMPLETED)],
+    ['failed', String(outcome.counts.FAILED)],
+    ['cancelled', String(outcome.counts.CANCELLED)],
+    ...(outcome.unfinished > 0 ? [['unfinished', String(outcome.unfinished)] as [string, string]] : []),
+    ['total', String(outcome.tasks.length)],
+    ...(outcome.finishedEarlier > 0 ? [['finished in earlier runs', String(outcome.finishedEarlier)] as [string, string]] : []),
+    ['elapsed', formatDuration(outcome.elapsedMs)],
+    ['mean wait', formatDuration(outcome.meanWaitTime)],
+    ['mean run', formatDuration(outcome.meanRunTime)],
+  ];
+}
+
+/** Each task on one line: its result when COMPLETED, else its status (and error). Labels are aligned. */
+function resultLines(tasks: readonly TaskInfo[]): string[] {
+  const labels = tasks.map((task) => label(task.id, task.name));
+  const width = Math.min(40, Math.max(0, ...labels.map((text) => text.length)));
+  return tasks.map((task, i) => `  ${(labels[i] ?? '').padEnd(width)}  ${outcomeText(task)}`);
+}
+
+function outcomeText(task: TaskInfo): string {
+  if (task.status === TaskStatus.COMPLETED) return formatResult(task.result);
+  return task.error === undefined ? task.status : `${task.status}: ${formatError(task.error)}`;
+}
+
+/** A titled list after a blank line; nothing when empty. Lines are cut to `max` characters when given. */
+function section(title: string, lines: readonly string[], write: WriteLine, max?: number): void {
+  if (lines.length === 0) return;
+  write('');
+  write(title);
+  for (const line of lines) write(max === undefined ? line : fit(line, max));
 }
 
 function table(header: [string, string], rows: readonly [string, string][]): string[] {

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const bin = join(root, 'dist/cli/main.js');
 export const fixture = (name: string): string => join('test/fixtures/graphs', name);
+/** A graph module of the CLI's own tests (test/cli/fixtures), relative to the repository root. */
+export const cliFixture = (name: string): string => join('test/cli/fixtures', name);
 
 const lock = join(tmpdir(), `taskchart-cli-build-${Buffer.from(root).toString('hex').slice(-24)}`);
 
@@ -49,9 +51,18 @@ export interface CliResult {
 
 /** Runs `node dist/cli/main.js ...args` from the repository root, stdout a pipe (not a TTY). */
 export function runCli(args: readonly string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  return runFile(process.execPath, [bin, ...args], options);
+}
+
+/** Runs `command` as `sh -c` runs a line typed in a shell, from the repository root, with npm's INIT_CWD unset. */
+export function runShell(command: string, options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  return runFile('sh', ['-c', command], { env: { ...options.env, INIT_CWD: '' } });
+}
+
+function runFile(file: string, args: readonly string[], options: { env?: Record<string, string> }): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const env = { ...process.env, ...options.env };
-    const child = execFile(process.execPath, [bin, ...args], { cwd: root, timeout: 15_000, env }, (error, stdout, stderr) => {
+    const child = execFile(file, args, { cwd: root, timeout: 15_000, env }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
       resolvePromise({ code: child.exitCode ?? code, signal: child.signalCode, stdout, stderr });
     });

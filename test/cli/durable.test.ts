@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TaskEngine } from '../../src/index.js';
 import { SqliteStore } from '../../src/sqlite/index.js';
-import { suspendedLine } from '../../src/cli/durable-run.js';
-import { buildCli, fixture, jsonLines, runCli, startCli, type CliResult } from './cli.js';
+import { resumeCommand, suspendedLine } from '../../src/cli/durable-run.js';
+import { buildCli, fixture, jsonLines, runCli, runShell, startCli, type CliResult } from './cli.js';
 
 beforeAll(buildCli, 60_000);
 
@@ -78,12 +78,11 @@ describe('taskchart run --store: stopping is not cancelling', () => {
     expect(jsonLines(stopped.stdout).filter((e) => e.type === 'status' && e.status === 'CANCELLED')).toEqual([]);
     // With --json, lines for people go to stderr.
     const line = stopped.stderr.trimEnd();
-    expect(line).toBe(`interrupted: 3 of 5 tasks left for the next run (stopping cancelled nothing); to resume, run: taskchart ${args.join(' ')}`);
+    expect(line).toBe(`interrupted: 3 of 5 tasks left for the next run (stopping cancelled nothing); to resume, run: node ${cliBin} ${args.join(' ')}`);
     expect(ranSteps(log).sort()).toEqual(['a#1', 'b#1', 'c#1', 'd#1']);
 
-    // The printed command, run again (without the hold): the graph comes from the store.
-    const resumeArgs = (line.split('to resume, run: ')[1] as string).split(' ').slice(1);
-    const resumed = await runCli(resumeArgs, { env });
+    // The printed command, run as printed in a shell (without the hold): the graph comes from the store.
+    const resumed = await runShell(line.split('to resume, run: ')[1] as string, { env });
     expect(resumed.code).toBe(0);
     const events = jsonLines(resumed.stdout);
     expect(events.filter((e) => e.type === 'registered').map((e) => [e.taskId, e.restored])).toEqual(['a', 'b', 'c', 'd', 'e'].map((id) => [id, true]));
@@ -148,7 +147,7 @@ describe('taskchart run --store: stopping is not cancelling', () => {
     const stopped = await first.result;
     expect(stopped.code).toBe(143);
     expect(stopped.stdout).toMatch(/^ {2}unfinished +3$/m);
-    expect(stopped.stdout).toMatch(/^interrupted: 3 of 5 tasks left for the next run \(stopping cancelled nothing\); to resume, run: taskchart run /m);
+    expect(stopped.stdout).toMatch(/^interrupted: 3 of 5 tasks left for the next run \(stopping cancelled nothing\); to resume, run: node \S+\/dist\/cli\/main\.js run /m);
   }, 30_000);
 
   it('exits 3 with one line when the store fails during the run, and the same store resumes afterwards', async () => {
@@ -156,7 +155,7 @@ describe('taskchart run --store: stopping is not cancelling', () => {
     const failing = await runCli(['run', fixture('failing-store.mjs')], { env: { ...env, TASKCHART_FAILING_STORE: db } });
     expect(failing.code).toBe(3);
     expect(oneLineError(failing)).toMatch(
-      /^taskchart: the task store failed and the run stopped: ERR_STORE: .*No space left on device \(simulated\).*; \d tasks? unfinished\. The counts above are what this process saw; the store keeps its last commit: fix the cause, then resume with: taskchart run test\/fixtures\/graphs\/failing-store\.mjs$/,
+      /^taskchart: the task store failed and the run stopped: ERR_STORE: .*No space left on device \(simulated\).*; \d tasks? unfinished\. The counts above are what this process saw; the store keeps its last commit: fix the cause, then resume with: node \S+\/dist\/cli\/main\.js run test\/fixtures\/graphs\/failing-store\.mjs$/,
     );
     expect(failing.stdout).toMatch(/^Summary$/m);
 
@@ -247,5 +246,28 @@ describe('the line after a stop', () => {
       'interrupted: 3 of 5 tasks left for the next run (stopping cancelled nothing); 2 memory-only tasks (durable: false) will not run again; to resume, run: taskchart run g.mjs --store t.db',
     );
     expect(suspendedLine(0, 5, 'taskchart run g.mjs', 1)).toBe('interrupted: nothing the store keeps is left to resume; 1 memory-only task (durable: false) will not run again');
+  });
+});
+
+describe('the command that resumes a run', () => {
+  const argv = ['run', 'graphs/my graph.mjs', '--store', 'tasks.db'];
+
+  it('is `npx taskchart ...` when taskchart runs from an installed package', () => {
+    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app' })).toBe("npx taskchart run 'graphs/my graph.mjs' --store tasks.db");
+    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/taskchart/dist/cli/main.js', cwd: '/home/me/app' })).toBe("npx taskchart run 'graphs/my graph.mjs' --store tasks.db");
+    expect(resumeCommand(argv, { script: '/usr/local/bin/taskchart', cwd: '/home/me/app' })).toBe("npx taskchart run 'graphs/my graph.mjs' --store tasks.db");
+  });
+
+  it('is `node <absolute path>` when it runs from a checkout (dist/cli/main.js), wherever it was started', () => {
+    expect(resumeCommand(argv, { script: 'dist/cli/main.js', cwd: '/src/taskchart' })).toBe("node /src/taskchart/dist/cli/main.js run 'graphs/my graph.mjs' --store tasks.db");
+  });
+
+  it('goes to the directory the paths are relative to first when an npm script ran it from another one', () => {
+    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app', initCwd: '/home/me/app/src' })).toBe(
+      "cd /home/me/app && npx taskchart run 'graphs/my graph.mjs' --store tasks.db",
+    );
+    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app', initCwd: '/home/me/app/' })).toBe(
+      "npx taskchart run 'graphs/my graph.mjs' --store tasks.db",
+    );
   });
 });

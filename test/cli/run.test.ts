@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readInspection } from '../../src/inspect/index.js';
-import { buildCli, fixture, runCli, startCli } from './cli.js';
+import { buildCli, cliFixture, fixture, jsonLines, runCli, startCli } from './cli.js';
 
 beforeAll(buildCli, 60_000);
 
@@ -24,8 +24,8 @@ describe('taskchart run: outcomes and exit codes', () => {
     expect(result.stdout).toMatch(/^ {2}completed +1$/m);
     expect(result.stdout).toMatch(/^ {2}failed +2$/m);
     expect(result.stdout).toMatch(/^Failed tasks \(2\)$/m);
-    expect(result.stdout).toMatch(/^ {2}load \[load\] {2}Error: disk full while loading$/m);
-    expect(result.stdout).toMatch(/^ {2}publish \[publish\] {2}ERR_DEPENDENCY_FAILED: .*disk full while loading/m);
+    expect(result.stdout).toMatch(/^ {2}load {2}Error: disk full while loading$/m);
+    expect(result.stdout).toMatch(/^ {2}publish {2}ERR_DEPENDENCY_FAILED: .*disk full while loading/m);
   });
 
   it('starts the tasks the module left never-started, and runs those it started itself', async () => {
@@ -90,6 +90,29 @@ describe('taskchart run: bad input exits 2 with one line and no stack', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('prints the usage on stderr and exits 2 when given no command', async () => {
+    for (const args of [[], ['--json']]) {
+      const result = await runCli(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^taskchart: expected a command, `run` or `worker`\n\nUsage: taskchart run <graph-module> \[options\]\n/);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it('prints the usage on stdout and exits 0 with --help', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: taskchart run <graph-module> \[options\]\n/);
+    expect(result.stdout).toMatch(/^ {2}--results +list every task with its result/m);
+    expect(result.stderr).toBe('');
+  });
+
+  it('refuses --results for taskchart worker', async () => {
+    const result = await runCli(['worker', fixture('all-complete.mjs'), '--redis', 'redis://127.0.0.1:6379', '--queue', 'q', '--results']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^taskchart: `--results` is not an option of `taskchart worker`/);
+  });
+
   it('adds the stack trace with --verbose', async () => {
     const result = await runCli(['run', fixture('cycle.mjs'), '--verbose']);
     expect(result.code).toBe(2);
@@ -106,6 +129,40 @@ describe('taskchart run: output formats', () => {
     expect(events.filter((e) => e.type === 'registered').map((e) => e.taskId)).toEqual(['load', 'publish', 'audit']);
     expect(events).toContainEqual(expect.objectContaining({ type: 'status', taskId: 'load', status: 'FAILED', error: expect.objectContaining({ message: 'disk full while loading' }) }));
     expect(events.at(-1)).toMatchObject({ type: 'summary', exitCode: 1, total: 3, failed: [{ taskId: 'load' }, { taskId: 'publish' }] });
+  });
+
+  it('lists every task with its result on one short line with --results, and failures with their error', async () => {
+    const result = await runCli(['run', cliFixture('results.mjs'), '--results']);
+    expect(result.code).toBe(1);
+    const section = result.stdout.split('\nResults (7)\n')[1]?.split('\n\n')[0];
+    expect(section?.split('\n')).toEqual([
+      "  text                'plain text'",
+      "  object              { city: 'oslo', rows: 31, nested: { deep: { deeper: [Object] } } }",
+      '  list                [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... 90 more items ]',
+      "  lines               'first line\\nsecond line'",
+      '  nothing             undefined',
+      '  big                 1180591620717411303424n',
+      '  broken [task-7f3a]  FAILED: Error: no rows',
+    ]);
+    // Without the flag, no results.
+    expect((await runCli(['run', cliFixture('results.mjs')])).stdout).not.toMatch(/^Results/m);
+  });
+
+  it('puts every task\'s result or error in the --json summary, and the result on each COMPLETED status line', async () => {
+    const result = await runCli(['run', cliFixture('results.mjs'), '--json']);
+    expect(result.code).toBe(1);
+    const lines = jsonLines(result.stdout);
+    expect(lines.at(-1)?.tasks).toEqual([
+      { taskId: 'text', name: 'text', status: 'COMPLETED', result: 'plain text' },
+      { taskId: 'object', name: 'object', status: 'COMPLETED', result: { city: 'oslo', rows: 31, nested: { deep: { deeper: { deepest: 1 } } } } },
+      { taskId: 'list', name: 'list', status: 'COMPLETED', result: Array.from({ length: 100 }, (_, i) => i) },
+      { taskId: 'lines', name: 'lines', status: 'COMPLETED', result: 'first line\nsecond line' },
+      { taskId: 'nothing', name: 'nothing', status: 'COMPLETED' },
+      { taskId: 'big', name: 'big', status: 'COMPLETED', result: '1180591620717411303424' },
+      { taskId: 'task-7f3a', name: 'broken', status: 'FAILED', error: { name: 'Error', message: 'no rows' } },
+    ]);
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'status', taskId: 'text', status: 'COMPLETED', result: 'plain text' }));
+    expect(lines.at(-1)?.stalled).toEqual([]);
   });
 
   it('writes plain lines, no escape codes, when stdout is not a terminal', async () => {
