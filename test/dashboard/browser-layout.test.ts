@@ -173,6 +173,20 @@ describe('the dashboard at 1400×900', () => {
     const chart = await boxesOf(p, '#chart canvas', '#chart');
     const chartWidth = await p.locator('#chart').evaluate((c) => (c as unknown as DomEl).clientWidth);
     expect(chart[0]?.width).toBeGreaterThanOrEqual(chartWidth - 40);
+    // No label is cut by the chart's edges: no dark (text) pixel on its outermost rows and columns.
+    const edgeInk = await p.locator('#chart canvas').evaluate((canvas) => {
+      const c = canvas as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      const dark = (x: number, y: number) => {
+        const i = (y * c.width + x) * 4;
+        return (data[i + 3] ?? 0) > 128 && ((data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0)) / 3 < 100;
+      };
+      const ink: string[] = [];
+      for (let y = 0; y < c.height; y++) for (const x of [0, c.width - 1]) if (dark(x, y)) ink.push(`${x},${y}`);
+      for (let x = 0; x < c.width; x++) for (const y of [0, c.height - 1]) if (dark(x, y)) ink.push(`${x},${y}`);
+      return ink;
+    });
+    expect(edgeInk).toEqual([]);
     await expect.poll(() => p.locator('#chart').getAttribute('aria-label')).toMatch(/scale 0, \d+(, \d+)+/);
 
     await saveScreenshot(p, 'dashboard.png');
