@@ -6,9 +6,12 @@
  * never used, nor closed).
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisClient, RedisConnection } from './types.js';
 
-/** Where Redis is: a `redis://` / `rediss://` URL, ioredis options, or an ioredis instance to duplicate. */
-export type RedisConnection = string | RedisOptions | Redis;
+/** Whether `connection` is an ioredis instance (which the structural {@link RedisClient} describes). */
+function isClient(connection: RedisConnection): connection is RedisClient {
+  return connection instanceof Redis;
+}
 
 /**
  * A new client for one role, with `maxRetriesPerRequest: null`: BullMQ requires it of blocking clients
@@ -17,9 +20,9 @@ export type RedisConnection = string | RedisOptions | Redis;
  */
 export function createClient(connection: RedisConnection): Redis {
   const overrides: RedisOptions = { maxRetriesPerRequest: null };
-  if (connection instanceof Redis) return connection.duplicate(overrides);
+  if (isClient(connection)) return (connection as Redis).duplicate(overrides);
   if (typeof connection === 'string') return new Redis(connection, overrides);
-  return new Redis({ ...connection, ...overrides });
+  return new Redis({ ...(connection as RedisOptions), ...overrides });
 }
 
 /** Closes a client: QUIT, or a disconnect when QUIT does not answer within `timeoutMs` (Redis down). */
@@ -50,6 +53,6 @@ export function describeConnection(connection: RedisConnection): string {
       return 'redis';
     }
   }
-  const { host, port } = connection instanceof Redis ? connection.options : connection;
+  const { host, port } = isClient(connection) ? connection.options : connection;
   return `redis://${host ?? '127.0.0.1'}:${port ?? 6379}`;
 }

@@ -3,43 +3,9 @@ import { InvalidOptionError } from '../errors.js';
 import { invalid, isPlainObject } from '../validate.js';
 import { Redis } from 'ioredis';
 import { DEFAULT_PREFIX } from './protocol.js';
-import type { RedisConnection } from './connection.js';
+import type { BullMQExecutorOptions, RedisConnection } from './types.js';
 
-export interface BullMQExecutorOptions {
-  /** Where Redis is: a `redis://` URL, ioredis options, or an ioredis instance (duplicated, never closed by the executor). */
-  readonly connection: RedisConnection;
-  /** The BullMQ queue that `taskchart worker --queue <name>` processes. No ':'. */
-  readonly queue: string;
-  /** BullMQ key prefix; workers must use the same one. @default 'bull' */
-  readonly prefix?: string;
-  /**
-   * How many attempts this executor keeps in the queue at once (waiting for a worker or running);
-   * the engine keeps further remote tasks queued in the supervisor. @default Infinity
-   */
-  readonly concurrency?: number;
-  /**
-   * How long an attempt that no worker has taken yet waits while Redis is unreachable before it fails
-   * with ERR_EXECUTOR_UNAVAILABLE (and is retried if the task has attempts left). Meanwhile the engine
-   * shows it in `executor-wait` events and `getStats().unavailable`. @default 30000
-   */
-  readonly unavailableTimeout?: number;
-  /**
-   * How long finished jobs (with their results) stay in Redis, so that an engine restarted from its
-   * durable store finds the outcome of an attempt that finished while it was down. @default 3600000 (1 h)
-   */
-  readonly keepFinished?: number;
-  /**
-   * How often the executor checks, in Redis, that the job of each of its attempts is still held by a
-   * worker (its lock renewed). A job taken by a worker that died or hung is noticed at most about
-   * `lockDuration` of the workers + this after the worker stopped, even when no other worker is alive
-   * to run BullMQ's own stalled check; the attempt fails with ERR_WORKER_CRASHED. @default 1000
-   */
-  readonly lockCheckInterval?: number;
-  /** How long `close()` waits for each connection to close cleanly before dropping it. @default 5000 */
-  readonly closeTimeout?: number;
-  /** Receives Redis connection errors (emitted on every reconnect try while Redis is down). @default ignore them */
-  readonly onError?: (error: Error) => void;
-}
+export type { BullMQExecutorOptions } from './types.js';
 
 export interface ResolvedExecutorOptions {
   readonly connection: RedisConnection;

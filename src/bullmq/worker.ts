@@ -6,49 +6,15 @@
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { TaskFunction } from '../task-spec.js';
-import { closeClient, createClient, withTimeout, type RedisConnection } from './connection.js';
+import { closeClient, createClient, withTimeout } from './connection.js';
 import { checkName } from './options.js';
 import { runJob } from './processor.js';
 import { CancelInbox } from './cancel-inbox.js';
 import { DEFAULT_PREFIX, WORKER_DEFAULTS, type ResultEnvelope } from './protocol.js';
-
-export interface CreateWorkerOptions {
-  readonly connection: RedisConnection;
-  readonly queue: string;
-  /** The functions remote tasks name with `handler`, called as `fn(ctx, ...args)`. */
-  readonly handlers: Readonly<Record<string, TaskFunction>> | ReadonlyMap<string, TaskFunction>;
-  /** Jobs run at once in this process. @default 1 */
-  readonly concurrency?: number;
-  /** BullMQ key prefix, the same as the executor's. @default 'bull' */
-  readonly prefix?: string;
-  /**
-   * How long a job's lock lasts without renewal (renewed every half of it); a worker that dies, or blocks
-   * its event loop for longer, is taken for crashed about this long after. @default 4000
-   */
-  readonly lockDuration?: number;
-  /** How often BullMQ's stalled check runs; queue-wide, so every worker must use the same value. @default 4000 */
-  readonly stalledInterval?: number;
-  /** Receives connection errors and errors of progress updates and disposers. @default ignore them */
-  readonly onError?: (error: unknown) => void;
-}
-
-/** A running worker. */
-export interface TaskchartWorker {
-  readonly worker: Worker;
-  /** Resolves once the worker is connected and fetching jobs. */
-  readonly ready: Promise<void>;
-  /** Aborts the signal of every attempt running in this process (their jobs complete as `cancelled`). */
-  cancelAll(reason: string): void;
-  /**
-   * Stops fetching, waits for running attempts (`force`: does not wait, leaving them to stall),
-   * then closes every connection, each bounded by `timeoutMs`.
-   */
-  close(options?: { readonly force?: boolean; readonly timeoutMs?: number }): Promise<void>;
-}
+import type { CreateWorkerOptions, TaskchartWorker } from './types.js';
 
 /** Starts a worker on `queue`. Unknown handlers produce an `error` result, never a BullMQ failure. */
-export function createWorker(options: CreateWorkerOptions): TaskchartWorker {
+export function createWorker(options: CreateWorkerOptions): TaskchartWorker<Worker> {
   checkName('queue', options.queue);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   checkName('prefix', prefix);
