@@ -12,17 +12,30 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
 }
 
-/** An error as `CODE: message` (or `Name: message`), on one line; a cause chain is appended. */
+/**
+ * An error as `CODE: message` (or `Name: message`), on one line, followed by its root cause (the end of its
+ * `cause` chain) once, unless the message already says it (a dependency failure names its root cause).
+ */
 export function formatError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  const head = `${typeof code === 'string' ? code : error.name}: ${error.message}`.replace(/\s*\n\s*/g, ' ');
-  return error.cause === undefined ? head : `${head} (caused by ${formatError(error.cause)})`;
+  const head = errorHead(error);
+  let root: unknown = error.cause;
+  for (let depth = 0; root instanceof Error && root.cause !== undefined && depth < 100; depth++) root = root.cause; // (a cycle ends at 100)
+  if (root === undefined) return head;
+  const rootMessage = oneLine(root instanceof Error ? root.message : String(root));
+  return head.includes(rootMessage) ? head : `${head} (caused by ${root instanceof Error ? errorHead(root) : rootMessage})`;
 }
+
+function errorHead(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return oneLine(`${typeof code === 'string' ? code : error.name}: ${error.message}`);
+}
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ');
 
 /** A task's result on one line, as Node prints values (`'text'`, `{ rows: 31 }`, `[ 1, 2, ... 8 more items ]`). */
 export function formatResult(result: unknown): string {
-  return inspect(result, { breakLength: Infinity, compact: true, depth: 2, maxArrayLength: 10, maxStringLength: 200 }).replace(/\s*\n\s*/g, ' ');
+  return oneLine(inspect(result, { breakLength: Infinity, compact: true, depth: 2, maxArrayLength: 10, maxStringLength: 200 }));
 }
 
 /** An error as plain data for JSON output. */
