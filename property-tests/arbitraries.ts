@@ -1,6 +1,7 @@
 /**
- * Reusable generators for engine-level properties: an engine (concurrency and
- * named resource pools) and a random DAG of task plans over it. A plan is
+ * Reusable generators for engine-level properties: an engine (concurrency,
+ * named resource pools, custom executors with their own concurrency and with
+ * deferred start) and a random DAG of task plans over it. A plan is
  * plain data (no functions), so fast-check prints and shrinks it; the test
  * turns each plan into a task spec with a function of the planned behaviour.
  *
@@ -16,10 +17,25 @@ import { TaskPriority } from '../src/index.js';
 /** The names an engine's resource pools are drawn from. */
 export const POOL_NAMES = ['db', 'gpu', 'net'] as const;
 
+/**
+ * A custom executor the engine is given (named `x0`, `x1`): with its own `concurrency` (attempts it may hold at
+ * once, counted until each attempt's promise settles) or unlimited, and with `deferredStart` (a dispatched attempt
+ * waits, PENDING and holding its slot, until a worker takes it: a step of the run) or RUNNING at dispatch.
+ */
+export interface ExecutorPlan {
+  readonly name: string;
+  readonly concurrency: number | undefined;
+  readonly deferredStart: boolean;
+}
+
+/** The built-in executor's name: a task on it runs in this thread, RUNNING at dispatch, unlimited. */
+export const ASYNC_EXECUTOR = 'async';
+
 /** Engine options a property builds its engine from. */
 export interface EnginePlan {
   readonly concurrency: number;
   readonly resources: Readonly<Record<string, number>>;
+  readonly executors: readonly ExecutorPlan[];
 }
 
 /**
@@ -48,6 +64,8 @@ export interface TaskPlan {
   readonly dependencies: readonly string[];
   /** Units of the engine's pools, each from 1 to the pool's capacity. */
   readonly resources: Readonly<Record<string, number>>;
+  /** {@link ASYNC_EXECUTOR} or the name of one of the engine's custom executors. */
+  readonly executor: string;
   readonly behaviour: Behaviour;
   readonly maxRetries: number;
   /** >= 1 ms: a zero backoff on XState's SimulatedClock waits for the next clock flush, not for time. */
@@ -71,13 +89,19 @@ export interface Scenario {
 
 export const PRIORITIES: readonly TaskPriority[] = Object.values(TaskPriority);
 
-/** Concurrency 1..8 and up to three named pools of capacity 1..3. */
+/** Up to two custom executors: concurrency 1..3 or unlimited, deferred start or not. */
+export const executorPlansArb: fc.Arbitrary<readonly ExecutorPlan[]> = fc
+  .array(fc.record({ concurrency: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), deferredStart: fc.boolean() }), { maxLength: 2 })
+  .map((plans) => plans.map((plan, i) => ({ name: `x${i}`, ...plan })));
+
+/** Concurrency 1..8, up to three named pools of capacity 1..3, and up to two custom executors. */
 export const enginePlanArb: fc.Arbitrary<EnginePlan> = fc.record({
   concurrency: fc.integer({ min: 1, max: 8 }),
   resources: fc.record(
     { db: fc.integer({ min: 1, max: 3 }), gpu: fc.integer({ min: 1, max: 3 }), net: fc.integer({ min: 1, max: 3 }) },
     { requiredKeys: [] },
   ),
+  executors: executorPlansArb,
 });
 
 export const behaviourArb: fc.Arbitrary<Behaviour> = fc.oneof(
@@ -100,6 +124,8 @@ interface RawTask {
   /** Distances back: dependency = index - 1 - (offset mod index). */
   readonly dependencyOffsets: readonly number[];
   readonly resourceDraws: ReadonlyArray<{ readonly pool: number; readonly units: number }>;
+  /** The executor, by index among the built-in one and the engine's custom ones. */
+  readonly executorDraw: number;
   readonly behaviour: Behaviour;
   readonly maxRetries: number;
   readonly retryDelay: number;
@@ -118,6 +144,7 @@ const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
   priority: fc.constantFrom(...PRIORITIES),
   dependencyOffsets: dependencyOffsetsArb,
   resourceDraws: fc.array(fc.record({ pool: fc.nat(), units: fc.nat() }), { maxLength: 2 }),
+  executorDraw: fc.nat(),
   behaviour: behaviourArb,
   maxRetries: fc.integer({ min: 0, max: 3 }),
   retryDelay: fc.integer({ min: 1, max: 25 }),
@@ -147,11 +174,13 @@ function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
     }
   }
   const hang = raw.behaviour.kind === 'hang';
+  const executors = [ASYNC_EXECUTOR, ...engine.executors.map((e) => e.name)];
   return {
     id: taskId(index),
     priority: raw.priority,
     dependencies: [...dependencies],
     resources,
+    executor: executors[raw.executorDraw % executors.length] as string,
     behaviour: raw.behaviour,
     maxRetries: raw.maxRetries,
     retryDelay: raw.retryDelay,

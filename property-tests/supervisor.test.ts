@@ -1,9 +1,11 @@
 /**
  * The supervisor under random interleavings. A random DAG of tasks (priorities,
- * dependencies, named resources, retries, timeouts, failures, hangs) runs on an
+ * dependencies, named resources, custom executors with their own concurrency
+ * and with deferred start, retries, timeouts, failures, hangs) runs on an
  * engine on XState's SimulatedClock, and fast-check's scheduler decides the
  * order of everything that can happen: each attempt settling, each clock step,
- * each mid-run cancel and each late start is one scheduled step. The run is
+ * each mid-run cancel, each late start and each take of a deferred attempt by
+ * a worker is one scheduled step. The run is
  * observed only from outside (status and retry events, getTaskStatus,
  * getStats, onIdle, and the task functions themselves) against a small model,
  * and every invariant is checked at the instant it applies (at each status
@@ -25,6 +27,8 @@ import {
   TaskStatus,
   TaskTimeoutError,
   taskMachine,
+  type AttemptRequest,
+  type Executor,
   type RetryEvent,
   type StatusEvent,
   type TaskContext,
@@ -35,7 +39,7 @@ import {
 } from '../src/index.js';
 import { describeMachine } from '../src/monitor/statechart.js';
 import { flush, simulatedEngine } from '../test/helpers.js';
-import { sizedScenarioArb, type Scenario, type TaskPlan } from './arbitraries.js';
+import { ASYNC_EXECUTOR, sizedScenarioArb, type ExecutorPlan, type Scenario, type TaskPlan } from './arbitraries.js';
 
 const DEFAULT_RUNS = 500;
 const numRuns = Number.parseInt(process.env.TASKCHART_PROPERTY_RUNS ?? '', 10) || DEFAULT_RUNS;
@@ -117,9 +121,14 @@ interface TaskView {
   states: Set<TaskState>;
   /** Start order (startTask calls), undefined while never started. */
   seq: number | undefined;
-  /** RUNNING status events so far: the current attempt's number. */
+  /** The current attempt's number: attempts dispatched so far (RUNNING at dispatch, or handed to a deferred executor). */
   attempts: number;
+  /** RUNNING status events so far. */
+  runs: number;
   runningSince: number;
+  /** A deferred executor holds its current attempt, not yet taken by a worker (PENDING, holding its slot). */
+  dispatched: boolean;
+  dispatchedSince: number;
   awaitingRetryEvent: boolean;
   backoffEnd: number | undefined;
   terminalEvents: number;
@@ -132,6 +141,7 @@ interface TaskView {
 
 type Invariant =
   | 'concurrency'
+  | 'executor'
   | 'resources'
   | 'dependency gate'
   | 'dependency failure'
@@ -168,6 +178,11 @@ class SupervisorRun {
   readonly #tasks: TaskView[];
   readonly #byId = new Map<string, TaskView>();
   readonly #running = new Set<TaskView>();
+  readonly #executors = new Map<string, ExecutorPlan>();
+  /** Attempts each custom executor holds, from dispatch until the promise it returned settles. */
+  readonly #inFlight = new Map<string, number>();
+  /** {@link #unseenDispatches}, while the engine has not moved since it was read. */
+  #unseen: Set<TaskView> | undefined;
   #seq = 0;
   #step = 0;
   #tick = 0;
@@ -179,7 +194,13 @@ class SupervisorRun {
   constructor(scenario: Scenario, s: fc.Scheduler) {
     this.#scenario = scenario;
     this.#s = s;
-    const { engine, clock } = simulatedEngine({ concurrency: scenario.engine.concurrency, resources: { ...scenario.engine.resources } });
+    const executors: Record<string, Executor> = {};
+    for (const plan of scenario.engine.executors) {
+      this.#executors.set(plan.name, plan);
+      this.#inFlight.set(plan.name, 0);
+      executors[plan.name] = { concurrency: plan.concurrency, deferredStart: plan.deferredStart, execute: (request) => this.#execute(plan, request) };
+    }
+    const { engine, clock } = simulatedEngine({ concurrency: scenario.engine.concurrency, resources: { ...scenario.engine.resources }, executors });
     this.#engine = engine;
     this.#clock = clock;
     this.#timers = (clock as unknown as { timeouts: Map<unknown, PendingTimer> }).timeouts;
@@ -303,6 +324,7 @@ class SupervisorRun {
       priority: plan.priority,
       dependencies: [...plan.dependencies],
       resources: { ...plan.resources },
+      ...(plan.executor === ASYNC_EXECUTOR ? {} : { executor: plan.executor }),
       maxRetries: plan.maxRetries,
       retryDelay: plan.retryDelay,
       timeout: plan.timeout,
@@ -312,6 +334,7 @@ class SupervisorRun {
 
   /** The task function: checks the moment it is called, then lets the scheduler decide when it settles. */
   #attempt(t: TaskView, ctx: TaskContext): Promise<unknown> {
+    this.#engineMoved();
     this.#guard(() => this.#checkCall(t, ctx));
     t.calls.push({ attempt: ctx.attempt, ctx });
     const { id, behaviour } = t.plan;
@@ -340,14 +363,65 @@ class SupervisorRun {
     return this.#s.schedule(Promise.resolve(), `${id} attempt ${attempt} ${fails ? 'throws' : 'resolves'}`).then(() => settle(!fails, value));
   }
 
+  /**
+   * A custom executor's `execute`. RUNNING at dispatch: calls the task function. Deferred start: the attempt is
+   * handed over (checked as a dispatch), and a worker takes it in a later scheduled step (RUNNING, then the
+   * function), unless it was aborted first (timeout, cancel, shutdown), which rejects it at once.
+   */
+  #execute(plan: ExecutorPlan, request: AttemptRequest): Promise<unknown> {
+    this.#engineMoved();
+    const t = this.#task(request.taskId);
+    let outcome: Promise<unknown>;
+    if (!plan.deferredStart) {
+      outcome = (request.fn as (ctx: TaskContext) => Promise<unknown>)(request.context);
+    } else {
+      this.#guard(() => this.#handedOver(t, plan));
+      outcome = new Promise((resolve, reject) => {
+        let taken = false;
+        let aborted = false;
+        request.whenAborted((reason) => {
+          aborted = true;
+          if (!taken) reject(reason);
+        });
+        this.#scheduleStep(`${t.plan.id} attempt ${request.attempt} taken by a worker`, () => {
+          if (aborted) return;
+          taken = true;
+          request.started();
+          resolve((request.fn as (ctx: TaskContext) => Promise<unknown>)(request.context));
+        });
+      });
+    }
+    // Attached before the engine's own reactions: the count drops just before the engine frees the executor slot.
+    const settled = (): void => void this.#inFlight.set(plan.name, (this.#inFlight.get(plan.name) as number) - 1);
+    outcome.then(settled, settled);
+    return outcome;
+  }
+
+  /** A deferred executor was handed an attempt: it was dispatched, so it must have been the best ready task that fit. */
+  #handedOver(t: TaskView, plan: ExecutorPlan): void {
+    t.history.push(`handed to ${plan.name}`);
+    this.#checkDispatch(t);
+    this.#takeExecutorSlot(t);
+    t.dispatched = true;
+    t.dispatchedSince = this.#clock.now();
+    t.attempts++;
+    t.backoffEnd = undefined;
+  }
+
+  /** An attempt of a task on a custom executor starts to count against its concurrency (checked at its dispatch). */
+  #takeExecutorSlot(t: TaskView): void {
+    const inFlight = this.#inFlight.get(t.plan.executor);
+    if (inFlight !== undefined) this.#inFlight.set(t.plan.executor, inFlight + 1);
+  }
+
   #checkCall(t: TaskView, ctx: TaskContext): void {
     const running = [...this.#running].map((r) => r.plan.id);
     if (t.status !== TaskStatus.RUNNING || ctx.attempt !== t.attempts) {
       this.#violate('statechart', t, `function called for attempt ${ctx.attempt} while ${t.status} after ${t.attempts} RUNNING events`);
     }
     this.#checkDependenciesCompleted(t, 'its function was called');
-    if (this.#running.size > this.#scenario.engine.concurrency) {
-      this.#violate('concurrency', t, `function called with ${running.length} RUNNING (${running.join(', ')})`);
+    if (this.#holders().length > this.#scenario.engine.concurrency) {
+      this.#violate('concurrency', t, `function called with ${this.#holders().length} holding slots (RUNNING: ${running.join(', ')})`);
     }
     this.#checkResourceUse(t, 'its function was called');
   }
@@ -355,6 +429,7 @@ class SupervisorRun {
   // ---- Events ----------------------------------------------------------
 
   #onEvent(event: TaskEvent): void {
+    this.#engineMoved();
     if (event.type === 'status') this.#onStatus(this.#task(event.taskId), event);
     else if (event.type === 'retry') this.#onRetry(this.#task(event.taskId), event);
     else if (event.type === 'resource-error') this.#violate('outcome', this.#task(event.taskId), 'unexpected resource-error event');
@@ -369,15 +444,23 @@ class SupervisorRun {
     if (states.size === 0) this.#violate('statechart', t, `${event.previous}->${event.status} from states {${[...t.states].join(', ')}}`);
     t.states = states;
     if (t.status === TaskStatus.RUNNING) this.#leaveRunning(t, event);
-    if (event.status === TaskStatus.RUNNING) this.#checkDispatch(t);
+    const taken = t.dispatched && event.status === TaskStatus.RUNNING;
+    if (event.status === TaskStatus.RUNNING && !taken) {
+      if (this.#isDeferred(t)) this.#violate('statechart', t, 'RUNNING before a worker took its attempt');
+      this.#checkDispatch(t);
+      this.#takeExecutorSlot(t);
+    }
     if (event.previous === TaskStatus.WAITING && event.status === TaskStatus.PENDING) {
       this.#checkDependenciesCompleted(t, 'it left WAITING');
     }
     if (isTerminal(event.status)) this.#checkTerminal(t, event);
+    if (t.dispatched && !taken) this.#leaveDispatched(t, event);
     t.status = event.status;
     if (event.status === TaskStatus.RUNNING) {
       this.#running.add(t);
-      t.attempts++;
+      if (!taken) t.attempts++;
+      t.dispatched = false;
+      t.runs++;
       t.runningSince = now;
       t.backoffEnd = undefined;
     }
@@ -412,10 +495,26 @@ class SupervisorRun {
     }
   }
 
+  /**
+   * A deferred attempt ends before a worker took it (PENDING throughout: a status event only when it ends the
+   * task): by a cancel, or by its timeout, which bounds the wait for a worker.
+   */
+  #leaveDispatched(t: TaskView, event: StatusEvent | RetryEvent): void {
+    t.dispatched = false;
+    if (event.type === 'status' && event.status === TaskStatus.CANCELLED) return;
+    const waited = this.#clock.now() - t.dispatchedSince;
+    if (t.plan.timeout === undefined || waited < t.plan.timeout) {
+      this.#violate('timers', t, `attempt ${t.attempts} left the executor's queue after ${waited} ms, before its timeout ${t.plan.timeout ?? 'none'}`);
+    }
+  }
+
   #onRetry(t: TaskView, event: RetryEvent): void {
     const expectedDelay = t.plan.retryDelay * 2 ** (t.attempts - 1);
     t.history.push(`@${event.timestamp} retry ${event.attempt} in ${event.delay} ms`);
-    if (!t.awaitingRetryEvent) this.#violate('retry', t, 'retry event without RUNNING->PENDING before it');
+    if (t.dispatched) {
+      this.#leaveDispatched(t, event);
+      if (t.attempts > t.plan.maxRetries) this.#violate('retry', t, `retried after attempt ${t.attempts} of maxRetries ${t.plan.maxRetries} (timed out waiting for a worker)`);
+    } else if (!t.awaitingRetryEvent) this.#violate('retry', t, 'retry event without RUNNING->PENDING before it');
     if (event.attempt !== t.attempts + 1 || event.delay !== expectedDelay || event.timestamp !== this.#clock.now()) {
       this.#violate('retry', t, `retry event (attempt ${event.attempt}, delay ${event.delay}); expected attempt ${t.attempts + 1}, delay ${expectedDelay}`);
     }
@@ -425,23 +524,30 @@ class SupervisorRun {
     t.backoffEnd = event.timestamp + event.delay;
   }
 
-  /** A task moves to RUNNING: it must be ready, fit, and be the best ready task that fits. */
+  /**
+   * A task is dispatched (RUNNING, or handed to a deferred executor): it must be ready, fit, and be the best ready
+   * task that fits.
+   */
   #checkDispatch(t: TaskView): void {
     this.#checkDependenciesCompleted(t, 'it started');
-    if (!this.#isReady(t)) {
+    if (!this.#readyByModel(t)) {
       const why = t.seq === undefined ? 'never started' : t.backoffEnd !== undefined ? `in backoff until ${t.backoffEnd}` : `it was ${t.status}`;
       this.#violate('priority', t, `started while not ready (${why})`);
     }
-    if (this.#running.size + 1 > this.#scenario.engine.concurrency) {
-      this.#violate('concurrency', t, `RUNNING with ${[...this.#running].map((r) => r.plan.id).join(', ')} already running (concurrency ${this.#scenario.engine.concurrency})`);
+    const holders = this.#holders(t);
+    if (holders.length + 1 > this.#scenario.engine.concurrency) {
+      this.#violate('concurrency', t, `dispatched with ${holders.map((r) => r.plan.id).join(', ')} already holding slots (concurrency ${this.#scenario.engine.concurrency})`);
     }
-    const use = this.#resourceUse();
-    if (!this.#fits(t, use)) this.#violate('resources', t, `started needing ${JSON.stringify(t.plan.resources)} with ${JSON.stringify(use)} in use`);
+    const use = this.#resourceUse(t);
+    if (!this.#unitsFree(t, use)) this.#violate('resources', t, `started needing ${JSON.stringify(t.plan.resources)} with ${JSON.stringify(use)} in use`);
+    if (!this.#executorHasRoom(t.plan.executor, t)) {
+      this.#violate('executor', t, `dispatched to ${t.plan.executor} holding ${this.#inFlight.get(t.plan.executor)} attempts (its concurrency ${this.#executors.get(t.plan.executor)?.concurrency})`);
+    }
     for (const r of this.#tasks) {
       // A backoff ending exactly now may not have fired yet: timers due at one instant fire one by one, each
       // followed by its effects (as real timers are, with microtasks between them), so such a tie can go either way.
       const tie = r.backoffEnd !== undefined && r.backoffEnd === this.#clock.now();
-      if (r !== t && !tie && this.#isReady(r) && this.#fits(r, use) && runsBefore(r, t)) {
+      if (r !== t && !tie && this.#isReady(r) && this.#fits(r, use, t) && runsBefore(r, t)) {
         this.#violate(
           'priority',
           t,
@@ -466,6 +572,10 @@ class SupervisorRun {
       else if (this.#cancelling !== t && !this.#shuttingDown && (byDependency === undefined || t.attempts > 0)) {
         this.#violate('dependency failure', t, 'CANCELLED with no cancel of it and no cancelled dependency as the cause');
       }
+    } else if (t.dispatched) {
+      if (!(error instanceof TaskTimeoutError) || error.attempt !== t.attempts || t.attempts !== t.plan.maxRetries + 1) {
+        this.#violate('outcome', t, `FAILED waiting for a worker after attempt ${t.attempts}/${t.plan.maxRetries + 1} with ${show(error)}`);
+      }
     } else if (event.previous !== TaskStatus.RUNNING) {
       const dependency = error instanceof DependencyFailedError ? this.#byId.get(error.dependencyId) : undefined;
       if (dependency === undefined || !t.deps.includes(dependency) || dependency.status !== TaskStatus.FAILED || (error as Error).cause !== dependency.error || t.attempts > 0) {
@@ -489,14 +599,18 @@ class SupervisorRun {
   }
 
   #checkStep(): void {
+    this.#engineMoved();
     const now = this.#clock.now();
     const use = this.#resourceUse();
+    const holding = this.#holders().length;
     const counts: Record<TaskStatus, number> = { PENDING: 0, WAITING: 0, RUNNING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 };
     let queued = 0;
     let retrying = 0;
+    let dispatched = 0;
     for (const t of this.#tasks) {
       counts[t.status]++;
-      if (this.#isReady(t)) queued++;
+      if (t.dispatched) dispatched++;
+      else if (this.#isReady(t)) queued++;
       else if (t.seq !== undefined && t.status === TaskStatus.PENDING) retrying++;
       const actual = this.#engine.getTaskStatus(t.plan.id);
       if (actual !== t.status) this.#violate('stats', t, `getTaskStatus is ${actual}, the status events say ${t.status}`);
@@ -510,20 +624,23 @@ class SupervisorRun {
       if (t.status === TaskStatus.RUNNING && t.plan.timeout !== undefined && now - t.runningSince >= t.plan.timeout) {
         this.#violate('timers', t, `RUNNING for ${now - t.runningSince} ms past its ${t.plan.timeout} ms timeout`);
       }
-      if (this.#running.size < this.#scenario.engine.concurrency && this.#isReady(t) && this.#fits(t, use)) {
-        this.#violate('work conservation', t, `ready and fits, yet not started with ${this.#running.size} of ${this.#scenario.engine.concurrency} slots taken`);
+      if (t.dispatched && t.plan.timeout !== undefined && now - t.dispatchedSince >= t.plan.timeout) {
+        this.#violate('timers', t, `waiting for a worker ${now - t.dispatchedSince} ms, past its ${t.plan.timeout} ms timeout`);
+      }
+      if (holding < this.#scenario.engine.concurrency && this.#isReady(t) && this.#fits(t, use)) {
+        this.#violate('work conservation', t, `ready and fits, yet not started with ${holding} of ${this.#scenario.engine.concurrency} slots taken`);
       }
     }
     const stats = this.#engine.getStats();
-    const expected = { counts, running: counts.RUNNING, queued, retrying };
-    const actual = { counts: stats.counts, running: stats.running, queued: stats.queued, retrying: stats.retrying };
+    const expected = { counts, running: counts.RUNNING, queued, retrying, dispatched };
+    const actual = { counts: stats.counts, running: stats.running, queued: stats.queued, retrying: stats.retrying, dispatched: stats.dispatched };
     if (JSON.stringify(actual) !== JSON.stringify(expected)) {
       this.#violate('stats', undefined, `getStats ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
     }
-    this.#watchIdle(queued + retrying + counts.RUNNING === 0);
+    this.#watchIdle(queued + retrying + dispatched + counts.RUNNING === 0);
   }
 
-  /** onIdle resolves exactly when nothing is RUNNING, queued or in backoff. */
+  /** onIdle resolves exactly when nothing is RUNNING, queued, waiting for a worker or in backoff. */
   #watchIdle(idle: boolean): void {
     if (this.#idle !== undefined && !this.#idle.resolved && idle) {
       this.#violate('idle', undefined, 'onIdle() still pending although nothing is RUNNING, queued or in backoff');
@@ -552,8 +669,8 @@ class SupervisorRun {
       } else {
         this.#violate('liveness', t, `${t.status} when nothing is left to happen`);
       }
-      if (t.calls.length !== t.attempts || this.#engine.getTask(t.plan.id).attempts !== t.attempts) {
-        this.#violate('stats', t, `${t.calls.length} calls, ${t.attempts} RUNNING events, getTask().attempts ${this.#engine.getTask(t.plan.id).attempts}`);
+      if (t.calls.length !== t.runs || this.#engine.getTask(t.plan.id).attempts !== t.attempts) {
+        this.#violate('stats', t, `${t.calls.length} calls, ${t.runs} RUNNING events, ${t.attempts} dispatches, getTask().attempts ${this.#engine.getTask(t.plan.id).attempts}`);
       }
     }
     if (this.#idle?.resolved !== true) this.#violate('idle', undefined, 'onIdle() did not resolve at the end');
@@ -593,7 +710,10 @@ class SupervisorRun {
       states: silentClosure([INITIAL_STATE]),
       seq: undefined,
       attempts: 0,
+      runs: 0,
       runningSince: 0,
+      dispatched: false,
+      dispatchedSince: 0,
       awaitingRetryEvent: false,
       backoffEnd: undefined,
       terminalEvents: 0,
@@ -613,22 +733,73 @@ class SupervisorRun {
     return t;
   }
 
-  /** Queued: started, PENDING, not waiting out a backoff. */
-  #isReady(t: TaskView): boolean {
-    if (t.seq === undefined || t.status !== TaskStatus.PENDING || t.awaitingRetryEvent) return false;
+  /**
+   * Ready to run, from the model alone: started, not RUNNING or ended, every dependency COMPLETED, any backoff
+   * over. Not from the status the engine reports (PENDING rather than WAITING): a dependent the engine wakes too
+   * late (after a lower-priority task took the slot its dependency freed) must count as ready at that dispatch.
+   */
+  #readyByModel(t: TaskView): boolean {
+    if (t.seq === undefined || t.status === TaskStatus.RUNNING || isTerminal(t.status) || t.awaitingRetryEvent) return false;
+    if (!t.deps.every((d) => d.status === TaskStatus.COMPLETED)) return false;
     return t.backoffEnd === undefined || this.#clock.now() >= t.backoffEnd;
   }
 
-  /** Units in use, from the specs of the RUNNING tasks. */
-  #resourceUse(): Record<string, number> {
+  /** Ready ({@link #readyByModel}) and not dispatched already. */
+  #isReady(t: TaskView): boolean {
+    return this.#readyByModel(t) && !t.dispatched && !this.#unseenDispatches().has(t);
+  }
+
+  #isDeferred(t: TaskView): boolean {
+    return this.#executors.get(t.plan.executor)?.deferredStart === true;
+  }
+
+  /**
+   * Dispatched to a deferred executor by the pump going on now, and not yet handed to it: the engine hands
+   * attempts over only once the pump is done, and nothing outside shows such a dispatch before, so this one fact
+   * is read from the engine. (The handover itself is checked as the dispatch it was.)
+   */
+  #unseenDispatches(): ReadonlySet<TaskView> {
+    this.#unseen ??= new Set(
+      this.#tasks.filter((t) => !t.dispatched && this.#isDeferred(t) && this.#readyByModel(t) && this.#engine.getTask(t.plan.id).state === 'dispatched'),
+    );
+    return this.#unseen;
+  }
+
+  /** The engine may have moved (an event, a call into the test's code, a step): dispatches are read again when needed. */
+  #engineMoved(): void {
+    this.#unseen = undefined;
+  }
+
+  /** The tasks holding a concurrency slot and their resource units (RUNNING, or with a deferred executor), `except` one. */
+  #holders(except?: TaskView): TaskView[] {
+    const unseen = this.#unseenDispatches();
+    return this.#tasks.filter((r) => r !== except && (this.#running.has(r) || r.dispatched || unseen.has(r)));
+  }
+
+  /** Units in use, from the specs of the tasks holding slots (`except` one). */
+  #resourceUse(except?: TaskView): Record<string, number> {
     const use: Record<string, number> = {};
-    for (const r of this.#running) for (const [pool, units] of Object.entries(r.plan.resources)) use[pool] = (use[pool] ?? 0) + units;
+    for (const r of this.#holders(except)) for (const [pool, units] of Object.entries(r.plan.resources)) use[pool] = (use[pool] ?? 0) + units;
     return use;
   }
 
-  #fits(t: TaskView, use: Record<string, number>): boolean {
+  /** Its resource units are free (in `use`) and its executor has room (`except` one task's unseen dispatch). */
+  #fits(t: TaskView, use: Record<string, number>, except?: TaskView): boolean {
+    return this.#unitsFree(t, use) && this.#executorHasRoom(t.plan.executor, except);
+  }
+
+  #unitsFree(t: TaskView, use: Record<string, number>): boolean {
     const capacity = this.#scenario.engine.resources;
     return Object.entries(t.plan.resources).every(([pool, units]) => (use[pool] ?? 0) + units <= (capacity[pool] ?? 0));
+  }
+
+  /** Fewer attempts out than its concurrency, counting those dispatched in the pump going on now (`except` one). */
+  #executorHasRoom(name: string, except?: TaskView): boolean {
+    const plan = this.#executors.get(name);
+    if (plan?.concurrency === undefined) return true;
+    let unseen = 0;
+    for (const r of this.#unseenDispatches()) if (r !== except && r.plan.executor === name) unseen++;
+    return (this.#inFlight.get(name) as number) + unseen < plan.concurrency;
   }
 
   #checkResourceUse(t: TaskView, when: string): void {

@@ -4,14 +4,29 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filter, firstValueFrom } from 'rxjs';
 import { TaskEngine, ofType, type ProgressEvent } from '../../src/index.js';
-import { recordEvents } from '../helpers.js';
+import { recordEvents, simulatedEngine } from '../helpers.js';
 
 const tasks = new URL('../fixtures/pool-tasks.mjs', import.meta.url);
+/** Fixtures that wait for each other or for the test through SharedArrayBuffer and Atomics, not for time. */
+const syncTasks = new URL('./fixtures/sync-tasks.mjs', import.meta.url);
 const engines: TaskEngine[] = [];
 function poolEngine(options: ConstructorParameters<typeof TaskEngine>[0] = {}): TaskEngine {
   const engine = new TaskEngine(options);
   engines.push(engine);
   return engine;
+}
+/** A pool engine on a simulated clock: timeouts and backoffs fire when the test advances it, whatever the threads do. */
+function simulatedPoolEngine(options: Parameters<typeof simulatedEngine>[0] = {}): ReturnType<typeof simulatedEngine> {
+  const sim = simulatedEngine(options);
+  engines.push(sim.engine);
+  return sim;
+}
+/** `Atomics.waitAsync` (Node 16+; typed only from lib es2024, above this project's target). */
+const waitAsync = (Atomics as unknown as { waitAsync(view: Int32Array, index: number, value: number): { value: Promise<string> | string } }).waitAsync;
+/** Resolves with `view[index]` once a worker has stored a non-zero value there, without blocking the event loop. */
+async function untilSet(view: Int32Array, index: number): Promise<number> {
+  while (Atomics.load(view, index) === 0) await waitAsync(view, index, 0).value;
+  return Atomics.load(view, index);
 }
 afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.shutdown()));
@@ -27,33 +42,44 @@ describe('pool executor: tasks in worker threads', () => {
     expect(where.threadId).toBeGreaterThan(0);
   });
 
-  it('runs CPU-bound tasks in parallel on two workers, never more than two at once', async () => {
+  it('runs tasks in parallel on two workers, never more than two at once', async () => {
     const engine = poolEngine({ concurrency: 8, pool: { maxWorkers: 2 } });
-    const ids = Array.from({ length: 6 }, (_, i) => engine.registerTask({ name: `cpu ${i}`, module: tasks, export: 'busyFor', args: [120] }));
+    const flags = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT); // in body now, peak, entered
+    // Each task returns only once another one is in its body at the same time (or gives up after 10 s and says so).
+    const ids = Array.from({ length: 6 }, (_, i) => engine.registerTask({ name: `pair ${i}`, module: syncTasks, export: 'rendezvousInPairs', args: [flags] }));
     for (const id of ids) engine.startTask(id);
-    const runs = await Promise.all(ids.map((id) => engine.waitForTask<{ threadId: number; start: number; end: number }>(id)));
+    const runs = await Promise.all(ids.map((id) => engine.waitForTask<{ threadId: number; entry: number; metPartner: boolean }>(id)));
+    expect(runs.map((r) => r.metPartner)).toEqual([true, true, true, true, true, true]);
+    expect(runs.map((r) => r.entry).sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(new Set(runs.map((r) => r.threadId)).size).toBe(2);
-    // Sweep line over start (+1) and end (-1) points: the most tasks running at one instant.
-    const points = runs.flatMap((r) => [[r.start, 1] as const, [r.end, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let atOnce = 0;
-    let maxAtOnce = 0;
-    for (const [, delta] of points) maxAtOnce = Math.max(maxAtOnce, (atOnce += delta));
-    expect(maxAtOnce).toBe(2);
+    expect(Array.from(new Int32Array(flags))).toEqual([0, 2, 6]); // none left in a body; at most two at once
   });
 
-  it('terminates a busy-looping worker on timeout, then runs later tasks on a fresh worker', async () => {
-    const engine = poolEngine({ pool: { maxWorkers: 1 } });
+  it('terminates a busy-looping worker on timeout, then runs its retry and later tasks on fresh workers', async () => {
+    const { engine, advance } = simulatedPoolEngine({ pool: { maxWorkers: 1 } });
     const events = recordEvents(engine);
-    const stuck = engine.registerTask({ name: 'stuck', module: tasks, export: 'loopForever', timeout: 300, maxRetries: 1, retryDelay: 10 });
+    const flags = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT); // the thread id of the attempt looping now
+    const view = new Int32Array(flags);
+    const stuck = engine.registerTask({ name: 'stuck', module: syncTasks, export: 'markThenLoop', args: [flags, 0], timeout: 300, maxRetries: 1, retryDelay: 10 });
     const after = engine.registerTask({ name: 'after', module: tasks, export: 'whereAmI' });
     engine.startTask(stuck);
     engine.startTask(after);
-    await expect(engine.waitForTask(stuck)).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT' });
-    expect(engine.getTask(stuck).attempts).toBe(2);
+    const firstThread = await untilSet(view, 0);
+    Atomics.store(view, 0, 0);
+    await advance(300);
+    expect(engine.getTask(stuck)).toMatchObject({ status: 'PENDING', state: 'retrying', attempts: 1 });
     const running = events.find((e) => e.type === 'status' && e.taskId === stuck && e.status === 'RUNNING');
     const retry = events.find((e) => e.type === 'retry' && e.taskId === stuck);
-    expect((retry?.timestamp ?? 0) - (running?.timestamp ?? 0)).toBeLessThan(300 + 200);
-    await expect(engine.waitForTask(after)).resolves.toMatchObject({ isMainThread: false });
+    expect(retry?.timestamp).toBe((running?.timestamp ?? NaN) + 300);
+    await advance(10);
+    // The retry loops on the only worker allowed: the first looping thread was terminated, not waited for.
+    const secondThread = await untilSet(view, 0);
+    expect(secondThread).not.toBe(firstThread);
+    await advance(300);
+    await expect(engine.waitForTask(stuck)).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT', attempt: 2 });
+    expect(engine.getTask(stuck).attempts).toBe(2);
+    const { threadId } = await engine.waitForTask<{ threadId: number }>(after); // it may run before or after the retry
+    expect(threadId).not.toBe(firstThread);
   });
 
   it('cancels a running pool task at once and runs the next one', async () => {
@@ -182,31 +208,40 @@ describe('pool executor: tasks in worker threads', () => {
     const next = engine.registerTask({ name: 'next', module: tasks, export: 'whereAmI' });
     engine.startTask(bad);
     engine.startTask(next);
-    await expect(engine.waitForTask(bad)).rejects.toThrow(/its arguments or result cannot be sent between threads/);
+    await expect(engine.waitForTask(bad)).rejects.toMatchObject({ code: 'ERR_RESULT_NOT_CLONEABLE', message: expect.stringMatching(/result\.onDone is a function/) });
     await expect(engine.waitForTask(next)).resolves.toMatchObject({ isMainThread: false });
   });
 
   it('counts a pool task\'s timeout from RUNNING, not from startTask while it waits for a worker', async () => {
-    const engine = poolEngine({ pool: { maxWorkers: 1 } });
-    const first = engine.registerTask({ name: 'first', module: tasks, export: 'busyFor', args: [400] });
-    const second = engine.registerTask({ name: 'second', module: tasks, export: 'busyFor', args: [50], timeout: 300 });
+    const { engine, advance } = simulatedPoolEngine({ pool: { maxWorkers: 1 } });
+    const flags = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const view = new Int32Array(flags);
+    const first = engine.registerTask({ name: 'first', module: syncTasks, export: 'waitForFlag', args: [flags, 0] });
+    const second = engine.registerTask({ name: 'second', module: tasks, export: 'whereAmI', timeout: 300 });
     engine.startTask(first);
     engine.startTask(second);
-    await engine.waitForTask(first);
-    await expect(engine.waitForTask(second)).resolves.toMatchObject({ threadId: expect.any(Number) });
+    await advance(1000); // the second waits for the only worker far longer than its timeout
+    expect(engine.getTask(second)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    Atomics.store(view, 0, 1);
+    Atomics.notify(view, 0);
+    await expect(engine.waitForTask(first)).resolves.toMatchObject({ released: true });
+    await expect(engine.waitForTask(second)).resolves.toMatchObject({ isMainThread: false });
   });
 
-  it('gets a looping thread out of the way soon after its timeout: the next task starts within the timeout plus 300 ms', async () => {
-    const engine = poolEngine({ pool: { maxWorkers: 1 } });
-    const events = recordEvents(engine);
-    const stuck = engine.registerTask({ name: 'stuck', module: tasks, export: 'loopForever', timeout: 200 });
-    const next = engine.registerTask({ name: 'next', module: tasks, export: 'busyFor', args: [1] });
+  it('gets a looping thread out of the way after its timeout: the next task runs on a fresh thread', async () => {
+    const { engine, advance } = simulatedPoolEngine({ pool: { maxWorkers: 1 } });
+    const flags = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const stuck = engine.registerTask({ name: 'stuck', module: syncTasks, export: 'markThenLoop', args: [flags, 0], timeout: 200 });
+    const next = engine.registerTask({ name: 'next', module: tasks, export: 'whereAmI' });
     engine.startTask(stuck);
     engine.startTask(next);
+    const loopingThread = await untilSet(new Int32Array(flags), 0);
+    expect(engine.getTaskStatus(next)).toBe('PENDING');
+    await advance(200);
     await expect(engine.waitForTask(stuck)).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT' });
-    const { start } = await engine.waitForTask<{ start: number }>(next);
-    const running = events.find((e) => e.type === 'status' && e.taskId === stuck && e.status === 'RUNNING');
-    expect(start - (running?.timestamp ?? Infinity)).toBeLessThan(200 + 300);
+    // With one worker allowed, the next task can only run once the looping thread is gone.
+    const { threadId } = await engine.waitForTask<{ threadId: number }>(next);
+    expect(threadId).not.toBe(loopingThread);
   });
 
   it('never runs the body of a pool task cancelled while it was queued', async () => {
