@@ -9,6 +9,7 @@ import { TaskPriority } from '../status.js';
 
 const PRIORITY_NAMES = Object.fromEntries(Object.entries(TaskPriority).map(([name, value]) => [value, name]));
 
+/** The fragment that holds the page's state: tasks, stalls, the snapshot and event stream, and shared helpers. */
 export const CORE_SCRIPT = `
   var STATUSES = ['PENDING', 'WAITING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
   var PRIORITY_NAMES = ${JSON.stringify(PRIORITY_NAMES)};

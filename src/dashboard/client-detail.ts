@@ -3,6 +3,7 @@
  * machine's statechart with the task's state highlighted (laid out once, drawn in a viewBox that scales to the
  * panel's width), its attempts and its last progress messages.
  */
+/** The fragment that draws the detail panel and the task statechart. */
 export const DETAIL_SCRIPT = `
   var statechart = null, scEls = null, detailInfo = null, detailTimer = null;
 

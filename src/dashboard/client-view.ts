@@ -6,6 +6,7 @@
  * Invariant: `nodeEls` holds exactly the nodes of the graph on the page, each with the edges drawn into and out
  * of it, so that a status event restyles a node and its edges without a new layout.
  */
+/** The fragment that draws the counts, chart, graph and list. */
 export const VIEW_SCRIPT = `
   var NODE_W = 170, NODE_H = 46, LIST_ROWS = 1000;
   var MIN_SCALE = 0.6; // below this the graph's text is not legible: the view scrolls instead

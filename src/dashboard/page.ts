@@ -75,6 +75,7 @@ const STYLE = `
   ol.messages { margin: 0; padding-left: 1.2rem; }
 `;
 
+/** The page served at `/`: the header, chart, view and detail panel, and the scripts it loads from this server. */
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -108,6 +109,7 @@ export const PAGE_HTML = `<!doctype html>
 </html>
 `;
 
+/** The page's script, served as `/app.js`: one closure over the three fragments, started last. */
 export const CLIENT_SCRIPT = `'use strict';
 (function () {
 ${CORE_SCRIPT}
