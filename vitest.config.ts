@@ -15,6 +15,7 @@ const BOTH_RUNTIMES = [
   'test/bullmq/crash.test.ts',
   'test/bullmq/scale.test.ts',
   'test/bullmq/start-batch.test.ts',
+  'test/bullmq/errors.test.ts',
   'test/regressions/**/*.test.ts',
   'test/dashboard/dashboard.test.ts',
   'test/cli/durable.test.ts',

@@ -312,9 +312,10 @@ export class MissingDependencyError extends TaskChartError {
 
 /** Whether an error asks for no further retries (also across threads, where only `name` survives). */
 export function isNonRetryable(error: unknown): boolean {
-  if (error instanceof NonRetryableError) return true;
+  if (error instanceof NonRetryableError || error instanceof ResultNotCloneableError) return true;
   try {
-    return isError(error) && error.name === 'NonRetryableError';
+    // A result that cannot travel (or be stored) would not on a retry either: the task's code must change.
+    return isError(error) && (error.name === 'NonRetryableError' || error.name === 'ResultNotCloneableError');
   } catch {
     return false; // a `name` getter that throws: an ordinary error, retried as usual
   }

@@ -5,7 +5,7 @@
  * outside meanwhile) is ignored. Progress and resources reported by an
  * attempt that is over are ignored too (its disposers run at once).
  */
-import { NonRetryableError, toError } from '../errors.js';
+import { ResultNotCloneableError, toError } from '../errors.js';
 import { encodeResult } from '../store/codec.js';
 import type { AttemptRequest } from '../executors/executor.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
@@ -132,10 +132,7 @@ function storedOutcome(record: TaskRecord, attempt: number, result: unknown): Ta
     return { type: 'ATTEMPT_SUCCEEDED', attempt, result };
   } catch (cause) {
     const where = findUncloneable(result, 'result') ?? (cause as Error).message;
-    const error = new NonRetryableError(
-      `Task \`${record.id}\` returned a result the store cannot keep (${where}); a durable task's result must be structured-cloneable data`,
-      { cause },
-    );
+    const error = new ResultNotCloneableError(record, 'structured-cloneable data, which the store can keep (a durable task)', where, { cause });
     return { type: 'ATTEMPT_FAILED', attempt, error };
   }
 }

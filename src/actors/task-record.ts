@@ -11,7 +11,8 @@ import type { ReadyItem } from '../scheduling/ready-queue.js';
 import { TaskStatus, type TaskPriority } from '../status.js';
 import type { ResolvedTaskSpec } from '../task-spec.js';
 
-export type Disposer = () => void | Promise<void>;
+export type { Disposer } from '../wire/task-context.js';
+import type { Disposer } from '../wire/task-context.js';
 
 interface Deferred {
   readonly promise: Promise<unknown>;

@@ -45,7 +45,8 @@ describe('what a durable engine accepts', () => {
     engine.registerTask({ id: 'leaky', name: 'leaky', handler: 'leaky', maxRetries: 3 });
     engine.startTask('leaky');
     await expect(engine.waitForTask('leaky')).rejects.toMatchObject({
-      code: 'ERR_NON_RETRYABLE',
+      code: 'ERR_RESULT_NOT_CLONEABLE',
+      problem: 'result.close is a function',
       message: expect.stringContaining('result.close is a function'),
     });
     expect(engine.getTask('leaky').attempts).toBe(1);

@@ -69,10 +69,11 @@ describe('pool runtime: errors that settle a task', () => {
     expect((error as Error).message).toMatch(/`notAFunction` is not a function/);
   });
 
-  it('fails with ERR_RESULT_NOT_CLONEABLE naming where in the result the function is', async () => {
-    const { error } = await outcome({ name: 'result', module: errorsModule, export: 'returnsDeepFunction' });
+  it('fails with ERR_RESULT_NOT_CLONEABLE naming where in the result the function is, without retries', async () => {
+    const { error, attempts } = await outcome({ name: 'result', module: errorsModule, export: 'returnsDeepFunction', maxRetries: 2 });
     expect(error).toBeInstanceOf(ResultNotCloneableError);
     expect(error).toMatchObject({ code: 'ERR_RESULT_NOT_CLONEABLE', problem: 'result.rows[1].format is a function' });
+    expect(attempts).toBe(1); // the same code would return the same result
   });
 
   it('fails with ERR_RESULT_NOT_CLONEABLE when structured clone refuses what the check let through', async () => {
