@@ -168,8 +168,13 @@ describe('docs/task-lifecycle.md names every event the task machine takes', () =
   });
 });
 
-describe('relative links in the README and docs/ lead to files that exist', () => {
+describe('relative links in the README and docs/ lead to files that exist, and to every page', () => {
   const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+
+  it('the README links every page of docs/', () => {
+    const readme = read('README.md');
+    expect(files.filter((file) => file !== 'README.md' && !readme.includes(`](${file})`))).toEqual([]);
+  });
 
   it.each(files)('%s', (file) => {
     const broken: string[] = [];
