@@ -3,7 +3,7 @@
  * there is one) or let the module register tasks on a fresh engine, start every task left
  * never-started, watch until all are terminal (or a signal, or a store failure), print the summary.
  */
-import { StoreError, TaskEngine, TaskStatus, type TaskEngineOptions } from '../index.js';
+import { ofType, StoreError, TaskEngine, TaskStatus, type TaskEngineOptions } from '../index.js';
 import { serveDashboard, type Dashboard } from '../dashboard/index.js';
 import { recordInspection, type InspectionRecorder } from '../inspect/index.js';
 import type { RunOptions } from './args.js';
@@ -49,7 +49,7 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     defineHandlers(engine, module.handlers, options.file);
     const fresh = !(durable && (await restored(engine, options, engineOptions, write)));
     restoring.open();
-    if (fresh) await buildFreshGraph(module, engine, progress, options.file, durable);
+    if (fresh) await buildFreshGraph(module, engine, progress, { file: options.file, durable, say, interrupted: io.interrupted });
     view ??= startLiveView(engine, progress, { stream: io.stdout });
     const ending = await runToEnd(engine, progress, { interrupted: io.interrupted, store, mode: durable ? 'suspend' : 'cancel' });
     view.stop();
@@ -115,19 +115,75 @@ async function restored(engine: TaskEngine, options: RunOptions, engineOptions: 
   return true;
 }
 
+interface BuildContext {
+  readonly file: string;
+  readonly durable: boolean;
+  /** Where a stall while the function runs is reported. */
+  readonly say: WriteLine;
+  readonly interrupted: Promise<number>;
+}
+
 /**
  * Calls the module's function on a fresh engine. When it fails on a durable engine, the tasks it
  * registered are cancelled and cleaned up (deleted from the store), so that the next run starts
- * fresh rather than resume half a graph. @throws CliInputError
+ * fresh rather than resume half a graph. The command starts never-started tasks only once the function
+ * returns, so a function that waits for a task whose dependency it never started waits forever: each
+ * `stalled` event meanwhile is reported; a function still waiting when nothing is left to run or scheduled
+ * (Node would exit with 13) is bad input; a signal ends the wait (the run then stops as usual, and the
+ * function's outcome is ignored). @throws CliInputError
  */
-async function buildFreshGraph(module: GraphModule, engine: TaskEngine, progress: RunProgress, file: string, durable: boolean): Promise<void> {
+async function buildFreshGraph(module: GraphModule, engine: TaskEngine, progress: RunProgress, context: BuildContext): Promise<void> {
+  const { file, durable } = context;
+  const stalls = reportStalls(engine, context.say);
+  const drained = eventLoopDrained();
+  const built = buildGraph(module.graph, engine, file).then(
+    () => 'returned' as const,
+    async (error: unknown) => {
+      if (durable) await forgetAll(engine, progress.ids);
+      throw error;
+    },
+  );
   try {
-    await buildGraph(module.graph, engine, file);
-  } catch (error) {
-    if (durable) await forgetAll(engine, progress.ids);
-    throw error;
+    const outcome = await Promise.race([built, drained.promise, context.interrupted.then(() => 'interrupted' as const)]);
+    if (outcome === 'interrupted') {
+      void built.catch(() => undefined);
+      return;
+    }
+    if (outcome === 'drained') {
+      if (durable) await forgetAll(engine, progress.ids);
+      throw new CliInputError(neverReturnedMessage(file, stalls.seen));
+    }
+  } finally {
+    stalls.stop();
+    drained.cancel();
   }
   if (progress.ids.length === 0) throw new CliInputError(`Graph module \`${file}\` registered no tasks`);
+}
+
+/** Says each `stalled` event as a line; `seen` keeps them (`\`report\` waits on never-started \`fetch\``). */
+function reportStalls(engine: TaskEngine, say: WriteLine): { readonly seen: string[]; stop(): void } {
+  const seen: string[] = [];
+  const subscription = engine.events.pipe(ofType('stalled')).subscribe((event) => {
+    const what = `\`${event.name}\` waits on never-started ${event.waitingOn.map((id) => `\`${id}\``).join(', ')}`;
+    seen.push(what);
+    say(`stalled: ${what} while the graph module's function has not returned (the command starts never-started tasks only after it returns: start them in the function, or do not wait for them there)`);
+  });
+  return { seen, stop: () => subscription.unsubscribe() };
+}
+
+/** Resolves with `'drained'` when Node's event loop has nothing left to do (`beforeExit`). */
+function eventLoopDrained(): { readonly promise: Promise<'drained'>; cancel(): void } {
+  let listener = (): void => {};
+  const promise = new Promise<'drained'>((resolve) => {
+    listener = () => resolve('drained');
+    process.once('beforeExit', listener);
+  });
+  return { promise, cancel: () => void process.off('beforeExit', listener) };
+}
+
+function neverReturnedMessage(file: string, stalls: readonly string[]): string {
+  const why = stalls.length > 0 ? `the engine is idle, and ${stalls.join('; ')}` : 'nothing is running or scheduled';
+  return `Graph module \`${file}\`'s function never returns: it waits for something that cannot happen (${why}); the command starts never-started tasks only after the function returns`;
 }
 
 async function forgetAll(engine: TaskEngine, ids: readonly string[]): Promise<void> {

@@ -58,6 +58,9 @@ export async function runToEnd(engine: TaskEngine, progress: RunProgress, stops:
     // After a store failure the engine has halted on its own: the signal only ends the wait.
     signalled = { code, stopped: stops.store.failed ? Promise.resolve() : engine.shutdown({ mode: stops.mode }) };
   });
+  // A signal that came earlier (while the graph module's function ran) is seen here before anything starts:
+  // its reaction above was queued when `then` was called, ahead of this continuation.
+  await Promise.resolve();
   const ending = (): RunEnding | undefined => {
     if (stops.store.failed) return { kind: 'store-failed', error: stops.store.error };
     return signalled && { kind: 'signal', code: signalled.code };

@@ -172,6 +172,28 @@ describe('taskchart run: output formats', () => {
     expect(result.stdout).toMatch(/^ +\d+(ms|\.\ds) {2}report {2}RUNNING -> COMPLETED$/m);
   });
 
+  it('reports a graph module function that waits on a task it never started, and refuses it (exit 2) once nothing else can happen', async () => {
+    const result = await runCli(['run', cliFixture('waits-on-forgotten.mjs')]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(
+      /^stalled: `report` waits on never-started `fetch` while the graph module's function has not returned \(the command starts never-started tasks only after it returns: start them in the function, or do not wait for them there\)$/m,
+    );
+    expect(result.stderr.trimEnd()).toBe(
+      "taskchart: Graph module `test/cli/fixtures/waits-on-forgotten.mjs`'s function never returns: it waits for something that cannot happen (the engine is idle, and `report` waits on never-started `fetch`); the command starts never-started tasks only after the function returns",
+    );
+  });
+
+  it('stops on the first SIGINT while the graph module\'s function still runs, starting nothing more', async () => {
+    const running = startCli(['run', cliFixture('waits-on-forgotten.mjs')], { env: { TASKCHART_TEST_KEEP_ALIVE: '1' } });
+    await running.waitForOutput((out) => out.includes('stalled: `report` waits on never-started `fetch`'));
+    running.kill('SIGINT');
+    const result = await running.result;
+    expect(result.code).toBe(130);
+    expect(result.stdout).toMatch(/^ {2}completed +1$/m);
+    expect(result.stdout).toMatch(/^ {2}cancelled +2$/m);
+    expect(result.stdout).not.toMatch(/ fetch {2}PENDING -> RUNNING/);
+  });
+
   it('cancels running tasks on SIGTERM, prints the summary and exits 143', async () => {
     const running = startCli(['run', fixture('slow.mjs'), '--concurrency', '2']);
     await running.waitForOutput((out) => (out.match(/PENDING -> RUNNING$/gm) ?? []).length >= 2);
