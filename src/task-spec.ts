@@ -6,10 +6,9 @@
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from './errors.js';
-import type { TaskKind } from './executors/executor.js';
 import { MAX_DELAY } from './scheduling/backoff.js';
 import type { ResourceRequest } from './scheduling/resources.js';
-import { findUncloneable } from './pool/cloneable.js';
+import { findUncloneable } from './wire/cloneable.js';
 import { serialize } from 'node:v8';
 import { TaskPriority } from './status.js';
 import {
@@ -83,6 +82,9 @@ export interface TaskSpec<A extends unknown[] = any[], R = unknown> {
    */
   transfer?: ArrayBuffer[];
 }
+
+/** What a task runs: an inline function, a named handler, a module export, or nothing (external). */
+export type TaskKind = 'fn' | 'handler' | 'module' | 'external';
 
 /** A validated spec with every default applied. */
 export interface ResolvedTaskSpec {
