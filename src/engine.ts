@@ -170,8 +170,15 @@ export class TaskEngine {
     });
     const ids = this.#register(list, 'registerTasks');
     if (start) {
-      const records = this.#supervisor.records;
-      this.#supervisor.start(ids.map((id) => records.get(id) as TaskRecord));
+      // Every task of the batch is new and PENDING, unless a subscriber of its `registered` event already started,
+      // cancelled or cleaned it up: those are left as that subscriber made them.
+      const supervisor = this.#supervisor;
+      const startable: TaskRecord[] = [];
+      for (const id of ids) {
+        const record = supervisor.records.get(id);
+        if (record !== undefined && record.seq === 0 && supervisor.can(record, START_PROBE)) startable.push(record);
+      }
+      supervisor.start(startable);
       this.#throwIfHalted();
     }
     return ids;

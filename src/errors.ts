@@ -142,6 +142,11 @@ export class DependencyFailedError extends TaskChartError {
   readonly rootTaskId: string;
   /** That task's name. */
   readonly rootTaskName: string;
+  /**
+   * That task's error on one line (`CODE: message`): kept as text, so that it survives where the `cause` chain is
+   * cut short (a durable store and the worker protocols keep a few levels of causes).
+   */
+  readonly rootCause: string;
 
   constructor(task: TaskRef | string, dependency: TaskRef | string, cause: unknown) {
     const chained = cause instanceof DependencyFailedError;
@@ -150,16 +155,18 @@ export class DependencyFailedError extends TaskChartError {
       : typeof dependency === 'string'
         ? { id: dependency, name: dependency }
         : dependency;
+    const rootCause = chained ? (typeof cause.rootCause === 'string' ? cause.rootCause : oneLine(rootError(cause))) : oneLine(cause);
     super(
       ErrorCode.DEPENDENCY_FAILED,
       `Task ${taskLabel(task)} did not run: its dependency ${taskLabel(dependency)} failed` +
-        (chained ? `; root cause: ${taskLabel(root)} ${oneLine(rootError(cause))}` : `: ${oneLine(cause)}`),
+        (chained ? `; root cause: ${taskLabel(root)} ${rootCause}` : `: ${rootCause}`),
       { cause },
     );
     this.taskId = idOf(task);
     this.dependencyId = idOf(dependency);
     this.rootTaskId = root.id;
     this.rootTaskName = root.name;
+    this.rootCause = rootCause;
     this.name = 'DependencyFailedError';
   }
 }

@@ -48,3 +48,30 @@ describe('durable engines: batches started in one step, stalled tasks reported a
     await expect(second.engine.waitForTask('waits')).resolves.toBe(1);
   });
 });
+
+describe('durable engines: a deep dependency failure keeps its root cause', () => {
+  it('names the root cause of a chain deeper than the stored causes, after a restore', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.defineTask('reset', () => {
+      throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+    });
+    first.engine.defineTask('noop', () => 1);
+    const specs = [{ id: 't0', name: 't0', handler: 'reset' }];
+    for (let i = 1; i <= 8; i++) specs.push({ id: `t${i}`, name: `t${i}`, handler: 'noop', dependencies: [`t${i - 1}`] } as never);
+    first.engine.registerTasks(specs, { start: true });
+    await first.engine.onIdle();
+    await first.engine.shutdown();
+
+    const second = durableEngine(path);
+    second.engine.defineTask('reset', () => 1);
+    second.engine.defineTask('noop', () => 1);
+    await second.engine.restore();
+    const late = second.engine.registerTask({ id: 'late', name: 'late', handler: 'noop', dependencies: ['t8'] });
+    second.engine.startTask(late);
+    expect((second.engine.getTaskError(late) as Error).message).toBe(
+      'Task `late` did not run: its dependency `t8` failed; root cause: `t0` ECONNRESET: connection reset',
+    );
+    expect(second.engine.getTaskError('t8')).toMatchObject({ rootTaskId: 't0', rootCause: 'ECONNRESET: connection reset' });
+  });
+});

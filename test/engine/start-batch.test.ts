@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TaskEngine, TaskPriority, ErrorCode } from '../../src/index.js';
+import { TaskEngine, TaskPriority, ErrorCode, ofType } from '../../src/index.js';
 import { deferred, recordEvents } from '../helpers.js';
 
 /** Eight tasks, priorities LOW, NORMAL, LOW, HIGH, LOW, NORMAL, LOW, HIGH (t3 and t7 are HIGH). */
@@ -74,6 +74,27 @@ describe('startTasks and registerTasks({ start: true })', () => {
       expect.objectContaining({ code: ErrorCode.INVALID_OPTION, field: 'start' }),
     );
     expect(() => engine.getTask('x')).toThrow(expect.objectContaining({ code: ErrorCode.TASK_NOT_FOUND }));
+  });
+
+  it('leaves alone a task of the batch that a subscriber of its registered event already started or cancelled', async () => {
+    const engine = new TaskEngine({ concurrency: 4 });
+    const ran: string[] = [];
+    engine.events.pipe(ofType('registered')).subscribe((event) => {
+      if (event.taskId === 'cancelled-early') engine.cancelTask(event.taskId, 'not wanted');
+      if (event.taskId === 'started-early') engine.startTask(event.taskId);
+    });
+    engine.registerTasks(
+      [
+        { id: 'started-early', name: 'started-early', fn: () => void ran.push('started-early') },
+        { id: 'cancelled-early', name: 'cancelled-early', fn: () => void ran.push('cancelled-early') },
+        { id: 'plain', name: 'plain', fn: () => void ran.push('plain') },
+      ],
+      { start: true },
+    );
+    await engine.onIdle();
+    expect(ran.sort()).toEqual(['plain', 'started-early']);
+    expect(engine.getTaskStatus('cancelled-early')).toBe('CANCELLED');
+    expect(engine.getTask('started-early').attempts).toBe(1);
   });
 
   it('emits every task of the batch as queued before any runs', () => {
