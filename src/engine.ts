@@ -19,6 +19,8 @@ import {
   TaskChartError,
   TaskNotFoundError,
   toError,
+  taskLabel,
+  type TaskRef,
 } from './errors.js';
 import type { TaskEvent } from './events.js';
 import { AsyncExecutor } from './executors/async-executor.js';
@@ -242,7 +244,7 @@ export class TaskEngine {
   completeTask(id: string, result?: unknown): void {
     const event: TaskMachineEvent = { type: 'COMPLETE', result };
     const record = this.#require(id, 'completeTask', event, 'RUNNING');
-    if (record.durable) record.storedResult = storableResult(id, result);
+    if (record.durable) record.storedResult = storableResult(record, result);
     this.#supervisor.send(record, event);
     this.#supervisor.flush();
     this.#throwIfHalted();
@@ -548,11 +550,11 @@ export class TaskEngine {
   }
 }
 
-function storableResult(id: string, result: unknown): Uint8Array {
+function storableResult(task: TaskRef, result: unknown): Uint8Array {
   try {
     return encodeResult(result);
   } catch (error) {
     const where = findUncloneable(result, 'result') ?? (error as Error).message;
-    throw new InvalidOptionError('result', `Expected the \`result\` of durable task \`${id}\` to be storable data (structured-cloneable), but ${where}`, { cause: error });
+    throw new InvalidOptionError('result', `Expected the \`result\` of durable task ${taskLabel(task)} to be storable data (structured-cloneable), but ${where}`, { cause: error });
   }
 }

@@ -11,7 +11,7 @@
  *   or RUNNING there goes back to `dispatched`, and the executor re-attaches to that same attempt;
  * - a task that cannot run in this process (its handler, executor or resource pool is missing) fails.
  */
-import { InterruptedError, InvalidOptionError, StoreError, TaskChartError } from '../errors.js';
+import { InterruptedError, InvalidOptionError, StoreError, TaskChartError, taskLabel } from '../errors.js';
 import { STATUS_OF_STATE, type RestoreEvent, type TaskState } from '../machines/task.machine.js';
 import type { Durability } from '../store/durability.js';
 import { readStore, type DecodedTask } from '../store/restore-tasks.js';
@@ -98,14 +98,14 @@ function judge(task: DecodedTask, env: SpecEnvironment): StoredTask {
 function whyUnrunnable(spec: ResolvedTaskSpec, env: SpecEnvironment): Error | undefined {
   try {
     if (!env.hasExecutor(spec.executor)) {
-      return new InvalidOptionError('executor', `Task \`${spec.id}\` runs on executor \`${spec.executor}\`, which this engine does not have (restored from the store)`);
+      return new InvalidOptionError('executor', `Task ${taskLabel(spec)} runs on executor \`${spec.executor}\`, which this engine does not have (restored from the store)`);
     }
     for (const [name, units] of spec.resources) {
       const capacity = env.resourceCapacity(name);
       if (capacity === undefined || capacity < units) {
         return new InvalidOptionError(
           `resources.${name}`,
-          `Task \`${spec.id}\` needs ${units} unit(s) of resource pool \`${name}\`, which this engine ${capacity === undefined ? 'does not have' : `has only ${capacity} of`} (restored from the store)`,
+          `Task ${taskLabel(spec)} needs ${units} unit(s) of resource pool \`${name}\`, which this engine ${capacity === undefined ? 'does not have' : `has only ${capacity} of`} (restored from the store)`,
         );
       }
     }
@@ -116,7 +116,7 @@ function whyUnrunnable(spec: ResolvedTaskSpec, env: SpecEnvironment): Error | un
     if (error instanceof InvalidOptionError && error.field === 'handler') {
       return new InvalidOptionError(
         'handler',
-        `Task \`${spec.id}\` names handler \`${spec.handler}\`, which this process has not defined with engine.defineTask() before restore()`,
+        `Task ${taskLabel(spec)} names handler \`${spec.handler}\`, which this process has not defined with engine.defineTask() before restore()`,
       );
     }
     return error;
@@ -154,7 +154,7 @@ export function restoreEventOf(task: StoredTask, ended: boolean, unmetDependenci
   switch (row.state) {
     case 'running': {
       const error = new InterruptedError(
-        `Task \`${row.id}\` was RUNNING (attempt ${row.attempts}) when its process stopped without suspending; the attempt counts as failed`,
+        `Task ${taskLabel(row)} was RUNNING (attempt ${row.attempts}) when its process stopped without suspending; the attempt counts as failed`,
       );
       return { ...base, type: 'RESTORE', to: 'interrupted', error };
     }

@@ -14,6 +14,7 @@
  *   is `dormant` instead, until something happens to it).
  */
 import { AsyncResource } from 'node:async_hooks';
+import { taskLabel } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
 import type { EventStream } from '../monitor/event-stream.js';
@@ -482,7 +483,7 @@ export class Supervisor {
     record.attemptContext = undefined;
     attempt.abort(
       event.type === 'COMPLETE'
-        ? new DOMException(`Task \`${record.id}\` was completed from outside`, 'AbortError')
+        ? new DOMException(`Task ${taskLabel(record)} was completed from outside`, 'AbortError')
         : context.error,
     );
   }

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ExecutorFailedError, ExecutorUnavailableError, InvalidOptionError, TaskChartError, WorkerCrashedError } from '../errors.js';
+import { ExecutorFailedError, ExecutorUnavailableError, InvalidOptionError, TaskChartError, taskLabel, WorkerCrashedError } from '../errors.js';
 import { attemptLabel, type AttemptRequest, type Executor } from '../executors/executor.js';
 import type { TaskKind } from '../task-spec.js';
 import { deserializeError } from '../wire/errors.js';
@@ -345,13 +345,13 @@ export class BullMQExecutor implements Executor {
 
   #complete(pending: PendingAttempt, jobId: string, returnvalue: unknown): void {
     if (!isResultEnvelope(returnvalue)) {
-      pending.reject(new ExecutorFailedError(`Expected job \`${jobId}\` of task \`${pending.request.taskId}\` to return a taskchart result envelope, got ${describeReason(returnvalue).slice(0, 80)} (is the queue processed by \`taskchart worker\`?)`));
+      pending.reject(new ExecutorFailedError(`Expected job \`${jobId}\` of task ${labelOf(pending.request)} to return a taskchart result envelope, got ${describeReason(returnvalue).slice(0, 80)} (is the queue processed by \`taskchart worker\`?)`));
     } else if (returnvalue.status === 'ok') pending.resolve(returnvalue.value);
     else if (returnvalue.status === 'error' && returnvalue.error) pending.reject(deserializeError(returnvalue.error));
     else {
       // Not asked for by this executor (its own cancels settle first): the worker shut down under the attempt.
       const why = returnvalue.error ? `: ${returnvalue.error.message}` : '';
-      pending.reject(new WorkerCrashedError(`The remote worker running task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}) cancelled it${why}`));
+      pending.reject(new WorkerCrashedError(`The remote worker running task ${labelOf(pending.request)} (attempt ${pending.request.attempt}) cancelled it${why}`));
     }
   }
 
@@ -370,7 +370,7 @@ export class BullMQExecutor implements Executor {
 
   #crashed(pending: PendingAttempt, jobId: string): WorkerCrashedError {
     return new WorkerCrashedError(
-      `The remote worker running task \`${pending.request.taskId}\` (attempt ${pending.request.attempt}, job \`${jobId}\` in queue \`${this.#options.queue}\`) stopped renewing its lock: it died or hung`,
+      `The remote worker running task ${labelOf(pending.request)} (attempt ${pending.request.attempt}, job \`${jobId}\` in queue \`${this.#options.queue}\`) stopped renewing its lock: it died or hung`,
     );
   }
 
@@ -387,4 +387,9 @@ export class BullMQExecutor implements Executor {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The task of an attempt as messages name it (taskLabel). */
+function labelOf(request: { readonly taskId: string; readonly name: string }): string {
+  return taskLabel({ id: request.taskId, name: request.name });
 }

@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
-import { ExecutorFailedError, InvalidOptionError, ResultNotCloneableError, WorkerCrashedError } from '../errors.js';
+import { ExecutorFailedError, InvalidOptionError, ResultNotCloneableError, taskLabel, WorkerCrashedError } from '../errors.js';
 import { attemptLabel, type AttemptRequest, type Executor } from '../executors/executor.js';
 import type { TaskKind } from '../task-spec.js';
 import { invalid } from '../validate.js';
@@ -204,7 +204,7 @@ export class PoolExecutor implements Executor {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof workerpool.TerminateError || /Worker (terminated|error|terminating)/i.test(message)) {
       return new WorkerCrashedError(
-        `The worker thread running task \`${request.taskId}\` (attempt ${request.attempt}) died: ${message.split('\n')[0]}`,
+        `The worker thread running task ${taskLabel({ id: request.taskId, name: request.name })} (attempt ${request.attempt}) died: ${message.split('\n')[0]}`,
         { cause: error },
       );
     }
@@ -230,7 +230,7 @@ function isCloneFailure(error: unknown, message: string): boolean {
 function explainSendFailure(error: unknown, request: AttemptRequest): Error {
   const message = error instanceof Error ? error.message : String(error);
   if (isCloneFailure(error, message)) {
-    return new InvalidOptionError('args', `Expected \`args\` of pool task \`${request.taskId}\` to be structured-cloneable, got ones the structured clone refused (${message})`, { cause: error });
+    return new InvalidOptionError('args', `Expected \`args\` of pool task ${taskLabel({ id: request.taskId, name: request.name })} to be structured-cloneable, got ones the structured clone refused (${message})`, { cause: error });
   }
   return new ExecutorFailedError(`${attemptLabel(request)}: the worker pool could not take it: ${message}`, { cause: error });
 }

@@ -12,7 +12,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
-import { MissingExportError, ModuleLoadError, ResultNotCloneableError } from '../errors.js';
+import { MissingExportError, ModuleLoadError, ResultNotCloneableError, taskLabel } from '../errors.js';
 import { findUncloneable } from '../wire/cloneable.js';
 import { serializeError } from '../wire/errors.js';
 import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
@@ -84,7 +84,7 @@ async function loadFunction(attempt: WorkerAttempt): Promise<TaskFn> {
 function explainClosure(error: unknown, attempt: WorkerAttempt): unknown {
   if (attempt.source === undefined || !(error instanceof ReferenceError)) return error;
   const explained = new ReferenceError(
-    `${error.message} in the \`fn\` of pool task \`${attempt.taskId}\`. A pool task's inline fn is sent to a worker thread as source text ` +
+    `${error.message} in the \`fn\` of pool task ${taskLabel({ id: attempt.taskId, name: attempt.name })}. A pool task's inline fn is sent to a worker thread as source text ` +
       'and runs there without its closure: it can use only its arguments, globals and import(). Pass values in `args`, or use `module`.',
   );
   explained.stack = error.stack;
