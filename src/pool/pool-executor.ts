@@ -17,7 +17,7 @@ import type { TaskKind } from '../task-spec.js';
 import { invalid } from '../validate.js';
 import { findUncloneable } from '../wire/cloneable.js';
 import { deserializeError } from '../wire/errors.js';
-import { CLONEABLE_RESULT, RUN_METHOD, isProgressMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
+import { CLONEABLE_RESULT, RUN_METHOD, isProgressMessage, isResourceErrorMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
 
 /**
  * How long an aborted attempt's thread gets to run its worker-side disposers
@@ -134,6 +134,13 @@ export class PoolExecutor implements Executor {
         // The attempt's tag guards against a late message from an earlier task on the same thread.
         if (isProgressMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
           request.context.progress(payload.progress, payload.message);
+        } else if (isResourceErrorMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
+          // Reported as the engine reports its own disposers' errors: a disposer that throws it, run at the
+          // terminal status (at once when the attempt is over), whose error becomes a `resource-error` event.
+          const error = deserializeError(payload.error);
+          request.context.registerResource(() => {
+            throw error;
+          });
         }
       },
       ...(request.transfer.length > 0 && { transfer: request.transfer as TransferListItem[] }),

@@ -38,3 +38,15 @@ export type ResultEnvelope = { readonly ok: true; readonly value: unknown } | { 
 export function isProgressMessage(value: unknown): value is ProgressMessage {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'taskchart.progress';
 }
+
+/** A disposer registered in the worker threw: the engine reports it as a `resource-error` event, as for its own. */
+export interface ResourceErrorMessage {
+  readonly kind: 'taskchart.resource-error';
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly error: SerializedError;
+}
+
+export function isResourceErrorMessage(value: unknown): value is ResourceErrorMessage {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'taskchart.resource-error';
+}

@@ -16,11 +16,12 @@ import { MissingExportError, ModuleLoadError, ResultNotCloneableError, taskLabel
 import { findUncloneable } from '../wire/cloneable.js';
 import { serializeError } from '../wire/errors.js';
 import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
-import { CLONEABLE_RESULT, RUN_METHOD, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
+import { CLONEABLE_RESULT, RUN_METHOD, type ResourceErrorMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
 
 type TaskFn = (ctx: unknown, ...args: unknown[]) => unknown;
 
 interface Current {
+  readonly attempt: WorkerAttempt;
   readonly controller: AbortController;
   readonly disposers: Disposer[];
   ended: boolean;
@@ -30,10 +31,15 @@ interface Current {
 let current: Current | undefined;
 let abortListenerAdded = false;
 
-/** Ends the attempt and runs its disposers; a disposer's error has nowhere to go from here (no resource-error channel). */
+/** Ends the attempt and runs its disposers; a disposer's error goes to the engine, which reports it as a resource-error event. */
 function endAttempt(state: Current): Promise<void> {
   state.ended = true;
-  return runDisposers(state.disposers.splice(0), () => {});
+  return runDisposers(state.disposers.splice(0), (error) => reportDisposerError(state, error));
+}
+
+function reportDisposerError(state: Current, error: unknown): void {
+  const { taskId, attempt } = state.attempt;
+  workerpool.workerEmit({ kind: 'taskchart.resource-error', taskId, attempt, error: serializeError(error) } satisfies ResourceErrorMessage);
 }
 
 /**
@@ -96,7 +102,7 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
     this.worker.addAbortListener(onAbort);
     abortListenerAdded = true;
   }
-  const state: Current = { controller: new AbortController(), disposers: [], ended: false };
+  const state: Current = { attempt, controller: new AbortController(), disposers: [], ended: false };
   current = state;
   const ctx = {
     id: attempt.taskId,
@@ -110,7 +116,7 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
     },
     registerResource(dispose: unknown) {
       checkDisposer(dispose);
-      if (state.ended) void runDisposers([dispose], () => {});
+      if (state.ended) void runDisposers([dispose], (error) => reportDisposerError(state, error));
       else state.disposers.push(dispose);
     },
   };

@@ -13,6 +13,7 @@ import {
   TaskChartError,
   TaskEngine,
 } from '../../src/index.js';
+import { recordEvents } from '../helpers.js';
 
 const errorsModule = new URL('../fixtures/pool-errors.mjs', import.meta.url);
 const tasksModule = new URL('../fixtures/pool-tasks.mjs', import.meta.url);
@@ -98,5 +99,18 @@ describe('pool runtime: errors that settle a task', () => {
     expect(error).toBeInstanceOf(TaskChartError);
     expect(error).toMatchObject({ code: 'ERR_NON_RETRYABLE', message: 'the input will never parse' });
     expect(attempts).toBe(1);
+  });
+
+  it('reports a disposer that throws in the worker thread as a resource-error event, the task still COMPLETED', async () => {
+    const engine = new TaskEngine({ pool: { maxWorkers: 1 } });
+    engines.push(engine);
+    const events = recordEvents(engine);
+    const id = engine.registerTask({ name: 'socket', module: errorsModule, export: 'disposerThrows' });
+    engine.startTask(id);
+    await expect(engine.waitForTask(id)).resolves.toBe('done');
+    await engine.shutdown(); // disposals settled
+    const reported = events.filter((event) => event.type === 'resource-error');
+    expect(reported).toEqual([expect.objectContaining({ taskId: id, name: 'socket', error: expect.objectContaining({ message: 'could not close the socket' }) })]);
+    expect(engine.getTaskStatus(id)).toBe('COMPLETED');
   });
 });
