@@ -3,7 +3,61 @@
  * through dependencies that wait in turn) was registered but never started. `onIdle()` resolves with them waiting
  * (nothing is running), so the engine says so with one `stalled` event per task, once per idle period.
  */
+import type { EventStream } from '../monitor/event-stream.js';
 import type { TaskRecord } from './task-record.js';
+
+/** What the reporter reads from the supervisor. */
+export interface StallHost {
+  readonly records: ReadonlyMap<string, TaskRecord>;
+  readonly stream: EventStream;
+  now(): number;
+  /** WAITING tasks now (the stats' count): none, nothing to look for. */
+  waiting(): number;
+  isIdle(): boolean;
+  halted(): boolean;
+}
+
+/**
+ * Emits the `stalled` events. An idle period is told from the last by the attempts begun in between: a task still
+ * stalled after other work ran is reported again, one reported in this period is not.
+ */
+export class StallReporter {
+  readonly #host: StallHost;
+  #attemptsBegun = 0;
+  #checkScheduled = false;
+
+  constructor(host: StallHost) {
+    this.#host = host;
+  }
+
+  attemptBegun(): void {
+    this.#attemptsBegun++;
+  }
+
+  /** The engine is idle and someone awaits it: report now, before they hear of it. */
+  report(): void {
+    const host = this.#host;
+    if (host.waiting() === 0 || host.halted() || !host.stream.observed) return;
+    const period = this.#attemptsBegun;
+    for (const { record, waitingOn } of findStalls(host.records, (record) => record.stalledPeriod === period)) {
+      record.stalledPeriod = period;
+      host.stream.emit({ type: 'stalled', taskId: record.id, name: record.name, timestamp: host.now(), waitingOn });
+    }
+  }
+
+  /**
+   * After a drain nobody awaits: if the engine is idle with WAITING tasks, report on a microtask, after the caller's
+   * synchronous code (a loop of startTask calls whose last one starts the dependency).
+   */
+  check(): void {
+    if (this.#checkScheduled || this.#host.waiting() === 0 || !this.#host.isIdle()) return;
+    this.#checkScheduled = true;
+    queueMicrotask(() => {
+      this.#checkScheduled = false;
+      if (this.#host.isIdle()) this.report();
+    });
+  }
+}
 
 /** A stalled task and the never-started tasks it waits on, in dependency order (depth first), each once. */
 export interface Stall {

@@ -34,7 +34,7 @@ import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
 import { RecordEvents } from './record-events.js';
-import { findStalls } from './stalled.js';
+import { StallReporter } from './stalled.js';
 import { createTaskRuntime, type RuntimeKind, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
 import { fillRecord, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
 
@@ -58,10 +58,8 @@ export class Supervisor {
   readonly #retention: Retention<TaskRecord> | undefined;
   #seq = 0;
   #idleWaiters: Array<() => void> = [];
-  /** Attempts begun so far: an idle period after any has begun is a new one, whose stalled tasks are reported again. */
-  #attemptsBegun = 0;
-  #stallCheckScheduled = false;
-  readonly #stream: EventStream;
+  /** The `stalled` events (stalled.ts). */
+  readonly #stalls: StallReporter;
   /** The durable store's group commit; undefined for an in-memory engine. */
   readonly #commits: Commits | undefined;
   /** Why the engine stopped on its own (the store failed); nothing runs or changes afterwards. */
@@ -76,7 +74,14 @@ export class Supervisor {
     durability?: { readonly durability: Durability; readonly onHalt: (error: Error) => void },
   ) {
     this.#options = options;
-    this.#stream = events;
+    this.#stalls = new StallReporter({
+      records: this.records,
+      stream: events,
+      now: options.now,
+      waiting: () => stats.counts.WAITING,
+      isIdle: () => this.isIdle,
+      halted: () => this.#halted !== undefined,
+    });
     this.#onHalt = durability?.onHalt ?? (() => {});
     this.capacity = new CapacityLedger(options.concurrency, options.resources);
     this.#effects = new EffectQueue({
@@ -507,7 +512,7 @@ export class Supervisor {
   /** Entering `running`: the attempt starts now; it runs unless a deferred-start executor holds it already. */
   #beginAttempt(record: TaskRecord, attempt: number, execute: boolean): void {
     const now = this.#options.now();
-    this.#attemptsBegun++;
+    this.#stalls.attemptBegun();
     record.attempts = attempt;
     record.attemptStartedAt = now;
     if (record.startedAt === undefined) {
@@ -585,33 +590,12 @@ export class Supervisor {
   /** After a drain: the store commits what it did; idle waiters hear of it. */
   #drained(): void {
     this.#commits?.afterDrain(this.#effects.pendingAttempts > 0);
-    if (this.#idleWaiters.length > 0) {
-      if (!this.isIdle) return;
-      this.#reportStalls(); // before the waiters hear that the engine is idle
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    } else if (this.#stats.counts.WAITING > 0 && !this.#stallCheckScheduled && this.isIdle) {
-      // After the caller's synchronous code (a loop of startTask calls whose last one starts the dependency).
-      this.#stallCheckScheduled = true;
-      queueMicrotask(() => {
-        this.#stallCheckScheduled = false;
-        if (this.isIdle) this.#reportStalls();
-      });
-    }
-  }
-
-  /**
-   * One `stalled` event per WAITING task not reported in this idle period (see stalled.ts). An idle period is told
-   * from the last by the attempts begun in between: a task still stalled after other work ran is reported again.
-   */
-  #reportStalls(): void {
-    if (this.#stats.counts.WAITING === 0 || this.#halted !== undefined || !this.#stream.observed) return;
-    const period = this.#attemptsBegun;
-    for (const { record, waitingOn } of findStalls(this.records, (record) => record.stalledPeriod === period)) {
-      record.stalledPeriod = period;
-      this.#stream.emit({ type: 'stalled', taskId: record.id, name: record.name, timestamp: this.#options.now(), waitingOn });
-    }
+    if (this.#idleWaiters.length === 0) return this.#stalls.check();
+    if (!this.isIdle) return;
+    this.#stalls.report(); // before the waiters hear that the engine is idle
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Fills free slots from the ready queue, best task first among those whose needs are free. */
