@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SimulatedClock } from 'xstate';
 import { TaskEngine, type TaskEngineOptions, type TaskEvent } from '../src/index.js';
 
@@ -48,4 +50,16 @@ export function statusPath(events: readonly TaskEvent[], taskId: string): string
     path.push(event.status);
   }
   return path;
+}
+
+/** The V8 garbage collector, exposed for this process (as `node --expose-gc` would), for tests that measure memory. */
+export function exposeGc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as () => void; // a new context sees the flag
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
 }

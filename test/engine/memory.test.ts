@@ -1,9 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { TaskEngine } from '../../src/index.js';
-import { simulatedEngine } from '../helpers.js';
+import { exposeGc, simulatedEngine } from '../helpers.js';
 
 describe('memory: finished tasks are compact and can be forgotten', () => {
   it('forgets a task on cleanupTask; only terminal tasks can be cleaned up', async () => {
@@ -121,17 +119,5 @@ function safeStatus(engine: TaskEngine, id: string): string {
     return engine.getTaskStatus(id);
   } catch {
     return 'gone';
-  }
-}
-
-/** The V8 garbage collector, exposed for this process (as `node --expose-gc` would). */
-function exposeGc(): () => void {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (typeof exposed === 'function') return exposed;
-  setFlagsFromString('--expose-gc');
-  try {
-    return runInNewContext('gc') as () => void; // a new context sees the flag
-  } finally {
-    setFlagsFromString('--no-expose-gc');
   }
 }

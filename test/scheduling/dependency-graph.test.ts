@@ -23,6 +23,19 @@ describe('findCycle', () => {
     expect(new Set(cycle)).toEqual(new Set(['a', 'b', 'c']));
   });
 
+  it('does not take an edge to a task outside the batch for an edge to the first task of the batch', () => {
+    const batch = new Map([
+      ['a', ['b']],
+      ['b', ['outside']],
+    ]);
+    expect(findCycle(batch)).toBeUndefined();
+  });
+
+  it('finds no cycle in a batch without edges inside it', () => {
+    expect(findCycle(new Map([['a', []], ['b', ['outside']]]))).toBeUndefined();
+    expect(findCycle(new Map())).toBeUndefined();
+  });
+
   it('treats a task depending on itself as a cycle', () => {
     expect(findCycle(new Map([['a', ['a']]]))).toEqual(['a', 'a']);
   });
@@ -49,6 +62,16 @@ describe('DependencyGraph', () => {
     expect([...graph.dependentsOf('b')]).toEqual([]);
     graph.remove('b', ['a']);
     expect(graph.isReferenced('a')).toBe(false);
+  });
+
+  it('forgets a dependent listed twice, or never added, without error', () => {
+    const graph = new DependencyGraph();
+    graph.add('b', ['a', 'a']);
+    expect([...graph.dependentsOf('a')]).toEqual(['b']);
+    graph.remove('b', ['a', 'a']);
+    graph.remove('never-added', ['a', 'z']);
+    expect(graph.isReferenced('a')).toBe(false);
+    expect([...graph.dependentsOf('a')]).toEqual([]);
   });
 
   // Quadratic removal (indexOf + splice) takes about a minute here at this size.

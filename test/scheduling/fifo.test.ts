@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Fifo } from '../../src/scheduling/fifo.js';
+import { exposeGc } from '../helpers.js';
 
 /** Shifts everything out, in order. */
 function drain<T>(fifo: Fifo<T>): T[] {
@@ -88,5 +89,23 @@ describe('Fifo', () => {
     }
     expect(fifo.size).toBe(100_000);
     expect(sum).toBe((1_000_000 * 999_999) / 2);
+  });
+
+  it('does not grow with the items that passed through a queue that never empties', () => {
+    const gc = exposeGc();
+    const fifo = new Fifo<number>();
+    for (let i = 0; i < 5000; i++) fifo.push(i);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 5000; i < 3_005_000; i++) {
+      fifo.push(i);
+      fifo.shift();
+    }
+    gc();
+    const growth = process.memoryUsage().heapUsed - before;
+    // Without compaction the array would keep a slot for each of the 3,000,000 items shifted out: about 24 MB.
+    expect(growth, `heap grew by ${(growth / 1e6).toFixed(1)} MB`).toBeLessThan(4e6);
+    expect(fifo.size).toBe(5000);
+    expect(fifo.peek()).toBe(3_000_000);
   });
 });

@@ -38,4 +38,31 @@ describe('ReadyQueue', () => {
     expect(queue.take(() => true)?.id).toBe('kept');
     expect(queue.isEmpty).toBe(true);
   });
+
+  it('is empty only when no live entry is left', () => {
+    const queue = new ReadyQueue<Item>((i) => i.live);
+    expect(queue.isEmpty).toBe(true);
+    const only = item('only', 1, 1);
+    queue.push(only);
+    expect(queue.isEmpty).toBe(false);
+    only.live = false;
+    expect(queue.isEmpty).toBe(true);
+  });
+
+  it('keeps one heap per lane: 100,000 entries of one lane come out in order, each in logarithmic time', () => {
+    // One heap per entry would make every take scan them all (quadratic: minutes here); one per lane takes milliseconds.
+    const queue = new ReadyQueue<Item>((i) => i.live);
+    for (let seq = 1; seq <= 100_000; seq++) queue.push(item(`t${seq}`, seq % 4, seq));
+    let previous: Item | undefined;
+    let taken = 0;
+    for (let next = queue.take(() => true); next !== undefined; next = queue.take(() => true)) {
+      if (previous !== undefined && (next.priority > previous.priority || (next.priority === previous.priority && next.seq < previous.seq))) {
+        throw new Error(`${next.id} came out after ${previous.id}`);
+      }
+      previous = next;
+      taken++;
+    }
+    expect(taken).toBe(100_000);
+    expect(queue.isEmpty).toBe(true);
+  });
 });

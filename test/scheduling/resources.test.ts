@@ -11,4 +11,25 @@ describe('ResourcePools', () => {
     pools.release([['db', 1]]);
     expect(pools.usage()).toEqual({ db: { used: 0, capacity: 2 }, gpu: { used: 0, capacity: 1 } });
   });
+
+  it('adds up the units of every holder, and reports them in use until released', () => {
+    const pools = new ResourcePools(new Map([['db', 3]]));
+    pools.acquire([['db', 1]]);
+    pools.acquire([['db', 1]]);
+    expect(pools.usedOf('db')).toBe(2);
+    expect(pools.usage()).toEqual({ db: { used: 2, capacity: 3 } });
+    expect(pools.canAcquire([['db', 1]])).toBe(true);
+    pools.acquire([['db', 1]]);
+    expect(pools.canAcquire([['db', 1]])).toBe(false);
+    pools.release([['db', 2]]);
+    expect(pools.usage()).toEqual({ db: { used: 1, capacity: 3 } });
+  });
+
+  it('grants nothing of a pool it does not have, and says so', () => {
+    const pools = new ResourcePools(new Map([['db', 1]]));
+    expect(pools.canAcquire([['gpu', 1]])).toBe(false);
+    expect(pools.capacityOf('gpu')).toBeUndefined();
+    expect(pools.usedOf('gpu')).toBe(0);
+    expect(pools.capacityOf('db')).toBe(1);
+  });
 });
