@@ -54,7 +54,7 @@ const BOUNDARIES = [
   {
     files: ['src/engine.ts', 'src/actors/**/*.ts', 'src/runtime/**/*.ts', 'src/options.ts'],
     forbidden: ['./pool/**', '!./pool/pool-executor.js', '../pool/**', '!../pool/pool-executor.js', './bullmq/**', '../bullmq/**'],
-    why: "the engine uses executors through their interface: of src/pool/ only PoolExecutor, nothing of src/bullmq/, and wire helpers from src/wire/",
+    why: 'the engine uses executors through their interface: of src/pool/ only PoolExecutor, nothing of src/bullmq/, and wire helpers from src/wire/',
   },
 ];
 

@@ -9,10 +9,24 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: {
-        console: 'readonly', process: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
-        setInterval: 'readonly', clearInterval: 'readonly', queueMicrotask: 'readonly', URL: 'readonly',
-        AbortController: 'readonly', AbortSignal: 'readonly', DOMException: 'readonly', performance: 'readonly',
-        SharedArrayBuffer: 'readonly', Atomics: 'readonly', setImmediate: 'readonly', Transferable: 'readonly', structuredClone: 'readonly', crypto: 'readonly',
+        console: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        queueMicrotask: 'readonly',
+        URL: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        DOMException: 'readonly',
+        performance: 'readonly',
+        SharedArrayBuffer: 'readonly',
+        Atomics: 'readonly',
+        setImmediate: 'readonly',
+        Transferable: 'readonly',
+        structuredClone: 'readonly',
+        crypto: 'readonly',
       },
     },
     rules: {

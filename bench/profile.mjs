@@ -55,10 +55,17 @@ const runOnce = { throughput: throughputRun, dag: dagRun, pool: poolRun, 'pool-r
 const dag = workload === 'dag' ? buildDag(tasks) : undefined;
 /** Pool workload: iterations of `spin` that take about 5 ms here, and one engine (and so one pool of 2 workers) for every run. */
 const iterations = workload.startsWith('pool') ? calibrate(5) : 0;
-const poolEngine = workload === 'pool' ? engineOf(runtime, { concurrency: 64, pool: { maxWorkers: 2, minWorkers: 2 }, retention: { maxFinished: 0 } }) : undefined;
+const poolEngine =
+  workload === 'pool'
+    ? engineOf(runtime, { concurrency: 64, pool: { maxWorkers: 2, minWorkers: 2 }, retention: { maxFinished: 0 } })
+    : undefined;
 const rawPool =
   workload === 'pool-raw'
-    ? workerpool.pool(fileURLToPath(new URL('./fixtures/raw-worker.mjs', import.meta.url)), { workerType: 'thread', maxWorkers: 2, minWorkers: 2 })
+    ? workerpool.pool(fileURLToPath(new URL('./fixtures/raw-worker.mjs', import.meta.url)), {
+        workerType: 'thread',
+        maxWorkers: 2,
+        minWorkers: 2,
+      })
     : undefined;
 
 function calibrate(ms) {
@@ -77,7 +84,10 @@ const { SqliteStore } = workload === 'durable' ? await import('../dist/sqlite/in
 let storeFiles = 0;
 
 async function durableRun(n) {
-  const engine = engineOf(runtime, { concurrency: CONCURRENCY, store: new SqliteStore({ path: join(storeDirectory, `run-${storeFiles++}.db`) }) });
+  const engine = engineOf(runtime, {
+    concurrency: CONCURRENCY,
+    store: new SqliteStore({ path: join(storeDirectory, `run-${storeFiles++}.db`) }),
+  });
   let done = 0;
   engine.defineTask('noop', async () => {
     done++;
@@ -101,7 +111,8 @@ async function poolRun(n) {
   // A URL object, as the pool scenario passes it.
   const module = new URL('./fixtures/cpu.mjs', import.meta.url);
   const start = performance.now();
-  for (let i = 0; i < n; i++) poolEngine.startTask(poolEngine.registerTask({ name: 'spin', module, export: 'spinTask', args: [iterations] }));
+  for (let i = 0; i < n; i++)
+    poolEngine.startTask(poolEngine.registerTask({ name: 'spin', module, export: 'spinTask', args: [iterations] }));
   await poolEngine.onIdle();
   const ms = performance.now() - start;
   if (poolEngine.getStats().counts.RUNNING !== 0) throw new Error('tasks left running');
@@ -162,7 +173,11 @@ if (values.out) writeFileSync(values.out, JSON.stringify(profile));
 // Allocations of one more run, every sampled object counted whether or not the collector freed it since.
 await session.post('HeapProfiler.enable');
 collect();
-await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 512,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+});
 await runOnce(tasks);
 const { profile: heap } = await session.post('HeapProfiler.stopSampling');
 session.disconnect();
@@ -187,14 +202,29 @@ function fileOf({ url, functionName }) {
 const CONCERNS = [
   [/^dist\/runtime\//, 'statechart runtime (src/runtime)'],
   [/^dist\/machines\//, 'task machine actions and guards (src/machines)'],
-  [/^dist\/(task-spec|validate|registration|verb-options)\.js$/, 'spec validation (task-spec.ts, validate.ts, registration.ts, verb-options.ts)'],
+  [
+    /^dist\/(task-spec|validate|registration|verb-options)\.js$/,
+    'spec validation (task-spec.ts, validate.ts, registration.ts, verb-options.ts)',
+  ],
   [/^dist\/actors\/task-record\.js$/, 'TaskRecord (actors/task-record.ts)'],
-  [/^dist\/actors\/(supervisor|effect-queue|capacity|stalled)\.js$/, 'supervisor (actors/supervisor.ts, effect-queue.ts, capacity.ts, stalled.ts)'],
-  [/^dist\/actors\/dependency-tracker\.js$|^dist\/scheduling\/dependency-graph\.js$/, 'dependencies (actors/dependency-tracker.ts, scheduling/dependency-graph.ts)'],
-  [/^dist\/actors\/(attempt-runner|attempt-context|executor-slots|disposals)\.js$|^dist\/executors\//, 'attempt runner and executor (actors/attempt-*.ts, executors/)'],
+  [
+    /^dist\/actors\/(supervisor|effect-queue|capacity|stalled)\.js$/,
+    'supervisor (actors/supervisor.ts, effect-queue.ts, capacity.ts, stalled.ts)',
+  ],
+  [
+    /^dist\/actors\/dependency-tracker\.js$|^dist\/scheduling\/dependency-graph\.js$/,
+    'dependencies (actors/dependency-tracker.ts, scheduling/dependency-graph.ts)',
+  ],
+  [
+    /^dist\/actors\/(attempt-runner|attempt-context|executor-slots|disposals)\.js$|^dist\/executors\//,
+    'attempt runner and executor (actors/attempt-*.ts, executors/)',
+  ],
   [/^dist\/wire\//, 'wire helpers (wire/: error serialisation, cloneability, task-context checks)'],
   [/^dist\/pool\//, 'pool executor (pool/)'],
-  [/^dist\/(store|sqlite)\/|^dist\/actors\/(task-rows|commits|commit-gate)\.js$/, 'durable store (store/, sqlite/, actors/task-rows.ts, commits.ts)'],
+  [
+    /^dist\/(store|sqlite)\/|^dist\/actors\/(task-rows|commits|commit-gate)\.js$/,
+    'durable store (store/, sqlite/, actors/task-rows.ts, commits.ts)',
+  ],
   [/^dist\/scheduling\/(ready-queue|heap|fifo)\.js$/, 'ready queue (scheduling/ready-queue.ts, heap.ts, fifo.ts)'],
   [/^dist\/scheduling\//, 'resources (scheduling/resources.ts)'],
   [/^dist\/monitor\/stats\.js$/, 'stats (monitor/stats.ts)'],
@@ -213,7 +243,8 @@ const CONCERNS = [
 ];
 const concernOf = (file) => CONCERNS.find(([pattern]) => pattern.test(file))[1];
 
-const keyOf = (frame, file) => (frame.functionName.startsWith('(') ? frame.functionName : `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`);
+const keyOf = (frame, file) =>
+  frame.functionName.startsWith('(') ? frame.functionName : `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parentOf = new Map();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
@@ -268,22 +299,40 @@ const top = Number(values.top);
 
 console.log(`${workload}${workload === 'pool-raw' ? '' : `, runtime '${runtime}'`}, ${tasks.toLocaleString('en-US')} tasks per run`);
 console.log(`  unprofiled: ${plain.map((v) => v.toFixed(1)).join(', ')} µs per task (median ${plainUs.toFixed(1)})`);
-console.log(`  profiled (${rounds} runs, sampling every ${values.interval} µs): ${profiledUs.toFixed(1)} µs per task of wall time, ${(busy / profiledTasks).toFixed(1)} µs busy (${(idle / profiledTasks).toFixed(1)} µs idle)`);
-console.log(`  µs below are self time per task under the profiler; × ${(plainUs / (busy / profiledTasks)).toFixed(2)} gives the unprofiled share`);
+console.log(
+  `  profiled (${rounds} runs, sampling every ${values.interval} µs): ${profiledUs.toFixed(1)} µs per task of wall time, ${(busy / profiledTasks).toFixed(1)} µs busy (${(idle / profiledTasks).toFixed(1)} µs idle)`,
+);
+console.log(
+  `  µs below are self time per task under the profiler; × ${(plainUs / (busy / profiledTasks)).toFixed(2)} gives the unprofiled share`,
+);
 console.log(`  allocated: ${Math.round(allocated / tasks).toLocaleString('en-US')} bytes per task (sampled, one run)\n`);
 const print = (title, map, limit = Infinity, extra) => {
   console.log(title);
   for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
-    console.log(`  ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / profiledTasks).toFixed(2).padStart(6)} µs${extra ? extra(key) : ''}  ${key}`);
+    console.log(
+      `  ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / profiledTasks).toFixed(2).padStart(6)} µs${extra ? extra(key) : ''}  ${key}`,
+    );
   }
   console.log('');
 };
-const bytes = (map) => (key) => `  ${Math.round((map.get(key) ?? 0) / tasks).toLocaleString('en-US').padStart(6)} B`;
+const bytes = (map) => (key) =>
+  `  ${Math.round((map.get(key) ?? 0) / tasks)
+    .toLocaleString('en-US')
+    .padStart(6)} B`;
 const incl = (key) => `  ${((inclusive.get(key) ?? 0) / profiledTasks).toFixed(2).padStart(6)} µs incl`;
 print('By concern (self time; bytes allocated per task):', concerns, Infinity, bytes(allocConcerns));
 print('By file:', files, top, bytes(allocFiles));
-print(`Top ${top} functions by self time (then inclusive time, bytes allocated per task):`, functions, top, (key) => incl(key) + bytes(allocFunctions)(key));
+print(
+  `Top ${top} functions by self time (then inclusive time, bytes allocated per task):`,
+  functions,
+  top,
+  (key) => incl(key) + bytes(allocFunctions)(key),
+);
 console.log(`Top ${top} functions by bytes allocated per task:`);
 for (const [key, size] of [...allocFunctions].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-  console.log(`  ${Math.round(size / tasks).toLocaleString('en-US').padStart(6)} B  ${((100 * size) / allocated).toFixed(1).padStart(5)}%  ${key}`);
+  console.log(
+    `  ${Math.round(size / tasks)
+      .toLocaleString('en-US')
+      .padStart(6)} B  ${((100 * size) / allocated).toFixed(1).padStart(5)}%  ${key}`,
+  );
 }

@@ -18,18 +18,23 @@ export function table(result) {
 }
 
 export function targetLines(result) {
-  const line = (t) => (t.met === null ? `- **skipped**: ${t.name} (${t.value})` : `- ${t.met ? '**met**' : '**missed**'}: ${t.name} (measured: ${t.value})`);
+  const line = (t) =>
+    t.met === null ? `- **skipped**: ${t.name} (${t.value})` : `- ${t.met ? '**met**' : '**missed**'}: ${t.name} (measured: ${t.value})`;
   return result.targets.map(line).join('\n');
 }
 
 function cell(value, digits = 1) {
-  if (typeof value === 'number') return Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
   return value ?? '-';
 }
 
 async function chart(result, directory) {
   if (!result.chart) return undefined;
-  const values = result.rows.slice(0, result.chart.rows ?? result.rows.length).filter((row) => typeof row[result.chart.field] === 'number').map((row) => ({ peer: row.peer, value: row[result.chart.field] }));
+  const values = result.rows
+    .slice(0, result.chart.rows ?? result.rows.length)
+    .filter((row) => typeof row[result.chart.field] === 'number')
+    .map((row) => ({ peer: row.peer, value: row[result.chart.field] }));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 480,
@@ -61,7 +66,12 @@ async function chart(result, directory) {
 /** Writes docs/benchmarks.md: the intro, then per scenario its table, targets, chart and notes. */
 export async function writeReport(report, intro, docsUrl, analysis = '') {
   const images = new URL('images/', docsUrl);
-  const parts = [intro.trim(), '', `Run: ${report.date}, Node ${report.node}, ${report.cpus} cores, ${report.memoryGiB} GiB. Every number is the median of several rounds, all peers interleaved in the same process.`, ''];
+  const parts = [
+    intro.trim(),
+    '',
+    `Run: ${report.date}, Node ${report.node}, ${report.cpus} cores, ${report.memoryGiB} GiB. Every number is the median of several rounds, all peers interleaved in the same process.`,
+    '',
+  ];
   for (const result of report.results) {
     // An anchor named after the scenario, for links such as benchmarks.md#remote (the heading's own anchor changes with its sizes).
     parts.push(`<a id="${result.id}"></a>`, '', `## ${result.title}`, '');

@@ -8,7 +8,10 @@ import { table, targetLines, writeReport } from './report.mjs';
 
 const SCENARIOS = ['throughput', 'scale', 'dag', 'memory', 'latency', 'pool', 'durable', 'remote'];
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 for (const name of only ?? []) {
   if (!SCENARIOS.includes(name)) throw new Error(`Unknown scenario \`${name}\`; expected some of ${SCENARIOS.join(', ')}`);
 }
@@ -38,7 +41,14 @@ for (const name of scenarios) {
   console.log(targetLines(result));
 }
 
-const report = { date: new Date().toISOString(), quick, node: process.version, cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), results };
+const report = {
+  date: new Date().toISOString(),
+  quick,
+  node: process.version,
+  cpus: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  results,
+};
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const file = new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url);
 // `--only` replaces its scenarios' results in the last full report (keeping the others), and says so in `partial`.
@@ -55,6 +65,8 @@ function mergeInto(previousFile, partial) {
   }
   const byId = new Map(previous.results.map((result) => [result.id, result]));
   for (const result of partial.results) byId.set(result.id, { ...result, date: partial.date });
-  const ordered = SCENARIOS.map((name) => [...byId.values()].find((result) => result.id === name || result.id?.startsWith?.(name))).filter(Boolean);
+  const ordered = SCENARIOS.map((name) => [...byId.values()].find((result) => result.id === name || result.id?.startsWith?.(name))).filter(
+    Boolean,
+  );
   return { ...previous, results: ordered.length === byId.size ? ordered : [...byId.values()] };
 }

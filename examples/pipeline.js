@@ -57,10 +57,25 @@ async function fetchCity(ctx, city) {
   }
   await sleep(city === 'seville' ? 60_000 : 200 + (city.length % 4) * 80, ctx.signal);
   const lines = ['date,celsius'];
-  const base = { oslo: 6, bergen: 8, stockholm: 7, helsinki: 5, copenhagen: 9, tallinn: 6, madrid: 15, seville: 19, lisbon: 17, rome: 16, athens: 18, valletta: 19 }[city];
+  const base = {
+    oslo: 6,
+    bergen: 8,
+    stockholm: 7,
+    helsinki: 5,
+    copenhagen: 9,
+    tallinn: 6,
+    madrid: 15,
+    seville: 19,
+    lisbon: 17,
+    rome: 16,
+    athens: 18,
+    valletta: 19,
+  }[city];
   for (let day = 1; day <= 365; day++) {
     const celsius = base - 9 * Math.cos((day / 365) * 2 * Math.PI) + ((city.charCodeAt(1) * day) % 7) - 3;
-    lines.push(`2026-${String(Math.ceil(day / 31)).padStart(2, '0')}-${String(((day - 1) % 31) + 1).padStart(2, '0')},${celsius.toFixed(1)}`);
+    lines.push(
+      `2026-${String(Math.ceil(day / 31)).padStart(2, '0')}-${String(((day - 1) % 31) + 1).padStart(2, '0')},${celsius.toFixed(1)}`,
+    );
   }
   const path = join(workdir, `${city}.csv`);
   await writeFile(path, lines.join('\n'));
@@ -113,26 +128,59 @@ export default function pipeline(engine) {
     const extractIds = [];
     for (const city of cities) {
       const fetchId = engine.registerTask({
-        id: `fetch:${city}`, name: `fetch:${city}`, handler: 'fetchCity', args: [city],
-        resources: { network: 1 }, maxRetries: city === 'bergen' || city === 'seville' ? 1 : 0, retryDelay: 300, timeout: 1500,
+        id: `fetch:${city}`,
+        name: `fetch:${city}`,
+        handler: 'fetchCity',
+        args: [city],
+        resources: { network: 1 },
+        maxRetries: city === 'bergen' || city === 'seville' ? 1 : 0,
+        retryDelay: 300,
+        timeout: 1500,
       });
-      const parseId = engine.registerTask({ id: `parse:${city}`, name: `parse:${city}`, handler: 'parseCsv', args: [city], dependencies: [fetchId] });
+      const parseId = engine.registerTask({
+        id: `parse:${city}`,
+        name: `parse:${city}`,
+        handler: 'parseCsv',
+        args: [city],
+        dependencies: [fetchId],
+      });
       const extractId = engine.registerTask({
-        id: `extract:${city}`, name: `extract:${city}`, module: extractModule, export: 'extract', args: [city, join(workdir, `${city}.json`)],
-        dependencies: [parseId], priority: capitals.has(city) ? TaskPriority.HIGH : TaskPriority.NORMAL, timeout: 10_000,
+        id: `extract:${city}`,
+        name: `extract:${city}`,
+        module: extractModule,
+        export: 'extract',
+        args: [city, join(workdir, `${city}.json`)],
+        dependencies: [parseId],
+        priority: capitals.has(city) ? TaskPriority.HIGH : TaskPriority.NORMAL,
+        timeout: 10_000,
       });
       extractIds.push(extractId);
     }
     reportIds.push(
       engine.registerTask({
-        id: `report:${region}`, name: `report:${region}`, handler: 'report', args: [region, cities],
-        dependencies: extractIds, priority: TaskPriority.CRITICAL,
+        id: `report:${region}`,
+        name: `report:${region}`,
+        handler: 'report',
+        args: [region, cities],
+        dependencies: extractIds,
+        priority: TaskPriority.CRITICAL,
       }),
     );
   }
 
-  const snapshotId = engine.registerTask({ id: 'archive:snapshot', name: 'archive:snapshot', handler: 'archiveSnapshot', priority: TaskPriority.LOW });
-  engine.registerTask({ id: 'archive:upload', name: 'archive:upload', handler: 'archiveUpload', dependencies: [snapshotId], priority: TaskPriority.LOW });
+  const snapshotId = engine.registerTask({
+    id: 'archive:snapshot',
+    name: 'archive:snapshot',
+    handler: 'archiveSnapshot',
+    priority: TaskPriority.LOW,
+  });
+  engine.registerTask({
+    id: 'archive:upload',
+    name: 'archive:upload',
+    handler: 'archiveUpload',
+    dependencies: [snapshotId],
+    priority: TaskPriority.LOW,
+  });
 
   for (const id of ['archive:snapshot', 'archive:upload']) engine.startTask(id);
   for (const cities of Object.values(regions)) {

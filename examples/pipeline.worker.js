@@ -15,7 +15,7 @@ export async function extract(ctx, city, parsedPath) {
   const resamples = 4000;
   const means = new Float64Array(resamples);
   let seed = city.length * 7919;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < resamples; i++) {
     let sum = 0;
     for (let j = 0; j < values.length; j++) sum += values[Math.floor(random() * values.length)];

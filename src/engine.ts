@@ -88,7 +88,9 @@ export class TaskEngine {
     try {
       this.#supervisor = this.#createSupervisor(resolved);
       // The inspect observer first runs here: if it throws, the option is at fault.
-      this.#lifecycle = readingInput('inspect', () => createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start());
+      this.#lifecycle = readingInput('inspect', () =>
+        createActor(supervisorMachine, resolved.inspect ? { inspect: resolved.inspect } : undefined).start(),
+      );
     } catch (error) {
       store?.close(); // a constructor that throws leaves the file free for the next engine
       throw error;
@@ -107,7 +109,11 @@ export class TaskEngine {
         } catch (error) {
           if (error instanceof TaskChartError) throw error;
           const reason = error instanceof Error ? error.message : String(error);
-          throw new InvalidOptionError('executor', `Expected the \`executor\` (\`${executor}\`) to accept the spec, but its validate() threw (${reason})`, { cause: error });
+          throw new InvalidOptionError(
+            'executor',
+            `Expected the \`executor\` (\`${executor}\`) to accept the spec, but its validate() threw (${reason})`,
+            { cause: error },
+          );
         }
       },
       generateId: () => crypto.randomUUID(),
@@ -215,7 +221,8 @@ export class TaskEngine {
     const seen = new Set<string>();
     const records: TaskRecord[] = [];
     for (const id of ids as readonly unknown[]) {
-      if (seen.has(id as string)) throw new InvalidOptionError('ids', `Expected \`ids\` to name each task once, but \`${String(id)}\` appears twice`);
+      if (seen.has(id as string))
+        throw new InvalidOptionError('ids', `Expected \`ids\` to name each task once, but \`${String(id)}\` appears twice`);
       seen.add(id as string);
       records.push(this.#require(id as string, 'startTasks', START_PROBE, NEVER_STARTED));
     }
@@ -389,7 +396,8 @@ export class TaskEngine {
     if (this.#restored || this.#supervisor.records.size > 0) {
       throw new TaskChartError(
         ErrorCode.INVALID_TRANSITION,
-        'Cannot restore(): call it once, before registering or starting tasks' + (this.#restored ? ' (it was already called)' : ' (tasks are already registered)'),
+        'Cannot restore(): call it once, before registering or starting tasks' +
+          (this.#restored ? ' (it was already called)' : ' (tasks are already registered)'),
       );
     }
     this.#restored = true;
@@ -456,7 +464,10 @@ export class TaskEngine {
       this.#cancelAll();
       this.#supervisor.flush();
     }
-    if (mode === 'suspend') this.#supervisor.suspend(new EngineShutDownError('waitForTask', 'the engine was suspended; the task resumes after restore() in the next process'));
+    if (mode === 'suspend')
+      this.#supervisor.suspend(
+        new EngineShutDownError('waitForTask', 'the engine was suspended; the task resumes after restore() in the next process'),
+      );
     this.#shutdown = (async () => {
       if (mode === 'drain') {
         await this.#supervisor.onIdle();
@@ -491,7 +502,10 @@ export class TaskEngine {
     try {
       durability.close();
     } catch (error) {
-      failure ??= error instanceof StoreError ? error : new StoreError(`The store could not be closed: ${(error as Error)?.message}`, { cause: error });
+      failure ??=
+        error instanceof StoreError
+          ? error
+          : new StoreError(`The store could not be closed: ${(error as Error)?.message}`, { cause: error });
     }
     return failure;
   }
@@ -555,6 +569,10 @@ function storableResult(task: TaskRef, result: unknown): Uint8Array {
     return encodeResult(result);
   } catch (error) {
     const where = findUncloneable(result, 'result') ?? (error as Error).message;
-    throw new InvalidOptionError('result', `Expected the \`result\` of durable task ${taskLabel(task)} to be storable data (structured-cloneable), but ${where}`, { cause: error });
+    throw new InvalidOptionError(
+      'result',
+      `Expected the \`result\` of durable task ${taskLabel(task)} to be storable data (structured-cloneable), but ${where}`,
+      { cause: error },
+    );
   }
 }

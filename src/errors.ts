@@ -84,7 +84,10 @@ export class InvalidTransitionError extends TaskChartError {
     readonly status: string,
     allowed: string,
   ) {
-    super(ErrorCode.INVALID_TRANSITION, `Cannot ${verb} task ${taskLabel(task)}: it is ${status}, and ${verb} is allowed only from ${allowed}`);
+    super(
+      ErrorCode.INVALID_TRANSITION,
+      `Cannot ${verb} task ${taskLabel(task)}: it is ${status}, and ${verb} is allowed only from ${allowed}`,
+    );
     this.taskId = idOf(task);
     this.name = 'InvalidTransitionError';
   }
@@ -116,7 +119,10 @@ export class UnknownDependencyError extends TaskChartError {
     task: TaskRef | string,
     readonly dependencyId: string,
   ) {
-    super(ErrorCode.UNKNOWN_DEPENDENCY, `Task ${taskLabel(task)} depends on \`${dependencyId}\`, which is not registered (nor in the same batch)`);
+    super(
+      ErrorCode.UNKNOWN_DEPENDENCY,
+      `Task ${taskLabel(task)} depends on \`${dependencyId}\`, which is not registered (nor in the same batch)`,
+    );
     this.taskId = idOf(task);
     this.name = 'UnknownDependencyError';
   }
@@ -405,7 +411,11 @@ export class ResultNotCloneableError extends TaskChartError {
     readonly problem: string,
     options?: { cause?: unknown },
   ) {
-    super(ErrorCode.RESULT_NOT_CLONEABLE, `Expected the result of task ${taskLabel(task)} to be ${expected}, got one where ${problem}`, options);
+    super(
+      ErrorCode.RESULT_NOT_CLONEABLE,
+      `Expected the result of task ${taskLabel(task)} to be ${expected}, got one where ${problem}`,
+      options,
+    );
     this.taskId = idOf(task);
     this.name = 'ResultNotCloneableError';
   }
@@ -421,7 +431,10 @@ export class UnknownHandlerError extends TaskChartError {
     /** Where the handler was looked for, e.g. `engine.defineTask()` or `the taskchart worker (its handlers: a, b)`. */
     where: string,
   ) {
-    super(ErrorCode.UNKNOWN_HANDLER, `Expected handler \`${handler}\` of task ${taskLabel(task)} to be defined in ${where}, got none of that name`);
+    super(
+      ErrorCode.UNKNOWN_HANDLER,
+      `Expected handler \`${handler}\` of task ${taskLabel(task)} to be defined in ${where}, got none of that name`,
+    );
     this.taskId = idOf(task);
     this.name = 'UnknownHandlerError';
   }

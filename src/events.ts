@@ -88,14 +88,7 @@ export interface StalledEvent extends BaseEvent {
 }
 
 export type TaskEvent =
-  | RegisteredEvent
-  | StatusEvent
-  | ProgressEvent
-  | RetryEvent
-  | ResourceErrorEvent
-  | StoreErrorEvent
-  | ExecutorWaitEvent
-  | StalledEvent;
+  RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent | StoreErrorEvent | ExecutorWaitEvent | StalledEvent;
 export type TaskEventType = TaskEvent['type'];
 
 /**

@@ -66,7 +66,16 @@ export interface ResolvedEngineOptions {
 }
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
-  'concurrency', 'resources', 'retention', 'pool', 'inspect', 'runtime', 'executors', 'store', 'clock', 'now',
+  'concurrency',
+  'resources',
+  'retention',
+  'pool',
+  'inspect',
+  'runtime',
+  'executors',
+  'store',
+  'clock',
+  'now',
 ]);
 const RESERVED_EXECUTORS: ReadonlySet<string> = new Set(['async', 'pool']);
 
@@ -82,7 +91,8 @@ export function resolveEngineOptions(given: unknown): ResolvedEngineOptions {
   const resolved = {
     concurrency: optionalInteger('concurrency', options.concurrency, 1, 4),
     resources: readingInput('resources', () => resolveResources(options.resources)),
-    maxFinished: retention.maxFinished === Infinity ? Infinity : optionalInteger('retention.maxFinished', retention.maxFinished, 0, Infinity),
+    maxFinished:
+      retention.maxFinished === Infinity ? Infinity : optionalInteger('retention.maxFinished', retention.maxFinished, 0, Infinity),
     finishedTtl: optionalNumber('retention.finishedTtl', retention.finishedTtl, { min: 0 }),
     pool: { maxWorkers, minWorkers },
     inspect: readingInput('inspect', () => resolveInspect(options.inspect)),
@@ -120,7 +130,9 @@ function resolveInspect(value: unknown): ResolvedEngineOptions['inspect'] {
   if (typeof value === 'function') return value as (event: InspectionEvent) => void;
   // An observer's callbacks are each optional, as XState's Observer type says.
   const observer = value as Partial<Record<'next' | 'error' | 'complete', unknown>> | null;
-  const callbacks = (['next', 'error', 'complete'] as const).every((key) => observer?.[key] === undefined || typeof observer[key] === 'function');
+  const callbacks = (['next', 'error', 'complete'] as const).every(
+    (key) => observer?.[key] === undefined || typeof observer[key] === 'function',
+  );
   const shaped = isPlainObject(value) || typeof observer?.next === 'function'; // not an array, Map, ...
   if (typeof observer === 'object' && observer !== null && shaped && callbacks) return observer as Observer<InspectionEvent>;
   throw invalid('inspect', 'an XState inspection observer ({ next(event) }) or a function', value);
@@ -129,12 +141,14 @@ function resolveInspect(value: unknown): ResolvedEngineOptions['inspect'] {
 /** The `runtime` option, or else `TASKCHART_RUNTIME` from the environment, or else 'xstate'. */
 function resolveRuntime(value: unknown): RuntimeKind {
   if (value !== undefined) {
-    if (typeof value !== 'string' || !RUNTIME_KINDS.includes(value as RuntimeKind)) throw invalid('runtime', "'xstate' or 'compiled'", value);
+    if (typeof value !== 'string' || !RUNTIME_KINDS.includes(value as RuntimeKind))
+      throw invalid('runtime', "'xstate' or 'compiled'", value);
     return value as RuntimeKind;
   }
   const fromEnvironment = typeof process === 'undefined' ? undefined : process.env.TASKCHART_RUNTIME;
   if (fromEnvironment === undefined || fromEnvironment === '') return 'xstate';
-  if (!RUNTIME_KINDS.includes(fromEnvironment as RuntimeKind)) throw invalid('TASKCHART_RUNTIME (environment)', "'xstate' or 'compiled'", fromEnvironment);
+  if (!RUNTIME_KINDS.includes(fromEnvironment as RuntimeKind))
+    throw invalid('TASKCHART_RUNTIME (environment)', "'xstate' or 'compiled'", fromEnvironment);
   return fromEnvironment as RuntimeKind;
 }
 
@@ -144,7 +158,10 @@ function resolveExecutors(value: unknown): ReadonlyMap<string, Executor> {
   if (!isPlainObject(value)) throw invalid('executors', 'a plain object of executor names to executors', value);
   for (const name of Object.keys(value)) {
     if (RESERVED_EXECUTORS.has(name)) {
-      throw new InvalidOptionError(`executors.${name}`, `Expected \`executors.${name}\` to have another name: \`${name}\` is a built-in executor`);
+      throw new InvalidOptionError(
+        `executors.${name}`,
+        `Expected \`executors.${name}\` to have another name: \`${name}\` is a built-in executor`,
+      );
     }
     const executor = value[name] as Partial<Executor> | null | undefined;
     if (typeof executor !== 'object' || executor === null || typeof executor.execute !== 'function') {
@@ -169,7 +186,11 @@ function resolveStore(value: unknown): TaskStore | undefined {
   const store = value as Partial<Record<keyof TaskStore, unknown>> | null;
   const methods = ['open', 'load', 'commit', 'close'] as const;
   if (typeof store !== 'object' || store === null || !methods.every((method) => typeof store[method] === 'function')) {
-    throw invalid('store', "a task store (e.g. `new SqliteStore({ path })` from 'taskchart/sqlite') with open, load, commit and close", value);
+    throw invalid(
+      'store',
+      "a task store (e.g. `new SqliteStore({ path })` from 'taskchart/sqlite') with open, load, commit and close",
+      value,
+    );
   }
   return store as TaskStore;
 }

@@ -60,7 +60,12 @@ export function resolveBatch(specs: readonly unknown[], supervisor: Supervisor, 
 }
 
 /** Validates a spec whose id must be new: not registered, not named as a dependency, not earlier in `batch`. */
-function resolveNew(spec: unknown, batch: ReadonlyMap<string, ResolvedTaskSpec> | undefined, supervisor: Supervisor, environment: SpecEnvironment): ResolvedTaskSpec {
+function resolveNew(
+  spec: unknown,
+  batch: ReadonlyMap<string, ResolvedTaskSpec> | undefined,
+  supervisor: Supervisor,
+  environment: SpecEnvironment,
+): ResolvedTaskSpec {
   const resolved = readingInput('spec', () => resolveTaskSpec(spec, environment));
   if (supervisor.records.has(resolved.id) || batch?.has(resolved.id) === true) throw new DuplicateTaskError(resolved.id);
   if (supervisor.dependencies.graph.isReferenced(resolved.id)) {
@@ -82,4 +87,3 @@ function notDurableDependency(spec: ResolvedTaskSpec, dependency: string): Inval
     `Expected the dependencies of durable task ${taskLabel(spec)} to be durable, but \`${dependency}\` has \`durable: false\` (it would be missing after a restore); make both durable or neither`,
   );
 }
-

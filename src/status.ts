@@ -15,11 +15,7 @@ export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 export const TaskPriority = { LOW: 0, NORMAL: 1, HIGH: 2, CRITICAL: 3 } as const;
 export type TaskPriority = (typeof TaskPriority)[keyof typeof TaskPriority];
 
-export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set([
-  TaskStatus.COMPLETED,
-  TaskStatus.FAILED,
-  TaskStatus.CANCELLED,
-]);
+export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set([TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED]);
 
 export function isTerminal(status: TaskStatus): boolean {
   return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';

@@ -127,8 +127,24 @@ export interface SpecEnvironment {
 }
 
 const SPEC_KEYS: ReadonlySet<string> = new Set([
-  'id', 'name', 'fn', 'handler', 'args', 'priority', 'dependencies', 'maxRetries', 'retryDelay',
-  'maxRetryDelay', 'jitter', 'timeout', 'resources', 'executor', 'durable', 'module', 'export', 'transfer',
+  'id',
+  'name',
+  'fn',
+  'handler',
+  'args',
+  'priority',
+  'dependencies',
+  'maxRetries',
+  'retryDelay',
+  'maxRetryDelay',
+  'jitter',
+  'timeout',
+  'resources',
+  'executor',
+  'durable',
+  'module',
+  'export',
+  'transfer',
 ]);
 const PRIORITIES: ReadonlySet<unknown> = new Set(Object.values(TaskPriority));
 
@@ -188,7 +204,11 @@ function checkDurable(spec: ResolvedTaskSpec): void {
     serialize(spec.args); // what the store will do with them: refused now, before anything changes
   } catch (error) {
     const where = findUncloneable(spec.args, 'args') ?? `v8.serialize refused them (${(error as Error)?.message})`;
-    throw new InvalidOptionError('args', `Expected the \`args\` of durable task \`${spec.id}\` to be storable data (structured-cloneable), but ${where}`, { cause: error });
+    throw new InvalidOptionError(
+      'args',
+      `Expected the \`args\` of durable task \`${spec.id}\` to be storable data (structured-cloneable), but ${where}`,
+      { cause: error },
+    );
   }
 }
 
@@ -318,13 +338,28 @@ export function releaseSpec(spec: ResolvedTaskSpec): ResolvedTaskSpec {
   let placeholder = released.get(spec.executor);
   if (placeholder === undefined) {
     placeholder = Object.freeze({
-      id: '', name: '', kind: 'external', fn: undefined, handler: undefined, module: undefined, exportName: 'default',
-      args: EMPTY_ARGS, priority: TaskPriority.NORMAL, dependencies: EMPTY_ARGS as readonly string[], maxRetries: 0,
-      retryDelay: 0, maxRetryDelay: 0, jitter: 0, timeout: undefined, resources: EMPTY_ARGS as ResourceRequest,
-      executor: spec.executor, durable: false, lane: spec.executor, transfer: EMPTY_ARGS as readonly ArrayBuffer[],
+      id: '',
+      name: '',
+      kind: 'external',
+      fn: undefined,
+      handler: undefined,
+      module: undefined,
+      exportName: 'default',
+      args: EMPTY_ARGS,
+      priority: TaskPriority.NORMAL,
+      dependencies: EMPTY_ARGS as readonly string[],
+      maxRetries: 0,
+      retryDelay: 0,
+      maxRetryDelay: 0,
+      jitter: 0,
+      timeout: undefined,
+      resources: EMPTY_ARGS as ResourceRequest,
+      executor: spec.executor,
+      durable: false,
+      lane: spec.executor,
+      transfer: EMPTY_ARGS as readonly ArrayBuffer[],
     } satisfies ResolvedTaskSpec);
     released.set(spec.executor, placeholder);
   }
   return placeholder;
 }
-

@@ -44,7 +44,12 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * key checked against `allowed`. A key that cannot be read (a throwing getter
  * or proxy trap) is refused naming it: `prefix` + key.
  */
-export function ownFields(field: string, value: Record<string, unknown>, allowed: ReadonlySet<string>, prefix = ''): Record<string, unknown> {
+export function ownFields(
+  field: string,
+  value: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+  prefix = '',
+): Record<string, unknown> {
   let keys: string[];
   try {
     keys = Object.keys(value);

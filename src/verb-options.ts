@@ -64,7 +64,10 @@ export function resolveShutdownMode(options: unknown, durable: boolean): Shutdow
     throw invalid('mode', "'cancel', 'drain' or 'suspend'", mode);
   }
   if (mode === 'suspend' && !durable) {
-    throw new InvalidOptionError('mode', "Expected `mode` 'suspend' only on an engine with a durable `store`; this engine keeps tasks in memory");
+    throw new InvalidOptionError(
+      'mode',
+      "Expected `mode` 'suspend' only on an engine with a durable `store`; this engine keeps tasks in memory",
+    );
   }
   return mode;
 }

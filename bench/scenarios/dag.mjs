@@ -181,7 +181,16 @@ export async function run({ quick }) {
   timeCycleSearch(specsOf(warm, cycleTail(true)));
 
   const names = RUNTIMES.map(peerName);
-  const samples = { ...Object.fromEntries(names.map((name) => [name, []])), floor: [], [PQUEUE]: [], refusedCycle: [], refusedUnknown: [], cycleCheck: [], cycleFill: [], cycleSearch: [] };
+  const samples = {
+    ...Object.fromEntries(names.map((name) => [name, []])),
+    floor: [],
+    [PQUEUE]: [],
+    refusedCycle: [],
+    refusedUnknown: [],
+    cycleCheck: [],
+    cycleFill: [],
+    cycleSearch: [],
+  };
   for (let round = 0; round < rounds; round++) {
     // Interleaved, the order rotating.
     const runs = [

@@ -32,7 +32,8 @@ async function timeEngine(tasks, runtime, path) {
     await engine.onIdle();
   });
   const { counts } = engine.getStats();
-  if (counts.COMPLETED !== tasks) throw new Error(`${peerName(runtime)} ${path ? 'durable' : 'in-memory'} engine completed ${counts.COMPLETED} of ${tasks}`);
+  if (counts.COMPLETED !== tasks)
+    throw new Error(`${peerName(runtime)} ${path ? 'durable' : 'in-memory'} engine completed ${counts.COMPLETED} of ${tasks}`);
   await engine.shutdown();
   engine = undefined;
   return ms;
@@ -97,14 +98,32 @@ export async function run({ quick }) {
       { peer: durableName(runtime), value: durable, unit: 'µs per task', ratio: durable / memory },
     );
     targets.push(
-      { name: `${peerName(runtime)}: durable per-task cost <= 2 × in memory`, value: `${(durable / memory).toFixed(2)}× (${durable.toFixed(1)} vs ${memory.toFixed(1)} µs)`, met: durable <= 2 * memory },
-      { name: `${peerName(runtime)}: restore of ${size} tasks in under 2 s`, value: `${finishedMs.toFixed(0)} ms finished, ${pendingMs.toFixed(0)} ms never started`, met: finishedMs < 2000 && pendingMs < 2000 },
+      {
+        name: `${peerName(runtime)}: durable per-task cost <= 2 × in memory`,
+        value: `${(durable / memory).toFixed(2)}× (${durable.toFixed(1)} vs ${memory.toFixed(1)} µs)`,
+        met: durable <= 2 * memory,
+      },
+      {
+        name: `${peerName(runtime)}: restore of ${size} tasks in under 2 s`,
+        value: `${finishedMs.toFixed(0)} ms finished, ${pendingMs.toFixed(0)} ms never started`,
+        met: finishedMs < 2000 && pendingMs < 2000,
+      },
     );
   }
   for (const runtime of RUNTIMES) {
     rows.push(
-      { peer: `${peerName(runtime)}: restore() of ${size} finished tasks`, value: median(restores[runtime].finished), unit: 'ms', ratio: null },
-      { peer: `${peerName(runtime)}: restore() of ${size} never-started tasks`, value: median(restores[runtime].pending), unit: 'ms', ratio: null },
+      {
+        peer: `${peerName(runtime)}: restore() of ${size} finished tasks`,
+        value: median(restores[runtime].finished),
+        unit: 'ms',
+        ratio: null,
+      },
+      {
+        peer: `${peerName(runtime)}: restore() of ${size} never-started tasks`,
+        value: median(restores[runtime].pending),
+        unit: 'ms',
+        ratio: null,
+      },
     );
   }
   rows.push({ peer: `store file after ${size} tasks`, value: fileMiB, unit: 'MiB', ratio: null });

@@ -40,7 +40,9 @@ async function setup({ runtime, load, loadKind, depKind }) {
   /** One pair: returns the latency in ms from dep's COMPLETED to dependent's RUNNING. */
   async function sample(i) {
     let resolveDep;
-    const dep = engine.registerTask(depKind === 'fn' ? { name: 'dep', fn: () => new Promise((resolve) => (resolveDep = resolve)) } : { name: 'dep' });
+    const dep = engine.registerTask(
+      depKind === 'fn' ? { name: 'dep', fn: () => new Promise((resolve) => (resolveDep = resolve)) } : { name: 'dep' },
+    );
     const dependent = engine.registerTask({ name: 'dependent', dependencies: [dep] });
     engine.startTask(dep);
     engine.startTask(dependent);
@@ -53,7 +55,8 @@ async function setup({ runtime, load, loadKind, depKind }) {
     }
     const from = completedAt.get(dep);
     const to = runningAt.get(dependent);
-    if (from === undefined || to === undefined) throw new Error(`pair ${dep} -> ${dependent}: missing COMPLETED or RUNNING event (status ${engine.getTaskStatus(dependent)})`);
+    if (from === undefined || to === undefined)
+      throw new Error(`pair ${dep} -> ${dependent}: missing COMPLETED or RUNNING event (status ${engine.getTaskStatus(dependent)})`);
     engine.completeTask(dependent);
     await Promise.all([engine.cleanupTask(dep), engine.cleanupTask(dependent)]);
     completedAt.delete(dep);

@@ -21,10 +21,15 @@ const LIMITS = { compiled: { pending: 1.5 * KB, finished: 1 * KB }, xstate: { pe
 function measure(name, args) {
   const file = fileURLToPath(new URL(`../fixtures/memory-${name}.mjs`, import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', file, ...args.map(String)], { timeout: 600_000, maxBuffer: 16 * 2 ** 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`memory-${name}.mjs ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()));
-    });
+    execFile(
+      process.execPath,
+      ['--expose-gc', file, ...args.map(String)],
+      { timeout: 600_000, maxBuffer: 16 * 2 ** 20 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`memory-${name}.mjs ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()));
+      },
+    );
   });
 }
 
@@ -77,12 +82,19 @@ export async function run({ quick }) {
     const { pendingExternal, pendingFn, finished } = per[runtime];
     const limit = LIMITS[runtime];
     rows.push(
-      { peer: `${name}: PENDING task (external, never started)`, bytesPerTask: pendingExternal.bytesPerTask, target: `<= ${kb(limit.pending)}` },
+      {
+        peer: `${name}: PENDING task (external, never started)`,
+        bytesPerTask: pendingExternal.bytesPerTask,
+        target: `<= ${kb(limit.pending)}`,
+      },
       { peer: `${name}: PENDING task (fn + args, never started)`, bytesPerTask: pendingFn.bytesPerTask, target: `<= ${kb(limit.pending)}` },
       { peer: `${name}: COMPLETED task, kept (no retention)`, bytesPerTask: finished.bytesPerTask, target: `<= ${kb(limit.finished)}` },
     );
     const pendingWorst = Math.max(pendingExternal.bytesPerTask, pendingFn.bytesPerTask);
-    const before = runtime === 'xstate' ? `; before the runtime option: ${fmt(BEFORE.memory.pendingExternalBytes)} B external, ${fmt(BEFORE.memory.pendingFnBytes)} B fn` : '';
+    const before =
+      runtime === 'xstate'
+        ? `; before the runtime option: ${fmt(BEFORE.memory.pendingExternalBytes)} B external, ${fmt(BEFORE.memory.pendingFnBytes)} B fn`
+        : '';
     targets.push(
       {
         name: `${name}: a PENDING task <= ${kb(limit.pending)} of heap`,
@@ -106,7 +118,11 @@ export async function run({ quick }) {
     const cleanupDelta = cleanup.deltaBytes / MB;
     const retentionMax = retention.maxHeap / MB;
     rows.push(
-      { peer: `${name}: heap after cleanupTask of ${fmt(cleanupN)} finished tasks, vs before the engine`, heapMB: cleanupDelta, target: '± 5 MB' },
+      {
+        peer: `${name}: heap after cleanupTask of ${fmt(cleanupN)} finished tasks, vs before the engine`,
+        heapMB: cleanupDelta,
+        target: '± 5 MB',
+      },
       { peer: `${name}: max heap running ${fmt(millionN)} tasks, retention maxFinished 1,000`, heapMB: retentionMax, target: '< 200 MB' },
     );
     targets.push(
@@ -122,7 +138,9 @@ export async function run({ quick }) {
       },
     );
   }
-  const retentionSpeed = RUNTIMES.map((runtime) => `${runtime} ${fmt(per[runtime].retention.usPerTask, 1)} µs per task (${fmt(per[runtime].retention.ms / 1000, 1)} s)`).join(', ');
+  const retentionSpeed = RUNTIMES.map(
+    (runtime) => `${runtime} ${fmt(per[runtime].retention.usPerTask, 1)} µs per task (${fmt(per[runtime].retention.ms / 1000, 1)} s)`,
+  ).join(', ');
 
   return {
     id: 'memory',

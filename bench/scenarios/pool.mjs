@@ -45,10 +45,17 @@ export async function run({ quick }) {
     busy[name].push(performance.eventLoopUtilization(elu).active);
   };
 
-  const raw = workerpool.pool(fileURLToPath(new URL('../fixtures/raw-worker.mjs', import.meta.url)), { workerType: 'thread', maxWorkers: WORKERS, minWorkers: WORKERS });
+  const raw = workerpool.pool(fileURLToPath(new URL('../fixtures/raw-worker.mjs', import.meta.url)), {
+    workerType: 'thread',
+    maxWorkers: WORKERS,
+    minWorkers: WORKERS,
+  });
   // One engine (and so one pool of 2 workers) per runtime, kept for the run as the raw pool is; only one peer runs at a time.
   const engines = Object.fromEntries(
-    RUNTIMES.map((runtime) => [runtime, engineOf(runtime, { concurrency: 64, pool: { maxWorkers: WORKERS, minWorkers: WORKERS }, retention: { maxFinished: 0 } })]),
+    RUNTIMES.map((runtime) => [
+      runtime,
+      engineOf(runtime, { concurrency: 64, pool: { maxWorkers: WORKERS, minWorkers: WORKERS }, retention: { maxFinished: 0 } }),
+    ]),
   );
   const module = new URL('../fixtures/cpu.mjs', import.meta.url);
   const runs = [
@@ -60,7 +67,8 @@ export async function run({ quick }) {
       timed(peerName(runtime), async () => {
         const engine = engines[runtime];
         // Independent tasks: each is started as soon as it is registered (as with p-queue's add()).
-        for (let i = 0; i < tasks; i++) engine.startTask(engine.registerTask({ name: 'spin', module, export: 'spinTask', args: [iterations] }));
+        for (let i = 0; i < tasks; i++)
+          engine.startTask(engine.registerTask({ name: 'spin', module, export: 'spinTask', args: [iterations] }));
         await engine.onIdle();
       }),
     ),
@@ -107,7 +115,11 @@ export async function run({ quick }) {
     ],
     rows: names.map(row),
     targets: [
-      { name: 'taskchart (compiled): speedup over serial >= 1.85', value: (serialMs / compiled).toFixed(2), met: serialMs / compiled >= 1.85 },
+      {
+        name: 'taskchart (compiled): speedup over serial >= 1.85',
+        value: (serialMs / compiled).toFixed(2),
+        met: serialMs / compiled >= 1.85,
+      },
       { name: 'taskchart (compiled): overhead over raw workerpool < 5%', value: `${(overhead * 100).toFixed(1)}%`, met: overhead < 0.05 },
     ],
     chart: { field: 'speedup', label: 'speedup over serial (higher is better)' },

@@ -153,7 +153,10 @@ async function measure(fn, tasks, workers, info) {
  * until onIdle, and every task checked COMPLETED.
  */
 async function timeTaskchart(world, tasks, runtime) {
-  const engine = engineOf(runtime, { concurrency: IN_FLIGHT, executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: world.queues.taskchart }) } });
+  const engine = engineOf(runtime, {
+    concurrency: IN_FLIGHT,
+    executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: world.queues.taskchart }) },
+  });
   try {
     const first = engine.registerTask(TASK);
     engine.startTask(first);
@@ -169,7 +172,8 @@ async function timeTaskchart(world, tasks, runtime) {
       world.info,
     );
     const { counts } = engine.getStats();
-    if (counts.COMPLETED !== tasks + 1) throw new Error(`${peerName(runtime)} completed ${counts.COMPLETED} of ${tasks + 1} remote tasks, left ${JSON.stringify(counts)}`);
+    if (counts.COMPLETED !== tasks + 1)
+      throw new Error(`${peerName(runtime)} completed ${counts.COMPLETED} of ${tasks + 1} remote tasks, left ${JSON.stringify(counts)}`);
     return sample;
   } finally {
     await engine.shutdown();
@@ -240,10 +244,21 @@ async function startWorld() {
   const id = randomUUID().slice(0, 8);
   const queues = { taskchart: `tc-bench-remote-${id}`, raw: `tc-bench-raw-${id}` };
   const world = { queues, workers: { taskchart: [], raw: [] }, info: new Redis(REDIS_URL, { maxRetriesPerRequest: null }) };
-  const taskchartWorker = () => startProcess([CLI, 'worker', HANDLERS, '--redis', REDIS_URL, '--queue', queues.taskchart, '--concurrency', String(WORKER_CONCURRENCY)], /^worker: queue /m);
+  const taskchartWorker = () =>
+    startProcess(
+      [CLI, 'worker', HANDLERS, '--redis', REDIS_URL, '--queue', queues.taskchart, '--concurrency', String(WORKER_CONCURRENCY)],
+      /^worker: queue /m,
+    );
   const { lockDuration, stalledInterval } = WORKER_DEFAULTS;
-  const rawWorker = () => startProcess([RAW_WORKER, REDIS_URL, queues.raw, String(WORKER_CONCURRENCY), String(lockDuration), String(stalledInterval)], /^raw-worker: queue /m);
-  const started = await Promise.allSettled([...Array.from({ length: WORKERS }, taskchartWorker), ...Array.from({ length: WORKERS }, rawWorker)]);
+  const rawWorker = () =>
+    startProcess(
+      [RAW_WORKER, REDIS_URL, queues.raw, String(WORKER_CONCURRENCY), String(lockDuration), String(stalledInterval)],
+      /^raw-worker: queue /m,
+    );
+  const started = await Promise.allSettled([
+    ...Array.from({ length: WORKERS }, taskchartWorker),
+    ...Array.from({ length: WORKERS }, rawWorker),
+  ]);
   started.forEach((outcome, i) => outcome.status === 'fulfilled' && world.workers[i < WORKERS ? 'taskchart' : 'raw'].push(outcome.value));
   const failed = started.find((outcome) => outcome.status === 'rejected');
   if (failed) {

@@ -48,7 +48,10 @@ export async function run({ quick }) {
   const middleRounds = quick ? 1 : 2;
   const us = (ms, n) => (ms * 1000) / n;
   const names = RUNTIMES.map(peerName);
-  const samples = Object.fromEntries([...names.map((name) => [name, { [small]: [], [middle]: [], [large]: [] }]), [PQUEUE, { [small]: [], [middle]: [] }]]);
+  const samples = Object.fromEntries([
+    ...names.map((name) => [name, { [small]: [], [middle]: [], [large]: [] }]),
+    [PQUEUE, { [small]: [], [middle]: [] }],
+  ]);
   // One step of a round per peer, the order rotating from round to round.
   const round = async (size, index) => {
     const steps = [

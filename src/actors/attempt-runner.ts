@@ -83,7 +83,13 @@ export class AttemptRunner {
       outcome = Promise.reject(error);
     }
     outcome.then(
-      (result) => this.#ended(record, attempt, slot, record.durable ? storedOutcome(record, attempt, result) : { type: 'ATTEMPT_SUCCEEDED', attempt, result }),
+      (result) =>
+        this.#ended(
+          record,
+          attempt,
+          slot,
+          record.durable ? storedOutcome(record, attempt, result) : { type: 'ATTEMPT_SUCCEEDED', attempt, result },
+        ),
       (error: unknown) => this.#ended(record, attempt, slot, { type: 'ATTEMPT_FAILED', attempt, error: toError(error) }),
     );
   }
@@ -132,7 +138,9 @@ function storedOutcome(record: TaskRecord, attempt: number, result: unknown): Ta
     return { type: 'ATTEMPT_SUCCEEDED', attempt, result };
   } catch (cause) {
     const where = findUncloneable(result, 'result') ?? (cause as Error).message;
-    const error = new ResultNotCloneableError(record, 'structured-cloneable data, which the store can keep (a durable task)', where, { cause });
+    const error = new ResultNotCloneableError(record, 'structured-cloneable data, which the store can keep (a durable task)', where, {
+      cause,
+    });
     return { type: 'ATTEMPT_FAILED', attempt, error };
   }
 }

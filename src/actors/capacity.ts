@@ -37,7 +37,8 @@ export class CapacityLedger {
   }
 
   /** Whether the task's executor has room and its resource units are free (a slot aside). */
-  readonly fits = (task: { readonly spec: Needs }): boolean => this.executors.hasRoom(task.spec.executor) && this.resources.canAcquire(task.spec.resources);
+  readonly fits = (task: { readonly spec: Needs }): boolean =>
+    this.executors.hasRoom(task.spec.executor) && this.resources.canAcquire(task.spec.resources);
 
   addExecutor(name: string, executor: Executor): void {
     this.executors.add(name, executor);

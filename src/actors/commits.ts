@@ -54,7 +54,12 @@ export class Commits {
   /** A durable task entered `state`: its deadline (backoff end, attempt timeout) and last error go with its row. */
   entered(record: TaskRecord, state: TaskState, context: TaskMachineContext): void {
     const now = state === 'running' || state === 'retrying' ? this.#host.now() : 0;
-    record.deadline = state === 'retrying' ? now + context.backoff : state === 'running' && context.timeout !== undefined ? now + context.timeout : undefined;
+    record.deadline =
+      state === 'retrying'
+        ? now + context.backoff
+        : state === 'running' && context.timeout !== undefined
+          ? now + context.timeout
+          : undefined;
     record.lastError = state === 'retrying' ? context.error : undefined;
     this.#durability.changed(record);
   }

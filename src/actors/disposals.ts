@@ -22,7 +22,10 @@ export class Disposals {
   add(record: TaskRecord, dispose: Disposer, terminal: boolean): void {
     if (terminal) {
       // Registered after the end (an abandoned attempt still running): dispose at once.
-      this.#track(record, runDisposers([dispose], (error) => this.#report(record.id, record.name, error)));
+      this.#track(
+        record,
+        runDisposers([dispose], (error) => this.#report(record.id, record.name, error)),
+      );
       return;
     }
     (record.disposers ??= []).push(dispose);

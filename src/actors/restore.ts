@@ -87,7 +87,9 @@ function judge(task: DecodedTask, env: SpecEnvironment): StoredTask {
   try {
     unrunnable = isFinalState(row.state) ? undefined : whyUnrunnable(spec, env);
   } catch (error) {
-    throw new StoreError(`The stored task \`${row.id}\` cannot be read back: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw new StoreError(`The stored task \`${row.id}\` cannot be read back: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+    });
   }
   // Its attempt lives on outside this process (a job in a remote queue): the executor re-attaches to it.
   const reattach = unrunnable === undefined && (row.state === 'running' || row.state === 'dispatched') && env.startsLater(spec.executor);
@@ -98,7 +100,10 @@ function judge(task: DecodedTask, env: SpecEnvironment): StoredTask {
 function whyUnrunnable(spec: ResolvedTaskSpec, env: SpecEnvironment): Error | undefined {
   try {
     if (!env.hasExecutor(spec.executor)) {
-      return new InvalidOptionError('executor', `Task ${taskLabel(spec)} runs on executor \`${spec.executor}\`, which this engine does not have (restored from the store)`);
+      return new InvalidOptionError(
+        'executor',
+        `Task ${taskLabel(spec)} runs on executor \`${spec.executor}\`, which this engine does not have (restored from the store)`,
+      );
     }
     for (const [name, units] of spec.resources) {
       const capacity = env.resourceCapacity(name);
@@ -146,7 +151,12 @@ export function fillRecord(record: TaskRecord, task: StoredTask): void {
  * dependencies FAILED or was CANCELLED: it ends); undefined when it stays `pending`. `unmetDependencies`: those
  * not COMPLETED (the dependency tracker counts them).
  */
-export function restoreEventOf(task: StoredTask, ended: boolean, unmetDependencies: number, now: number): RestoreEvent | 'dependency-ended' | undefined {
+export function restoreEventOf(
+  task: StoredTask,
+  ended: boolean,
+  unmetDependencies: number,
+  now: number,
+): RestoreEvent | 'dependency-ended' | undefined {
   const { row } = task;
   const base = { attempts: row.attempts, unmetDependencies: 0, backoff: 0, error: undefined };
   if (task.unrunnable !== undefined) return { ...base, type: 'RESTORE', to: 'failed', error: task.unrunnable };

@@ -85,7 +85,11 @@ export function findStalls(records: ReadonlyMap<string, TaskRecord>, reported: (
  * or in backoff would make the engine busy, so only `pending` (never started) and `waiting` ones are seen here.
  * Iterative, so a 100,000-task chain of WAITING tasks does not overflow the stack.
  */
-function neverStarted(start: TaskRecord, records: ReadonlyMap<string, TaskRecord>, memo: Map<TaskRecord, readonly string[]>): readonly string[] {
+function neverStarted(
+  start: TaskRecord,
+  records: ReadonlyMap<string, TaskRecord>,
+  memo: Map<TaskRecord, readonly string[]>,
+): readonly string[] {
   const stack: Array<{ record: TaskRecord; next: number }> = [{ record: start, next: 0 }];
   const found: Array<Set<string>> = [new Set()];
   while (stack.length > 0) {

@@ -137,7 +137,9 @@ export class Supervisor {
         },
       },
     });
-    const clock = this.#effects.wrapClock(options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) });
+    const clock = this.#effects.wrapClock(
+      options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) },
+    );
     this.#runtime = createTaskRuntime(options.runtime, machine, { clock, inspect: options.inspect });
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };
     this.#retention = Retention.isActive(policy)
@@ -205,15 +207,18 @@ export class Supervisor {
   }
 
   #newActor(spec: ResolvedTaskSpec): TaskRun {
-    return this.#runtime.create({
-      id: spec.id,
-      name: spec.name,
-      maxRetries: spec.maxRetries,
-      retryDelay: spec.retryDelay,
-      maxRetryDelay: spec.maxRetryDelay,
-      jitter: spec.jitter,
-      timeout: spec.timeout,
-    }, spec.name);
+    return this.#runtime.create(
+      {
+        id: spec.id,
+        name: spec.name,
+        maxRetries: spec.maxRetries,
+        retryDelay: spec.retryDelay,
+        maxRetryDelay: spec.maxRetryDelay,
+        jitter: spec.jitter,
+        timeout: spec.timeout,
+      },
+      spec.name,
+    );
   }
 
   /** Which runtime runs the tasks' statecharts. */
@@ -233,7 +238,8 @@ export class Supervisor {
     for (const task of tasks) {
       const terminal = isFinalState(task.row.state);
       const dormant = lazy && task.row.state === 'pending' && task.unrunnable === undefined;
-      const record = terminal || dormant ? new TaskRecord(task.spec, task.row.createdAt) : this.#createRecord(task.spec, task.row.createdAt);
+      const record =
+        terminal || dormant ? new TaskRecord(task.spec, task.row.createdAt) : this.#createRecord(task.spec, task.row.createdAt);
       record.dormant = dormant;
       fillRecord(record, task);
       if (terminal) record.spec = releaseSpec(record.spec);
@@ -396,10 +402,13 @@ export class Supervisor {
   suspend(reason: Error): void {
     const commits = this.#commits;
     if (this.#halted !== undefined || commits === undefined) return;
-    for (const record of this.records.values()) if (record.durable && (record.state === 'running' || record.state === 'dispatched')) commits.touch(record);
+    for (const record of this.records.values())
+      if (record.durable && (record.state === 'running' || record.state === 'dispatched')) commits.touch(record);
     // One transaction: everything pending, with running (and dispatched) attempts written back as queued and uncounted.
     const uncount = (row: TaskStateRow): TaskStateRow =>
-      row.state === 'running' || row.state === 'dispatched' ? { ...row, state: 'queued', attempts: row.attempts - 1, attemptStartedAt: null, deadline: null } : row;
+      row.state === 'running' || row.state === 'dispatched'
+        ? { ...row, state: 'queued', attempts: row.attempts - 1, attemptStartedAt: null, deadline: null }
+        : row;
     if (!commits.commit(uncount)) return;
     this.#stopAll(reason);
   }
@@ -487,9 +496,7 @@ export class Supervisor {
     if (record === undefined || attempt === undefined) return;
     record.attemptContext = undefined;
     attempt.abort(
-      event.type === 'COMPLETE'
-        ? new DOMException(`Task ${taskLabel(record)} was completed from outside`, 'AbortError')
-        : context.error,
+      event.type === 'COMPLETE' ? new DOMException(`Task ${taskLabel(record)} was completed from outside`, 'AbortError') : context.error,
     );
   }
 

@@ -17,7 +17,14 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ExecutorFailedError, ExecutorUnavailableError, InvalidOptionError, TaskChartError, taskLabel, WorkerCrashedError } from '../errors.js';
+import {
+  ExecutorFailedError,
+  ExecutorUnavailableError,
+  InvalidOptionError,
+  TaskChartError,
+  taskLabel,
+  WorkerCrashedError,
+} from '../errors.js';
 import { attemptLabel, type AttemptRequest, type Executor } from '../executors/executor.js';
 import type { TaskKind } from '../task-spec.js';
 import { deserializeError } from '../wire/errors.js';
@@ -25,7 +32,18 @@ import { closeClient, createClient, describeConnection, withTimeout } from './co
 import { findNonJson } from './json-safe.js';
 import { readLiveness, type JobLiveness } from './liveness.js';
 import { resolveExecutorOptions, type BullMQExecutorOptions, type ResolvedExecutorOptions } from './options.js';
-import { CANCEL_KEY_TTL_MS, PROTOCOL_VERSION, STALLED_REASON, cancelChannel, cancelKey, describeReason, isProgressData, isResultEnvelope, jobIdFor, type JobData } from './protocol.js';
+import {
+  CANCEL_KEY_TTL_MS,
+  PROTOCOL_VERSION,
+  STALLED_REASON,
+  cancelChannel,
+  cancelKey,
+  describeReason,
+  isProgressData,
+  isResultEnvelope,
+  jobIdFor,
+  type JobData,
+} from './protocol.js';
 import { startQueueEvents } from './queue-events.js';
 
 interface PendingAttempt {
@@ -82,19 +100,39 @@ export class BullMQExecutor implements Executor {
   /** Remote tasks name a worker `handler`, and their `args` must be JSON-safe (job data is JSON). */
   validate(spec: { readonly kind: TaskKind; readonly args: readonly unknown[] }): void {
     if (spec.kind !== 'handler') {
-      throw new InvalidOptionError('handler', `Expected a \`handler\` (the name of a function exported by the \`taskchart worker\` module) for a task run by a BullMQExecutor, got ${spec.kind === 'external' ? 'none' : `\`${spec.kind}\``}`);
+      throw new InvalidOptionError(
+        'handler',
+        `Expected a \`handler\` (the name of a function exported by the \`taskchart worker\` module) for a task run by a BullMQExecutor, got ${spec.kind === 'external' ? 'none' : `\`${spec.kind}\``}`,
+      );
     }
     const problem = findNonJson(spec.args, 'args');
     if (problem !== undefined) {
-      throw new InvalidOptionError('args', `Expected \`args\` of a remote task to be JSON-safe (null, booleans, strings, finite numbers, arrays and plain objects): ${problem}`);
+      throw new InvalidOptionError(
+        'args',
+        `Expected \`args\` of a remote task to be JSON-safe (null, booleans, strings, finite numbers, arrays and plain objects): ${problem}`,
+      );
     }
   }
 
   execute(request: AttemptRequest): Promise<unknown> {
     const jobId = jobIdFor(request.taskId, request.attempt);
     return new Promise((resolve, reject) => {
-      if (this.#closed) return reject(new ExecutorFailedError(`${attemptLabel(request)} was not sent: the BullMQExecutor for queue \`${this.#options.queue}\` is closed`));
-      const pending: PendingAttempt = { request, resolve, reject, sending: undefined, sent: false, started: false, unavailableTimer: undefined, finishedSeen: false };
+      if (this.#closed)
+        return reject(
+          new ExecutorFailedError(
+            `${attemptLabel(request)} was not sent: the BullMQExecutor for queue \`${this.#options.queue}\` is closed`,
+          ),
+        );
+      const pending: PendingAttempt = {
+        request,
+        resolve,
+        reject,
+        sending: undefined,
+        sent: false,
+        started: false,
+        unavailableTimer: undefined,
+        finishedSeen: false,
+      };
       this.#pending.set(jobId, pending);
       request.whenAborted((reason) => this.#withdraw(jobId, pending, reason));
       if (!this.#pending.has(jobId)) return; // aborted before it was sent
@@ -120,7 +158,8 @@ export class BullMQExecutor implements Executor {
   /** The job is in Redis: a wait for Redis, if one was reported, is over. */
   #sent(jobId: string, pending: PendingAttempt): void {
     pending.sent = true;
-    if (this.#pending.get(jobId) === pending && pending.unavailableTimer !== undefined && this.#down === undefined) this.#markAvailable(pending);
+    if (this.#pending.get(jobId) === pending && pending.unavailableTimer !== undefined && this.#down === undefined)
+      this.#markAvailable(pending);
     this.#scheduleCheck();
   }
 
@@ -142,7 +181,10 @@ export class BullMQExecutor implements Executor {
     if (this.#down !== undefined) return;
     const { queue, control } = await this.#connect();
     const out = [...this.#pending].filter(([, pending]) => pending.sent);
-    const states = await readLiveness(control, out.map(([jobId]) => queue.toKey(jobId)));
+    const states = await readLiveness(
+      control,
+      out.map(([jobId]) => queue.toKey(jobId)),
+    );
     out.forEach(([jobId, pending], i) => {
       if (this.#pending.get(jobId) === pending) this.#judge(jobId, pending, states[i] as JobLiveness);
     });
@@ -153,8 +195,10 @@ export class BullMQExecutor implements Executor {
     pending.finishedSeen = state === 'finished';
     if (state === 'locked') this.#started(jobId);
     else if (state === 'unlocked') this.#crash(jobId);
-    else if (state === 'finished' && finishedBefore) this.#readOutcome(jobId).catch((error: unknown) => this.#options.onError(asError(error)));
-    else if (state === 'gone' && !pending.started) this.#add(jobId, pending.request).catch((error: unknown) => this.#options.onError(asError(error)));
+    else if (state === 'finished' && finishedBefore)
+      this.#readOutcome(jobId).catch((error: unknown) => this.#options.onError(asError(error)));
+    else if (state === 'gone' && !pending.started)
+      this.#add(jobId, pending.request).catch((error: unknown) => this.#options.onError(asError(error)));
     else if (state === 'gone') {
       const { connection, queue } = this.#options;
       const error = new ExecutorUnavailableError(
@@ -167,7 +211,9 @@ export class BullMQExecutor implements Executor {
   /** The worker of a taken job stopped renewing its lock: the attempt fails, and the job is removed so that no worker takes it again. */
   #crash(jobId: string): void {
     if (!this.#settle(jobId, (p) => p.reject(this.#crashed(p, jobId)))) return;
-    void this.#connect().then(({ queue }) => queue.remove(jobId)).catch((error: unknown) => this.#options.onError(asError(error)));
+    void this.#connect()
+      .then(({ queue }) => queue.remove(jobId))
+      .catch((error: unknown) => this.#options.onError(asError(error)));
   }
 
   /** Tells the engine that an attempt nobody has taken waits for Redis, and starts its `unavailableTimeout`. */
@@ -211,7 +257,13 @@ export class BullMQExecutor implements Executor {
     this.#closed = true;
     clearTimeout(this.#checkTimer);
     for (const jobId of [...this.#pending.keys()]) {
-      this.#settle(jobId, (p) => p.reject(new ExecutorFailedError(`${attemptLabel(p.request)}: the BullMQExecutor for queue \`${this.#options.queue}\` closed before job \`${jobId}\` finished`)));
+      this.#settle(jobId, (p) =>
+        p.reject(
+          new ExecutorFailedError(
+            `${attemptLabel(p.request)}: the BullMQExecutor for queue \`${this.#options.queue}\` closed before job \`${jobId}\` finished`,
+          ),
+        ),
+      );
     }
     const connections = await this.#connections?.catch(() => undefined);
     if (connections === undefined) return;
@@ -222,7 +274,15 @@ export class BullMQExecutor implements Executor {
 
   async #add(jobId: string, request: AttemptRequest): Promise<void> {
     const { queue } = await this.#connect();
-    const data: JobData = { v: PROTOCOL_VERSION, taskId: request.taskId, name: request.name, attempt: request.attempt, handler: request.handler as string, args: request.args, sender: this.#sender };
+    const data: JobData = {
+      v: PROTOCOL_VERSION,
+      taskId: request.taskId,
+      name: request.name,
+      attempt: request.attempt,
+      handler: request.handler as string,
+      args: request.args,
+      sender: this.#sender,
+    };
     // Finished jobs stay for `keepFinished`, for an engine restarted meanwhile to find their outcome (see #reattach).
     const age = this.#options.keepFinishedSeconds;
     const keep = age === 0 ? true : { age };
@@ -282,7 +342,11 @@ export class BullMQExecutor implements Executor {
       return;
     }
     this.#settle(jobId, (p) =>
-      p.reject(new ExecutorFailedError(`${attemptLabel(p.request)}: queue \`${this.#options.queue}\` already holds a ${state} job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`)),
+      p.reject(
+        new ExecutorFailedError(
+          `${attemptLabel(p.request)}: queue \`${this.#options.queue}\` already holds a ${state} job \`${jobId}\` (another engine runs the same task id?); the attempt was not sent`,
+        ),
+      ),
     );
   }
 
@@ -345,13 +409,21 @@ export class BullMQExecutor implements Executor {
 
   #complete(pending: PendingAttempt, jobId: string, returnvalue: unknown): void {
     if (!isResultEnvelope(returnvalue)) {
-      pending.reject(new ExecutorFailedError(`Expected job \`${jobId}\` of task ${labelOf(pending.request)} to return a taskchart result envelope, got ${describeReason(returnvalue).slice(0, 80)} (is the queue processed by \`taskchart worker\`?)`));
+      pending.reject(
+        new ExecutorFailedError(
+          `Expected job \`${jobId}\` of task ${labelOf(pending.request)} to return a taskchart result envelope, got ${describeReason(returnvalue).slice(0, 80)} (is the queue processed by \`taskchart worker\`?)`,
+        ),
+      );
     } else if (returnvalue.status === 'ok') pending.resolve(returnvalue.value);
     else if (returnvalue.status === 'error' && returnvalue.error) pending.reject(deserializeError(returnvalue.error));
     else {
       // Not asked for by this executor (its own cancels settle first): the worker shut down under the attempt.
       const why = returnvalue.error ? `: ${returnvalue.error.message}` : '';
-      pending.reject(new WorkerCrashedError(`The remote worker running task ${labelOf(pending.request)} (attempt ${pending.request.attempt}) cancelled it${why}`));
+      pending.reject(
+        new WorkerCrashedError(
+          `The remote worker running task ${labelOf(pending.request)} (attempt ${pending.request.attempt}) cancelled it${why}`,
+        ),
+      );
     }
   }
 
@@ -365,7 +437,9 @@ export class BullMQExecutor implements Executor {
   #sendFailed(pending: PendingAttempt, error: unknown): Error {
     if (error instanceof TaskChartError) return error;
     const message = error instanceof Error ? error.message : String(error);
-    return new ExecutorFailedError(`${attemptLabel(pending.request)} could not be sent to queue \`${this.#options.queue}\`: ${message}`, { cause: error });
+    return new ExecutorFailedError(`${attemptLabel(pending.request)} could not be sent to queue \`${this.#options.queue}\`: ${message}`, {
+      cause: error,
+    });
   }
 
   #crashed(pending: PendingAttempt, jobId: string): WorkerCrashedError {

@@ -23,7 +23,14 @@ export class CancelInbox {
   #deaf = true;
   #listening = false;
 
-  constructor(options: { client: Redis; subscriber: Redis; prefix: string; queue: string; abort: (jobId: string, reason: string) => boolean; onError: (error: unknown) => void }) {
+  constructor(options: {
+    client: Redis;
+    subscriber: Redis;
+    prefix: string;
+    queue: string;
+    abort: (jobId: string, reason: string) => boolean;
+    onError: (error: unknown) => void;
+  }) {
     const { client, subscriber, prefix, queue, abort, onError } = options;
     this.#client = client;
     this.#subscriber = subscriber;

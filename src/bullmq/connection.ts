@@ -28,7 +28,10 @@ export function createClient(connection: RedisConnection): Redis {
 /** Closes a client: QUIT, or a disconnect when QUIT does not answer within `timeoutMs` (Redis down). */
 export async function closeClient(client: Redis, timeoutMs: number): Promise<void> {
   if ((client.status as string) === 'end') return;
-  await withTimeout(client.quit().then(() => undefined), timeoutMs).catch(() => undefined);
+  await withTimeout(
+    client.quit().then(() => undefined),
+    timeoutMs,
+  ).catch(() => undefined);
   if ((client.status as string) !== 'end') client.disconnect();
 }
 

@@ -36,9 +36,25 @@ export type BullMQExecutor = BullMQExecutorClass;
 /** Starts a worker on `queue`. Unknown handlers produce an `error` result, never a BullMQ failure. */
 export const createWorker: (options: CreateWorkerOptions) => TaskchartWorker = workerModule.createWorker;
 
-export type { BullMQExecutorOptions, CreateWorkerOptions, TaskchartWorker, BullMQWorker, RedisConnection, RedisConnectionOptions, RedisClient } from './types.js';
+export type {
+  BullMQExecutorOptions,
+  CreateWorkerOptions,
+  TaskchartWorker,
+  BullMQWorker,
+  RedisConnection,
+  RedisConnectionOptions,
+  RedisClient,
+} from './types.js';
 export { poolHandlers, type PoolHandlers } from './pool-handlers.js';
-export { jobIdFor, cancelChannel, PROTOCOL_VERSION, WORKER_DEFAULTS, type JobData, type ResultEnvelope, type ProgressData } from './protocol.js';
+export {
+  jobIdFor,
+  cancelChannel,
+  PROTOCOL_VERSION,
+  WORKER_DEFAULTS,
+  type JobData,
+  type ResultEnvelope,
+  type ProgressData,
+} from './protocol.js';
 
 /**
  * When loading failed because a peer dependency cannot be found: the error that says which ones to install.

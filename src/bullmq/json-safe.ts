@@ -30,7 +30,10 @@ function walk(value: unknown, where: string, ancestors: Set<object>): string | u
   try {
     const entries: Array<[string, unknown]> = Array.isArray(value)
       ? value.map((item, i) => [`${where}[${i}]`, item])
-      : Object.entries(value).map(([key, item]) => [`${where}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`, item]);
+      : Object.entries(value).map(([key, item]) => [
+          `${where}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`,
+          item,
+        ]);
     for (const [path, item] of entries) {
       const problem = walk(item, path, ancestors);
       if (problem !== undefined) return problem;

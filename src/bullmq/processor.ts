@@ -26,12 +26,22 @@ export interface ProcessorHost {
 export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost): Promise<ResultEnvelope> {
   const data = job.data as Partial<JobData> | undefined;
   if (data?.v !== PROTOCOL_VERSION || typeof data.handler !== 'string' || !Array.isArray(data.args)) {
-    return failure(new ExecutorFailedError(`Expected job \`${job.id}\` to be a taskchart attempt of protocol version ${PROTOCOL_VERSION}, got data ${JSON.stringify(job.data)?.slice(0, 80)}`));
+    return failure(
+      new ExecutorFailedError(
+        `Expected job \`${job.id}\` to be a taskchart attempt of protocol version ${PROTOCOL_VERSION}, got data ${JSON.stringify(job.data)?.slice(0, 80)}`,
+      ),
+    );
   }
   const task = { id: String(data.taskId), name: String(data.name) };
   const handler = host.handlers.get(data.handler);
   if (handler === undefined) {
-    return failure(new UnknownHandlerError(task, data.handler, `this taskchart worker (its handlers: ${[...host.handlers.keys()].join(', ') || 'none'})`));
+    return failure(
+      new UnknownHandlerError(
+        task,
+        data.handler,
+        `this taskchart worker (its handlers: ${[...host.handlers.keys()].join(', ') || 'none'})`,
+      ),
+    );
   }
   const early = await host.cancelledBeforeStart(job.id as string).catch(() => undefined);
   if (early !== undefined) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(new TaskCancelledError(task, early)) };
@@ -46,7 +56,10 @@ export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost)
     const value: unknown = await handler(attempt.context, ...data.args);
     // undefined (a handler that returns nothing) arrives as undefined: the envelope's `value` is simply absent.
     const problem = value === undefined ? undefined : findNonJson(value, 'the result');
-    envelope = problem === undefined ? { v: PROTOCOL_VERSION, status: 'ok', value } : failure(new ResultNotCloneableError(task, JSON_RESULT, problem));
+    envelope =
+      problem === undefined
+        ? { v: PROTOCOL_VERSION, status: 'ok', value }
+        : failure(new ResultNotCloneableError(task, JSON_RESULT, problem));
   } catch (error) {
     envelope = failure(error);
   }

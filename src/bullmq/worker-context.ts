@@ -49,10 +49,13 @@ export function createWorkerContext(options: {
       const wait = lastSent + PROGRESS_INTERVAL_MS - Date.now();
       if (wait <= 0 && timer === undefined) return send(progress);
       held = progress;
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        if (held !== undefined) send(held);
-      }, Math.max(0, wait));
+      timer ??= setTimeout(
+        () => {
+          timer = undefined;
+          if (held !== undefined) send(held);
+        },
+        Math.max(0, wait),
+      );
     },
     registerResource(dispose: () => void | Promise<void>): void {
       checkDisposer(dispose);

@@ -25,7 +25,14 @@ export function createWorker(options: CreateWorkerOptions): TaskchartWorker<Work
   const clients: Redis[] = [client, subscriber];
   for (const c of clients) c.on('error', onError);
   // `worker` is defined below; the inbox calls it only once messages come, after listen().
-  const inbox = new CancelInbox({ client, subscriber, prefix, queue: options.queue, abort: (jobId, reason) => worker.cancelJob(jobId, reason), onError });
+  const inbox = new CancelInbox({
+    client,
+    subscriber,
+    prefix,
+    queue: options.queue,
+    abort: (jobId, reason) => worker.cancelJob(jobId, reason),
+    onError,
+  });
   const host = { handlers, onError, cancelledBeforeStart: (jobId: string) => inbox.started(jobId) };
   // Exactly three declared parameters: BullMQ passes the AbortSignal only when `processor.length >= 3`.
   const processor = (job: Job, _token: string | undefined, signal: AbortSignal | undefined): Promise<ResultEnvelope> =>

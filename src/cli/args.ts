@@ -66,7 +66,6 @@ export type Command = RunOptions | WorkerOptions | HelpRequest;
 const RUN_ONLY = ['json', 'results', 'inspect-log', 'dashboard', 'keep-open', 'store'] as const;
 const WORKER_ONLY = ['redis', 'queue', 'pool', 'lock-duration', 'stalled-interval', 'grace'] as const;
 
-
 export const USAGE = `Usage: taskchart run <graph-module> [options]
        taskchart worker <handlers-module> --redis <url> --queue <name> [--concurrency <n>] [--pool]
 
@@ -148,7 +147,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const [command, file, ...extra] = positionals;
   if (command === 'worker') {
     refuseFlags('worker', RUN_ONLY, values);
-    if (file === undefined) throw new CliInputError('Expected a handlers module: taskchart worker <handlers-module> --redis <url> --queue <name>');
+    if (file === undefined)
+      throw new CliInputError('Expected a handlers module: taskchart worker <handlers-module> --redis <url> --queue <name>');
     if (extra.length > 0) throw new CliInputError(`Expected one handlers module, got also \`${extra.join(' ')}\``);
     return {
       command: 'worker',
@@ -195,12 +195,13 @@ function parseRedisUrl(raw: string | undefined): string {
   } catch {
     throw new CliInputError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got \`${raw}\``);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new CliInputError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got \`${raw}\``);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new CliInputError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got \`${raw}\``);
   return raw;
 }
 
 function parseQueue(raw: string | undefined): string {
-  if (raw === undefined) throw new CliInputError('Expected `--queue <name>`: the BullMQ queue the engine\'s BullMQExecutor sends to');
+  if (raw === undefined) throw new CliInputError("Expected `--queue <name>`: the BullMQ queue the engine's BullMQExecutor sends to");
   if (raw === '' || raw.includes(':')) throw new CliInputError(`Expected \`--queue\` to be a non-empty name without ':', got \`${raw}\``);
   return raw;
 }
@@ -208,7 +209,8 @@ function parseQueue(raw: string | undefined): string {
 function parseDashboardPort(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) throw new CliInputError(`Expected \`--dashboard\` port to be an integer from 0 to 65535, got \`${raw}\``);
+  if (!/^\d+$/.test(raw) || port > 65535)
+    throw new CliInputError(`Expected \`--dashboard\` port to be an integer from 0 to 65535, got \`${raw}\``);
   return port;
 }
 
@@ -229,7 +231,8 @@ const GRACE_MS = 10_000;
 /** A duration flag in ms: at least 100 (BullMQ renews a lock every half of it), at most a day. */
 function parseMilliseconds(flag: string, raw: string | undefined): number | undefined {
   const value = parseInteger(flag, raw, 100);
-  if (value !== undefined && value > 86_400_000) throw new CliInputError(`Expected \`${flag}\` to be an integer of ms from 100 to 86400000, got \`${raw}\``);
+  if (value !== undefined && value > 86_400_000)
+    throw new CliInputError(`Expected \`${flag}\` to be an integer of ms from 100 to 86400000, got \`${raw}\``);
   return value;
 }
 

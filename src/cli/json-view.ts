@@ -15,6 +15,7 @@ export function startJsonView(engine: TaskEngine, write: WriteLine): View {
 export function eventToJson(event: TaskEvent, engine?: Pick<TaskEngine, 'getTask'>): Record<string, unknown> {
   const data: Record<string, unknown> = { ...event };
   if ('error' in event && event.error !== undefined) data.error = errorToJson(event.error);
-  if (engine !== undefined && event.type === 'status' && event.status === TaskStatus.COMPLETED) data.result = resultToJson(engine.getTask(event.taskId).result);
+  if (engine !== undefined && event.type === 'status' && event.status === TaskStatus.COMPLETED)
+    data.result = resultToJson(engine.getTask(event.taskId).result);
   return data;
 }

@@ -22,7 +22,8 @@ interface SummaryPayload {
   hidden: number;
 }
 
-const drawSummary: GenericFormatter = (_options, params, payload: SummaryPayload) => summaryRow(payload.snapshot, params.maxWidth, payload.hidden);
+const drawSummary: GenericFormatter = (_options, params, payload: SummaryPayload) =>
+  summaryRow(payload.snapshot, params.maxWidth, payload.hidden);
 const drawTask: GenericFormatter = (_options, params, payload: { task: RunningTask }) => taskRow(payload.task, params.maxWidth);
 
 export function startLiveView(engine: TaskEngine, progress: RunProgress, options: LiveViewOptions): View {
@@ -60,9 +61,11 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
 
 /** The line logged above the rows for a retry, a failure or a cancellation; nothing for other changes. */
 function logLine(event: Extract<TaskEvent, { type: 'status' | 'retry' }>): string | undefined {
-  if (event.type === 'retry') return `retry     ${event.name}: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}`;
+  if (event.type === 'retry')
+    return `retry     ${event.name}: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}`;
   if (event.status === TaskStatus.FAILED) return `FAILED    ${event.name}: ${formatError(event.error)}`;
-  if (event.status === TaskStatus.CANCELLED) return `CANCELLED ${event.name}${event.error === undefined ? '' : `: ${formatError(event.error)}`}`;
+  if (event.status === TaskStatus.CANCELLED)
+    return `CANCELLED ${event.name}${event.error === undefined ? '' : `: ${formatError(event.error)}`}`;
   return undefined;
 }
 

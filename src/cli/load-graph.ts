@@ -30,7 +30,9 @@ export async function loadGraph(file: string): Promise<GraphModule> {
   }
   const options = module.options ?? {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new CliInputError(`Graph module \`${file}\` exports \`options\` that are not engine options: expected an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+    throw new CliInputError(
+      `Graph module \`${file}\` exports \`options\` that are not engine options: expected an object, got ${Array.isArray(options) ? 'an array' : typeof options}`,
+    );
   }
   return { graph: graph as GraphFunction, options: options as TaskEngineOptions, handlers: readHandlers(module.handlers, file) };
 }
@@ -39,8 +41,11 @@ export async function loadGraph(file: string): Promise<GraphModule> {
 function readHandlers(value: unknown, file: string): ReadonlyArray<readonly [string, TaskFunction]> {
   if (value === undefined) return [];
   const bad = (got: string): CliInputError =>
-    new CliInputError(`Graph module \`${file}\` exports \`handlers\` that are not task functions: expected an object of name -> function (\`export const handlers = { fetch: async (ctx, url) => ... }\`), got ${got}`);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+    new CliInputError(
+      `Graph module \`${file}\` exports \`handlers\` that are not task functions: expected an object of name -> function (\`export const handlers = { fetch: async (ctx, url) => ... }\`), got ${got}`,
+    );
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw bad(value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype !== Object.prototype && prototype !== null) throw bad(`an instance of ${(value as object).constructor?.name ?? 'a class'}`);
   const entries = Object.entries(value as Record<string, unknown>);
@@ -56,7 +61,10 @@ export function defineHandlers(engine: TaskEngine, handlers: GraphModule['handle
     try {
       engine.defineTask(name, fn);
     } catch (error) {
-      throw new CliInputError(`Graph module \`${file}\` exports a handler the engine refuses (\`handlers[${JSON.stringify(name)}]\`): ${describe(error)}`, { cause: error });
+      throw new CliInputError(
+        `Graph module \`${file}\` exports a handler the engine refuses (\`handlers[${JSON.stringify(name)}]\`): ${describe(error)}`,
+        { cause: error },
+      );
     }
   }
 }

@@ -16,7 +16,9 @@ export async function loadHandlers(file: string): Promise<ReadonlyMap<string, Ta
   }
   const entries = Object.entries(source).filter(([name, value]) => name !== 'default' && typeof value === 'function');
   if (entries.length === 0) {
-    throw new CliInputError(`Handlers module \`${file}\` exports no handlers: expected named functions (\`export async function render(ctx, frame) { ... }\`) or \`export const handlers = { render }\``);
+    throw new CliInputError(
+      `Handlers module \`${file}\` exports no handlers: expected named functions (\`export async function render(ctx, frame) { ... }\`) or \`export const handlers = { render }\``,
+    );
   }
   return new Map(entries as Array<[string, TaskFunction]>);
 }

@@ -18,7 +18,9 @@ async function main(argv: readonly string[]): Promise<number> {
       // Loaded only here: bullmq and ioredis are optional peer dependencies that `run` does not need.
       const { runWorkerCommand } = await import('./worker-command.js').catch((error: unknown) => {
         if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-        throw new CliInputError(`taskchart worker needs the packages bullmq and ioredis: npm install bullmq@^6.7.0 ioredis@^6 (${(error as Error).message.split('\n')[0]})`);
+        throw new CliInputError(
+          `taskchart worker needs the packages bullmq and ioredis: npm install bullmq@^6.7.0 ioredis@^6 (${(error as Error).message.split('\n')[0]})`,
+        );
       });
       return await runWorkerCommand(command, { stdout: process.stdout, stderr: process.stderr });
     }

@@ -7,7 +7,16 @@ import { ofType, StoreError, TaskEngine, TaskStatus, type TaskEngineOptions } fr
 import { serveDashboard, type Dashboard } from '../dashboard/index.js';
 import { recordInspection, type InspectionRecorder } from '../inspect/index.js';
 import type { RunOptions } from './args.js';
-import { restoreStore, resumeCommand, resumeJson, resumeLine, sqliteStoreOption, storeFailedLine, storeLabel, suspendedLine } from './durable-run.js';
+import {
+  restoreStore,
+  resumeCommand,
+  resumeJson,
+  resumeLine,
+  sqliteStoreOption,
+  storeFailedLine,
+  storeLabel,
+  suspendedLine,
+} from './durable-run.js';
 import { errorToJson, formatError } from './format.js';
 import { CliInputError, ExitCode } from './input-error.js';
 import { startJsonView } from './json-view.js';
@@ -54,7 +63,13 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     const ending = await runToEnd(engine, progress, { interrupted: io.interrupted, store, mode: durable ? 'suspend' : 'cancel' });
     view.stop();
     view = undefined;
-    const code = reportEnd(engine, progress, ending, { options, durable, write, say, columns: io.stdout.isTTY ? io.stdout.columns : undefined });
+    const code = reportEnd(engine, progress, ending, {
+      options,
+      durable,
+      write,
+      say,
+      columns: io.stdout.isTTY ? io.stdout.columns : undefined,
+    });
     if (dashboard !== undefined && options.keepOpen && ending.kind === 'done') {
       say(`dashboard still at ${dashboard.url} (Ctrl-C to stop)`);
       await io.interrupted;
@@ -68,12 +83,19 @@ export async function runCommand(options: RunOptions, io: RunIo): Promise<number
     // A durable engine is suspended, never cancelled: whatever is unfinished stays for the next run.
     await engine.shutdown({ mode: durable ? 'suspend' : 'cancel' });
     await dashboard?.close();
-    await recorder?.close().catch((error: Error) => process.stderr.write(`taskchart: could not write the --inspect-log file: ${error.message}\n`));
+    await recorder
+      ?.close()
+      .catch((error: Error) => process.stderr.write(`taskchart: could not write the --inspect-log file: ${error.message}\n`));
   }
 }
 
 /** Prints the summary (a table, or the `--json` summary object) and what is left after a stop; returns the exit code. */
-function reportEnd(engine: TaskEngine, progress: RunProgress, ending: RunEnding, out: { options: RunOptions; durable: boolean; write: WriteLine; say: WriteLine; columns: number | undefined }): number {
+function reportEnd(
+  engine: TaskEngine,
+  progress: RunProgress,
+  ending: RunEnding,
+  out: { options: RunOptions; durable: boolean; write: WriteLine; say: WriteLine; columns: number | undefined },
+): number {
   const outcome = collectOutcome(engine, progress);
   const code = exitCode(ending, outcome);
   const epilogue = epilogueOf(ending, out.durable, progress, out.options);
@@ -92,7 +114,12 @@ function exitCode(ending: RunEnding, outcome: RunOutcome): number {
 }
 
 /** After an interruption or a store failure: what is left, and the command that resumes it. */
-function epilogueOf(ending: RunEnding, durable: boolean, progress: RunProgress, options: RunOptions): { line?: string; json?: Record<string, unknown> } {
+function epilogueOf(
+  ending: RunEnding,
+  durable: boolean,
+  progress: RunProgress,
+  options: RunOptions,
+): { line?: string; json?: Record<string, unknown> } {
   if (ending.kind === 'done' || !durable) return {};
   const lost = progress.unfinishedMemoryOnly();
   const left = progress.unfinished() - lost;
@@ -166,7 +193,9 @@ function reportStalls(engine: TaskEngine, say: WriteLine): { readonly seen: stri
   const subscription = engine.events.pipe(ofType('stalled')).subscribe((event) => {
     const what = `\`${event.name}\` waits on never-started ${event.waitingOn.map((id) => `\`${id}\``).join(', ')}`;
     seen.push(what);
-    say(`stalled: ${what} while the graph module's function has not returned (the command starts never-started tasks only after it returns: start them in the function, or do not wait for them there)`);
+    say(
+      `stalled: ${what} while the graph module's function has not returned (the command starts never-started tasks only after it returns: start them in the function, or do not wait for them there)`,
+    );
   });
   return { seen, stop: () => subscription.unsubscribe() };
 }

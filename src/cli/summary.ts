@@ -34,14 +34,26 @@ export interface SummaryOptions {
 /** Failed tasks listed in full before the rest are only counted. */
 const MAX_LISTED = 50;
 
-export function collectOutcome(engine: TaskEngine, progress: Pick<RunProgress, 'ids' | 'elapsedMs' | 'finishedEarlier' | 'stalled'>): RunOutcome {
+export function collectOutcome(
+  engine: TaskEngine,
+  progress: Pick<RunProgress, 'ids' | 'elapsedMs' | 'finishedEarlier' | 'stalled'>,
+): RunOutcome {
   const tasks = progress.ids.map((id) => engine.getTask(id));
   const stats = engine.getStats();
   const counts = { ...stats.counts };
   const unfinished = counts.PENDING + counts.WAITING + counts.RUNNING;
   const stalled = [...progress.stalled.values()].filter((task) => engine.getTaskStatus(task.id) === TaskStatus.WAITING);
   const { elapsedMs } = progress;
-  return { tasks, counts, unfinished, finishedEarlier: progress.finishedEarlier.size, stalled, elapsedMs, meanWaitTime: stats.meanWaitTime, meanRunTime: stats.meanRunTime };
+  return {
+    tasks,
+    counts,
+    unfinished,
+    finishedEarlier: progress.finishedEarlier.size,
+    stalled,
+    elapsedMs,
+    meanWaitTime: stats.meanWaitTime,
+    meanRunTime: stats.meanRunTime,
+  };
 }
 
 /** 0 when every task COMPLETED, else 1. */
@@ -57,7 +69,9 @@ export function printSummary(outcome: RunOutcome, write: WriteLine, options: Sum
   if (options.results === true) section(`Results (${outcome.tasks.length})`, resultLines(outcome.tasks), write, max);
   section(
     `Stalled tasks (${outcome.stalled.length}): started, but waiting on tasks that were never started`,
-    outcome.stalled.map((task) => `  ${label(task.id, task.name)}  waits on never-started ${task.waitingOn.map((id) => `\`${id}\``).join(', ')}`),
+    outcome.stalled.map(
+      (task) => `  ${label(task.id, task.name)}  waits on never-started ${task.waitingOn.map((id) => `\`${id}\``).join(', ')}`,
+    ),
     write,
     max,
   );
@@ -134,5 +148,10 @@ function table(header: [string, string], rows: readonly [string, string][]): str
   const width = Math.max(header[0].length, ...rows.map(([key]) => key.length));
   const valueWidth = Math.max(header[1].length, ...rows.map(([, value]) => value.length));
   const rule = `  ${'-'.repeat(width)}  ${'-'.repeat(valueWidth)}`;
-  return [`  ${header[0].padEnd(width)}  ${header[1].padStart(valueWidth)}`, rule, ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value.padStart(valueWidth)}`), rule];
+  return [
+    `  ${header[0].padEnd(width)}  ${header[1].padStart(valueWidth)}`,
+    rule,
+    ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value.padStart(valueWidth)}`),
+    rule,
+  ];
 }

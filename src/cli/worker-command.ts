@@ -18,7 +18,10 @@ import { WorkerStatus } from './worker-status.js';
 /** How long a first connection to Redis may take before the command gives up. */
 const CONNECT_TIMEOUT_MS = 3000;
 
-export async function runWorkerCommand(options: WorkerOptions, io: { readonly stdout: Writable; readonly stderr: Writable }): Promise<number> {
+export async function runWorkerCommand(
+  options: WorkerOptions,
+  io: { readonly stdout: Writable; readonly stderr: Writable },
+): Promise<number> {
   const handlers = await loadHandlers(options.file);
   const pool = options.pool ? await threadHandlers(options.file, handlers, options.concurrency) : undefined;
   await checkRedis(options.redis);
@@ -39,10 +42,14 @@ export async function runWorkerCommand(options: WorkerOptions, io: { readonly st
   });
   await worker.ready;
   const threads = pool === undefined ? '' : ` in ${options.concurrency} worker thread${options.concurrency === 1 ? '' : 's'}`;
-  io.stdout.write(`worker: queue ${options.queue} on ${describeConnection(options.redis)}, concurrency ${options.concurrency}${threads}, handlers: ${[...handlers.keys()].join(', ')}\n`);
+  io.stdout.write(
+    `worker: queue ${options.queue} on ${describeConnection(options.redis)}, concurrency ${options.concurrency}${threads}, handlers: ${[...handlers.keys()].join(', ')}\n`,
+  );
   const status = new WorkerStatus(worker.worker, io.stdout, options.concurrency);
   const signal = await firstSignal();
-  io.stdout.write(`worker: ${signal}: finishing running jobs (handed back after ${options.grace / 1000} s; a second signal exits at once)\n`);
+  io.stdout.write(
+    `worker: ${signal}: finishing running jobs (handed back after ${options.grace / 1000} s; a second signal exits at once)\n`,
+  );
   process.on('SIGINT', () => void forceExit(worker, ExitCode.SIGINT));
   process.on('SIGTERM', () => void forceExit(worker, ExitCode.SIGTERM));
   const grace = setTimeout(() => worker.cancelAll('worker shutdown'), options.grace);
@@ -59,7 +66,9 @@ async function threadHandlers(file: string, handlers: ReadonlyMap<string, TaskFu
   const module = await importModule(file, 'handlers module');
   const missing = [...handlers.keys()].filter((name) => typeof module[name] !== 'function');
   if (missing.length > 0) {
-    throw new CliInputError(`With --pool, handlers run in worker threads, which call the module's named function exports; \`${file}\` does not export ${missing.map((name) => `\`${name}\``).join(', ')} by name (export them as \`export async function ${missing[0]}(ctx, ...) { ... }\`)`);
+    throw new CliInputError(
+      `With --pool, handlers run in worker threads, which call the module's named function exports; \`${file}\` does not export ${missing.map((name) => `\`${name}\``).join(', ')} by name (export them as \`export async function ${missing[0]}(ctx, ...) { ... }\`)`,
+    );
   }
   return poolHandlers(file, handlers.keys(), threads);
 }
@@ -79,7 +88,13 @@ function firstSignal(): Promise<NodeJS.Signals> {
 
 /** One PING with no retries, so a wrong host or port is one clear line rather than endless reconnect errors. */
 async function checkRedis(url: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let cause: Error | undefined;
   client.on('error', (error: Error) => (cause ??= error));
   try {
@@ -87,7 +102,9 @@ async function checkRedis(url: string): Promise<void> {
     await client.ping();
   } catch (error) {
     const why = cause ?? error;
-    throw new CliInputError(`Cannot reach Redis at ${describeConnection(url)}: ${why instanceof Error ? why.message : String(why)}`, { cause: why });
+    throw new CliInputError(`Cannot reach Redis at ${describeConnection(url)}: ${why instanceof Error ? why.message : String(why)}`, {
+      cause: why,
+    });
   } finally {
     client.disconnect();
   }

@@ -63,24 +63,37 @@ interface ResolvedOptions {
 
 function resolveOptions(engine: unknown, options: unknown): ResolvedOptions {
   const e = engine as Partial<DashboardEngine> | null;
-  if (typeof e !== 'object' || e === null || typeof e.getTask !== 'function' || typeof e.getStats !== 'function' || typeof e.events?.subscribe !== 'function') {
+  if (
+    typeof e !== 'object' ||
+    e === null ||
+    typeof e.getTask !== 'function' ||
+    typeof e.getStats !== 'function' ||
+    typeof e.events?.subscribe !== 'function'
+  ) {
     throw invalid('engine', 'a TaskEngine', engine);
   }
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid('options', 'an object', options);
   const o = ownFields('options', options as Record<string, unknown>, OPTION_KEYS);
   const port = o.port ?? 0;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw invalid('port', 'an integer from 0 to 65535', port);
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw invalid('port', 'an integer from 0 to 65535', port);
   const host = o.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.trim() === '') throw invalid('host', 'a non-empty string', host);
   const taskIds = o.taskIds ?? [];
-  if (!Array.isArray(taskIds) || taskIds.some((id) => typeof id !== 'string')) throw invalid('taskIds', 'an array of task id strings', taskIds);
+  if (!Array.isArray(taskIds) || taskIds.some((id) => typeof id !== 'string'))
+    throw invalid('taskIds', 'an array of task id strings', taskIds);
   const batchInterval = o.batchInterval ?? 100;
   if (typeof batchInterval !== 'number' || !Number.isFinite(batchInterval) || batchInterval < 1 || batchInterval > 60_000) {
     throw invalid('batchInterval', 'a number of ms from 1 to 60000', batchInterval);
   }
   const heartbeatInterval = o.heartbeatInterval ?? 15_000;
-  if (typeof heartbeatInterval !== 'number' || !Number.isFinite(heartbeatInterval) || heartbeatInterval < 10 || heartbeatInterval > 3_600_000) {
+  if (
+    typeof heartbeatInterval !== 'number' ||
+    !Number.isFinite(heartbeatInterval) ||
+    heartbeatInterval < 10 ||
+    heartbeatInterval > 3_600_000
+  ) {
     throw invalid('heartbeatInterval', 'a number of ms from 10 to 3600000', heartbeatInterval);
   }
   return { port, host, taskIds: [...(taskIds as string[])], batchInterval, heartbeatInterval };
@@ -246,7 +259,12 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
   };
 
   const send = (res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff', ...extra });
+    res.writeHead(status, {
+      'content-type': type,
+      'content-length': Buffer.byteLength(body),
+      'x-content-type-options': 'nosniff',
+      ...extra,
+    });
     res.end(res.req.method === 'HEAD' ? undefined : body);
   };
 
@@ -320,7 +338,8 @@ export async function serveDashboard(engine: DashboardEngine, options?: Dashboar
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `Internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (!res.headersSent)
+        send(res, 500, 'text/plain; charset=utf-8', `Internal error: ${error instanceof Error ? error.message : String(error)}\n`);
       else res.end();
     });
   });

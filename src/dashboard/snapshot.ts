@@ -62,7 +62,12 @@ export interface StateJson {
 }
 
 /** One event as the SSE stream sends it (inside an array). */
-export type EventJson = Record<string, unknown> & { readonly type: string; readonly taskId: string; readonly name: string; readonly timestamp: number };
+export type EventJson = Record<string, unknown> & {
+  readonly type: string;
+  readonly taskId: string;
+  readonly name: string;
+  readonly timestamp: number;
+};
 
 function safeString(value: unknown): string {
   try {

@@ -99,7 +99,8 @@ export function toInspectionLine(event: InspectionEvent, seq: number, time: numb
   if (event.type === '@xstate.event' && event.sourceRef) line.sourceId = event.sourceRef.sessionId;
   if ('event' in event) line.event = toJsonSafe(event.event, maxDepth) ?? null;
   if (snapshot !== undefined) line.snapshot = recordSnapshot(snapshot, maxDepth);
-  if (event.type === '@xstate.action') line.action = { type: String(event.action.type), params: toJsonSafe(event.action.params, maxDepth) ?? null };
+  if (event.type === '@xstate.action')
+    line.action = { type: String(event.action.type), params: toJsonSafe(event.action.params, maxDepth) ?? null };
   if (event.type === '@xstate.microstep') line.transitions = attempt(() => event._transitions.map(describeTransition)) ?? [];
   return line;
 }
@@ -108,13 +109,20 @@ function recordSnapshot(snapshot: unknown, maxDepth: number): RecordedSnapshot {
   const s = (snapshot ?? {}) as Record<string, unknown>;
   const recorded: RecordedSnapshot = { status: stringOrUndefined(attempt(() => s.status)) };
   for (const key of ['value', 'context', 'output', 'error'] as const) {
-    const field = toJsonSafe(attempt(() => s[key]), maxDepth);
+    const field = toJsonSafe(
+      attempt(() => s[key]),
+      maxDepth,
+    );
     if (field !== undefined) recorded[key] = field;
   }
   return recorded;
 }
 
-function describeTransition(transition: { source?: { id?: unknown }; target?: ReadonlyArray<{ id?: unknown }> | undefined; eventType: string }) {
+function describeTransition(transition: {
+  source?: { id?: unknown };
+  target?: ReadonlyArray<{ id?: unknown }> | undefined;
+  eventType: string;
+}) {
   return {
     source: stringOrUndefined(transition.source?.id),
     targets: (transition.target ?? []).map((node) => String(node.id)),

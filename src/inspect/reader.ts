@@ -53,7 +53,12 @@ function toNext(observer: unknown): (line: InspectionLine) => void {
 function openSource(source: unknown): NodeJS.ReadableStream {
   if (typeof source === 'string' && source.length > 0) return createReadStream(source, { encoding: 'utf8' });
   const stream = source as Partial<NodeJS.ReadableStream> | null;
-  if (typeof stream === 'object' && stream !== null && typeof stream[Symbol.asyncIterator] === 'function' && typeof stream.on === 'function') {
+  if (
+    typeof stream === 'object' &&
+    stream !== null &&
+    typeof stream[Symbol.asyncIterator] === 'function' &&
+    typeof stream.on === 'function'
+  ) {
     return stream as NodeJS.ReadableStream;
   }
   throw invalid('source', 'a file path (non-empty string) or a readable stream', source);

@@ -117,5 +117,11 @@ function openTarget(target: unknown, options: ResolvedRecordOptions): LineWriter
 
 function isWritable(value: unknown): value is LineStream {
   const stream = value as Partial<LineStream> | null;
-  return typeof stream === 'object' && stream !== null && typeof stream.write === 'function' && typeof stream.on === 'function' && typeof stream.end === 'function';
+  return (
+    typeof stream === 'object' &&
+    stream !== null &&
+    typeof stream.write === 'function' &&
+    typeof stream.on === 'function' &&
+    typeof stream.end === 'function'
+  );
 }

@@ -78,14 +78,24 @@ function copyError(error: Error, depth: number, ancestors: Set<object>): JsonVal
   if (code !== undefined) out.code = copy(code, depth, ancestors) ?? null;
   const stack = read(() => error.stack);
   if (typeof stack === 'string') out.stack = stack;
-  if ('cause' in error) out.cause = copy(read(() => error.cause), depth, ancestors) ?? null;
+  if ('cause' in error)
+    out.cause =
+      copy(
+        read(() => error.cause),
+        depth,
+        ancestors,
+      ) ?? null;
   return copyFields(error, out, depth, ancestors);
 }
 
 function copyFields(object: object, out: Record<string, JsonValue>, depth: number, ancestors: Set<object>): Record<string, JsonValue> {
   for (const key of Object.keys(object)) {
     if (key in out) continue;
-    const field = copy(read(() => (object as Record<string, unknown>)[key]), depth, ancestors);
+    const field = copy(
+      read(() => (object as Record<string, unknown>)[key]),
+      depth,
+      ancestors,
+    );
     if (field !== undefined) out[key] = field;
   }
   return out;

@@ -97,8 +97,7 @@ export interface RestoreEvent {
 
 type EventOf<T extends TaskMachineEvent['type']> = Extract<TaskMachineEvent, { type: T }>;
 
-const canRetry = (context: TaskMachineContext, error: unknown): boolean =>
-  context.attempts <= context.maxRetries && !isNonRetryable(error);
+const canRetry = (context: TaskMachineContext, error: unknown): boolean => context.attempts <= context.maxRetries && !isNonRetryable(error);
 
 const withBackoff = (context: TaskMachineContext): number => backoffDelay(context, context.attempts, context.id);
 
@@ -132,7 +131,12 @@ export const taskMachine = setup({
     countCompletedDependency: assign({ unmetDependencies: ({ context }) => context.unmetDependencies - 1 }),
     restore: assign(({ event }) => {
       const restored = event as RestoreEvent;
-      return { attempts: restored.attempts, unmetDependencies: restored.unmetDependencies, backoff: restored.backoff, error: restored.error };
+      return {
+        attempts: restored.attempts,
+        unmetDependencies: restored.unmetDependencies,
+        backoff: restored.backoff,
+        error: restored.error,
+      };
     }),
   },
   guards: {
@@ -141,7 +145,8 @@ export const taskMachine = setup({
     hasTimeout: ({ context }) => context.timeout !== undefined,
     isDeferredWithTimeout: ({ context, event }) => (event as EventOf<'DISPATCH'>).deferred === true && context.timeout !== undefined,
     isDeferred: ({ event }) => (event as EventOf<'DISPATCH'>).deferred === true,
-    isCurrentAttemptWithTimeout: ({ context, event }) => (event as EventOf<'STARTED'>).attempt === context.attempts && context.timeout !== undefined,
+    isCurrentAttemptWithTimeout: ({ context, event }) =>
+      (event as EventOf<'STARTED'>).attempt === context.attempts && context.timeout !== undefined,
     isCurrentAttempt: ({ context, event }) => (event as EventOf<'ATTEMPT_FAILED'>).attempt === context.attempts,
     isCurrentAttemptAndCanRetry: ({ context, event }) => {
       const failed = event as EventOf<'ATTEMPT_FAILED'>;

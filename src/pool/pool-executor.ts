@@ -17,7 +17,14 @@ import type { TaskKind } from '../task-spec.js';
 import { invalid } from '../validate.js';
 import { findUncloneable } from '../wire/cloneable.js';
 import { deserializeError } from '../wire/errors.js';
-import { CLONEABLE_RESULT, RUN_METHOD, isProgressMessage, isResourceErrorMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
+import {
+  CLONEABLE_RESULT,
+  RUN_METHOD,
+  isProgressMessage,
+  isResourceErrorMessage,
+  type ResultEnvelope,
+  type WorkerAttempt,
+} from './protocol.js';
 
 /**
  * How long an aborted attempt's thread gets to run its worker-side disposers
@@ -67,7 +74,11 @@ export class PoolExecutor implements Executor {
       // Parses only: the body does not run here.
       new Function(`return (${source});`);
     } catch {
-      throw invalid('fn', 'a self-contained function written as `function (...) {}` or an arrow function (a pool fn is sent to a worker as source text; methods, bound and native functions cannot be)', spec.fn);
+      throw invalid(
+        'fn',
+        'a self-contained function written as `function (...) {}` or an arrow function (a pool fn is sent to a worker as source text; methods, bound and native functions cannot be)',
+        spec.fn,
+      );
     }
   }
 
@@ -218,26 +229,37 @@ export class PoolExecutor implements Executor {
     // The worker checks its result first (naming where it fails), so this is what that check lets through.
     const task = { id: request.taskId, name: request.name };
     if (isCloneFailure(error, message)) {
-      return new ResultNotCloneableError(task, CLONEABLE_RESULT, `structured clone refused it${message ? ` (${message})` : ''}`, { cause: error });
+      return new ResultNotCloneableError(task, CLONEABLE_RESULT, `structured clone refused it${message ? ` (${message})` : ''}`, {
+        cause: error,
+      });
     }
     return new ExecutorFailedError(`${attemptLabel(request)}: the worker pool failed to run it: ${message}`, { cause: error });
   }
 }
 
 /** Node's errors for a message that cannot be posted as it is (an object that must be transferred). */
-const CLONE_FAILURE_CODES: ReadonlySet<unknown> = new Set(['ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST', 'ERR_MISSING_MESSAGE_PORT_IN_TRANSFER_LIST']);
+const CLONE_FAILURE_CODES: ReadonlySet<unknown> = new Set([
+  'ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST',
+  'ERR_MISSING_MESSAGE_PORT_IN_TRANSFER_LIST',
+]);
 
 /** Whether posting the result failed. workerpool turns a DataCloneError into an error with no message (a DOMException has no own fields). */
 function isCloneFailure(error: unknown, message: string): boolean {
   if (message === '') return true;
   if (!(error instanceof Error)) return false;
-  return error.name === 'DataCloneError' || CLONE_FAILURE_CODES.has((error as { code?: unknown }).code) || /could not be cloned/.test(message);
+  return (
+    error.name === 'DataCloneError' || CLONE_FAILURE_CODES.has((error as { code?: unknown }).code) || /could not be cloned/.test(message)
+  );
 }
 
 function explainSendFailure(error: unknown, request: AttemptRequest): Error {
   const message = error instanceof Error ? error.message : String(error);
   if (isCloneFailure(error, message)) {
-    return new InvalidOptionError('args', `Expected \`args\` of pool task ${taskLabel({ id: request.taskId, name: request.name })} to be structured-cloneable, got ones the structured clone refused (${message})`, { cause: error });
+    return new InvalidOptionError(
+      'args',
+      `Expected \`args\` of pool task ${taskLabel({ id: request.taskId, name: request.name })} to be structured-cloneable, got ones the structured clone refused (${message})`,
+      { cause: error },
+    );
   }
   return new ExecutorFailedError(`${attemptLabel(request)}: the worker pool could not take it: ${message}`, { cause: error });
 }

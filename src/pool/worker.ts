@@ -112,7 +112,13 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
     progress(fraction: unknown, message?: unknown) {
       checkProgress(fraction, message);
       if (state.ended) return;
-      workerpool.workerEmit({ kind: 'taskchart.progress', taskId: attempt.taskId, attempt: attempt.attempt, progress: fraction, message: message as string | undefined });
+      workerpool.workerEmit({
+        kind: 'taskchart.progress',
+        taskId: attempt.taskId,
+        attempt: attempt.attempt,
+        progress: fraction,
+        message: message as string | undefined,
+      });
     },
     registerResource(dispose: unknown) {
       checkDisposer(dispose);

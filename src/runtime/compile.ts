@@ -31,8 +31,19 @@ type ParamsOf = ((args: ActionArgs) => unknown) | unknown;
 /** One step of a microstep, resolved at compile time. */
 export type Step =
   | { readonly kind: 'assign'; readonly assignment: unknown; readonly params: ParamsOf; readonly dynamic: boolean }
-  | { readonly kind: 'exec'; readonly type: string; readonly exec: ActionFn | undefined; readonly params: ParamsOf; readonly dynamic: boolean }
-  | { readonly kind: 'schedule'; readonly id: string; readonly event: EventObject; readonly delay: string | number | ((args: ActionArgs, params: unknown) => number) }
+  | {
+      readonly kind: 'exec';
+      readonly type: string;
+      readonly exec: ActionFn | undefined;
+      readonly params: ParamsOf;
+      readonly dynamic: boolean;
+    }
+  | {
+      readonly kind: 'schedule';
+      readonly id: string;
+      readonly event: EventObject;
+      readonly delay: string | number | ((args: ActionArgs, params: unknown) => number);
+    }
   | { readonly kind: 'cancel'; readonly id: string };
 
 export interface Candidate {
@@ -68,7 +79,9 @@ export interface CompiledMachine {
 /** A machine that uses something the compiler does not support; the message names the state and the feature. */
 export class UnsupportedMachineError extends Error {
   constructor(state: string, feature: string) {
-    super(`Cannot compile the machine: state \`${state}\` uses ${feature}, which the compiled runtime does not support (use runtime: 'xstate', or extend src/runtime/compile.ts)`);
+    super(
+      `Cannot compile the machine: state \`${state}\` uses ${feature}, which the compiled runtime does not support (use runtime: 'xstate', or extend src/runtime/compile.ts)`,
+    );
     this.name = 'UnsupportedMachineError';
   }
 }
@@ -121,7 +134,8 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
   const all: Node[] = [];
   collect(root, all);
   for (const node of all) checkNode(node);
-  const resolveActions = (actions: readonly unknown[], node: Node): Step[] => actions.map((action) => resolveAction(action, node, implementations.actions));
+  const resolveActions = (actions: readonly unknown[], node: Node): Step[] =>
+    actions.map((action) => resolveAction(action, node, implementations.actions));
   // Every state's own actions are checked, whether or not a transition enters it.
   for (const node of all) resolveActions([...node.entry, ...node.exit], node);
   const leafNodes = all.filter((node) => node.type === 'atomic' || node.type === 'final');
@@ -139,7 +153,8 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
         if (eventType.includes('*')) throw new UnsupportedMachineError(node.id, `the wildcard event descriptor \`${eventType}\``);
         let candidates = on.get(eventType);
         if (candidates === undefined) on.set(eventType, (candidates = []));
-        for (const transition of transitions) candidates.push(compileTransition(transition, leafNode, root, indexOf, implementations.guards, resolveActions));
+        for (const transition of transitions)
+          candidates.push(compileTransition(transition, leafNode, root, indexOf, implementations.guards, resolveActions));
       }
     }
   }
@@ -154,7 +169,14 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     delays: implementations.delays,
     context: (input) =>
       typeof contextConfig === 'function'
-        ? Object.assign({}, (contextConfig as (args: { input: unknown; self: undefined; spawn: () => never }) => Record<string, unknown>)({ input, self: undefined, spawn: noSpawn }))
+        ? Object.assign(
+            {},
+            (contextConfig as (args: { input: unknown; self: undefined; spawn: () => never }) => Record<string, unknown>)({
+              input,
+              self: undefined,
+              spawn: noSpawn,
+            }),
+          )
         : ((contextConfig ?? {}) as Record<string, unknown>),
   };
 }
@@ -178,7 +200,8 @@ function checkNode(node: Node): void {
   if (node.type === 'final' && node.parent !== undefined && node.parent.parent !== undefined) {
     throw new UnsupportedMachineError(node.id, 'a nested final state (its done event)');
   }
-  if (node.initial !== undefined && node.initial.actions.length > 0) throw new UnsupportedMachineError(node.id, 'actions on its initial transition');
+  if (node.initial !== undefined && node.initial.actions.length > 0)
+    throw new UnsupportedMachineError(node.id, 'actions on its initial transition');
 }
 
 function compileTransition(
@@ -195,22 +218,30 @@ function compileTransition(
   if (targets === undefined || targets.length === 0) {
     return { guard, guardParams, guardDynamic, target: -1, steps: actions, counts: actions.length > 0 };
   }
-  if (targets.length > 1) throw new UnsupportedMachineError(transition.source.id, `a transition on \`${transition.eventType}\` with several targets`);
+  if (targets.length > 1)
+    throw new UnsupportedMachineError(transition.source.id, `a transition on \`${transition.eventType}\` with several targets`);
   const target = targets[0] as Node;
   const domain = transitionDomain(transition, target);
   // Exit: the active states inside the domain (and the domain itself when a reentering transition leaves its source), deepest first.
   const active = [leaf, ...properAncestors(leaf, undefined)];
-  const exits = active.filter((node) => domain === undefined || isDescendant(node, domain) || (transition.reenter && transition.source === domain && node === domain));
+  const exits = active.filter(
+    (node) => domain === undefined || isDescendant(node, domain) || (transition.reenter && transition.source === domain && node === domain),
+  );
   exits.sort((a, b) => b.order - a.order);
   // Entry: the target (unless a non-reentering transition stays in its own source), its ancestors inside the domain, and its initial descendants; outermost first.
   const entries = new Set<Node>();
   if (target !== transition.source || transition.source !== domain || transition.reenter) entries.add(target);
   for (const node of initialDescendants(target)) entries.add(node);
   const reentrancyDomain = transition.source.parent === undefined && transition.reenter ? undefined : domain;
-  for (const ancestor of properAncestors(target, domain)) if (reentrancyDomain === undefined || isDescendant(ancestor, reentrancyDomain)) entries.add(ancestor);
+  for (const ancestor of properAncestors(target, domain))
+    if (reentrancyDomain === undefined || isDescendant(ancestor, reentrancyDomain)) entries.add(ancestor);
   const entered = [...entries].sort((a, b) => a.order - b.order);
   const leafEntered = entered.length > 0 ? (entered[entered.length - 1] as Node) : leafOf(target);
-  const steps = [...exits.flatMap((node) => resolveActions(node.exit, node)), ...actions, ...entered.flatMap((node) => resolveActions(node.entry, node))];
+  const steps = [
+    ...exits.flatMap((node) => resolveActions(node.exit, node)),
+    ...actions,
+    ...entered.flatMap((node) => resolveActions(node.entry, node)),
+  ];
   const reached = leafOf(leafEntered);
   if (reached.type === 'final' && reached.parent === root) {
     // Done: XState runs the exit actions of the whole final configuration.
@@ -276,7 +307,11 @@ function valueOf(leaf: Node, root: Node): StateValue {
   return value;
 }
 
-function resolveGuard(guard: unknown, source: Node, guards: Record<string, unknown>): { guard: GuardFn | undefined; guardParams: ParamsOf; guardDynamic: boolean } {
+function resolveGuard(
+  guard: unknown,
+  source: Node,
+  guards: Record<string, unknown>,
+): { guard: GuardFn | undefined; guardParams: ParamsOf; guardDynamic: boolean } {
   if (guard === undefined) return { guard: undefined, guardParams: undefined, guardDynamic: false };
   if (typeof guard === 'function') {
     if ('check' in guard) throw new UnsupportedMachineError(source.id, 'a higher-order guard (and/or/not/stateIn)');
@@ -284,7 +319,8 @@ function resolveGuard(guard: unknown, source: Node, guards: Record<string, unkno
   }
   const type = typeof guard === 'string' ? guard : (guard as { type: string }).type;
   const implementation = guards[type];
-  if (typeof implementation !== 'function') throw new UnsupportedMachineError(source.id, `the guard \`${type}\`, which has no function implementation`);
+  if (typeof implementation !== 'function')
+    throw new UnsupportedMachineError(source.id, `the guard \`${type}\`, which has no function implementation`);
   if ('check' in implementation) throw new UnsupportedMachineError(source.id, `the higher-order guard \`${type}\``);
   const params = typeof guard === 'object' && guard !== null && 'params' in guard ? (guard as { params: unknown }).params : undefined;
   return { guard: implementation as GuardFn, guardParams: params, guardDynamic: typeof params === 'function' };
@@ -298,7 +334,8 @@ function resolveAction(action: unknown, node: Node, actions: Record<string, unkn
   const type = typeof action === 'string' ? action : (action as { type: string }).type;
   const params = typeof action === 'object' && action !== null && 'params' in action ? (action as { params: unknown }).params : undefined;
   const implementation = actions[type];
-  if (typeof implementation === 'function' && 'resolve' in implementation) return resolveBuiltin(implementation as unknown as Builtin, params, node, type);
+  if (typeof implementation === 'function' && 'resolve' in implementation)
+    return resolveBuiltin(implementation as unknown as Builtin, params, node, type);
   // Like XState, a named action with no implementation is a no-op that still counts as an action.
   return { kind: 'exec', type, exec: implementation as ActionFn | undefined, params, dynamic: typeof params === 'function' };
 }
@@ -310,7 +347,12 @@ function resolveBuiltin(builtin: Builtin, params: unknown, node: Node, name = bu
     case 'xstate.raise': {
       // Only the timers `after` creates: a raise with a delay and the after event's own id.
       const event = builtin.event as EventObject | undefined;
-      if (typeof event !== 'object' || builtin.delay === undefined || builtin.id !== event.type || !event.type.startsWith('xstate.after.')) {
+      if (
+        typeof event !== 'object' ||
+        builtin.delay === undefined ||
+        builtin.id !== event.type ||
+        !event.type.startsWith('xstate.after.')
+      ) {
         throw new UnsupportedMachineError(node.id, 'the built-in action `raise` (only the timers of `after` are supported)');
       }
       return { kind: 'schedule', id: event.type, event, delay: builtin.delay as string | number };

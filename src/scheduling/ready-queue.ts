@@ -53,7 +53,7 @@ export class ReadyQueue<T extends ReadyItem> {
     let best: T | undefined;
     let bestHeap: BinaryHeap<T> | undefined;
     const heaps = this.#heaps;
-    for (let i = 0; i < heaps.length; ) {
+    for (let i = 0; i < heaps.length;) {
       const heap = heaps[i] as BinaryHeap<T>;
       const top = this.#liveTop(heap);
       if (top === undefined) {

@@ -76,7 +76,8 @@ function lockAndCheck(db: Database, path: string): number {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'SQLITE_BUSY') throw heldElsewhere(path, 'in another process', error);
-    if (code === 'SQLITE_NOTADB') throw cannotOpen(path, 'expected an SQLite database (a taskchart store), found a file that is not one; it was left untouched', error);
+    if (code === 'SQLITE_NOTADB')
+      throw cannotOpen(path, 'expected an SQLite database (a taskchart store), found a file that is not one; it was left untouched', error);
     throw error;
   }
   try {

@@ -23,7 +23,10 @@ export function checkHeader(path: string, stats: BigIntStats): void {
   if (stats.size === 0n) return;
   const header = readHeader(path);
   if (header.length < HEADER_BYTES || !header.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) {
-    throw cannotOpen(path, `expected an SQLite database (a taskchart store), found a file that is not one (it starts with ${preview(header)}); it was left untouched`);
+    throw cannotOpen(
+      path,
+      `expected an SQLite database (a taskchart store), found a file that is not one (it starts with ${preview(header)}); it was left untouched`,
+    );
   }
   const applicationId = header.readInt32BE(68);
   const version = header.readUInt32BE(60);
@@ -42,7 +45,11 @@ function checkWritable(path: string): void {
     accessSync(path, constants.R_OK | constants.W_OK);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw cannotOpen(path, `expected a file this process can read and write, but it cannot (${String(code)}); it was left untouched`, error);
+    throw cannotOpen(
+      path,
+      `expected a file this process can read and write, but it cannot (${String(code)}); it was left untouched`,
+      error,
+    );
   }
 }
 

@@ -83,7 +83,10 @@ export function notAStore(path: string, applicationId: number): StoreError {
     applicationId === 0
       ? 'an SQLite database with tables of its own and no application id'
       : `an SQLite database of another application (application_id 0x${(applicationId >>> 0).toString(16)})`;
-  return cannotOpen(path, `expected a taskchart store (application_id 0x${APPLICATION_ID.toString(16)}), found ${found}; it was left untouched`);
+  return cannotOpen(
+    path,
+    `expected a taskchart store (application_id 0x${APPLICATION_ID.toString(16)}), found ${found}; it was left untouched`,
+  );
 }
 
 /**

@@ -3,11 +3,20 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { StoreBatch, TaskRow, TaskStateRow } from '../store/task-store.js';
 
 const STATE_COLUMNS = [
-  'state', 'attempts', 'progress', 'message', 'start_seq', 'submitted_at', 'started_at',
-  'finished_at', 'attempt_started_at', 'deadline', 'result', 'error',
+  'state',
+  'attempts',
+  'progress',
+  'message',
+  'start_seq',
+  'submitted_at',
+  'started_at',
+  'finished_at',
+  'attempt_started_at',
+  'deadline',
+  'result',
+  'error',
 ] as const;
 const ROW_COLUMNS = ['id', 'seq', 'name', 'spec', 'created_at', ...STATE_COLUMNS] as const;
-
 
 /** The statements of one connection, prepared once at open. */
 export interface Statements {
@@ -47,9 +56,18 @@ export function applyBatch(statements: Statements, batch: StoreBatch): void {
 /** The values of {@link STATE_COLUMNS}, in order; an absent optional field is stored as NULL. */
 function stateValues(row: TaskStateRow): unknown[] {
   return [
-    row.state, row.attempts, row.progress, row.message ?? null, row.startSeq, row.submittedAt ?? null,
-    row.startedAt ?? null, row.finishedAt ?? null, row.attemptStartedAt ?? null, row.deadline ?? null,
-    row.result ?? null, row.error ?? null,
+    row.state,
+    row.attempts,
+    row.progress,
+    row.message ?? null,
+    row.startSeq,
+    row.submittedAt ?? null,
+    row.startedAt ?? null,
+    row.finishedAt ?? null,
+    row.attemptStartedAt ?? null,
+    row.deadline ?? null,
+    row.result ?? null,
+    row.error ?? null,
   ];
 }
 
@@ -62,9 +80,23 @@ export function loadRows(statements: Statements): TaskRow[] {
   const rows: TaskRow[] = [];
   for (const r of statements.load.iterate()) {
     rows.push({
-      id: r[0], seq: r[1], name: r[2], spec: r[3], createdAt: r[4],
-      state: r[5], attempts: r[6], progress: r[7], message: r[8], startSeq: r[9], submittedAt: r[10],
-      startedAt: r[11], finishedAt: r[12], attemptStartedAt: r[13], deadline: r[14], result: r[15], error: r[16],
+      id: r[0],
+      seq: r[1],
+      name: r[2],
+      spec: r[3],
+      createdAt: r[4],
+      state: r[5],
+      attempts: r[6],
+      progress: r[7],
+      message: r[8],
+      startSeq: r[9],
+      submittedAt: r[10],
+      startedAt: r[11],
+      finishedAt: r[12],
+      attemptStartedAt: r[13],
+      deadline: r[14],
+      result: r[15],
+      error: r[16],
     } as TaskRow);
   }
   return rows;

@@ -33,8 +33,21 @@ type SpecTuple = [
 
 export function encodeSpec(spec: ResolvedTaskSpec): Uint8Array {
   const tuple: SpecTuple = [
-    1, spec.kind, spec.handler, spec.module, spec.exportName, spec.args, spec.priority, spec.dependencies,
-    spec.maxRetries, spec.retryDelay, spec.maxRetryDelay, spec.jitter, spec.timeout, spec.resources, spec.executor,
+    1,
+    spec.kind,
+    spec.handler,
+    spec.module,
+    spec.exportName,
+    spec.args,
+    spec.priority,
+    spec.dependencies,
+    spec.maxRetries,
+    spec.retryDelay,
+    spec.maxRetryDelay,
+    spec.jitter,
+    spec.timeout,
+    spec.resources,
+    spec.executor,
   ];
   return serialize(tuple);
 }
@@ -42,12 +55,46 @@ export function encodeSpec(spec: ResolvedTaskSpec): Uint8Array {
 /** The resolved spec of a stored task (no `fn`: durable tasks run by name). */
 export function decodeSpec(id: string, name: string, bytes: Uint8Array): ResolvedTaskSpec {
   const tuple = deserialize(bytes) as SpecTuple;
-  if (!Array.isArray(tuple) || tuple[0] !== 1) throw new Error(`unknown spec format ${JSON.stringify(Array.isArray(tuple) ? tuple[0] : typeof tuple)}`);
-  const [, kind, handler, module, exportName, args, priority, dependencies, maxRetries, retryDelay, maxRetryDelay, jitter, timeout, resources, executor] = tuple;
+  if (!Array.isArray(tuple) || tuple[0] !== 1)
+    throw new Error(`unknown spec format ${JSON.stringify(Array.isArray(tuple) ? tuple[0] : typeof tuple)}`);
+  const [
+    ,
+    kind,
+    handler,
+    module,
+    exportName,
+    args,
+    priority,
+    dependencies,
+    maxRetries,
+    retryDelay,
+    maxRetryDelay,
+    jitter,
+    timeout,
+    resources,
+    executor,
+  ] = tuple;
   return {
-    id, name, kind, fn: undefined, handler, module, exportName, args, priority,
-    dependencies: Object.freeze([...dependencies]), maxRetries, retryDelay, maxRetryDelay, jitter, timeout, resources, executor,
-    durable: true, lane: laneOf(executor, resources), transfer: [],
+    id,
+    name,
+    kind,
+    fn: undefined,
+    handler,
+    module,
+    exportName,
+    args,
+    priority,
+    dependencies: Object.freeze([...dependencies]),
+    maxRetries,
+    retryDelay,
+    maxRetryDelay,
+    jitter,
+    timeout,
+    resources,
+    executor,
+    durable: true,
+    lane: laneOf(executor, resources),
+    transfer: [],
   };
 }
 

@@ -85,13 +85,19 @@ export class Durability<T = unknown> {
     const state = adjust === undefined ? (task: T) => rows.state(task) : (task: T) => adjust(rows.state(task));
     const batch: StoreBatch = {
       deletes: [...this.#deletes],
-      inserts: [...this.#inserts.values()].map(({ task, name, createdAt, spec, seq }) => ({ ...state(task), name, seq, spec, createdAt }) satisfies TaskRow),
+      inserts: [...this.#inserts.values()].map(
+        ({ task, name, createdAt, spec, seq }) => ({ ...state(task), name, seq, spec, createdAt }) satisfies TaskRow,
+      ),
       updates: [...this.#updates.values()].map(state),
     };
     try {
       this.store.commit(batch);
     } catch (error) {
-      throw error instanceof StoreError ? error : new StoreError(`The store could not save ${describeBatch(batch)}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw error instanceof StoreError
+        ? error
+        : new StoreError(`The store could not save ${describeBatch(batch)}: ${(error as Error)?.message ?? String(error)}`, {
+            cause: error,
+          });
     }
     for (const { task } of this.#inserts.values()) rows.written(task);
     for (const task of this.#updates.values()) rows.written(task);

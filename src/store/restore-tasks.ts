@@ -36,7 +36,9 @@ export function readStore(store: TaskStore): { readonly tasks: DecodedTask[]; re
   try {
     rows = store.load();
   } catch (error) {
-    throw error instanceof StoreError ? error : new StoreError(`The store could not be read: ${(error as Error)?.message}`, { cause: error });
+    throw error instanceof StoreError
+      ? error
+      : new StoreError(`The store could not be read: ${(error as Error)?.message}`, { cause: error });
   }
   const tasks: DecodedTask[] = [];
   let lastSeq = 0;
@@ -51,6 +53,8 @@ function decode(row: TaskRow): DecodedTask {
   try {
     return { row, spec: decodeSpec(row.id, row.name, row.spec), result: decodeResult(row.result), error: decodeError(row.error) };
   } catch (error) {
-    throw new StoreError(`The stored task \`${row.id}\` cannot be read back: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw new StoreError(`The stored task \`${row.id}\` cannot be read back: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+    });
   }
 }

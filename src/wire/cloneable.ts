@@ -8,7 +8,15 @@
 
 import { types } from 'node:util';
 
-const REFUSED_TAGS: ReadonlySet<string> = new Set(['Promise', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Generator', 'AsyncGenerator']);
+const REFUSED_TAGS: ReadonlySet<string> = new Set([
+  'Promise',
+  'WeakMap',
+  'WeakSet',
+  'WeakRef',
+  'FinalizationRegistry',
+  'Generator',
+  'AsyncGenerator',
+]);
 
 export function findUncloneable(value: unknown, path: string): string | undefined {
   const seen = new Set<object>();

@@ -92,7 +92,10 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
 
 /** Rebuilds the error on this side: of its taskchart class when its code is one of ours, else an `Error`. */
 export function deserializeError(serialized: SerializedError): Error {
-  const errorClass = typeof serialized.code === 'string' ? (CLASS_OF_CODE as Readonly<Record<string, { readonly prototype: TaskChartError }>>)[serialized.code] : undefined;
+  const errorClass =
+    typeof serialized.code === 'string'
+      ? (CLASS_OF_CODE as Readonly<Record<string, { readonly prototype: TaskChartError }>>)[serialized.code]
+      : undefined;
   return errorClass === undefined ? rebuildError(serialized) : reviveTaskChartError(serialized, errorClass.prototype);
 }
 
@@ -109,7 +112,8 @@ function rebuildError(serialized: SerializedError): Error {
 
 function reviveTaskChartError(serialized: SerializedError, prototype: TaskChartError): TaskChartError {
   const error = Object.create(prototype) as TaskChartError;
-  const own = (key: string, value: unknown, enumerable = true) => Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable });
+  const own = (key: string, value: unknown, enumerable = true) =>
+    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable });
   own('message', serialized.message, false);
   own('code', serialized.code);
   own('name', serialized.name);
@@ -123,7 +127,7 @@ function reviveTaskChartError(serialized: SerializedError, prototype: TaskChartE
 
 function safeString(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return Object.prototype.toString.call(value);
   }
