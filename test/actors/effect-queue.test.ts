@@ -101,8 +101,10 @@ describe('EffectQueue', () => {
   it('carries out nothing once the engine halted, and forgets what was queued on clear', () => {
     const { host, log, state } = recordingHost();
     const queue = new EffectQueue(host);
-    queue.propagate(record('d'), event);
-    queue.runAttempt(attempt('a'));
+    queue.propagate(record('d1'), event);
+    queue.propagate(record('d2'), event);
+    queue.runAttempt(attempt('a1'));
+    queue.runAttempt(attempt('a2'));
     state.halted = true;
     queue.drain();
     expect(log).toEqual([]);
