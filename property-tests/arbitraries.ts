@@ -91,7 +91,9 @@ export const PRIORITIES: readonly TaskPriority[] = Object.values(TaskPriority);
 
 /** Up to two custom executors: concurrency 1..3 or unlimited, deferred start or not. */
 export const executorPlansArb: fc.Arbitrary<readonly ExecutorPlan[]> = fc
-  .array(fc.record({ concurrency: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), deferredStart: fc.boolean() }), { maxLength: 2 })
+  .array(fc.record({ concurrency: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), deferredStart: fc.boolean() }), {
+    maxLength: 2,
+  })
   .map((plans) => plans.map((plan, i) => ({ name: `x${i}`, ...plan })));
 
 /** Concurrency 1..8, up to three named pools of capacity 1..3, and up to two custom executors. */
@@ -191,7 +193,15 @@ function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
 }
 
 /** A scenario of `minTasks..maxTasks` tasks; cancels target existing tasks. */
-export function scenarioArb({ minTasks, maxTasks, maxCancels }: { minTasks: number; maxTasks: number; maxCancels: number }): fc.Arbitrary<Scenario> {
+export function scenarioArb({
+  minTasks,
+  maxTasks,
+  maxCancels,
+}: {
+  minTasks: number;
+  maxTasks: number;
+  maxCancels: number;
+}): fc.Arbitrary<Scenario> {
   return fc
     .record({
       engine: enginePlanArb,

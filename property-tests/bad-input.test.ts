@@ -30,9 +30,19 @@ const runs = (fallback: number): number => (Number.isInteger(envRuns) && envRuns
 
 /** The codes of the contract's error table. */
 const CONTRACT_CODES: ReadonlySet<string> = new Set([
-  'ERR_TASK_NOT_FOUND', 'ERR_INVALID_TRANSITION', 'ERR_DUPLICATE_TASK', 'ERR_UNKNOWN_DEPENDENCY', 'ERR_DEPENDENCY_CYCLE',
-  'ERR_DEPENDENCY_FAILED', 'ERR_TASK_TIMEOUT', 'ERR_TASK_CANCELLED', 'ERR_WORKER_CRASHED', 'ERR_INTERRUPTED', 'ERR_STORE',
-  'ERR_ENGINE_SHUT_DOWN', 'ERR_INVALID_OPTION',
+  'ERR_TASK_NOT_FOUND',
+  'ERR_INVALID_TRANSITION',
+  'ERR_DUPLICATE_TASK',
+  'ERR_UNKNOWN_DEPENDENCY',
+  'ERR_DEPENDENCY_CYCLE',
+  'ERR_DEPENDENCY_FAILED',
+  'ERR_TASK_TIMEOUT',
+  'ERR_TASK_CANCELLED',
+  'ERR_WORKER_CRASHED',
+  'ERR_INTERRUPTED',
+  'ERR_STORE',
+  'ERR_ENGINE_SHUT_DOWN',
+  'ERR_INVALID_OPTION',
 ]);
 
 // ---- Harness ---------------------------------------------------------------
@@ -184,7 +194,8 @@ const realClock = () => ({
   setTimeout: (fn: (...args: unknown[]) => void, ms: number) => setTimeout(fn, ms),
   clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
 });
-const executorNameArb = fc.oneof(fc.constantFrom('remote', 'r2', ...POLLUTING_KEYS), fc.string({ minLength: 1, maxLength: 4 }))
+const executorNameArb = fc
+  .oneof(fc.constantFrom('remote', 'r2', ...POLLUTING_KEYS), fc.string({ minLength: 1, maxLength: 4 }))
   .filter((name) => name !== 'async' && name !== 'pool');
 const validExecutorArb = fc.record(
   {
@@ -205,11 +216,13 @@ const validOptionsArb = fc.record(
       { requiredKeys: [] },
     ),
     pool: fc.record({ maxWorkers: fc.integer({ min: 1, max: 4 }), minWorkers: fc.constant(0) }, { requiredKeys: [] }),
-    inspect: fc.constantFrom(
-      () => () => {},
-      () => ({ next: () => {} }),
-      () => ({}),
-    ).map((make) => make()),
+    inspect: fc
+      .constantFrom(
+        () => () => {},
+        () => ({ next: () => {} }),
+        () => ({}),
+      )
+      .map((make) => make()),
     executors: fc.dictionary(executorNameArb, validExecutorArb, { maxKeys: 2 }),
     clock: fc.constant(null).map(realClock),
     now: fc.constant(() => Date.now()),
@@ -220,9 +233,17 @@ const validOptionsArb = fc.record(
 /** Where a bad value goes: a top-level option, or one level inside it. */
 const OPTION_BAD_PATHS = [
   ...OPTION_FIELDS,
-  'resources.db', 'retention.maxFinished', 'retention.finishedTtl', 'pool.maxWorkers', 'pool.minWorkers',
-  'executors.remote', 'executors.remote.concurrency', 'executors.remote.validate', 'executors.remote.close',
-  'inspect.next', 'clock.setTimeout',
+  'resources.db',
+  'retention.maxFinished',
+  'retention.finishedTtl',
+  'pool.maxWorkers',
+  'pool.minWorkers',
+  'executors.remote',
+  'executors.remote.concurrency',
+  'executors.remote.validate',
+  'executors.remote.close',
+  'inspect.next',
+  'clock.setTimeout',
 ] as const;
 
 /** Puts `value` at `path` (one or two levels below the options), building plain objects on the way. */
@@ -353,7 +374,11 @@ const kindSpecArb = fc.oneof(
   fc.record({ fn: fc.constantFrom(inlineFn, plainFn), executor: fc.constantFrom('async', 'pool', 'remote') }, { requiredKeys: ['fn'] }),
   fc.record({ handler: fc.constant('known'), executor: fc.constantFrom('async', 'remote') }, { requiredKeys: ['handler'] }),
   fc.record(
-    { module: fc.constantFrom(MODULE_PATH, `./${MODULE_PATH}`, new URL(`../${MODULE_PATH}`, import.meta.url)), export: fc.constantFrom('default', 'whereAmI'), executor: fc.constant('pool') },
+    {
+      module: fc.constantFrom(MODULE_PATH, `./${MODULE_PATH}`, new URL(`../${MODULE_PATH}`, import.meta.url)),
+      export: fc.constantFrom('default', 'whereAmI'),
+      executor: fc.constant('pool'),
+    },
     { requiredKeys: ['module'] },
   ),
 );
@@ -388,7 +413,9 @@ interface SpecCase {
 
 function specCaseArb(bad: BadSource): fc.Arbitrary<SpecCase> {
   return fc.oneof(
-    fc.tuple(validSpecArb, fc.boolean()).map(([spec, nullProto]): SpecCase => ({ mode: 'valid', entries: Object.entries(spec), nullProto })),
+    fc
+      .tuple(validSpecArb, fc.boolean())
+      .map(([spec, nullProto]): SpecCase => ({ mode: 'valid', entries: Object.entries(spec), nullProto })),
     fc
       .constantFrom(...SPEC_FIELDS)
       .chain((badField) => fc.tuple(validSpecArb, fc.constant(badField), bad.field(badField)))
@@ -397,15 +424,19 @@ function specCaseArb(bad: BadSource): fc.Arbitrary<SpecCase> {
         entries: [...Object.entries(spec).filter(([k]) => k !== badField), [badField, value]],
         badField,
       })),
-    fc.tuple(validSpecArb, fc.constantFrom(...POLLUTING_KEYS, 'polluted', 'maxRetry'), bad.any).map(([spec, badField, value]): SpecCase => ({
-      mode: 'unknown key',
-      entries: [...Object.entries(spec), [badField, value]],
-      badField,
-    })),
+    fc
+      .tuple(validSpecArb, fc.constantFrom(...POLLUTING_KEYS, 'polluted', 'maxRetry'), bad.any)
+      .map(([spec, badField, value]): SpecCase => ({
+        mode: 'unknown key',
+        entries: [...Object.entries(spec), [badField, value]],
+        badField,
+      })),
     fc
       .tuple(validSpecArb, validSpecArb)
       .chain(([a, b]) =>
-        fc.record(Object.fromEntries(SPEC_FIELDS.map((f) => [f, fc.oneof(fc.constantFrom(a[f], b[f]), bad.field(f))])), { requiredKeys: [] }),
+        fc.record(Object.fromEntries(SPEC_FIELDS.map((f) => [f, fc.oneof(fc.constantFrom(a[f], b[f]), bad.field(f))])), {
+          requiredKeys: [],
+        }),
       )
       .map((spec): SpecCase => ({ mode: 'every field random', entries: Object.entries(spec) })),
     bad.any.map((whole): SpecCase => ({ mode: 'whole spec bad', entries: [], whole })),
@@ -424,7 +455,13 @@ function expectRegisteredAsAsked(engine: TaskEngine, id: unknown, asked: Readonl
   expect(info.priority, where).toBe(asked.priority ?? TaskPriority.NORMAL);
   expect(info.dependencies, where).toEqual([...new Set((asked.dependencies as string[] | undefined) ?? [])]);
   expect([info.progress, info.message, info.attempts, info.startedAt, info.finishedAt, info.result, info.error], where).toEqual([
-    0, undefined, 0, undefined, undefined, undefined, undefined,
+    0,
+    undefined,
+    0,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
   ]);
   expect(typeof info.createdAt, where).toBe('number');
 }
@@ -499,8 +536,20 @@ function verbEngine(): TaskEngine {
 }
 
 type Verb =
-  | 'startTask' | 'completeTask' | 'failTask' | 'cancelTask' | 'updateTaskProgress' | 'getTask' | 'getTaskStatus'
-  | 'getTaskResult' | 'getTaskError' | 'waitForTask' | 'cleanupTask' | 'registerResource' | 'defineTask' | 'registerTasks';
+  | 'startTask'
+  | 'completeTask'
+  | 'failTask'
+  | 'cancelTask'
+  | 'updateTaskProgress'
+  | 'getTask'
+  | 'getTaskStatus'
+  | 'getTaskResult'
+  | 'getTaskError'
+  | 'waitForTask'
+  | 'cleanupTask'
+  | 'registerResource'
+  | 'defineTask'
+  | 'registerTasks';
 
 interface Call {
   readonly verb: Verb;
@@ -509,8 +558,16 @@ interface Call {
 
 /** The fields each verb may blame in an ERR_INVALID_OPTION. */
 const VERB_FIELDS: Readonly<Record<Verb, readonly string[]>> = {
-  startTask: ['id'], completeTask: ['id'], failTask: ['id', 'error'], cancelTask: ['id'], getTask: ['id'], getTaskStatus: ['id'],
-  getTaskResult: ['id'], getTaskError: ['id'], waitForTask: ['id'], cleanupTask: ['id'],
+  startTask: ['id'],
+  completeTask: ['id'],
+  failTask: ['id', 'error'],
+  cancelTask: ['id'],
+  getTask: ['id'],
+  getTaskStatus: ['id'],
+  getTaskResult: ['id'],
+  getTaskError: ['id'],
+  waitForTask: ['id'],
+  cleanupTask: ['id'],
   updateTaskProgress: ['id', 'fraction', 'message'],
   registerResource: ['id', 'dispose'],
   defineTask: ['name', 'fn'],
@@ -547,8 +604,22 @@ function callArb(bad: BadSource): fc.Arbitrary<Call> {
     call('getTaskError', id),
     call('waitForTask', id),
     call('cleanupTask', id),
-    call('registerResource', id, fc.oneof(fc.constant(() => {}), bad.field('dispose'))),
-    call('defineTask', fc.oneof(fc.string({ maxLength: 5 }), bad.field('handlerName')), fc.oneof(fc.constant(async () => 1), bad.field('fn'))),
+    call(
+      'registerResource',
+      id,
+      fc.oneof(
+        fc.constant(() => {}),
+        bad.field('dispose'),
+      ),
+    ),
+    call(
+      'defineTask',
+      fc.oneof(fc.string({ maxLength: 5 }), bad.field('handlerName')),
+      fc.oneof(
+        fc.constant(async () => 1),
+        bad.field('fn'),
+      ),
+    ),
     call('registerTasks', fc.oneof(fc.array(smallSpec, { maxLength: 3 }), bad.any)),
   );
 }

@@ -12,13 +12,47 @@ export const POLLUTING_KEYS = ['__proto__', 'constructor', 'prototype'] as const
 
 /** Field names of every surface, so generated objects hit real fields too. */
 export const SPEC_FIELDS = [
-  'id', 'name', 'fn', 'handler', 'args', 'priority', 'dependencies', 'maxRetries', 'retryDelay',
-  'maxRetryDelay', 'jitter', 'timeout', 'resources', 'executor', 'durable', 'module', 'export', 'transfer',
+  'id',
+  'name',
+  'fn',
+  'handler',
+  'args',
+  'priority',
+  'dependencies',
+  'maxRetries',
+  'retryDelay',
+  'maxRetryDelay',
+  'jitter',
+  'timeout',
+  'resources',
+  'executor',
+  'durable',
+  'module',
+  'export',
+  'transfer',
 ] as const;
 export const OPTION_FIELDS = ['concurrency', 'resources', 'retention', 'pool', 'inspect', 'executors', 'clock', 'now'] as const;
 const INNER_FIELDS = [
-  'maxFinished', 'finishedTtl', 'maxWorkers', 'minWorkers', 'execute', 'validate', 'close', 'setTimeout', 'clearTimeout',
-  'next', 'error', 'complete', 'mode', 'db', 'length', '0', 'then', 'toJSON', 'toString', 'valueOf',
+  'maxFinished',
+  'finishedTtl',
+  'maxWorkers',
+  'minWorkers',
+  'execute',
+  'validate',
+  'close',
+  'setTimeout',
+  'clearTimeout',
+  'next',
+  'error',
+  'complete',
+  'mode',
+  'db',
+  'length',
+  '0',
+  'then',
+  'toJSON',
+  'toString',
+  'valueOf',
 ];
 
 /** Object keys: polluting ones, real field names, short strings. */
@@ -30,8 +64,27 @@ export const keyArb: fc.Arbitrary<string> = fc.oneof(
 
 export const badNumberArb: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(
-    NaN, Infinity, -Infinity, -0, 0, -1, 0.5, -0.5, 1e-300, 1e308, -1e308, Number.MAX_VALUE, Number.MIN_VALUE,
-    Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, -Number.MAX_SAFE_INTEGER, 2 ** 31, 2 ** 32, 2 ** 53, 1.0000001, 4,
+    NaN,
+    Infinity,
+    -Infinity,
+    -0,
+    0,
+    -1,
+    0.5,
+    -0.5,
+    1e-300,
+    1e308,
+    -1e308,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER + 2,
+    -Number.MAX_SAFE_INTEGER,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53,
+    1.0000001,
+    4,
   ),
   fc.double(),
   fc.integer({ min: -10, max: 10 }),
@@ -39,8 +92,24 @@ export const badNumberArb: fc.Arbitrary<number> = fc.oneof(
 
 export const badStringArb: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    '', ' ', '\u0000', '\ud800', '__proto__', 'constructor', 'prototype', 'async', 'pool', 'remote', 'NaN', '-1',
-    'file:', 'file://host:1/x.mjs', 'file:///nonexistent/x.mjs', 'http://example.com/x.mjs', '../x.mjs', 'x'.repeat(300),
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '__proto__',
+    'constructor',
+    'prototype',
+    'async',
+    'pool',
+    'remote',
+    'NaN',
+    '-1',
+    'file:',
+    'file://host:1/x.mjs',
+    'file:///nonexistent/x.mjs',
+    'http://example.com/x.mjs',
+    '../x.mjs',
+    'x'.repeat(300),
   ),
   fc.string({ maxLength: 6 }),
   fc.string({ maxLength: 6 }).map((s) => `file:${s}`),
@@ -48,28 +117,33 @@ export const badStringArb: fc.Arbitrary<string> = fc.oneof(
 
 const symbolArb = fc.constantFrom(Symbol('bad'), Symbol.iterator, Symbol.for('taskchart'), Symbol());
 
-const oddObjectArb = fc.constantFrom(
-  () => new Date(NaN),
-  () => /re/g,
-  () => new URL('http://example.com/'),
-  () => new URL('file:///tmp/x.mjs'),
-  () => new ArrayBuffer(4),
-  () => new Uint8Array(2),
-  () => new Error('an error as a value'),
-  () => Promise.resolve(1),
-  () => new WeakMap(),
-  () => Object.create({ polluted: true }) as object,
-  () => Object.create(null) as object,
-  () => new (class Custom { a = 1 })(),
-  () => Object.assign(() => 1, { execute: () => 1 }),
-  function named() {
-    return 1;
-  },
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  () => Math.max as Function,
-  () => async function* gen() {},
-  () => class K {},
-).map((make) => make());
+const oddObjectArb = fc
+  .constantFrom(
+    () => new Date(NaN),
+    () => /re/g,
+    () => new URL('http://example.com/'),
+    () => new URL('file:///tmp/x.mjs'),
+    () => new ArrayBuffer(4),
+    () => new Uint8Array(2),
+    () => new Error('an error as a value'),
+    () => Promise.resolve(1),
+    () => new WeakMap(),
+    () => Object.create({ polluted: true }) as object,
+    () => Object.create(null) as object,
+    () =>
+      new (class Custom {
+        a = 1;
+      })(),
+    () => Object.assign(() => 1, { execute: () => 1 }),
+    function named() {
+      return 1;
+    },
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+    () => Math.max as Function,
+    () => async function* gen() {},
+    () => class K {},
+  )
+  .map((make) => make());
 
 /**
  * Ordinary bad values: anything of the wrong type or range, objects with
@@ -118,7 +192,6 @@ export class Hostile {
   }
 }
 
-
 const boom = (what: string): never => {
   throw new HostileAccessError(`hostile ${what}`);
 };
@@ -128,8 +201,21 @@ function withThrowingGetters(target: object, keys: readonly string[]): object {
   return target;
 }
 
-const ALL_TRAPS = ['get', 'set', 'has', 'ownKeys', 'getOwnPropertyDescriptor', 'defineProperty', 'deleteProperty',
-  'getPrototypeOf', 'setPrototypeOf', 'isExtensible', 'preventExtensions', 'apply', 'construct'] as const;
+const ALL_TRAPS = [
+  'get',
+  'set',
+  'has',
+  'ownKeys',
+  'getOwnPropertyDescriptor',
+  'defineProperty',
+  'deleteProperty',
+  'getPrototypeOf',
+  'setPrototypeOf',
+  'isExtensible',
+  'preventExtensions',
+  'apply',
+  'construct',
+] as const;
 
 function throwingProxy<T extends object>(target: T): T {
   const handler: ProxyHandler<T> = {};
@@ -191,7 +277,8 @@ function sparse(length: number, index: number, value: unknown): unknown[] {
 }
 
 /** An object whose own keys include `__proto__` (JSON.parse defines it; an assignment would set the prototype). */
-const ownProto = (value: unknown): Record<string, unknown> => JSON.parse(`{"__proto__": ${JSON.stringify(value)}}`) as Record<string, unknown>;
+const ownProto = (value: unknown): Record<string, unknown> =>
+  JSON.parse(`{"__proto__": ${JSON.stringify(value)}}`) as Record<string, unknown>;
 
 /**
  * Near misses per field, path or verb argument: values one step from valid
@@ -206,16 +293,48 @@ const NEAR_MISSES: Readonly<Record<string, () => readonly unknown[]>> = {
   handler: () => ['', 'constructor', '__proto__', 'toString', 'unknown-handler', new String('known')],
   args: () => ['a', { length: 1, 0: 'a' }, new Set([1]), null, 0],
   priority: () => [-1, 4, 1.5, '1', 'NORMAL', NaN, null, new Number(1), 1n],
-  dependencies: () => ['dep-done', [''], [' '], ['__proto__'], ['constructor'], ['missing'], [1], [undefined], sparse(2, 1, 'dep-done'), new Set(['dep-done'])],
+  dependencies: () => [
+    'dep-done',
+    [''],
+    [' '],
+    ['__proto__'],
+    ['constructor'],
+    ['missing'],
+    [1],
+    [undefined],
+    sparse(2, 1, 'dep-done'),
+    new Set(['dep-done']),
+  ],
   maxRetries: () => [-1, 1.5, NaN, Infinity, '1', -Infinity, null, 1n],
   retryDelay: () => [-1, NaN, Infinity, '10', -Number.MIN_VALUE, null],
   maxRetryDelay: () => [-1, NaN, -Infinity, '10', null],
   jitter: () => [-0.1, 1.1, NaN, Infinity, '0.5', null],
   timeout: () => [0, -0, -1, NaN, Infinity, '10', null, 1n],
-  resources: () => [{ db: 0 }, { db: 3 }, { db: 1.5 }, { gpu: 2 }, { db: '1' }, { db: NaN }, ownProto(1), { constructor: 1 }, { toString: 1 }, [], new Map([['db', 1]])],
+  resources: () => [
+    { db: 0 },
+    { db: 3 },
+    { db: 1.5 },
+    { gpu: 2 },
+    { db: '1' },
+    { db: NaN },
+    ownProto(1),
+    { constructor: 1 },
+    { toString: 1 },
+    [],
+    new Map([['db', 1]]),
+  ],
   executor: () => ['', 'toString', 'constructor', '__proto__', 'hasOwnProperty', 'POOL', 'async ', new String('async')],
   durable: () => ['true', 0, 1, null, new Boolean(true)],
-  module: () => ['', 'file://host:1/x.mjs', 'file://[/x.mjs', 'file://a b/x.mjs', 'http://example.com/x.mjs', new URL('http://example.com/x.mjs'), { href: 'file:///x.mjs', protocol: 'file:' }, 0],
+  module: () => [
+    '',
+    'file://host:1/x.mjs',
+    'file://[/x.mjs',
+    'file://a b/x.mjs',
+    'http://example.com/x.mjs',
+    new URL('http://example.com/x.mjs'),
+    { href: 'file:///x.mjs', protocol: 'file:' },
+    0,
+  ],
   export: () => ['', 0, null, '__proto__', new String('default')],
   transfer: () => [[new SharedArrayBuffer(8)], [new Uint8Array(2)], new ArrayBuffer(8), [{}], [null], 'buffer'],
   // engine options (paths below the options object)
@@ -229,7 +348,17 @@ const NEAR_MISSES: Readonly<Record<string, () => readonly unknown[]>> = {
   'pool.minWorkers': () => [-1, 1.5, 99, NaN, '0', null],
   inspect: () => [42, 'x', [], null, { next: 42 }, { next: 'x' }, { error: 1 }, { complete: 'x' }, new Map()],
   'inspect.next': () => [42, 'x', {}, null, true],
-  executors: () => [[], null, 'remote', { async: { execute: () => 1 } }, { pool: { execute: () => 1 } }, { x: {} }, { x: { execute: 1 } }, { x: null }, { x: () => {} }],
+  executors: () => [
+    [],
+    null,
+    'remote',
+    { async: { execute: () => 1 } },
+    { pool: { execute: () => 1 } },
+    { x: {} },
+    { x: { execute: 1 } },
+    { x: null },
+    { x: () => {} },
+  ],
   'executors.remote': () => [{}, { execute: 'x' }, null, 1, () => {}, []],
   'executors.remote.concurrency': () => [0, -1, NaN, 1.5, '2', null, Infinity],
   'executors.remote.validate': () => [1, 'x', {}, null, true],
@@ -238,13 +367,31 @@ const NEAR_MISSES: Readonly<Record<string, () => readonly unknown[]>> = {
   'clock.setTimeout': () => [1, null, 'x', {}],
   now: () => [Date.now(), 'x', {}, null, new Date()],
   // verb arguments
-  verbId: () => ['', '__proto__', 'constructor', 'toString', 'hasOwnProperty', new String('pending'), ['pending'], { toString: () => 'pending' }],
+  verbId: () => [
+    '',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    new String('pending'),
+    ['pending'],
+    { toString: () => 'pending' },
+  ],
   fraction: () => [-0, -1e-9, 1 + 1e-9, NaN, Infinity, -Infinity, '0.5', 0n, new Number(0.5), null],
   message: () => [0, null, {}, new String('x'), ['x'], Symbol('m')],
   dispose: () => ['x', null, {}, 0, Promise.resolve()],
   handlerName: () => ['', '__proto__', 'constructor', 'toString', 'known', new String('h'), 0, null],
   mode: () => ['suspend', 'CANCEL', 'Drain', '', null, 0, ['drain'], new String('drain')],
-  shutdownOptions: () => ['drain', ['drain'], { mode: 'suspend' }, ownProto({ mode: 'drain' }), Object.create({ mode: 'drain' }) as object, { mode: 'drain', polluted: 1 }, null, 0],
+  shutdownOptions: () => [
+    'drain',
+    ['drain'],
+    { mode: 'suspend' },
+    ownProto({ mode: 'drain' }),
+    Object.create({ mode: 'drain' }) as object,
+    { mode: 'drain', polluted: 1 },
+    null,
+    0,
+  ],
 };
 
 /** Bad values for one field: generic ones, and that field's near misses. */

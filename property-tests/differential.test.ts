@@ -20,9 +20,23 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initialTransition, transition, type AnyStateNode, type EventObject, type ExecutableActionObject, type SnapshotFrom, type StateValue } from 'xstate';
+import {
+  initialTransition,
+  transition,
+  type AnyStateNode,
+  type EventObject,
+  type ExecutableActionObject,
+  type SnapshotFrom,
+  type StateValue,
+} from 'xstate';
 import { NonRetryableError, TaskChartError, TaskCancelledError } from '../src/errors.js';
-import { taskMachine, type RestoreEvent, type TaskMachineContext, type TaskMachineEvent, type TaskMachineInput } from '../src/machines/task.machine.js';
+import {
+  taskMachine,
+  type RestoreEvent,
+  type TaskMachineContext,
+  type TaskMachineEvent,
+  type TaskMachineInput,
+} from '../src/machines/task.machine.js';
 import type { Clock } from '../src/options.js';
 import { CompiledRuntime } from '../src/runtime/compiled-runtime.js';
 import type { TaskRun } from '../src/runtime/task-runtime.js';
@@ -72,7 +86,8 @@ const label = (node: AnyStateNode, eventType: string, index: number) => `${node.
 const ALL_TRANSITIONS: ReadonlyMap<unknown, string> = (() => {
   const all = new Map<unknown, string>();
   const visit = (node: AnyStateNode): void => {
-    for (const [eventType, definitions] of node.transitions) definitions.forEach((definition, index) => all.set(definition, label(node, eventType, index)));
+    for (const [eventType, definitions] of node.transitions)
+      definitions.forEach((definition, index) => all.set(definition, label(node, eventType, index)));
     for (const child of Object.values(node.states)) visit(child);
   };
   visit(machine.root);
@@ -124,16 +139,34 @@ const errorArb: fc.Arbitrary<Error> = fc.oneof(
 const resultArb = fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.constant(undefined), fc.record({ n: fc.nat() }));
 
 /** One arbitrary per event type, so a new event type in the machine does not compile until it is generated here. */
-const EVENTS: { readonly [K in TaskMachineEvent['type']]: { weight: number; arbitrary: fc.Arbitrary<Extract<EventTemplate, { type: K }>> } } = {
-  START: { weight: 4, arbitrary: fc.record({ type: fc.constant('START'), unmetDependencies: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 })) }) },
+const EVENTS: {
+  readonly [K in TaskMachineEvent['type']]: { weight: number; arbitrary: fc.Arbitrary<Extract<EventTemplate, { type: K }>> };
+} = {
+  START: {
+    weight: 4,
+    arbitrary: fc.record({ type: fc.constant('START'), unmetDependencies: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 })) }),
+  },
   DEPENDENCY_COMPLETED: { weight: 2, arbitrary: fc.constant({ type: 'DEPENDENCY_COMPLETED' }) },
   DEPENDENCY_FAILED: { weight: 1, arbitrary: fc.record({ type: fc.constant('DEPENDENCY_FAILED'), error: errorArb }) },
   DEPENDENCY_CANCELLED: { weight: 1, arbitrary: fc.record({ type: fc.constant('DEPENDENCY_CANCELLED'), error: errorArb }) },
-  DISPATCH: { weight: 4, arbitrary: fc.record({ type: fc.constant('DISPATCH'), deferred: fc.constantFrom(undefined, false, true) }, { requiredKeys: ['type'] }) },
+  DISPATCH: {
+    weight: 4,
+    arbitrary: fc.record({ type: fc.constant('DISPATCH'), deferred: fc.constantFrom(undefined, false, true) }, { requiredKeys: ['type'] }),
+  },
   STARTED: { weight: 3, arbitrary: fc.record({ type: fc.constant('STARTED'), attempt: attemptAge }) },
-  ATTEMPT_SUCCEEDED: { weight: 2, arbitrary: fc.record({ type: fc.constant('ATTEMPT_SUCCEEDED'), attempt: attemptAge, result: resultArb }) },
+  ATTEMPT_SUCCEEDED: {
+    weight: 2,
+    arbitrary: fc.record({ type: fc.constant('ATTEMPT_SUCCEEDED'), attempt: attemptAge, result: resultArb }),
+  },
   ATTEMPT_FAILED: { weight: 5, arbitrary: fc.record({ type: fc.constant('ATTEMPT_FAILED'), attempt: attemptAge, error: errorArb }) },
-  PROGRESS: { weight: 1, arbitrary: fc.record({ type: fc.constant('PROGRESS'), progress: fc.double({ min: 0, max: 1, noNaN: true }), message: fc.option(fc.string({ maxLength: 3 }), { nil: undefined }) }) },
+  PROGRESS: {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant('PROGRESS'),
+      progress: fc.double({ min: 0, max: 1, noNaN: true }),
+      message: fc.option(fc.string({ maxLength: 3 }), { nil: undefined }),
+    }),
+  },
   COMPLETE: { weight: 1, arbitrary: fc.record({ type: fc.constant('COMPLETE'), result: resultArb }) },
   FAIL: { weight: 1, arbitrary: fc.record({ type: fc.constant('FAIL'), error: errorArb }) },
   CANCEL: { weight: 1, arbitrary: fc.record({ type: fc.constant('CANCEL'), error: errorArb }) },
@@ -151,7 +184,10 @@ const EVENTS: { readonly [K in TaskMachineEvent['type']]: { weight: number; arbi
 };
 
 const stepArb: fc.Arbitrary<HistoryStep> = fc.oneof(
-  { weight: 10, arbitrary: fc.oneof(...Object.values(EVENTS)).map((event): HistoryStep => ({ kind: 'send', event: event as EventTemplate })) },
+  {
+    weight: 10,
+    arbitrary: fc.oneof(...Object.values(EVENTS)).map((event): HistoryStep => ({ kind: 'send', event: event as EventTemplate })),
+  },
   { weight: 10, arbitrary: fc.record({ kind: fc.constant('taken'), pick: fc.nat({ max: 99 }), mayEnd: fc.boolean() }) },
   { weight: 5, arbitrary: fc.nat({ max: 3 }).map((pick): HistoryStep => ({ kind: 'fire', pick })) },
   { weight: 1, arbitrary: fc.constantFrom(...AFTER_EVENTS).map((type): HistoryStep => ({ kind: 'late-after', type })) },
@@ -182,15 +218,31 @@ function probes(context: TaskMachineContext): TaskMachineEvent[] {
   const attempts = context.attempts;
   const error = PROBE_ERROR;
   const fatal = PROBE_FATAL;
-  const restore = (to: RestoreEvent['to'], restored: number, unmet: number): RestoreEvent => ({ type: 'RESTORE', to, attempts: restored, unmetDependencies: unmet, backoff: 5, error });
+  const restore = (to: RestoreEvent['to'], restored: number, unmet: number): RestoreEvent => ({
+    type: 'RESTORE',
+    to,
+    attempts: restored,
+    unmetDependencies: unmet,
+    backoff: 5,
+    error,
+  });
   const byType: { readonly [K in TaskMachineEvent['type']]: readonly Extract<TaskMachineEvent, { type: K }>[] } = {
-    START: [{ type: 'START', unmetDependencies: 0 }, { type: 'START', unmetDependencies: 2 }],
+    START: [
+      { type: 'START', unmetDependencies: 0 },
+      { type: 'START', unmetDependencies: 2 },
+    ],
     DEPENDENCY_COMPLETED: [{ type: 'DEPENDENCY_COMPLETED' }],
     DEPENDENCY_FAILED: [{ type: 'DEPENDENCY_FAILED', error }],
     DEPENDENCY_CANCELLED: [{ type: 'DEPENDENCY_CANCELLED', error }],
     DISPATCH: [{ type: 'DISPATCH' }, { type: 'DISPATCH', deferred: true }],
-    STARTED: [{ type: 'STARTED', attempt: attempts }, { type: 'STARTED', attempt: attempts + 1 }],
-    ATTEMPT_SUCCEEDED: [{ type: 'ATTEMPT_SUCCEEDED', attempt: attempts, result: 1 }, { type: 'ATTEMPT_SUCCEEDED', attempt: attempts - 1, result: 1 }],
+    STARTED: [
+      { type: 'STARTED', attempt: attempts },
+      { type: 'STARTED', attempt: attempts + 1 },
+    ],
+    ATTEMPT_SUCCEEDED: [
+      { type: 'ATTEMPT_SUCCEEDED', attempt: attempts, result: 1 },
+      { type: 'ATTEMPT_SUCCEEDED', attempt: attempts - 1, result: 1 },
+    ],
     ATTEMPT_FAILED: [
       { type: 'ATTEMPT_FAILED', attempt: attempts, error },
       { type: 'ATTEMPT_FAILED', attempt: attempts, error: fatal },
@@ -247,7 +299,8 @@ class XStateSide {
     this.reported = [];
     if (this.#failed) return { actions: [], timers: [] };
     try {
-      for (const taken of machine.getTransitionData(this.snapshot, event as TaskMachineEvent)) TAKEN.set(taken, (TAKEN.get(taken) ?? 0) + 1);
+      for (const taken of machine.getTransitionData(this.snapshot, event as TaskMachineEvent))
+        TAKEN.set(taken, (TAKEN.get(taken) ?? 0) + 1);
       const [snapshot, actions] = transition(machine, this.snapshot, event as TaskMachineEvent);
       this.snapshot = snapshot;
       return this.#effects(actions);
@@ -293,7 +346,8 @@ class XStateSide {
   }
 }
 
-type ClockOp = { readonly op: 'schedule'; readonly handle: number; readonly delay: number } | { readonly op: 'cancel'; readonly handle: number };
+type ClockOp =
+  { readonly op: 'schedule'; readonly handle: number; readonly delay: number } | { readonly op: 'cancel'; readonly handle: number };
 
 /** The clock the compiled run gets: it records every call and fires only when told. */
 class RecordingClock implements Clock {
@@ -380,7 +434,14 @@ function comparable(value: unknown, history: ReadonlyMap<object, number>): unkno
   for (const key of Object.keys(value)) fields[key] = comparable((value as Record<string, unknown>)[key], history);
   if (!(value instanceof Error)) return fields;
   const { message, cause, name } = value;
-  return { newError: value.constructor.name, name, message, code: (value as { code?: unknown }).code, cause: comparable(cause, history), fields };
+  return {
+    newError: value.constructor.name,
+    name,
+    message,
+    code: (value as { code?: unknown }).code,
+    cause: comparable(cause, history),
+    fields,
+  };
 }
 
 /** Every object a history sends (errors, their causes, results), numbered, so both sides can be held to identity. */
@@ -460,13 +521,31 @@ function compareHistory(input: TaskMachineInput, steps: readonly HistoryStep[]):
     const snapshot = compiled.run.getSnapshot();
     check(
       where,
-      { reported: xstate.reported, value: xstate.snapshot.value, context: xstate.snapshot.context, pending: [...xstate.pending.keys()], can: events.map((e) => xstate.snapshot.can(e)), effects: x },
-      { reported: compiled.reported, value: snapshot.value, context: snapshot.context, pending: compiled.pendingIds(), can: events.map((e) => snapshot.can(e)), effects: c },
+      {
+        reported: xstate.reported,
+        value: xstate.snapshot.value,
+        context: xstate.snapshot.context,
+        pending: [...xstate.pending.keys()],
+        can: events.map((e) => xstate.snapshot.can(e)),
+        effects: x,
+      },
+      {
+        reported: compiled.reported,
+        value: snapshot.value,
+        context: snapshot.context,
+        pending: compiled.pendingIds(),
+        can: events.map((e) => snapshot.can(e)),
+        effects: c,
+      },
       history,
     );
   };
   const started = xstate.start(input);
-  compare('after start', started, compiled.step(() => compiled.run.start(), started.timers));
+  compare(
+    'after start',
+    started,
+    compiled.step(() => compiled.run.start(), started.timers),
+  );
   steps.forEach((step, index) => {
     const where = `after step ${index} (${fc.stringify(step)})`;
     if (step.kind === 'fire') {
@@ -474,13 +553,21 @@ function compareHistory(input: TaskMachineInput, steps: readonly HistoryStep[]):
       if (ids.length === 0) return;
       const id = ids[step.pick % ids.length] as string;
       const x = xstate.fire(id);
-      compare(where, x, compiled.step(() => compiled.fire(id), x.timers));
+      compare(
+        where,
+        x,
+        compiled.step(() => compiled.fire(id), x.timers),
+      );
       return;
     }
     const event = eventOf(step, xstate.snapshot);
     if (event === undefined) return;
     const x = xstate.send(event);
-    compare(where, x, compiled.step(() => compiled.run.send(event as TaskMachineEvent), x.timers));
+    compare(
+      where,
+      x,
+      compiled.step(() => compiled.run.send(event as TaskMachineEvent), x.timers),
+    );
   });
   // No context an action was given changed after it ran (XState's never do: each assign makes a new one).
   expect(comparable(allC, history), 'the contexts the actions saw, at the end').toEqual(comparable(allX, history));

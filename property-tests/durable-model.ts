@@ -82,7 +82,6 @@ export interface DurableScenario {
   readonly finalBatchGap: Step;
 }
 
-
 const behaviourArb: fc.Arbitrary<Behaviour> = fc.oneof(
   { weight: 14, arbitrary: fc.constant({ kind: 'succeed' as const }) },
   { weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }).map((failures) => ({ kind: 'flaky' as const, failures })) },
@@ -139,7 +138,11 @@ export { taskId };
 function toPlan(raw: RawTask, index: number): DurableTaskPlan {
   const dependencies = dependenciesAt(index, raw.dependencyOffsets);
   const hang = raw.behaviour.kind === 'hang';
-  const timeout = hang ? 1 + (raw.timeoutSlack ?? raw.retryDelay) : raw.timeoutSlack === null ? undefined : raw.duration + 1 + raw.timeoutSlack;
+  const timeout = hang
+    ? 1 + (raw.timeoutSlack ?? raw.retryDelay)
+    : raw.timeoutSlack === null
+      ? undefined
+      : raw.duration + 1 + raw.timeoutSlack;
   return {
     id: taskId(index),
     index,
@@ -189,7 +192,14 @@ export function valueOf(index: number, dependencyValues: readonly number[]): num
 /** Every task's value when all its dependencies completed. */
 export function expectedValues(tasks: readonly DurableTaskPlan[]): Map<string, number> {
   const values = new Map<string, number>();
-  for (const task of tasks) values.set(task.id, valueOf(task.index, task.dependencies.map((id) => values.get(id) as number)));
+  for (const task of tasks)
+    values.set(
+      task.id,
+      valueOf(
+        task.index,
+        task.dependencies.map((id) => values.get(id) as number),
+      ),
+    );
   return values;
 }
 
@@ -208,7 +218,8 @@ export class DiskModel {
 
   apply(batch: StoreBatch): void {
     for (const id of batch.deletes) this.rows.delete(id);
-    for (const row of [...batch.inserts, ...batch.updates]) this.rows.set(row.id, { id: row.id, state: row.state, attempts: row.attempts, deadline: row.deadline });
+    for (const row of [...batch.inserts, ...batch.updates])
+      this.rows.set(row.id, { id: row.id, state: row.state, attempts: row.attempts, deadline: row.deadline });
   }
 
   /** How many rows are in each machine state. */
@@ -258,7 +269,9 @@ export function outcomeProblems(
     if (attempt < 1 || attempt > n) problems.push(`[attempts] attempt ${attempt} ran, but the task counts ${n}`);
     // A suspended attempt is not counted: its number runs again in the next process. Any other run counts.
     if (runs.slice(0, -1).some((run) => run.abortedBy !== 'suspend')) {
-      problems.push(`[at most once] attempt ${attempt} ran ${runs.length} times (${runs.map((r) => `process ${r.process}${r.abortedBy ? `, ${r.abortedBy}` : ''}`).join('; ')})`);
+      problems.push(
+        `[at most once] attempt ${attempt} ran ${runs.length} times (${runs.map((r) => `process ${r.process}${r.abortedBy ? `, ${r.abortedBy}` : ''}`).join('; ')})`,
+      );
     }
   }
   const finalRun = byAttempt.get(n)?.at(-1);
@@ -282,7 +295,8 @@ export function outcomeProblems(
       if (n !== last) problems.push(`[interrupted] failed interrupted after ${n} of ${last} attempts`);
       break;
     case 'ERR_TASK_TIMEOUT':
-      if (plan.behaviour.kind !== 'hang' || n !== last || !ranFinal) problems.push(`[outcome] timed out (${plan.behaviour.kind}) after ${n} of ${last} attempts; ran: ${ranFinal}`);
+      if (plan.behaviour.kind !== 'hang' || n !== last || !ranFinal)
+        problems.push(`[outcome] timed out (${plan.behaviour.kind}) after ${n} of ${last} attempts; ran: ${ranFinal}`);
       break;
     case 'ERR_NON_RETRYABLE':
       if (plan.behaviour.kind !== 'non-retryable' || !ranFinal || outcome.message !== `${plan.id} attempt ${n} refuses to retry`) {
@@ -290,7 +304,13 @@ export function outcomeProblems(
       }
       break;
     default:
-      if (!attemptFails(plan.behaviour, n) || plan.behaviour.kind !== 'flaky' || n !== last || !ranFinal || outcome.message !== `${plan.id} attempt ${n} failed`) {
+      if (
+        !attemptFails(plan.behaviour, n) ||
+        plan.behaviour.kind !== 'flaky' ||
+        n !== last ||
+        !ranFinal ||
+        outcome.message !== `${plan.id} attempt ${n} failed`
+      ) {
         problems.push(`[outcome] failed with ${why} at attempt ${n} of ${last} (${JSON.stringify(plan.behaviour)}); ran: ${ranFinal}`);
       }
   }

@@ -232,7 +232,18 @@ class DurableRun {
     clock.set(this.#time + downtime);
     const store = new ModelStore(this.#path, this.#disk);
     const engine = new TaskEngine({ clock, now: () => clock.now(), concurrency: this.#scenario.concurrency, store });
-    const proc: Proc = { index, engine, clock, store, crashed: false, suspended: false, restoring: false, lastStatus: new Map(), terminalEvents: new Map(), restored: new Map() };
+    const proc: Proc = {
+      index,
+      engine,
+      clock,
+      store,
+      crashed: false,
+      suspended: false,
+      restoring: false,
+      lastStatus: new Map(),
+      terminalEvents: new Map(),
+      restored: new Map(),
+    };
     this.#procs.push(proc);
     engine.events.subscribe((event) => this.#guard(() => this.#onEvent(proc, event)));
     engine.defineTask('work', (ctx: TaskContext, taskIndex: number) => this.#attempt(proc, ctx, taskIndex));
@@ -316,7 +327,11 @@ class DurableRun {
         if (execution.process !== proc.index || execution.abortedBy !== 'suspend') continue;
         const row = this.#disk.rows.get(id);
         if (row?.state !== 'queued' || row.attempts !== execution.attempt - 1) {
-          this.#violate('suspend', id, `attempt ${execution.attempt} was suspended, and the disk has ${row?.state} with ${row?.attempts} attempts`);
+          this.#violate(
+            'suspend',
+            id,
+            `attempt ${execution.attempt} was suspended, and the disk has ${row?.state} with ${row?.attempts} attempts`,
+          );
         }
       }
       this.#log(id, `p${proc.index} suspended @${proc.clock.now()}`);
@@ -358,7 +373,8 @@ class DurableRun {
     const known = new Set(this.#scenario.tasks.filter((plan) => knows(proc.engine, plan.id)).map((plan) => plan.id));
     for (const batch of this.#scenario.batches) {
       const present = batch.filter((plan) => known.has(plan.id)).length;
-      if (present !== 0 && present !== batch.length) this.#violate('torn batch', undefined, `${present} of ${batch.length} tasks of a batch restored`);
+      if (present !== 0 && present !== batch.length)
+        this.#violate('torn batch', undefined, `${present} of ${batch.length} tasks of a batch restored`);
     }
     for (const plan of this.#scenario.tasks) {
       const row = committed.get(plan.id);
@@ -371,7 +387,11 @@ class DurableRun {
       this.#log(plan.id, `p${proc.index} restored ${row.state}/${row.attempts} as ${info?.status}/${info?.attempts}`);
       const status = TERMINAL_STATE_STATUS[row.state] ?? TaskStatus.PENDING;
       if (info?.attempts !== row.attempts || info.status !== status) {
-        this.#violate('restore', plan.id, `committed ${row.state} with ${row.attempts} attempts, announced as ${info?.status} with ${info?.attempts}`);
+        this.#violate(
+          'restore',
+          plan.id,
+          `committed ${row.state} with ${row.attempts} attempts, announced as ${info?.status} with ${info?.attempts}`,
+        );
       }
       if (row.state === 'running') this.#checkInterrupted(proc, plan, row.attempts);
     }
@@ -382,7 +402,11 @@ class DurableRun {
     const { state, error } = proc.engine.getTask(plan.id);
     const last = attempts > plan.maxRetries;
     if (last ? state !== 'failed' || codeOf(error) !== 'ERR_INTERRUPTED' : state !== 'retrying') {
-      this.#violate('interrupted', plan.id, `RUNNING on disk at attempt ${attempts} of ${plan.maxRetries + 1}, restored ${state} (${show(error)})`);
+      this.#violate(
+        'interrupted',
+        plan.id,
+        `RUNNING on disk at attempt ${attempts} of ${plan.maxRetries + 1}, restored ${state} (${show(error)})`,
+      );
     }
   }
 
@@ -431,7 +455,8 @@ class DurableRun {
     const signal = ctx.signal;
     signal.addEventListener('abort', () => {
       const code = codeOf(signal.reason);
-      execution.abortedBy = code === 'ERR_ENGINE_SHUT_DOWN' ? 'suspend' : code === 'ERR_STORE' ? 'halt' : code === 'ERR_TASK_TIMEOUT' ? 'timeout' : 'other';
+      execution.abortedBy =
+        code === 'ERR_ENGINE_SHUT_DOWN' ? 'suspend' : code === 'ERR_STORE' ? 'halt' : code === 'ERR_TASK_TIMEOUT' ? 'timeout' : 'other';
       this.#log(plan.id, `p${proc.index} attempt ${ctx.attempt} aborted (${execution.abortedBy})`);
     });
     if (plan.behaviour.kind === 'hang') {
@@ -440,7 +465,10 @@ class DurableRun {
     const settle = (): number => {
       if (plan.behaviour.kind === 'non-retryable') throw new NonRetryableError(`${plan.id} attempt ${ctx.attempt} refuses to retry`);
       if (attemptFails(plan.behaviour, ctx.attempt)) throw new Error(`${plan.id} attempt ${ctx.attempt} failed`);
-      return valueOf(plan.index, plan.dependencies.map((id) => proc.engine.getTaskResult(id) as number));
+      return valueOf(
+        plan.index,
+        plan.dependencies.map((id) => proc.engine.getTaskResult(id) as number),
+      );
     };
     if (plan.duration === 0) return Promise.resolve().then(settle);
     return new Promise<void>((resolve) => proc.clock.setTimeout(resolve, plan.duration)).then(settle);
@@ -448,18 +476,25 @@ class DurableRun {
 
   /** An attempt runs only in a live process, once its RUNNING row and count are on disk and its dependencies' COMPLETED rows too. */
   #checkCall(proc: Proc, plan: DurableTaskPlan, ctx: TaskContext): void {
-    if (proc.crashed || proc.suspended) this.#violate('dead process', plan.id, `attempt ${ctx.attempt} ran after its process ${proc.crashed ? 'crashed' : 'suspended'}`);
+    if (proc.crashed || proc.suspended)
+      this.#violate('dead process', plan.id, `attempt ${ctx.attempt} ran after its process ${proc.crashed ? 'crashed' : 'suspended'}`);
     if (ctx.id !== plan.id) this.#violate('args', plan.id, `handler called for ${ctx.id} with the args of ${plan.id}`);
     const row = this.#disk.rows.get(plan.id);
     if (row?.state !== 'running' || row.attempts !== ctx.attempt) {
-      this.#violate('durability point', plan.id, `attempt ${ctx.attempt} ran with ${row?.state ?? 'no row'} (${row?.attempts} attempts) on disk`);
+      this.#violate(
+        'durability point',
+        plan.id,
+        `attempt ${ctx.attempt} ran with ${row?.state ?? 'no row'} (${row?.attempts} attempts) on disk`,
+      );
     }
     const due = this.#retryDue.get(`${plan.id}#${ctx.attempt}`);
-    if (due !== undefined && proc.clock.now() < due) this.#violate('backoff', plan.id, `attempt ${ctx.attempt} ran at ${proc.clock.now()}, before its backoff ended at ${due}`);
+    if (due !== undefined && proc.clock.now() < due)
+      this.#violate('backoff', plan.id, `attempt ${ctx.attempt} ran at ${proc.clock.now()}, before its backoff ended at ${due}`);
     for (const id of plan.dependencies) {
       const status = proc.engine.getTaskStatus(id);
       const state = this.#disk.rows.get(id)?.state;
-      if (status !== TaskStatus.COMPLETED || state !== 'completed') this.#violate('dependency order', plan.id, `ran with dependency ${id} ${status} (${state ?? 'absent'} on disk)`);
+      if (status !== TaskStatus.COMPLETED || state !== 'completed')
+        this.#violate('dependency order', plan.id, `ran with dependency ${id} ${status} (${state ?? 'absent'} on disk)`);
     }
   }
 
@@ -467,7 +502,8 @@ class DurableRun {
 
   #onEvent(proc: Proc, event: TaskEvent): void {
     if (event.type === 'registered') {
-      if ((event.restored === true) !== proc.restoring) this.#violate('events', event.taskId, `registered event with restored: ${event.restored}`);
+      if ((event.restored === true) !== proc.restoring)
+        this.#violate('events', event.taskId, `registered event with restored: ${event.restored}`);
       proc.lastStatus.set(event.taskId, TaskStatus.PENDING);
       if (event.restored === true) {
         const info = proc.engine.getTask(event.taskId);
@@ -487,10 +523,12 @@ class DurableRun {
   #onStatus(proc: Proc, id: string, previous: string, status: string): void {
     this.#log(id, `p${proc.index} @${proc.clock.now()} ${previous}->${status}`);
     const last = proc.lastStatus.get(id);
-    if (previous !== last) this.#violate('events', id, `status event ${previous}->${status} in process ${proc.index}, whose last status was ${last}`);
+    if (previous !== last)
+      this.#violate('events', id, `status event ${previous}->${status} in process ${proc.index}, whose last status was ${last}`);
     proc.lastStatus.set(id, status);
     const step = `${previous}->${status}`;
-    if (!MACHINE_STEPS.has(step) && !(proc.restoring && RESTORED_STEPS.has(step))) this.#violate('statechart', id, `status step ${step}${proc.restoring ? ' on restore' : ''}`);
+    if (!MACHINE_STEPS.has(step) && !(proc.restoring && RESTORED_STEPS.has(step)))
+      this.#violate('statechart', id, `status step ${step}${proc.restoring ? ' on restore' : ''}`);
     if (status === TaskStatus.CANCELLED) this.#violate('never cancelled', id, 'CANCELLED, though nothing cancels');
     if (!isTerminal(status)) return;
     const count = (proc.terminalEvents.get(id) ?? 0) + 1;
@@ -511,7 +549,11 @@ class DurableRun {
     const row = proc.restoring ? this.#disk.rows.get(plan.id) : undefined;
     const expected = row?.state === 'retrying' ? Math.max(0, (row.deadline ?? now) - now) : plan.retryDelay * 2 ** (event.attempt - 2);
     if (event.delay !== expected || event.timestamp !== now) {
-      this.#violate('backoff', plan.id, `retry event (attempt ${event.attempt}, delay ${event.delay}, at ${event.timestamp}); expected delay ${expected} at ${now}`);
+      this.#violate(
+        'backoff',
+        plan.id,
+        `retry event (attempt ${event.attempt}, delay ${event.delay}, at ${event.timestamp}); expected delay ${expected} at ${now}`,
+      );
     }
     this.#retryDue.set(`${plan.id}#${event.attempt}`, now + event.delay);
   }
@@ -544,10 +586,20 @@ class DurableRun {
     for (const plan of this.#scenario.tasks) {
       const info = reader.engine.getTask(plan.id);
       const error = info.error as Error | undefined;
-      outcomes.set(plan.id, { status: info.status, attempts: info.attempts, result: info.result, code: codeOf(error), message: error?.message });
+      outcomes.set(plan.id, {
+        status: info.status,
+        attempts: info.attempts,
+        result: info.result,
+        code: codeOf(error),
+        message: error?.message,
+      });
       const seen = last.engine.getTask(plan.id);
       if (seen.status !== info.status || seen.attempts !== info.attempts || seen.result !== info.result) {
-        this.#violate('restore', plan.id, `the last process ended it ${seen.status}/${seen.attempts}/${String(seen.result)}, the file says ${info.status}/${info.attempts}/${String(info.result)}`);
+        this.#violate(
+          'restore',
+          plan.id,
+          `the last process ended it ${seen.status}/${seen.attempts}/${String(seen.result)}, the file says ${info.status}/${info.attempts}/${String(info.result)}`,
+        );
       }
     }
     for (const plan of this.#scenario.tasks) {

@@ -67,8 +67,17 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
  * or not), re-attached to a remote attempt (dispatched), unrunnable.
  */
 function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
-  const restore = (to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed', attempts: number, unmetDependencies = 0): TaskMachineEvent => ({
-    type: 'RESTORE', to, attempts, unmetDependencies, backoff: to === 'retrying' ? 40 : 0, error: to === 'waiting' || to === 'dispatched' ? undefined : new Error(`restored ${to}`),
+  const restore = (
+    to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed',
+    attempts: number,
+    unmetDependencies = 0,
+  ): TaskMachineEvent => ({
+    type: 'RESTORE',
+    to,
+    attempts,
+    unmetDependencies,
+    backoff: to === 'retrying' ? 40 : 0,
+    error: to === 'waiting' || to === 'dispatched' ? undefined : new Error(`restored ${to}`),
   });
   return [
     ['RESTORE(waiting, unmet 0)', restore('waiting', 0)],
@@ -126,7 +135,8 @@ function valueOf(path: string): StateValue {
 }
 
 const isIn = (snapshot: Snapshot, path: string) => snapshot.matches(valueOf(path) as never);
-const show = (snapshot: Snapshot) => `${JSON.stringify(snapshot.value)} (attempts ${snapshot.context.attempts}, unmet ${snapshot.context.unmetDependencies})`;
+const show = (snapshot: Snapshot) =>
+  `${JSON.stringify(snapshot.value)} (attempts ${snapshot.context.attempts}, unmet ${snapshot.context.unmetDependencies})`;
 
 /** A path's events, written out for a failure message. */
 const pathText = (steps: ReadonlyArray<{ event: GraphEvent }>) => steps.map((s) => serializeEvent(s.event)).join(' → ') || '(initial)';
@@ -142,7 +152,9 @@ describe('task machine graph (xstate/graph, every event and guard branch)', () =
       }
       const adjacency = getAdjacencyMap(machine, traversal(input));
       for (const { state: from, transitions } of Object.values(adjacency)) {
-        for (const [label, { event, state: to }] of Object.entries(transitions) as Array<[string, { event: GraphEvent; state: Snapshot }]>) {
+        for (const [label, { event, state: to }] of Object.entries(transitions) as Array<
+          [string, { event: GraphEvent; state: Snapshot }]
+        >) {
           const taken = machine.getTransitionData(from, event as TaskMachineEvent).map(definitionKey);
           edges.push({ input, from, label, event, to, taken });
         }

@@ -50,7 +50,10 @@ const commandsArbitrary = fc.commands(
       { weight: 2, arbitrary: fc.integer({ min: 0, max: 100 }).map((n) => new ProgressCommand(n / 100)) },
       { weight: 5, arbitrary: fc.tuple(age, fc.boolean()).map(([a, fatal]) => new AttemptFailsCommand(a, fatal)) },
       { weight: 2, arbitrary: age.map((a) => new AttemptSucceedsCommand(a)) },
-      { weight: 5, arbitrary: fc.oneof(fc.constant('next' as const), fc.integer({ min: 0, max: 1000 })).map((ms) => new TimerFiresCommand(ms)) },
+      {
+        weight: 5,
+        arbitrary: fc.oneof(fc.constant('next' as const), fc.integer({ min: 0, max: 1000 })).map((ms) => new TimerFiresCommand(ms)),
+      },
       { weight: 3, arbitrary: dependencyVerb.map((verb) => new DependencyCommand(verb)) },
     ),
   ],
@@ -161,7 +164,10 @@ class EngineUnderTest implements TaskSystem {
     expect(statusPathOf(this.#events, taskId)).toEqual(model.path);
     this.#verifyRetries(model);
     expect(this.#calls.map((call) => call.attempt)).toEqual(model.aborted.map((_, i) => i + 1));
-    expect(this.#calls.map((call) => call.signal.aborted), 'which attempts had their signal aborted').toEqual(model.aborted);
+    expect(
+      this.#calls.map((call) => call.signal.aborted),
+      'which attempts had their signal aborted',
+    ).toEqual(model.aborted);
     await this.#verifyOutcome(model);
   }
 

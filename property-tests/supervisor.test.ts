@@ -198,9 +198,17 @@ class SupervisorRun {
     for (const plan of scenario.engine.executors) {
       this.#executors.set(plan.name, plan);
       this.#inFlight.set(plan.name, 0);
-      executors[plan.name] = { concurrency: plan.concurrency, deferredStart: plan.deferredStart, execute: (request) => this.#execute(plan, request) };
+      executors[plan.name] = {
+        concurrency: plan.concurrency,
+        deferredStart: plan.deferredStart,
+        execute: (request) => this.#execute(plan, request),
+      };
     }
-    const { engine, clock } = simulatedEngine({ concurrency: scenario.engine.concurrency, resources: { ...scenario.engine.resources }, executors });
+    const { engine, clock } = simulatedEngine({
+      concurrency: scenario.engine.concurrency,
+      resources: { ...scenario.engine.resources },
+      executors,
+    });
     this.#engine = engine;
     this.#clock = clock;
     this.#timers = (clock as unknown as { timeouts: Map<unknown, PendingTimer> }).timeouts;
@@ -296,7 +304,11 @@ class SupervisorRun {
     if (t.status !== TaskStatus.CANCELLED) this.#violate('verbs', t, `cancelTask returned with the task ${t.status}`);
     for (const d of this.#downstream(t)) {
       if (!wasTerminal.has(d) && d.status !== TaskStatus.CANCELLED) {
-        this.#violate('dependency failure', d, `${t.plan.id} was cancelled; when cancelTask returned, dependent ${d.plan.id} was ${d.status}`);
+        this.#violate(
+          'dependency failure',
+          d,
+          `${t.plan.id} was cancelled; when cancelTask returned, dependent ${d.plan.id} was ${d.status}`,
+        );
       }
     }
   }
@@ -311,7 +323,8 @@ class SupervisorRun {
         this.#violate('verbs', t, `${verb} on a ${before} task threw ${String(error)}, not ERR_INVALID_TRANSITION`);
       }
     }
-    if (t.status !== before || this.#engine.getTaskStatus(t.plan.id) !== before) this.#violate('verbs', t, `a refused ${verb} changed the status`);
+    if (t.status !== before || this.#engine.getTaskStatus(t.plan.id) !== before)
+      this.#violate('verbs', t, `a refused ${verb} changed the status`);
   }
 
   // ---- Task functions --------------------------------------------------
@@ -360,7 +373,9 @@ class SupervisorRun {
         ? new NonRetryableError(`${id} attempt ${attempt} refuses to retry`)
         : new Error(`${id} attempt ${attempt} failed`)
       : `${id} result ${attempt}`;
-    return this.#s.schedule(Promise.resolve(), `${id} attempt ${attempt} ${fails ? 'throws' : 'resolves'}`).then(() => settle(!fails, value));
+    return this.#s
+      .schedule(Promise.resolve(), `${id} attempt ${attempt} ${fails ? 'throws' : 'resolves'}`)
+      .then(() => settle(!fails, value));
   }
 
   /**
@@ -438,7 +453,8 @@ class SupervisorRun {
   #onStatus(t: TaskView, event: StatusEvent): void {
     const now = this.#clock.now();
     t.history.push(`@${now} ${event.previous}->${event.status}`);
-    if (t.terminalEvents > 0) this.#violate('terminal once', t, `status event ${event.previous}->${event.status} after its terminal status`);
+    if (t.terminalEvents > 0)
+      this.#violate('terminal once', t, `status event ${event.previous}->${event.status} after its terminal status`);
     if (event.previous !== t.status) this.#violate('statechart', t, `event says previous ${event.previous}, last status was ${t.status}`);
     const states = statusStep(t.states, event.status);
     if (states.size === 0) this.#violate('statechart', t, `${event.previous}->${event.status} from states {${[...t.states].join(', ')}}`);
@@ -479,7 +495,11 @@ class SupervisorRun {
     const elapsed = this.#clock.now() - t.runningSince;
     const timedOut = t.plan.timeout !== undefined && elapsed >= t.plan.timeout;
     if (outcome !== undefined && timedOut) {
-      this.#violate('timers', t, `attempt ${t.attempts} ran ${elapsed} ms past its ${t.plan.timeout} ms timeout, and its outcome still counted`);
+      this.#violate(
+        'timers',
+        t,
+        `attempt ${t.attempts} ran ${elapsed} ms past its ${t.plan.timeout} ms timeout, and its outcome still counted`,
+      );
     }
     if (event.status === TaskStatus.CANCELLED) return;
     if (outcome === undefined && !timedOut) {
@@ -504,7 +524,11 @@ class SupervisorRun {
     if (event.type === 'status' && event.status === TaskStatus.CANCELLED) return;
     const waited = this.#clock.now() - t.dispatchedSince;
     if (t.plan.timeout === undefined || waited < t.plan.timeout) {
-      this.#violate('timers', t, `attempt ${t.attempts} left the executor's queue after ${waited} ms, before its timeout ${t.plan.timeout ?? 'none'}`);
+      this.#violate(
+        'timers',
+        t,
+        `attempt ${t.attempts} left the executor's queue after ${waited} ms, before its timeout ${t.plan.timeout ?? 'none'}`,
+      );
     }
   }
 
@@ -513,10 +537,19 @@ class SupervisorRun {
     t.history.push(`@${event.timestamp} retry ${event.attempt} in ${event.delay} ms`);
     if (t.dispatched) {
       this.#leaveDispatched(t, event);
-      if (t.attempts > t.plan.maxRetries) this.#violate('retry', t, `retried after attempt ${t.attempts} of maxRetries ${t.plan.maxRetries} (timed out waiting for a worker)`);
+      if (t.attempts > t.plan.maxRetries)
+        this.#violate(
+          'retry',
+          t,
+          `retried after attempt ${t.attempts} of maxRetries ${t.plan.maxRetries} (timed out waiting for a worker)`,
+        );
     } else if (!t.awaitingRetryEvent) this.#violate('retry', t, 'retry event without RUNNING->PENDING before it');
     if (event.attempt !== t.attempts + 1 || event.delay !== expectedDelay || event.timestamp !== this.#clock.now()) {
-      this.#violate('retry', t, `retry event (attempt ${event.attempt}, delay ${event.delay}); expected attempt ${t.attempts + 1}, delay ${expectedDelay}`);
+      this.#violate(
+        'retry',
+        t,
+        `retry event (attempt ${event.attempt}, delay ${event.delay}); expected attempt ${t.attempts + 1}, delay ${expectedDelay}`,
+      );
     }
     if (!t.states.has('retrying')) this.#violate('statechart', t, 'retry event while not possibly retrying');
     t.states = silentClosure(['retrying']);
@@ -531,17 +564,27 @@ class SupervisorRun {
   #checkDispatch(t: TaskView): void {
     this.#checkDependenciesCompleted(t, 'it started');
     if (!this.#readyByModel(t)) {
-      const why = t.seq === undefined ? 'never started' : t.backoffEnd !== undefined ? `in backoff until ${t.backoffEnd}` : `it was ${t.status}`;
+      const why =
+        t.seq === undefined ? 'never started' : t.backoffEnd !== undefined ? `in backoff until ${t.backoffEnd}` : `it was ${t.status}`;
       this.#violate('priority', t, `started while not ready (${why})`);
     }
     const holders = this.#holders(t);
     if (holders.length + 1 > this.#scenario.engine.concurrency) {
-      this.#violate('concurrency', t, `dispatched with ${holders.map((r) => r.plan.id).join(', ')} already holding slots (concurrency ${this.#scenario.engine.concurrency})`);
+      this.#violate(
+        'concurrency',
+        t,
+        `dispatched with ${holders.map((r) => r.plan.id).join(', ')} already holding slots (concurrency ${this.#scenario.engine.concurrency})`,
+      );
     }
     const use = this.#resourceUse(t);
-    if (!this.#unitsFree(t, use)) this.#violate('resources', t, `started needing ${JSON.stringify(t.plan.resources)} with ${JSON.stringify(use)} in use`);
+    if (!this.#unitsFree(t, use))
+      this.#violate('resources', t, `started needing ${JSON.stringify(t.plan.resources)} with ${JSON.stringify(use)} in use`);
     if (!this.#executorHasRoom(t.plan.executor, t)) {
-      this.#violate('executor', t, `dispatched to ${t.plan.executor} holding ${this.#inFlight.get(t.plan.executor)} attempts (its concurrency ${this.#executors.get(t.plan.executor)?.concurrency})`);
+      this.#violate(
+        'executor',
+        t,
+        `dispatched to ${t.plan.executor} holding ${this.#inFlight.get(t.plan.executor)} attempts (its concurrency ${this.#executors.get(t.plan.executor)?.concurrency})`,
+      );
     }
     for (const r of this.#tasks) {
       // A backoff ending exactly now may not have fired yet: timers due at one instant fire one by one, each
@@ -578,13 +621,23 @@ class SupervisorRun {
       }
     } else if (event.previous !== TaskStatus.RUNNING) {
       const dependency = error instanceof DependencyFailedError ? this.#byId.get(error.dependencyId) : undefined;
-      if (dependency === undefined || !t.deps.includes(dependency) || dependency.status !== TaskStatus.FAILED || (error as Error).cause !== dependency.error || t.attempts > 0) {
+      if (
+        dependency === undefined ||
+        !t.deps.includes(dependency) ||
+        dependency.status !== TaskStatus.FAILED ||
+        (error as Error).cause !== dependency.error ||
+        t.attempts > 0
+      ) {
         this.#violate('dependency failure', t, `FAILED from ${event.previous} with ${show(error)}`);
       }
     } else if (outcome !== undefined) {
       const fatal = outcome.value instanceof NonRetryableError || t.attempts === t.plan.maxRetries + 1;
       if (outcome.resolved || error !== outcome.value || !fatal) {
-        this.#violate('outcome', t, `FAILED after attempt ${t.attempts}/${t.plan.maxRetries + 1} (outcome ${show(outcome)}) with ${show(error)}`);
+        this.#violate(
+          'outcome',
+          t,
+          `FAILED after attempt ${t.attempts}/${t.plan.maxRetries + 1} (outcome ${show(outcome)}) with ${show(error)}`,
+        );
       }
     } else if (!(error instanceof TaskTimeoutError) || error.attempt !== t.attempts || t.attempts !== t.plan.maxRetries + 1) {
       this.#violate('outcome', t, `FAILED by timeout after attempt ${t.attempts}/${t.plan.maxRetries + 1} with ${show(error)}`);
@@ -628,12 +681,22 @@ class SupervisorRun {
         this.#violate('timers', t, `waiting for a worker ${now - t.dispatchedSince} ms, past its ${t.plan.timeout} ms timeout`);
       }
       if (holding < this.#scenario.engine.concurrency && this.#isReady(t) && this.#fits(t, use)) {
-        this.#violate('work conservation', t, `ready and fits, yet not started with ${holding} of ${this.#scenario.engine.concurrency} slots taken`);
+        this.#violate(
+          'work conservation',
+          t,
+          `ready and fits, yet not started with ${holding} of ${this.#scenario.engine.concurrency} slots taken`,
+        );
       }
     }
     const stats = this.#engine.getStats();
     const expected = { counts, running: counts.RUNNING, queued, retrying, dispatched };
-    const actual = { counts: stats.counts, running: stats.running, queued: stats.queued, retrying: stats.retrying, dispatched: stats.dispatched };
+    const actual = {
+      counts: stats.counts,
+      running: stats.running,
+      queued: stats.queued,
+      retrying: stats.retrying,
+      dispatched: stats.dispatched,
+    };
     if (JSON.stringify(actual) !== JSON.stringify(expected)) {
       this.#violate('stats', undefined, `getStats ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
     }
@@ -664,13 +727,19 @@ class SupervisorRun {
     for (const t of this.#tasks) {
       if (isTerminal(t.status)) {
         if (t.terminalEvents !== 1) this.#violate('terminal once', t, `${t.terminalEvents} terminal status events`);
-      } else if (t.seq === undefined ? t.status === TaskStatus.PENDING : t.status === TaskStatus.WAITING && t.deps.some((d) => blocked.has(d))) {
+      } else if (
+        t.seq === undefined ? t.status === TaskStatus.PENDING : t.status === TaskStatus.WAITING && t.deps.some((d) => blocked.has(d))
+      ) {
         blocked.add(t);
       } else {
         this.#violate('liveness', t, `${t.status} when nothing is left to happen`);
       }
       if (t.calls.length !== t.runs || this.#engine.getTask(t.plan.id).attempts !== t.attempts) {
-        this.#violate('stats', t, `${t.calls.length} calls, ${t.runs} RUNNING events, ${t.attempts} dispatches, getTask().attempts ${this.#engine.getTask(t.plan.id).attempts}`);
+        this.#violate(
+          'stats',
+          t,
+          `${t.calls.length} calls, ${t.runs} RUNNING events, ${t.attempts} dispatches, getTask().attempts ${this.#engine.getTask(t.plan.id).attempts}`,
+        );
       }
     }
     if (this.#idle?.resolved !== true) this.#violate('idle', undefined, 'onIdle() did not resolve at the end');
@@ -692,7 +761,11 @@ class SupervisorRun {
       if (t.terminalEvents !== 1) this.#violate('terminal once', t, `${t.terminalEvents} terminal status events after shutdown`);
       for (const call of t.calls) {
         if (call.ctx.signal.aborted !== (call.ended !== 'outcome')) {
-          this.#violate('signal', t, `attempt ${call.attempt} ended by ${call.ended ?? 'nothing'}, signal.aborted ${call.ctx.signal.aborted}`);
+          this.#violate(
+            'signal',
+            t,
+            `attempt ${call.attempt} ended by ${call.ended ?? 'nothing'}, signal.aborted ${call.ctx.signal.aborted}`,
+          );
         }
       }
     }
@@ -760,7 +833,9 @@ class SupervisorRun {
    */
   #unseenDispatches(): ReadonlySet<TaskView> {
     this.#unseen ??= new Set(
-      this.#tasks.filter((t) => !t.dispatched && this.#isDeferred(t) && this.#readyByModel(t) && this.#engine.getTask(t.plan.id).state === 'dispatched'),
+      this.#tasks.filter(
+        (t) => !t.dispatched && this.#isDeferred(t) && this.#readyByModel(t) && this.#engine.getTask(t.plan.id).state === 'dispatched',
+      ),
     );
     return this.#unseen;
   }
@@ -779,7 +854,8 @@ class SupervisorRun {
   /** Units in use, from the specs of the tasks holding slots (`except` one). */
   #resourceUse(except?: TaskView): Record<string, number> {
     const use: Record<string, number> = {};
-    for (const r of this.#holders(except)) for (const [pool, units] of Object.entries(r.plan.resources)) use[pool] = (use[pool] ?? 0) + units;
+    for (const r of this.#holders(except))
+      for (const [pool, units] of Object.entries(r.plan.resources)) use[pool] = (use[pool] ?? 0) + units;
     return use;
   }
 
@@ -805,7 +881,8 @@ class SupervisorRun {
   #checkResourceUse(t: TaskView, when: string): void {
     const use = this.#resourceUse();
     for (const [pool, units] of Object.entries(use)) {
-      if (units > (this.#scenario.engine.resources[pool] ?? 0)) this.#violate('resources', t, `${pool}: ${units} units in use when ${when}`);
+      if (units > (this.#scenario.engine.resources[pool] ?? 0))
+        this.#violate('resources', t, `${pool}: ${units} units in use when ${when}`);
     }
   }
 
@@ -870,7 +947,18 @@ describe('the supervisor under random interleavings', () => {
     expect(statusStep(silentClosure([INITIAL_STATE]), TaskStatus.COMPLETED).size, 'PENDING->COMPLETED is not a step').toBe(0);
   });
 
-  test.prop([sizedScenarioArb, fc.scheduler({ act: async (f) => { await f(); await flush(); } })], { numRuns, ...replay })(
+  test.prop(
+    [
+      sizedScenarioArb,
+      fc.scheduler({
+        act: async (f) => {
+          await f();
+          await flush();
+        },
+      }),
+    ],
+    { numRuns, ...replay },
+  )(
     'keeps concurrency, resources, dependencies, priority order and the statechart, and ends every started task once',
     async (scenario, s) => {
       const run = new SupervisorRun(scenario, s);

@@ -24,9 +24,7 @@ export interface TaskConfig {
 }
 
 /** An error as the contract pins it: this very object, or one with this code (and cause, and attempt). */
-export type ExpectedError =
-  | { readonly is: unknown }
-  | { readonly code: string; readonly cause?: unknown; readonly attempt?: number };
+export type ExpectedError = { readonly is: unknown } | { readonly code: string; readonly cause?: unknown; readonly attempt?: number };
 
 export interface ExpectedRetry {
   /** The number of the attempt about to run. */

@@ -141,7 +141,9 @@ describe("docs/architecture.md's where-it-happens table points at code and tests
 describe('docs/engine.md lists every engine option, spec field and event type', () => {
   const engineDoc = read('docs/engine.md');
   const firstColumn = (heading: string): Set<string> =>
-    new Set(tableRows(section(engineDoc, heading)).flatMap((row) => backticked(row[0] as string).map((name) => name.split('.')[0] as string)));
+    new Set(
+      tableRows(section(engineDoc, heading)).flatMap((row) => backticked(row[0] as string).map((name) => name.split('.')[0] as string)),
+    );
 
   it('has a row for each option the engine accepts, and none it refuses', () => {
     expect([...firstColumn('Options')].sort()).toEqual(setLiteral(read('src/options.ts'), 'OPTION_KEYS').sort());
@@ -169,7 +171,12 @@ describe('docs/task-lifecycle.md names every event the task machine takes', () =
 });
 
 describe('relative links in the README and docs/ lead to files that exist, and to every page', () => {
-  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
 
   it('the README links every page of docs/', () => {
     const readme = read('README.md');
@@ -195,7 +202,7 @@ describe("the README's readInspection snippet", () => {
     return new Function('line', `return [${match[1] as string}];`) as (line: InspectionLine) => unknown[];
   }
 
-  it('prints a label and a state for every snapshot line, the engine\'s own included', async () => {
+  it("prints a label and a state for every snapshot line, the engine's own included", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskchart-docs-'));
     try {
       const file = join(dir, 'run.jsonl');

@@ -20,7 +20,11 @@ export async function flush(): Promise<void> {
 }
 
 /** An engine on XState's SimulatedClock: time moves only when the test says so. */
-export function simulatedEngine(options: TaskEngineOptions = {}): { engine: TaskEngine; clock: SimulatedClock; advance(ms: number): Promise<void> } {
+export function simulatedEngine(options: TaskEngineOptions = {}): {
+  engine: TaskEngine;
+  clock: SimulatedClock;
+  advance(ms: number): Promise<void>;
+} {
   const clock = new SimulatedClock();
   const engine = new TaskEngine({ ...options, clock, now: () => clock.now() });
   return {

@@ -7,7 +7,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptRequest, Executor } from '../../src/executors/executor.js';
 import { ExecutorSlots } from '../../src/actors/executor-slots.js';
 
-const executor = (extra: Partial<Executor> = {}): Executor => ({ execute: (_request: AttemptRequest) => Promise.resolve(undefined), ...extra });
+const executor = (extra: Partial<Executor> = {}): Executor => ({
+  execute: (_request: AttemptRequest) => Promise.resolve(undefined),
+  ...extra,
+});
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -54,7 +57,7 @@ describe('ExecutorSlots', () => {
     expect(slots.get('unknown')).toBeUndefined();
   });
 
-  it('gives back the executor added under a name, and keeps each name\'s count apart', () => {
+  it("gives back the executor added under a name, and keeps each name's count apart", () => {
     const slots = new ExecutorSlots();
     const a = executor({ concurrency: 1 });
     const b = executor({ concurrency: 1 });

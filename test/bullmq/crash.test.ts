@@ -15,7 +15,10 @@ if (unreachable !== undefined) console.log(`test/bullmq/crash skipped: no Redis 
 
 cleanupAfterEach();
 
-const isRetry = (taskId: string) => (event: TaskEvent): event is RetryEvent => event.type === 'retry' && event.taskId === taskId;
+const isRetry =
+  (taskId: string) =>
+  (event: TaskEvent): event is RetryEvent =>
+    event.type === 'retry' && event.taskId === taskId;
 
 /** Which of `workers` printed `line` first. */
 async function whichPrinted(workers: readonly WorkerProcess[], line: string): Promise<WorkerProcess> {
@@ -29,7 +32,15 @@ describe.skipIf(unreachable !== undefined)('a worker killed mid-job', () => {
     const { queue } = await watchQueue(REDIS_URL, queueName);
     const workers = [await startWorker(REDIS_URL, queueName), await startWorker(REDIS_URL, queueName)];
     const { engine } = newEngine(REDIS_URL, queueName);
-    engine.registerTask({ id: 'scene', name: 'scene', executor: 'remote', handler: 'hangsOnFirstAttempt', args: ['rendered'], maxRetries: 1, retryDelay: 10 });
+    engine.registerTask({
+      id: 'scene',
+      name: 'scene',
+      executor: 'remote',
+      handler: 'hangsOnFirstAttempt',
+      args: ['rendered'],
+      maxRetries: 1,
+      retryDelay: 10,
+    });
     engine.startTask('scene');
     const victim = await whichPrinted(workers, 'event start scene 1');
     const survivor = workers.find((worker) => worker !== victim) as WorkerProcess;
@@ -117,13 +128,24 @@ describe.skipIf(unreachable !== undefined)('a worker stopped with SIGTERM', () =
     await watchQueue(REDIS_URL, queueName);
     const leaving = await startWorker(REDIS_URL, queueName, ['--grace', '300']);
     const { engine } = newEngine(REDIS_URL, queueName);
-    engine.registerTask({ id: 'handed', name: 'handed', executor: 'remote', handler: 'hangsOnFirstAttempt', args: ['second try'], maxRetries: 1, retryDelay: 10 });
+    engine.registerTask({
+      id: 'handed',
+      name: 'handed',
+      executor: 'remote',
+      handler: 'hangsOnFirstAttempt',
+      args: ['second try'],
+      maxRetries: 1,
+      retryDelay: 10,
+    });
     engine.startTask('handed');
     await leaving.lines.waitFor('event start handed 1');
     const staying = await startWorker(REDIS_URL, queueName);
     const retried = nextEvent(engine, isRetry('handed'));
     leaving.child.kill('SIGTERM');
-    expect(await retried).toMatchObject({ attempt: 2, error: { code: 'ERR_WORKER_CRASHED', message: expect.stringContaining('worker shutdown') } });
+    expect(await retried).toMatchObject({
+      attempt: 2,
+      error: { code: 'ERR_WORKER_CRASHED', message: expect.stringContaining('worker shutdown') },
+    });
     await expect(engine.waitForTask('handed')).resolves.toBe('second try');
     await staying.lines.waitFor('event start handed 2');
   });

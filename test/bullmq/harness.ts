@@ -95,9 +95,13 @@ export async function startWorld(concurrency = 1): Promise<RemoteWorld> {
   const eventsClient = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(queueName, { connection: client });
   const events = await startQueueEvents({ client, events: eventsClient, prefix: 'bull', queue: queueName, onError: () => {} });
-  const child = spawn(process.execPath, [CLI, 'worker', HANDLERS, '--redis', REDIS_URL, '--queue', queueName, '--concurrency', String(concurrency)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'worker', HANDLERS, '--redis', REDIS_URL, '--queue', queueName, '--concurrency', String(concurrency)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = new Lines(child);
   await lines.waitFor(/^worker: queue /);
   return {

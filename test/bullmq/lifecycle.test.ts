@@ -30,7 +30,9 @@ class OwnRedis {
   #child: ChildProcess | undefined;
 
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     this.#child = child;
     for (;;) {
       const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -196,7 +198,15 @@ describe.skipIf(unreachable !== undefined)('while Redis is unreachable', () => {
     engine.startTask('warm-up'); // connects the executor (no worker: it times out waiting)
     await engine.waitForTask('warm-up').catch(() => undefined);
     await redis.kill();
-    engine.registerTask({ id: 'stranded', name: 'stranded', executor: 'remote', handler: 'echo', args: [1], maxRetries: 1, retryDelay: 10 });
+    engine.registerTask({
+      id: 'stranded',
+      name: 'stranded',
+      executor: 'remote',
+      handler: 'echo',
+      args: [1],
+      maxRetries: 1,
+      retryDelay: 10,
+    });
     engine.registerTask({ id: 'local', name: 'local', fn: () => 'still works' });
     engine.startTask('stranded');
     engine.startTask('local');

@@ -36,8 +36,15 @@ export interface WorkerProcess {
 }
 
 /** A `taskchart worker` process on `queue` of the Redis at `url`, with the lifecycle fixture handlers unless told otherwise. */
-export async function startWorker(url: string, queue: string, extra: readonly string[] = [], handlers = LIFECYCLE_HANDLERS): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', handlers, '--redis', url, '--queue', queue, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startWorker(
+  url: string,
+  queue: string,
+  extra: readonly string[] = [],
+  handlers = LIFECYCLE_HANDLERS,
+): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', handlers, '--redis', url, '--queue', queue, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   defer(() => stopProcess(child));
   child.stderr?.resume(); // never let an unread pipe block the child
   const lines = new Lines(child);
@@ -72,7 +79,12 @@ export async function watchQueue(url: string, queueName: string): Promise<{ queu
 }
 
 /** An engine whose `remote` executor sends to `queue`, and every event it emitted. */
-export function newEngine(url: string, queue: string, options: TaskEngineOptions = {}, executor: Partial<ConstructorParameters<typeof BullMQExecutor>[0]> = {}) {
+export function newEngine(
+  url: string,
+  queue: string,
+  options: TaskEngineOptions = {},
+  executor: Partial<ConstructorParameters<typeof BullMQExecutor>[0]> = {},
+) {
   const engine = new TaskEngine({ ...options, executors: { remote: new BullMQExecutor({ connection: url, queue, ...executor }) } });
   const events: TaskEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
@@ -91,5 +103,11 @@ export function nextEvent<T extends TaskEvent>(engine: TaskEngine, predicate: (e
   });
 }
 
-export const isStatus = (taskId: string, status: string) => (event: TaskEvent): event is TaskEvent => event.type === 'status' && event.taskId === taskId && event.status === status;
-export const isWait = (waiting: boolean) => (event: TaskEvent): event is ExecutorWaitEvent => event.type === 'executor-wait' && event.waiting === waiting;
+export const isStatus =
+  (taskId: string, status: string) =>
+  (event: TaskEvent): event is TaskEvent =>
+    event.type === 'status' && event.taskId === taskId && event.status === status;
+export const isWait =
+  (waiting: boolean) =>
+  (event: TaskEvent): event is ExecutorWaitEvent =>
+    event.type === 'executor-wait' && event.waiting === waiting;

@@ -32,9 +32,19 @@ describe.skipIf(unreachable !== undefined)('BullMQExecutor with a taskchart work
 
   it('runs a remote task by handler name and returns its result intact', async () => {
     const { engine } = await setup();
-    const id = engine.registerTask({ id: 'echo/1 x', name: 'echo', executor: 'remote', handler: 'echo', args: [{ n: 1, list: ['a', null, true], nested: { x: 1.5 } }] });
+    const id = engine.registerTask({
+      id: 'echo/1 x',
+      name: 'echo',
+      executor: 'remote',
+      handler: 'echo',
+      args: [{ n: 1, list: ['a', null, true], nested: { x: 1.5 } }],
+    });
     engine.startTask(id);
-    await expect(engine.waitForTask(id)).resolves.toEqual({ value: { n: 1, list: ['a', null, true], nested: { x: 1.5 } }, attempt: 1, name: 'echo' });
+    await expect(engine.waitForTask(id)).resolves.toEqual({
+      value: { n: 1, list: ['a', null, true], nested: { x: 1.5 } },
+      attempt: 1,
+      name: 'echo',
+    });
   });
 
   it('rebuilds a remote error with its name, message, code and cause', async () => {
@@ -43,32 +53,49 @@ describe.skipIf(unreachable !== undefined)('BullMQExecutor with a taskchart work
     engine.startTask(id);
     const error = (await engine.waitForTask(id).catch((e: unknown) => e)) as Error & { code?: unknown };
     expect(error).toBeInstanceOf(Error);
-    expect({ name: error.name, message: error.message, code: error.code }).toEqual({ name: 'ValidationError', message: 'refused bad', code: 'E_REFUSED' });
+    expect({ name: error.name, message: error.message, code: error.code }).toEqual({
+      name: 'ValidationError',
+      message: 'refused bad',
+      code: 'E_REFUSED',
+    });
     expect((error.cause as Error).message).toBe('inner');
     expect(engine.getTaskStatus(id)).toBe('FAILED');
   });
 
   it('retries a failed attempt as a new job with the next attempt number', async () => {
     const { engine, world } = await setup();
-    const id = engine.registerTask({ id: 'flaky', name: 'fail', executor: 'remote', handler: 'fail', args: ['E'], maxRetries: 1, retryDelay: 10 });
+    const id = engine.registerTask({
+      id: 'flaky',
+      name: 'fail',
+      executor: 'remote',
+      handler: 'fail',
+      args: ['E'],
+      maxRetries: 1,
+      retryDelay: 10,
+    });
     engine.startTask(id);
     await expect(engine.waitForTask(id)).rejects.toMatchObject({ code: 'E' });
     await world.lines.waitFor('event start flaky 1'); // stdout may arrive after the outcome
     await world.lines.waitFor('event start flaky 2'); // stdout may arrive after the outcome
   });
 
-  it('reports a remote task\'s progress as engine progress events', async () => {
+  it("reports a remote task's progress as engine progress events", async () => {
     const { engine } = await setup();
     const seen: TaskEvent[] = [];
     engine.events.subscribe((event) => seen.push(event));
     const id = engine.registerTask({ id: 'p', name: 'progressing', executor: 'remote', handler: 'progressing' });
     engine.startTask(id);
     await expect(engine.waitForTask(id)).resolves.toBe('done');
-    const progress = seen.filter((e) => e.type === 'progress').map((e) => [(e as { progress: number }).progress, (e as { message?: string }).message]);
-    expect(progress).toEqual([[0.25, 'quarter'], [0.75, 'three quarters']]);
+    const progress = seen
+      .filter((e) => e.type === 'progress')
+      .map((e) => [(e as { progress: number }).progress, (e as { message?: string }).message]);
+    expect(progress).toEqual([
+      [0.25, 'quarter'],
+      [0.75, 'three quarters'],
+    ]);
   });
 
-  it('aborts the worker\'s ctx.signal within a second of a timeout, and ignores the late result', async () => {
+  it("aborts the worker's ctx.signal within a second of a timeout, and ignores the late result", async () => {
     const { engine, world } = await setup();
     const id = engine.registerTask({ id: 'slow', name: 'stubborn', executor: 'remote', handler: 'stubborn', args: [200], timeout: 1500 });
     const completed = queueEvent(world.events, 'completed', jobIdFor(id, 1));
@@ -87,7 +114,7 @@ describe.skipIf(unreachable !== undefined)('BullMQExecutor with a taskchart work
     expect(engine.getTaskError(id)).toBe(error);
   });
 
-  it('aborts a running remote task\'s ctx.signal within a second of cancelTask', async () => {
+  it("aborts a running remote task's ctx.signal within a second of cancelTask", async () => {
     const { engine, world } = await setup();
     const id = engine.registerTask({ id: 'c', name: 'stubborn', executor: 'remote', handler: 'stubborn', args: [0] });
     engine.startTask(id);
@@ -123,7 +150,11 @@ describe.skipIf(unreachable !== undefined)('BullMQExecutor with a taskchart work
   it('refuses at registration a remote task without a handler or with args JSON would change', async () => {
     const { engine } = await setup();
     expect(() => engine.registerTask({ name: 'x', executor: 'remote', fn: () => 1 })).toThrow(/Expected a `handler`/);
-    expect(() => engine.registerTask({ name: 'x', executor: 'remote', handler: 'echo', args: [{ when: new Date(0) }] })).toThrow(/args\[0\]\.when is a Date/);
-    expect(() => engine.registerTask({ name: 'x', executor: 'remote', handler: 'echo', args: [undefined] })).toThrow(/args\[0\] is undefined/);
+    expect(() => engine.registerTask({ name: 'x', executor: 'remote', handler: 'echo', args: [{ when: new Date(0) }] })).toThrow(
+      /args\[0\]\.when is a Date/,
+    );
+    expect(() => engine.registerTask({ name: 'x', executor: 'remote', handler: 'echo', args: [undefined] })).toThrow(
+      /args\[0\] is undefined/,
+    );
   });
 });

@@ -21,7 +21,10 @@ describe.skipIf(unreachable !== undefined)('BullMQExecutor: startTasks', () => {
 
   it('queues a started batch for the workers in priority order', async () => {
     world = await startWorld(1);
-    engine = new TaskEngine({ concurrency: 1, executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: world.queueName }) } });
+    engine = new TaskEngine({
+      concurrency: 1,
+      executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: world.queueName }) },
+    });
     const events = recordEvents(engine);
     const ids = engine.registerTasks(
       [

@@ -21,8 +21,14 @@ describe('taskchart worker: bad input', () => {
     [[HANDLERS, '--redis', REDIS_URL, '--queue', 'a:b'], "Expected `--queue` to be a non-empty name without ':'"],
     [[HANDLERS, '--redis', REDIS_URL, '--queue', 'q', '--json'], '`--json` is not an option of `taskchart worker`'],
     [[HANDLERS, '--redis', 'redis://127.0.0.1:1', '--queue', 'q'], 'Cannot reach Redis at redis://127.0.0.1:1'],
-    [[HANDLERS, '--redis', REDIS_URL, '--queue', 'q', '--lock-duration', '50'], 'Expected `--lock-duration` to be an integer from 100 and up, got `50`'],
-    [[HANDLERS, '--redis', REDIS_URL, '--queue', 'q', '--stalled-interval', 'soon'], 'Expected `--stalled-interval` to be an integer from 100 and up, got `soon`'],
+    [
+      [HANDLERS, '--redis', REDIS_URL, '--queue', 'q', '--lock-duration', '50'],
+      'Expected `--lock-duration` to be an integer from 100 and up, got `50`',
+    ],
+    [
+      [HANDLERS, '--redis', REDIS_URL, '--queue', 'q', '--stalled-interval', 'soon'],
+      'Expected `--stalled-interval` to be an integer from 100 and up, got `soon`',
+    ],
     [[OBJECT_HANDLERS, '--redis', REDIS_URL, '--queue', 'q', '--pool'], 'does not export `echo` by name'],
   ])('exits 2 with one line for %j', (args, message) => {
     const { status, stderr } = worker(...args);

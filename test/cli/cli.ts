@@ -80,7 +80,11 @@ export interface LiveCli {
 
 /** Starts `node dist/cli/main.js ...args` like {@link runCli}, for a test that acts on its output while it runs. */
 export function startCli(args: readonly string[], options: { env?: Record<string, string> } = {}): LiveCli {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const waiters: { ready: (stdout: string) => boolean; resolve: () => void }[] = [];
@@ -104,7 +108,9 @@ export function startCli(args: readonly string[], options: { env?: Record<string
       if (ready(stdout)) return Promise.resolve();
       return new Promise((resolvePromise, reject) => {
         waiters.push({ ready, resolve: resolvePromise });
-        void result.then((r) => reject(new Error(`taskchart ended (exit ${r.code}) before the expected output; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`)));
+        void result.then((r) =>
+          reject(new Error(`taskchart ended (exit ${r.code}) before the expected output; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`)),
+        );
       });
     },
     kill: (signal) => child.kill(signal),

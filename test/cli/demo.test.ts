@@ -21,15 +21,22 @@ afterEach(() => {
 
 function runDemo(script: string, workdir: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [script], { cwd: root, timeout: 15_000, env: { ...process.env, TASKCHART_DEMO_DIR: workdir } }, (_error, stdout, stderr) =>
-      resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [script],
+      { cwd: root, timeout: 15_000, env: { ...process.env, TASKCHART_DEMO_DIR: workdir } },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
     );
   });
 }
 
 /** Starts the demo and resolves once it runs a task (its plain view says `-> RUNNING`). */
 async function startDemo(workdir: string): Promise<{ pid: number; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['scripts/demo.mjs'], { cwd: root, env: { ...process.env, TASKCHART_DEMO_DIR: workdir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['scripts/demo.mjs'], {
+    cwd: root,
+    env: { ...process.env, TASKCHART_DEMO_DIR: workdir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -59,7 +66,9 @@ describe('npm run demo', () => {
 
     const second = await runDemo('scripts/demo.mjs', workdir);
     expect(second.code).toBe(2);
-    expect(second.stderr).toContain(`demo: another demo (process ${first.pid}) is running in ${workdir}, and its task store is held by one run at a time.`);
+    expect(second.stderr).toContain(
+      `demo: another demo (process ${first.pid}) is running in ${workdir}, and its task store is held by one run at a time.`,
+    );
     expect(second.stderr).toMatch(/Wait for it to end, or stop it \(Ctrl-C in its terminal/);
     expect(second.stderr).toContain(`TASKCHART_DEMO_DIR=${workdir}-2 npm run demo`);
     expect(second.stdout).toBe('');
@@ -90,7 +99,9 @@ describe('npm run demo', () => {
     copyFileSync(join(root, 'scripts/demo.mjs'), join(copy, 'scripts/demo.mjs'));
     const result = await runDemo(join(copy, 'scripts/demo.mjs'), join(copy, 'work'));
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe(`demo: the built command ${join(copy, 'dist/cli/main.js')} is missing: run \`npm run build\` (npm install runs it too), then \`npm run demo\` again`);
+    expect(result.stderr.trim()).toBe(
+      `demo: the built command ${join(copy, 'dist/cli/main.js')} is missing: run \`npm run build\` (npm install runs it too), then \`npm run demo\` again`,
+    );
     expect(existsSync(join(copy, 'work'))).toBe(false);
   });
 });

@@ -38,7 +38,9 @@ describe.skipIf(skipWithoutTmux)(tmuxTitle('the demo in a terminal'), () => {
     const hint = /^interrupted: (\d+) of 40 tasks left for the next run \(stopping cancelled nothing\); to resume, run: (.*)$/m.exec(first);
     const left = Number(hint?.[1]);
     expect(left).toBeGreaterThan(0);
-    expect(hint?.[2]).toBe(`node ${join(root, 'dist/cli/main.js')} run ${join(root, 'examples/pipeline.js')} --store ${join(workdir, 'tasks.db')}`);
+    expect(hint?.[2]).toBe(
+      `node ${join(root, 'dist/cli/main.js')} run ${join(root, 'examples/pipeline.js')} --store ${join(workdir, 'tasks.db')}`,
+    );
     expect(first).toMatch(/^ {2}unfinished +\d+$/m);
     expect(first).toContain('run `npm run demo` again to finish what was left');
     expect(existsSync(join(workdir, 'tasks.db'))).toBe(true);
@@ -47,7 +49,10 @@ describe.skipIf(skipWithoutTmux)(tmuxTitle('the demo in a terminal'), () => {
     session.run('clear-history', '-t', session.name);
     session.type('clear');
     session.type(`${JSON.stringify(process.execPath)} scripts/demo.mjs; echo SECOND_EXIT=$?`);
-    const second = await session.until((text) => /^SECOND_EXIT=\d+$/m.test(text), 'the end of the second run', { history: true, timeoutMs: 30_000 });
+    const second = await session.until((text) => /^SECOND_EXIT=\d+$/m.test(text), 'the end of the second run', {
+      history: true,
+      timeoutMs: 30_000,
+    });
 
     expect(second).toContain(`resuming from ${join(workdir, 'tasks.db')}: ${40 - left} finished, ${left} left`);
     // Exit 1 (the failures the demo intends), which the demo script reports as success.

@@ -73,21 +73,45 @@ describe('taskchart run --store: stopping is not cancelling', () => {
 
     expect(stopped.code).toBe(130);
     const summary = jsonLines(stopped.stdout).at(-1);
-    expect(summary).toMatchObject({ type: 'summary', exitCode: 130, suspended: true, left: 3, total: 5, counts: { COMPLETED: 2, CANCELLED: 0 } });
+    expect(summary).toMatchObject({
+      type: 'summary',
+      exitCode: 130,
+      suspended: true,
+      left: 3,
+      total: 5,
+      counts: { COMPLETED: 2, CANCELLED: 0 },
+    });
     // Nothing was recorded as cancelled: no CANCELLED status event went out either.
     expect(jsonLines(stopped.stdout).filter((e) => e.type === 'status' && e.status === 'CANCELLED')).toEqual([]);
     // With --json, lines for people go to stderr.
     const line = stopped.stderr.trimEnd();
-    expect(line).toBe(`interrupted: 3 of 5 tasks left for the next run (stopping cancelled nothing); to resume, run: node ${cliBin} ${args.join(' ')}`);
+    expect(line).toBe(
+      `interrupted: 3 of 5 tasks left for the next run (stopping cancelled nothing); to resume, run: node ${cliBin} ${args.join(' ')}`,
+    );
     expect(ranSteps(log).sort()).toEqual(['a#1', 'b#1', 'c#1', 'd#1']);
 
     // The printed command, run as printed in a shell (without the hold): the graph comes from the store.
     const resumed = await runShell(line.split('to resume, run: ')[1] as string, { env });
     expect(resumed.code).toBe(0);
     const events = jsonLines(resumed.stdout);
-    expect(events.filter((e) => e.type === 'registered').map((e) => [e.taskId, e.restored])).toEqual(['a', 'b', 'c', 'd', 'e'].map((id) => [id, true]));
-    expect(events.find((e) => e.type === 'restore')).toMatchObject({ store: db, restored: 5, finished: 2, resumed: 3, pending: 0, interrupted: 0 });
-    expect(events.at(-1)).toMatchObject({ type: 'summary', exitCode: 0, total: 5, finishedEarlier: 2, counts: { COMPLETED: 5, FAILED: 0, CANCELLED: 0, RUNNING: 0 } });
+    expect(events.filter((e) => e.type === 'registered').map((e) => [e.taskId, e.restored])).toEqual(
+      ['a', 'b', 'c', 'd', 'e'].map((id) => [id, true]),
+    );
+    expect(events.find((e) => e.type === 'restore')).toMatchObject({
+      store: db,
+      restored: 5,
+      finished: 2,
+      resumed: 3,
+      pending: 0,
+      interrupted: 0,
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: 'summary',
+      exitCode: 0,
+      total: 5,
+      finishedEarlier: 2,
+      counts: { COMPLETED: 5, FAILED: 0, CANCELLED: 0, RUNNING: 0 },
+    });
     // a and b did not run again; the suspended attempts of c and d were not counted (attempt 1 again); e ran once.
     expect(ranSteps(log).slice(4).sort()).toEqual(['c#1', 'd#1', 'e#1']);
   }, 30_000);
@@ -124,7 +148,9 @@ describe('taskchart run --store: stopping is not cancelling', () => {
 
     const wrong = await runCli(['run', fixture('all-complete.mjs'), '--store', db], { env });
     expect(wrong.code).toBe(2);
-    expect(oneLineError(wrong)).toMatch(/^taskchart: ERR_INVALID_OPTION: restore\(\) found 2 unfinished stored task\(s\) this process cannot run, and restored nothing: Task `a` names handler `step`/);
+    expect(oneLineError(wrong)).toMatch(
+      /^taskchart: ERR_INVALID_OPTION: restore\(\) found 2 unfinished stored task\(s\) this process cannot run, and restored nothing: Task `a` names handler `step`/,
+    );
 
     const right = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
     expect(right.code).toBe(0);
@@ -140,14 +166,18 @@ describe('taskchart run --store: stopping is not cancelling', () => {
 
     const second = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
     expect(second.code).toBe(2);
-    expect(oneLineError(second)).toMatch(/^taskchart: ERR_STORE: Cannot open the task store `.*tasks\.db`: the file is held by another engine \(in another process\)/);
+    expect(oneLineError(second)).toMatch(
+      /^taskchart: ERR_STORE: Cannot open the task store `.*tasks\.db`: the file is held by another engine \(in another process\)/,
+    );
     expect(second.stdout).toBe('');
 
     first.kill('SIGTERM');
     const stopped = await first.result;
     expect(stopped.code).toBe(143);
     expect(stopped.stdout).toMatch(/^ {2}unfinished +3$/m);
-    expect(stopped.stdout).toMatch(/^interrupted: 3 of 5 tasks left for the next run \(stopping cancelled nothing\); to resume, run: node \S+\/dist\/cli\/main\.js run /m);
+    expect(stopped.stdout).toMatch(
+      /^interrupted: 3 of 5 tasks left for the next run \(stopping cancelled nothing\); to resume, run: node \S+\/dist\/cli\/main\.js run /m,
+    );
   }, 30_000);
 
   it('exits 3 with one line when the store fails during the run, and the same store resumes afterwards', async () => {
@@ -209,7 +239,9 @@ describe('taskchart run --store: bad input exits 2 with one line', () => {
     const before = readFileSync(db);
     const result = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
     expect(result.code).toBe(2);
-    expect(oneLineError(result)).toMatch(/^taskchart: ERR_STORE: Cannot open the task store `.*tasks\.db`: expected an SQLite database \(a taskchart store\), found a file that is not one/);
+    expect(oneLineError(result)).toMatch(
+      /^taskchart: ERR_STORE: Cannot open the task store `.*tasks\.db`: expected an SQLite database \(a taskchart store\), found a file that is not one/,
+    );
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
@@ -217,7 +249,9 @@ describe('taskchart run --store: bad input exits 2 with one line', () => {
     const { db, log, env } = workspace();
     const bad = await runCli(['run', fixture('durable-then-throws.mjs'), '--store', db], { env });
     expect(bad.code).toBe(2);
-    expect(oneLineError(bad)).toMatch(/Invalid task graph in .*durable-then-throws\.mjs.*ERR_INVALID_OPTION: Expected a `handler` .* got an inline `fn`/);
+    expect(oneLineError(bad)).toMatch(
+      /Invalid task graph in .*durable-then-throws\.mjs.*ERR_INVALID_OPTION: Expected a `handler` .* got an inline `fn`/,
+    );
 
     const next = await runCli(['run', fixture('durable-steps.mjs'), '--store', db], { env });
     expect(next.code).toBe(0);
@@ -227,8 +261,16 @@ describe('taskchart run --store: bad input exits 2 with one line', () => {
   }, 30_000);
 
   const cases: [string, string[], RegExp][] = [
-    ['`handlers` that is not an object', ['run', fixture('handlers-not-object.mjs')], /exports `handlers` that are not task functions: expected an object of name -> function .*, got a string$/],
-    ['a `handlers` entry that is not a function', ['run', fixture('handler-not-function.mjs')], /exports `handlers` that are not task functions: .*got `handlers\["report"\]` of type string$/],
+    [
+      '`handlers` that is not an object',
+      ['run', fixture('handlers-not-object.mjs')],
+      /exports `handlers` that are not task functions: expected an object of name -> function .*, got a string$/,
+    ],
+    [
+      'a `handlers` entry that is not a function',
+      ['run', fixture('handler-not-function.mjs')],
+      /exports `handlers` that are not task functions: .*got `handlers\["report"\]` of type string$/,
+    ],
     ['an empty --store', ['run', fixture('durable-steps.mjs'), '--store', ''], /Expected `--store` to be a file path, got an empty string/],
     ['--store without a value', ['run', fixture('durable-steps.mjs'), '--store'], /Option '--store <value>' argument missing/],
   ];
@@ -245,7 +287,9 @@ describe('the line after a stop', () => {
     expect(suspendedLine(3, 5, 'taskchart run g.mjs --store t.db', 2)).toBe(
       'interrupted: 3 of 5 tasks left for the next run (stopping cancelled nothing); 2 memory-only tasks (durable: false) will not run again; to resume, run: taskchart run g.mjs --store t.db',
     );
-    expect(suspendedLine(0, 5, 'taskchart run g.mjs', 1)).toBe('interrupted: nothing the store keeps is left to resume; 1 memory-only task (durable: false) will not run again');
+    expect(suspendedLine(0, 5, 'taskchart run g.mjs', 1)).toBe(
+      'interrupted: nothing the store keeps is left to resume; 1 memory-only task (durable: false) will not run again',
+    );
   });
 });
 
@@ -253,19 +297,27 @@ describe('the command that resumes a run', () => {
   const argv = ['run', 'graphs/my graph.mjs', '--store', 'tasks.db'];
 
   it('is `npx taskchart ...` when taskchart runs from an installed package', () => {
-    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app' })).toBe("npx taskchart run 'graphs/my graph.mjs' --store tasks.db");
-    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/taskchart/dist/cli/main.js', cwd: '/home/me/app' })).toBe("npx taskchart run 'graphs/my graph.mjs' --store tasks.db");
-    expect(resumeCommand(argv, { script: '/usr/local/bin/taskchart', cwd: '/home/me/app' })).toBe("npx taskchart run 'graphs/my graph.mjs' --store tasks.db");
+    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app' })).toBe(
+      "npx taskchart run 'graphs/my graph.mjs' --store tasks.db",
+    );
+    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/taskchart/dist/cli/main.js', cwd: '/home/me/app' })).toBe(
+      "npx taskchart run 'graphs/my graph.mjs' --store tasks.db",
+    );
+    expect(resumeCommand(argv, { script: '/usr/local/bin/taskchart', cwd: '/home/me/app' })).toBe(
+      "npx taskchart run 'graphs/my graph.mjs' --store tasks.db",
+    );
   });
 
   it('is `node <absolute path>` when it runs from a checkout (dist/cli/main.js), wherever it was started', () => {
-    expect(resumeCommand(argv, { script: 'dist/cli/main.js', cwd: '/src/taskchart' })).toBe("node /src/taskchart/dist/cli/main.js run 'graphs/my graph.mjs' --store tasks.db");
+    expect(resumeCommand(argv, { script: 'dist/cli/main.js', cwd: '/src/taskchart' })).toBe(
+      "node /src/taskchart/dist/cli/main.js run 'graphs/my graph.mjs' --store tasks.db",
+    );
   });
 
   it('goes to the directory the paths are relative to first when an npm script ran it from another one', () => {
-    expect(resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app', initCwd: '/home/me/app/src' })).toBe(
-      "cd /home/me/app && npx taskchart run 'graphs/my graph.mjs' --store tasks.db",
-    );
+    expect(
+      resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app', initCwd: '/home/me/app/src' }),
+    ).toBe("cd /home/me/app && npx taskchart run 'graphs/my graph.mjs' --store tasks.db");
     expect(resumeCommand(argv, { script: '/home/me/app/node_modules/.bin/taskchart', cwd: '/home/me/app', initCwd: '/home/me/app/' })).toBe(
       "npx taskchart run 'graphs/my graph.mjs' --store tasks.db",
     );

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatError, formatResult, resultToJson } from '../../src/cli/format.js';
 
-const coded = (code: string, message: string, cause?: unknown): Error => Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code });
+const coded = (code: string, message: string, cause?: unknown): Error =>
+  Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code });
 
 describe('an error on one line', () => {
   it('names the root cause once, however deep the chain', () => {
@@ -13,8 +14,16 @@ describe('an error on one line', () => {
 
   it('adds nothing when the message already says the root cause (a dependency failure three levels deep)', () => {
     const root = coded('ERR_TASK_TIMEOUT', 'Task `fetch:seville` timed out after 1500 ms (attempt 2)');
-    const parse = coded('ERR_DEPENDENCY_FAILED', 'Task `parse:seville` did not run: its dependency `fetch:seville` failed: Task `fetch:seville` timed out after 1500 ms (attempt 2)', root);
-    const report = coded('ERR_DEPENDENCY_FAILED', 'Task `report` did not run: its dependency `parse:seville` failed; root cause: `fetch:seville` ERR_TASK_TIMEOUT: Task `fetch:seville` timed out after 1500 ms (attempt 2)', parse);
+    const parse = coded(
+      'ERR_DEPENDENCY_FAILED',
+      'Task `parse:seville` did not run: its dependency `fetch:seville` failed: Task `fetch:seville` timed out after 1500 ms (attempt 2)',
+      root,
+    );
+    const report = coded(
+      'ERR_DEPENDENCY_FAILED',
+      'Task `report` did not run: its dependency `parse:seville` failed; root cause: `fetch:seville` ERR_TASK_TIMEOUT: Task `fetch:seville` timed out after 1500 ms (attempt 2)',
+      parse,
+    );
     expect(formatError(report)).toBe(`ERR_DEPENDENCY_FAILED: ${report.message}`);
   });
 

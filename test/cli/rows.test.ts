@@ -5,12 +5,24 @@ import type { ProgressSnapshot } from '../../src/cli/run-progress.js';
 import { summaryLine } from '../../src/cli/summary-line.js';
 
 const snapshot = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
-  total: 40, done: 7, failed: 0, cancelled: 0, running: 6, queued: 27, earlier: 0, rate: 16.6, elapsedMs: 421, etaMs: 2000, ...over,
+  total: 40,
+  done: 7,
+  failed: 0,
+  cancelled: 0,
+  running: 6,
+  queued: 27,
+  earlier: 0,
+  rate: 16.6,
+  elapsedMs: 421,
+  etaMs: 2000,
+  ...over,
 });
 
 describe('the summary row', () => {
   it('at 120 columns shows a 20-character bar and the whole line', () => {
-    expect(summaryRow(snapshot(), 120)).toBe('====---------------- 7/40 done | 0 failed | 6 running | 27 queued | 16.6/s | 421ms elapsed | ~2.0s left');
+    expect(summaryRow(snapshot(), 120)).toBe(
+      '====---------------- 7/40 done | 0 failed | 6 running | 27 queued | 16.6/s | 421ms elapsed | ~2.0s left',
+    );
   });
 
   it('at 80 columns drops the bar and the rate, and keeps the time elapsed and the estimate', () => {
@@ -18,10 +30,21 @@ describe('the summary row', () => {
   });
 
   it('drops the least useful counts next (queued, then running), never done, elapsed or left, and stays under the width', () => {
-    const busy = snapshot({ done: 1200, total: 10_000, failed: 31, cancelled: 12, running: 16, queued: 8700, elapsedMs: 3_725_000, etaMs: 27_000_000 });
+    const busy = snapshot({
+      done: 1200,
+      total: 10_000,
+      failed: 31,
+      cancelled: 12,
+      running: 16,
+      queued: 8700,
+      elapsedMs: 3_725_000,
+      etaMs: 27_000_000,
+    });
     const row = summaryRow(busy, 80, 4);
     expect(row).toBe('1200/10000 done | 31 failed | 12 cancelled | 1h 02m elapsed | ~7h 30m left');
-    expect(summaryRow(busy, 110, 4)).toBe('1200/10000 done | 31 failed | 12 cancelled | 16 running (+4 not shown) | 1h 02m elapsed | ~7h 30m left');
+    expect(summaryRow(busy, 110, 4)).toBe(
+      '1200/10000 done | 31 failed | 12 cancelled | 16 running (+4 not shown) | 1h 02m elapsed | ~7h 30m left',
+    );
     expect(summaryRow(busy, 60, 4)).toBe('1200/10000 done | 31 failed | 1h 02m elapsed | ~7h 30m left');
     for (const columns of [40, 50, 60, 70, 80, 100, 120, 160]) expect(summaryRow(busy, columns, 4).length).toBeLessThan(columns);
   });
@@ -30,12 +53,14 @@ describe('the summary row', () => {
     expect(summaryRow(snapshot({ done: 0, etaMs: undefined }), 80)).toMatch(/\| 421ms elapsed \| time left unknown$/);
   });
 
-  it('the plain view\'s line is the whole line, whatever the width', () => {
-    expect(summaryLine(snapshot({ cancelled: 2 }))).toBe('7/40 done | 0 failed | 2 cancelled | 6 running | 27 queued | 16.6/s | 421ms elapsed | ~2.0s left');
+  it("the plain view's line is the whole line, whatever the width", () => {
+    expect(summaryLine(snapshot({ cancelled: 2 }))).toBe(
+      '7/40 done | 0 failed | 2 cancelled | 6 running | 27 queued | 16.6/s | 421ms elapsed | ~2.0s left',
+    );
   });
 });
 
-describe('a running task\'s row', () => {
+describe("a running task's row", () => {
   const task = { id: 'x', name: 'extract:helsinki', progress: 0.5, message: 'bootstrap 2000/4000' };
 
   it('shows the bar, the percentage, the name and the message', () => {
@@ -44,7 +69,11 @@ describe('a running task\'s row', () => {
   });
 
   it('cuts the message before the name, with an ellipsis, to stay under the width', () => {
-    const long = { ...task, name: 'a-task-with-a-rather-long-name', message: 'copying reports/2026/12/quarterly-summary-with-a-long-name.csv' };
+    const long = {
+      ...task,
+      name: 'a-task-with-a-rather-long-name',
+      message: 'copying reports/2026/12/quarterly-summary-with-a-long-name.csv',
+    };
     const row = taskRow(long, 80);
     expect(row).toBe('  =====-----  50% a-task-with-a-rather-long-name copying reports/2026/12/quart…');
     expect(row.length).toBe(79);

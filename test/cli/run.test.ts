@@ -34,7 +34,7 @@ describe('taskchart run: outcomes and exit codes', () => {
     expect(result.stdout).toMatch(/^ {2}completed +2$/m);
   });
 
-  it('records the run\'s statechart inspection events with --inspect-log, readable with taskchart/inspect', async () => {
+  it("records the run's statechart inspection events with --inspect-log, readable with taskchart/inspect", async () => {
     const log = join(mkdtempSync(join(tmpdir(), 'taskchart-cli-')), 'run.jsonl');
     const result = await runCli(['run', fixture('all-complete.mjs'), '--inspect-log', log]);
     expect(result.code).toBe(0);
@@ -71,13 +71,29 @@ describe('taskchart run: outcomes and exit codes', () => {
 describe('taskchart run: bad input exits 2 with one line and no stack', () => {
   const cases: [string, string[], RegExp][] = [
     ['a missing file', ['run', fixture('no-such-graph.mjs')], /Cannot find graph module `.*no-such-graph\.mjs`/],
-    ['a module without a default export', ['run', fixture('exports-nothing.mjs')], /exports nothing usable: expected `export default \(engine\) => \{ \.\.\. \}`, got no default export/],
+    [
+      'a module without a default export',
+      ['run', fixture('exports-nothing.mjs')],
+      /exports nothing usable: expected `export default \(engine\) => \{ \.\.\. \}`, got no default export/,
+    ],
     ['a dependency cycle', ['run', fixture('cycle.mjs')], /ERR_DEPENDENCY_CYCLE: Dependency cycle: `a` -> `c` -> `b` -> `a`$/],
     ['a module registering no task', ['run', fixture('registers-nothing.mjs')], /registered no tasks/],
     ['an unknown flag', ['run', fixture('all-complete.mjs'), '--dashbord'], /Unknown option '--dashbord'/],
-    ['invalid engine options exported by the module', ['run', fixture('bad-options.mjs')], /Invalid engine `options` exported by .*bad-options\.mjs.*`concurrency`/],
-    ['a bad dashboard port', ['run', fixture('all-complete.mjs'), '--dashboard=http'], /`--dashboard` port to be an integer from 0 to 65535, got `http`/],
-    ['a bad --concurrency', ['run', fixture('all-complete.mjs'), '--concurrency', '0'], /Expected `--concurrency` to be an integer from 1 and up, got `0`/],
+    [
+      'invalid engine options exported by the module',
+      ['run', fixture('bad-options.mjs')],
+      /Invalid engine `options` exported by .*bad-options\.mjs.*`concurrency`/,
+    ],
+    [
+      'a bad dashboard port',
+      ['run', fixture('all-complete.mjs'), '--dashboard=http'],
+      /`--dashboard` port to be an integer from 0 to 65535, got `http`/,
+    ],
+    [
+      'a bad --concurrency',
+      ['run', fixture('all-complete.mjs'), '--concurrency', '0'],
+      /Expected `--concurrency` to be an integer from 1 and up, got `0`/,
+    ],
     ['an unknown command', ['walk', fixture('all-complete.mjs')], /Unknown command `walk`/],
   ];
   it.each(cases)('%s', async (_label, args, message) => {
@@ -94,7 +110,9 @@ describe('taskchart run: bad input exits 2 with one line and no stack', () => {
     for (const args of [[], ['--json']]) {
       const result = await runCli(args);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^taskchart: expected a command, `run` or `worker`\n\nUsage: taskchart run <graph-module> \[options\]\n/);
+      expect(result.stderr).toMatch(
+        /^taskchart: expected a command, `run` or `worker`\n\nUsage: taskchart run <graph-module> \[options\]\n/,
+      );
       expect(result.stdout).toBe('');
     }
   });
@@ -125,9 +143,19 @@ describe('taskchart run: output formats', () => {
   it('writes one JSON event a line with --json, ending with a summary object', async () => {
     const result = await runCli(['run', fixture('one-fails.mjs'), '--json']);
     expect(result.code).toBe(1);
-    const events = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const events = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.filter((e) => e.type === 'registered').map((e) => e.taskId)).toEqual(['load', 'publish', 'audit']);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'status', taskId: 'load', status: 'FAILED', error: expect.objectContaining({ message: 'disk full while loading' }) }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'status',
+        taskId: 'load',
+        status: 'FAILED',
+        error: expect.objectContaining({ message: 'disk full while loading' }),
+      }),
+    );
     expect(events.at(-1)).toMatchObject({ type: 'summary', exitCode: 1, total: 3, failed: [{ taskId: 'load' }, { taskId: 'publish' }] });
   });
 
@@ -148,13 +176,18 @@ describe('taskchart run: output formats', () => {
     expect((await runCli(['run', cliFixture('results.mjs')])).stdout).not.toMatch(/^Results/m);
   });
 
-  it('puts every task\'s result or error in the --json summary, and the result on each COMPLETED status line', async () => {
+  it("puts every task's result or error in the --json summary, and the result on each COMPLETED status line", async () => {
     const result = await runCli(['run', cliFixture('results.mjs'), '--json']);
     expect(result.code).toBe(1);
     const lines = jsonLines(result.stdout);
     expect(lines.at(-1)?.tasks).toEqual([
       { taskId: 'text', name: 'text', status: 'COMPLETED', result: 'plain text' },
-      { taskId: 'object', name: 'object', status: 'COMPLETED', result: { city: 'oslo', rows: 31, nested: { deep: { deeper: { deepest: 1 } } } } },
+      {
+        taskId: 'object',
+        name: 'object',
+        status: 'COMPLETED',
+        result: { city: 'oslo', rows: 31, nested: { deep: { deeper: { deepest: 1 } } } },
+      },
       { taskId: 'list', name: 'list', status: 'COMPLETED', result: Array.from({ length: 100 }, (_, i) => i) },
       { taskId: 'lines', name: 'lines', status: 'COMPLETED', result: 'first line\nsecond line' },
       { taskId: 'nothing', name: 'nothing', status: 'COMPLETED' },
@@ -183,7 +216,7 @@ describe('taskchart run: output formats', () => {
     );
   });
 
-  it('stops on the first SIGINT while the graph module\'s function still runs, starting nothing more', async () => {
+  it("stops on the first SIGINT while the graph module's function still runs, starting nothing more", async () => {
     const running = startCli(['run', cliFixture('waits-on-forgotten.mjs')], { env: { TASKCHART_TEST_KEEP_ALIVE: '1' } });
     await running.waitForOutput((out) => out.includes('stalled: `report` waits on never-started `fetch`'));
     running.kill('SIGINT');

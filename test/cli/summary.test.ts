@@ -70,13 +70,19 @@ describe('the summary of a run', () => {
 
   it('cuts each --results line to the terminal width, with an ellipsis', async () => {
     const { engine, progress } = watched();
-    engine.registerTask({ id: 'report', name: 'report', fn: () => 'north: 6 cities, mean 6.8 °C, warmest copenhagen; south: 5 cities, mean 17.0 °C' });
+    engine.registerTask({
+      id: 'report',
+      name: 'report',
+      fn: () => 'north: 6 cities, mean 6.8 °C, warmest copenhagen; south: 5 cities, mean 17.0 °C',
+    });
     engine.startTask('report');
     await engine.waitForTask('report');
 
     const lines = summaryOf(engine, progress, { results: true, columns: 60 });
     expect(lines.slice(lines.indexOf('Results (1)') + 1)).toEqual(["  report  'north: 6 cities, mean 6.8 °C, warmest copenhage…"]);
-    expect(summaryOf(engine, progress, { results: true, columns: 200 })).toContain("  report  'north: 6 cities, mean 6.8 °C, warmest copenhagen; south: 5 cities, mean 17.0 °C'");
+    expect(summaryOf(engine, progress, { results: true, columns: 200 })).toContain(
+      "  report  'north: 6 cities, mean 6.8 °C, warmest copenhagen; south: 5 cities, mean 17.0 °C'",
+    );
     progress.stop();
   });
 });

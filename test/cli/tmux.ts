@@ -15,7 +15,8 @@ export const tmuxTitle = (title: string): string => (skipWithoutTmux ? `${title}
 
 /** Throws under CI when tmux is missing: the terminal tests must run there. */
 export function requireTmux(): void {
-  if (!hasTmux) throw new Error('tmux is not installed, and CI is set: the terminal tests must run (apt-get install -y tmux; .ci/run installs it)');
+  if (!hasTmux)
+    throw new Error('tmux is not installed, and CI is set: the terminal tests must run (apt-get install -y tmux; .ci/run installs it)');
 }
 
 export class TmuxSession {

@@ -10,9 +10,16 @@ import { serveDashboard, type Dashboard } from '../../src/dashboard/index.js';
 import { TaskEngine, TaskPriority, type TaskSpec } from '../../src/index.js';
 import { SCREENSHOT_VIEWPORT, detailField, launchChromium, nodeOf, saveScreenshot, watchProblems, whenRunning } from './chromium.js';
 
-const REGIONS = { north: ['oslo', 'bergen', 'stockholm', 'helsinki', 'copenhagen', 'tallinn'], south: ['madrid', 'seville', 'lisbon', 'rome', 'athens', 'valletta'] };
+const REGIONS = {
+  north: ['oslo', 'bergen', 'stockholm', 'helsinki', 'copenhagen', 'tallinn'],
+  south: ['madrid', 'seville', 'lisbon', 'rome', 'athens', 'valletta'],
+};
 const CITIES = [...REGIONS.north, ...REGIONS.south];
-const STILL_RUNNING: Record<string, [number, string]> = { helsinki: [0.5, 'bootstrap 2000/4000'], stockholm: [0.75, 'bootstrap 3000/4000'], lisbon: [0.25, 'bootstrap 1000/4000'] };
+const STILL_RUNNING: Record<string, [number, string]> = {
+  helsinki: [0.5, 'bootstrap 2000/4000'],
+  stockholm: [0.75, 'bootstrap 3000/4000'],
+  lisbon: [0.25, 'bootstrap 1000/4000'],
+};
 
 let browser: Browser;
 let engine: TaskEngine | undefined;
@@ -40,7 +47,8 @@ function demoGraph(): TaskSpec[] {
     specs.push({ id: `parse:${city}`, name: `parse:${city}`, priority, dependencies: [`fetch:${city}`] });
     specs.push({ id: `extract:${city}`, name: `extract:${city}`, priority, dependencies: [`parse:${city}`] });
   }
-  for (const [region, cities] of Object.entries(REGIONS)) specs.push({ id: `report:${region}`, name: `report:${region}`, dependencies: cities.map((c) => `extract:${c}`) });
+  for (const [region, cities] of Object.entries(REGIONS))
+    specs.push({ id: `report:${region}`, name: `report:${region}`, dependencies: cities.map((c) => `extract:${c}`) });
   specs.push({ id: 'archive:snapshot', name: 'archive:snapshot', priority: TaskPriority.LOW });
   specs.push({ id: 'upload:archive', name: 'upload:archive', priority: TaskPriority.LOW, dependencies: ['archive:snapshot'] });
   return specs;
@@ -81,14 +89,22 @@ async function openDashboard(e: TaskEngine): Promise<{ page: Page; problems: str
 function boxesOf(p: Page, selector: string, container: string) {
   return p.evaluate(
     ([sel, box]) => {
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): DomEl; querySelectorAll(s: string): DomEl[] } }).document;
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): DomEl; querySelectorAll(s: string): DomEl[] } })
+        .document;
       const c = doc.querySelector(box);
       const r = c.getBoundingClientRect();
       const right = r.left + c.clientWidth;
       const bottom = r.top + c.clientHeight;
       return [...doc.querySelectorAll(sel)].map((el) => {
         const b = el.getBoundingClientRect();
-        return { left: b.left - r.left, top: b.top - r.top, right: right - b.right, bottom: bottom - b.bottom, width: b.width, height: b.height };
+        return {
+          left: b.left - r.left,
+          top: b.top - r.top,
+          right: right - b.right,
+          bottom: bottom - b.bottom,
+          width: b.width,
+          height: b.height,
+        };
       });
     },
     [selector, container] as const,
@@ -121,7 +137,9 @@ describe('the dashboard at 1400×900', () => {
       nodeOf(p, id)
         .locator('rect.box')
         .evaluate((box) => {
-          const style = (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string; stroke: string; strokeDasharray: string } }).getComputedStyle(box);
+          const style = (
+            globalThis as unknown as { getComputedStyle(e: unknown): { fill: string; stroke: string; strokeDasharray: string } }
+          ).getComputedStyle(box);
           const [r, g, b] = (style.fill.match(/\d+/g) ?? []).map(Number) as [number, number, number];
           return { r, g, b, stroke: style.stroke, dashed: style.strokeDasharray !== 'none' };
         });
@@ -136,7 +154,10 @@ describe('the dashboard at 1400×900', () => {
     // Red edges trace the failure's path (fetch → parse → extract:seville → report:south), not the completed extracts' edges.
     expect(await p.locator('path.edge.branch-FAILED').count()).toBe(3);
     expect(await p.locator('path.edge.branch-CANCELLED').count()).toBe(1);
-    const edgeStroke = await p.locator('path.edge.branch-FAILED').first().evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(e).stroke);
+    const edgeStroke = await p
+      .locator('path.edge.branch-FAILED')
+      .first()
+      .evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(e).stroke);
     expect(edgeStroke).toBe('rgb(207, 34, 46)');
 
     // Priority by name; a COMPLETED task shows 100% whatever it last reported.
@@ -150,7 +171,9 @@ describe('the dashboard at 1400×900', () => {
     // The statechart fits the panel: no horizontal scroll, every state's name whole inside its box.
     await nodeOf(p, 'fetch:seville').click();
     await expect.poll(() => p.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('failed');
-    const overflow = await p.locator('#detail').evaluate((aside) => (aside as unknown as DomEl & { scrollWidth: number }).scrollWidth - (aside as unknown as DomEl).clientWidth);
+    const overflow = await p
+      .locator('#detail')
+      .evaluate((aside) => (aside as unknown as DomEl & { scrollWidth: number }).scrollWidth - (aside as unknown as DomEl).clientWidth);
     expect(overflow).toBe(0);
     const [chartBox] = await boxesOf(p, '#statechart svg', '#detail');
     expect(chartBox?.left).toBeGreaterThanOrEqual(0);
@@ -175,7 +198,11 @@ describe('the dashboard at 1400×900', () => {
     expect(chart[0]?.width).toBeGreaterThanOrEqual(chartWidth - 40);
     // No label is cut by the chart's edges: no dark (text) pixel on its outermost rows and columns.
     const edgeInk = await p.locator('#chart canvas').evaluate((canvas) => {
-      const c = canvas as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const c = canvas as unknown as {
+        width: number;
+        height: number;
+        getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+      };
       const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
       const dark = (x: number, y: number) => {
         const i = (y * c.width + x) * 4;
@@ -200,7 +227,9 @@ describe('the dashboard at 1400×900', () => {
     await expect.poll(() => p.locator('g.node').count()).toBe(60);
     expect(Number(await p.locator('#graph svg').getAttribute('data-scale'))).toBe(0.6);
     const view = p.locator('#view');
-    expect(await view.evaluate((v) => (v as unknown as { scrollHeight: number }).scrollHeight > (v as unknown as DomEl).clientHeight)).toBe(true);
+    expect(await view.evaluate((v) => (v as unknown as { scrollHeight: number }).scrollHeight > (v as unknown as DomEl).clientHeight)).toBe(
+      true,
+    );
     const nodes = await boxesOf(p, 'g.node rect.box', '#view');
     const sorted = [...nodes].sort((a, b) => a.top - b.top);
     for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.top).toBeGreaterThanOrEqual(sorted[i - 1]!.top + sorted[i - 1]!.height);

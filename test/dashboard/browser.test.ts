@@ -45,8 +45,25 @@ describe('dashboard in Chromium', () => {
       dashboard = await serveDashboard(engine, { port: 0 });
       engine.registerTasks([
         { id: 'fetch', name: 'fetch', fn: () => 'data' },
-        { id: 'parse', name: 'parse', dependencies: ['fetch'], timeout: 60_000, resources: { cpu: 1 }, fn: async (ctx) => { ctx.progress(0.4, 'parsing'); return gate.promise; } },
-        { id: 'hostile', name: HOSTILE, dependencies: ['fetch'], fn: () => { throw new Error('boom <b>not bold</b>'); } },
+        {
+          id: 'parse',
+          name: 'parse',
+          dependencies: ['fetch'],
+          timeout: 60_000,
+          resources: { cpu: 1 },
+          fn: async (ctx) => {
+            ctx.progress(0.4, 'parsing');
+            return gate.promise;
+          },
+        },
+        {
+          id: 'hostile',
+          name: HOSTILE,
+          dependencies: ['fetch'],
+          fn: () => {
+            throw new Error('boom <b>not bold</b>');
+          },
+        },
         { id: 'report', name: 'report', dependencies: ['parse'], fn: () => 'done' },
         {
           id: 'flaky',
@@ -98,7 +115,9 @@ describe('dashboard in Chromium', () => {
       await expect.poll(() => page.locator('#detail h2').textContent()).toBe('flaky');
       await expect.poll(() => page.locator('#detail table.attempts tr.attempt').count()).toBe(2);
       expect(await page.locator('#detail table.attempts tr.attempt td.outcome').allTextContents()).toEqual(['failed', 'completed']);
-      expect(await page.locator('#detail table.attempts tr.attempt td.error').first().textContent()).toBe('Error: flaky <i>first</i> failure');
+      expect(await page.locator('#detail table.attempts tr.attempt td.error').first().textContent()).toBe(
+        'Error: flaky <i>first</i> failure',
+      );
       expect(await page.locator('#detail i').count()).toBe(0);
       expect(await page.locator('#detail ol.messages li').allTextContents()).toEqual(['50% half way, try 1', '50% half way, try 2']);
       await expect.poll(() => page.locator('#detail g.sc-node.current').getAttribute('data-state')).toBe('completed');
@@ -138,7 +157,13 @@ describe('dashboard in Chromium', () => {
     const problems = watchProblems(page);
     try {
       dashboard = await serveDashboard(engine, { port: 0 });
-      const ids = engine.registerTasks(Array.from({ length: 5000 }, (_, i) => ({ id: `t${i}`, name: `task ${i}`, priority: i % 2 === 0 ? TaskPriority.HIGH : TaskPriority.LOW })));
+      const ids = engine.registerTasks(
+        Array.from({ length: 5000 }, (_, i) => ({
+          id: `t${i}`,
+          name: `task ${i}`,
+          priority: i % 2 === 0 ? TaskPriority.HIGH : TaskPriority.LOW,
+        })),
+      );
       for (const id of ids.slice(0, 100)) engine.startTask(id); // 100 external tasks RUNNING
       await page.goto(dashboard.url);
       await page.locator('#list table tr.s-RUNNING').first().waitFor({ timeout: 10_000 });
@@ -149,7 +174,8 @@ describe('dashboard in Chromium', () => {
       await expect.poll(() => page.locator('#counts').textContent(), { timeout: 10_000 }).toMatch(/RUNNING 50.*COMPLETED 50/);
       await page.evaluate(() => 1); // the page's main thread takes a task (a stuck page would time the test out)
       // Priorities by name (the first 50 tasks completed; the list shows running tasks first).
-      const row = (id: string) => page.locator('#list table tr', { has: page.locator('td', { hasText: new RegExp(`^${id}$`) }) }).locator('td');
+      const row = (id: string) =>
+        page.locator('#list table tr', { has: page.locator('td', { hasText: new RegExp(`^${id}$`) }) }).locator('td');
       await expect.poll(() => row('t50').allTextContents()).toEqual(['RUNNING', 'task 50', 't50', 'HIGH', '0%', '1', '']);
       expect(await row('t101').nth(3).textContent()).toBe('LOW');
       await page.locator('#list table tr.s-RUNNING').first().click();

@@ -14,7 +14,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOT_VIEWPORT = { width: 1400, height: 900 };
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
@@ -59,7 +60,8 @@ export async function whenRunning(engine: TaskEngine, id: string): Promise<void>
  * Saves a screenshot of the page: to docs/images (the README's) when UPDATE_SCREENSHOTS=1, else to test/artifacts.
  */
 export async function saveScreenshot(page: Page, file: string): Promise<void> {
-  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../docs/images/', import.meta.url) : new URL('../artifacts/', import.meta.url);
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../docs/images/', import.meta.url) : new URL('../artifacts/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: new URL(file, dir).pathname });
 }

@@ -4,7 +4,14 @@ import { Script } from 'node:vm';
 import { Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, TaskEngine, TaskStatus, type TaskEvent } from '../../src/index.js';
-import { DASHBOARD_MAX_MESSAGES, serveDashboard, type Dashboard, type StateJson, type StatechartJson, type TaskDetailJson } from '../../src/dashboard/index.js';
+import {
+  DASHBOARD_MAX_MESSAGES,
+  serveDashboard,
+  type Dashboard,
+  type StateJson,
+  type StatechartJson,
+  type TaskDetailJson,
+} from '../../src/dashboard/index.js';
 import { CLIENT_SCRIPT, PAGE_HTML } from '../../src/dashboard/page.js';
 import { deferred } from '../helpers.js';
 
@@ -29,7 +36,11 @@ afterEach(async () => {
 });
 
 /** Reads SSE messages from a fetch response until `until` says stop. */
-async function readSse(response: Response, until: (batches: unknown[][]) => boolean, timeoutMs = 5000): Promise<{ batches: unknown[][]; comments: string[] }> {
+async function readSse(
+  response: Response,
+  until: (batches: unknown[][]) => boolean,
+  timeoutMs = 5000,
+): Promise<{ batches: unknown[][]; comments: string[] }> {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   const batches: unknown[][] = [];
@@ -67,7 +78,14 @@ describe('serveDashboard', () => {
     const gate = deferred();
     const a = engine.registerTask({ id: 'a', name: 'extract', fn: () => gate.promise });
     const b = engine.registerTask({ id: 'b', name: HOSTILE, dependencies: [a], fn: () => 'b' });
-    const c = engine.registerTask({ id: 'c', name: 'load', dependencies: [a, b], fn: () => { throw new Error(HOSTILE); } });
+    const c = engine.registerTask({
+      id: 'c',
+      name: 'load',
+      dependencies: [a, b],
+      fn: () => {
+        throw new Error(HOSTILE);
+      },
+    });
     for (const id of [a, b, c]) engine.startTask(id);
 
     const page = await fetch(dashboard.url);
@@ -113,10 +131,20 @@ describe('serveDashboard', () => {
     const events = await fetch(new URL('api/events', dashboard.url));
     expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
     // The stream's headers are written by the code that subscribes it: once they are here, no event can be missed.
-    const reading = readSse(events, (batches) => batches.flat().some((e) => (e as { taskId: string; status?: string }).taskId === 'c' && (e as { status?: string }).status === 'FAILED'));
+    const reading = readSse(events, (batches) =>
+      batches
+        .flat()
+        .some((e) => (e as { taskId: string; status?: string }).taskId === 'c' && (e as { status?: string }).status === 'FAILED'),
+    );
     gate.resolve('a');
     const { batches } = await reading;
-    const flat = batches.flat() as Array<{ type: string; taskId: string; name: string; status?: string; error?: { name: string; message: string } | null }>;
+    const flat = batches.flat() as Array<{
+      type: string;
+      taskId: string;
+      name: string;
+      status?: string;
+      error?: { name: string; message: string } | null;
+    }>;
     expect(flat.filter((e) => e.type === 'status' && e.status === 'COMPLETED').map((e) => e.taskId)).toEqual(['a', 'b']);
     const failed = flat.find((e) => e.taskId === 'c' && e.status === 'FAILED');
     expect(failed?.error).toEqual({ name: 'Error', message: HOSTILE });
@@ -264,7 +292,17 @@ describe('statechart, attempt history and uPlot', () => {
     const response = await fetch(new URL('api/statechart', dashboard.url));
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const chart = (await response.json()) as StatechartJson;
-    expect(chart.states.map((s) => s.name)).toEqual(['pending', 'waiting', 'queued', 'dispatched', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
+    expect(chart.states.map((s) => s.name)).toEqual([
+      'pending',
+      'waiting',
+      'queued',
+      'dispatched',
+      'running',
+      'retrying',
+      'completed',
+      'failed',
+      'cancelled',
+    ]);
     expect(chart.states.find((s) => s.name === 'retrying')).toEqual({ name: 'retrying', status: 'PENDING', final: false });
     expect(chart.states.find((s) => s.name === 'completed')).toMatchObject({ status: 'COMPLETED', final: true });
     expect(chart.initial).toBe('pending');
@@ -316,7 +354,13 @@ describe('statechart, attempt history and uPlot', () => {
     expect(detail.messages.at(-1)?.message).toBe('try 2 step 14 <b>');
     expect(detail.messages[0]?.message).toBe('try 1 step 10 <b>');
 
-    const failing = engine.registerTask({ id: 'bad', name: 'bad', fn: () => { throw new Error('nope'); } });
+    const failing = engine.registerTask({
+      id: 'bad',
+      name: 'bad',
+      fn: () => {
+        throw new Error('nope');
+      },
+    });
     engine.startTask(failing);
     await engine.waitForTask(failing).catch(() => undefined);
     const bad = (await (await fetch(new URL('api/task/bad', dashboard.url))).json()) as TaskDetailJson;
@@ -341,7 +385,12 @@ describe('statechart, attempt history and uPlot', () => {
     engine.startTask('publish');
     await engine.onIdle();
     const { batches } = await reading;
-    expect(batches.flat().find((e) => (e as { type: string }).type === 'stalled')).toMatchObject({ type: 'stalled', taskId: 'publish', name: 'publish', waitingOn: ['approve'] });
+    expect(batches.flat().find((e) => (e as { type: string }).type === 'stalled')).toMatchObject({
+      type: 'stalled',
+      taskId: 'publish',
+      name: 'publish',
+      waitingOn: ['approve'],
+    });
 
     const stalledOf = async () => {
       const state = (await (await fetch(new URL('api/state', dashboard?.url))).json()) as StateJson;

@@ -31,7 +31,10 @@ describe('durability point and group commits (one transaction per tick)', () => 
       'status event; on disk: completed',
       'waitForTask resolves; on disk: completed',
     ]);
-    const row = store.commits.flatMap((b) => [...b.inserts, ...b.updates]).filter((r) => r.id === 'produce').at(-1);
+    const row = store.commits
+      .flatMap((b) => [...b.inserts, ...b.updates])
+      .filter((r) => r.id === 'produce')
+      .at(-1);
     expect(row?.result).toBeInstanceOf(Uint8Array);
     await engine.shutdown();
   });
@@ -40,7 +43,10 @@ describe('durability point and group commits (one transaction per tick)', () => 
     const { engine, store, advance } = durableEngine(tempDbPath());
     const onDisk: string[] = [];
     engine.defineTask('look', (ctx: TaskContext) => {
-      const row = store.commits.flatMap((b) => [...b.inserts, ...b.updates]).filter((r) => r.id === ctx.id).at(-1);
+      const row = store.commits
+        .flatMap((b) => [...b.inserts, ...b.updates])
+        .filter((r) => r.id === ctx.id)
+        .at(-1);
       onDisk.push(`${row?.state} attempts=${row?.attempts}`);
       if (ctx.attempt === 1) throw new Error('again');
     });

@@ -7,7 +7,11 @@ describe('what a durable engine accepts', () => {
   it('refuses an inline fn on a durable engine, naming the task, unless the spec says durable: false', async () => {
     const { engine, store } = durableEngine(tempDbPath());
     expect(() => engine.registerTask({ id: 'closure', name: 'closure', fn: () => 1 })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'fn', message: expect.stringMatching(/durable task `closure`.*inline `fn`.*durable: false/) }),
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        field: 'fn',
+        message: expect.stringMatching(/durable task `closure`.*inline `fn`.*durable: false/),
+      }),
     );
     const id = engine.registerTask({ id: 'memory-only', name: 'memory only', fn: () => 7, durable: false });
     engine.startTask(id);
@@ -21,7 +25,11 @@ describe('what a durable engine accepts', () => {
     const { engine } = durableEngine(tempDbPath());
     engine.defineTask('h', () => 1);
     expect(() => engine.registerTask({ id: 'a', name: 'a', handler: 'h', args: [{ onDone: () => {} }] })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'args', message: expect.stringContaining('args[0].onDone is a function') }),
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        field: 'args',
+        message: expect.stringContaining('args[0].onDone is a function'),
+      }),
     );
     return engine.shutdown();
   });
@@ -30,11 +38,18 @@ describe('what a durable engine accepts', () => {
     const { engine } = durableEngine(tempDbPath());
     engine.registerTask({ id: 'volatile', name: 'volatile', durable: false });
     expect(() => engine.registerTask({ id: 'kept', name: 'kept', dependencies: ['volatile'] })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'dependencies', message: expect.stringContaining('`volatile` has `durable: false`') }),
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        field: 'dependencies',
+        message: expect.stringContaining('`volatile` has `durable: false`'),
+      }),
     );
-    expect(() => engine.registerTasks([{ id: 'x', name: 'x', durable: false }, { id: 'y', name: 'y', dependencies: ['x'] }])).toThrow(
-      expect.objectContaining({ field: 'dependencies' }),
-    );
+    expect(() =>
+      engine.registerTasks([
+        { id: 'x', name: 'x', durable: false },
+        { id: 'y', name: 'y', dependencies: ['x'] },
+      ]),
+    ).toThrow(expect.objectContaining({ field: 'dependencies' }));
     engine.registerTask({ id: 'also-volatile', name: 'also volatile', durable: false, dependencies: ['volatile'] });
     return engine.shutdown();
   });
@@ -57,7 +72,9 @@ describe('what a durable engine accepts', () => {
     const { engine } = durableEngine(tempDbPath());
     engine.registerTask({ id: 'ext', name: 'external' });
     engine.startTask('ext');
-    expect(() => engine.completeTask('ext', { fn: () => 1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'result' }));
+    expect(() => engine.completeTask('ext', { fn: () => 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'result' }),
+    );
     expect(engine.getTaskStatus('ext')).toBe(TaskStatus.RUNNING);
     engine.completeTask('ext', { ok: true });
     await expect(engine.waitForTask('ext')).resolves.toEqual({ ok: true });

@@ -20,29 +20,37 @@ function bytes(path: string): number {
 }
 
 describe('store file size under retention', () => {
-  it(`stays flat while ${TASKS.toLocaleString('en-US')} durable tasks go through an engine keeping the last 500`, { timeout: 60_000 + TASKS / 2 }, async () => {
-    const path = tempDbPath();
-    const engine = new TaskEngine({ concurrency: 16, retention: { maxFinished: 500 }, store: new SqliteStore({ path }) });
-    engine.defineTask('work', (_ctx, i: number) => ({ i, payload: 'x'.repeat(200) }));
-    const chunk = TASKS / 10;
-    const sizes: number[] = [];
-    const wal: number[] = [];
-    for (let round = 0; round < 10; round++) {
-      for (let i = 0; i < chunk; i++) engine.startTask(engine.registerTask({ name: 'work', handler: 'work', args: [round * chunk + i] }));
-      await engine.onIdle();
-      await new Promise((resolve) => setImmediate(resolve)); // the tick's deletions are committed
-      sizes.push(bytes(path));
-      wal.push(bytes(`${path}-wal`));
-    }
-    await engine.shutdown();
-    console.log(`store file after each tenth of ${TASKS} tasks: ${sizes.map((b) => (b / 1024).toFixed(0)).join(', ')} KiB; WAL ${wal.map((b) => (b / 1024).toFixed(0)).join(', ')} KiB`);
-    const [, second] = sizes as [number, number];
-    // After the first rounds the main file is at its high-water mark and stays there (freed pages are reused);
-    // the WAL is checkpointed and cut back to journal_size_limit (8 MiB), plus at most one tick's batch.
-    expect(Math.max(...sizes.slice(2)), `main file per round: ${sizes.join(', ')}`).toBeLessThanOrEqual(Math.max(second * 1.1, second + 256 * 1024));
-    expect(Math.max(...wal), `WAL per round: ${wal.join(', ')}`).toBeLessThanOrEqual(16 * 2 ** 20);
-    const reopened = new TaskEngine({ store: new SqliteStore({ path }) });
-    expect(await reopened.restore()).toMatchObject({ restored: 500, finished: 500 });
-    await reopened.shutdown();
-  });
+  it(
+    `stays flat while ${TASKS.toLocaleString('en-US')} durable tasks go through an engine keeping the last 500`,
+    { timeout: 60_000 + TASKS / 2 },
+    async () => {
+      const path = tempDbPath();
+      const engine = new TaskEngine({ concurrency: 16, retention: { maxFinished: 500 }, store: new SqliteStore({ path }) });
+      engine.defineTask('work', (_ctx, i: number) => ({ i, payload: 'x'.repeat(200) }));
+      const chunk = TASKS / 10;
+      const sizes: number[] = [];
+      const wal: number[] = [];
+      for (let round = 0; round < 10; round++) {
+        for (let i = 0; i < chunk; i++) engine.startTask(engine.registerTask({ name: 'work', handler: 'work', args: [round * chunk + i] }));
+        await engine.onIdle();
+        await new Promise((resolve) => setImmediate(resolve)); // the tick's deletions are committed
+        sizes.push(bytes(path));
+        wal.push(bytes(`${path}-wal`));
+      }
+      await engine.shutdown();
+      console.log(
+        `store file after each tenth of ${TASKS} tasks: ${sizes.map((b) => (b / 1024).toFixed(0)).join(', ')} KiB; WAL ${wal.map((b) => (b / 1024).toFixed(0)).join(', ')} KiB`,
+      );
+      const [, second] = sizes as [number, number];
+      // After the first rounds the main file is at its high-water mark and stays there (freed pages are reused);
+      // the WAL is checkpointed and cut back to journal_size_limit (8 MiB), plus at most one tick's batch.
+      expect(Math.max(...sizes.slice(2)), `main file per round: ${sizes.join(', ')}`).toBeLessThanOrEqual(
+        Math.max(second * 1.1, second + 256 * 1024),
+      );
+      expect(Math.max(...wal), `WAL per round: ${wal.join(', ')}`).toBeLessThanOrEqual(16 * 2 ** 20);
+      const reopened = new TaskEngine({ store: new SqliteStore({ path }) });
+      expect(await reopened.restore()).toMatchObject({ restored: 500, finished: 500 });
+      await reopened.shutdown();
+    },
+  );
 });

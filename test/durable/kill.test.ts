@@ -79,7 +79,8 @@ function problemsOf(outcome: Record<string, Outcome>, logText: string): string[]
     }
     const ran = executions.get(task.id) ?? [];
     if (new Set(ran).size !== ran.length) problems.push(`${task.id} ran an attempt twice: ${ran.join(',')}`);
-    if (ran.some((attempt) => attempt > got.attempts)) problems.push(`${task.id} ran attempt ${Math.max(...ran)} but counts ${got.attempts}`);
+    if (ran.some((attempt) => attempt > got.attempts))
+      problems.push(`${task.id} ran attempt ${Math.max(...ran)} but counts ${got.attempts}`);
     const depsCompleted = task.deps.every((dep) => outcome[dep]?.status === 'COMPLETED');
     switch (got.status) {
       case 'COMPLETED':
@@ -90,7 +91,8 @@ function problemsOf(outcome: Record<string, Outcome>, logText: string): string[]
         break;
       case 'FAILED':
         if (got.code === 'ERR_DEPENDENCY_FAILED') {
-          if (!task.deps.some((dep) => outcome[dep]?.status === 'FAILED')) problems.push(`${task.id} failed for a dependency, but none failed`);
+          if (!task.deps.some((dep) => outcome[dep]?.status === 'FAILED'))
+            problems.push(`${task.id} failed for a dependency, but none failed`);
         } else if (got.code === 'ERR_INTERRUPTED') {
           if (got.attempts !== task.maxRetries + 1) problems.push(`${task.id} failed interrupted after ${got.attempts} attempts`);
         } else if (!(task.doomed && got.code === 'ERR_NON_RETRYABLE' && /always fails/.test(got.message ?? ''))) {
@@ -112,32 +114,40 @@ async function finish(db: string, log: string): Promise<Record<string, Outcome>>
 }
 
 describe('durability under SIGKILL (real processes)', () => {
-  it(`loses nothing when the process is killed at random moments (${RUNS} kills, seed ${SEED})`, { timeout: 60_000 + RUNS * 3_000 }, async () => {
-    const db = tempDbPath();
-    const log = `${db}.executions`;
-    const next = random(SEED);
-    const phases: string[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      // A third of the kills right after a registration batch, the rest at a random moment of the run.
-      const kill =
-        run % 3 === 0
-          ? { after: `registered ${1 + Math.floor(next() * 6)}`, ms: Math.floor(next() * 3) }
-          : { after: 'started', ms: Math.floor(next() * 80) };
-      const result = await runChild(db, log, kill);
-      expect(result.code, `run ${run} exited by itself: ${result.stderr}`).not.toBe(3);
-      if (result.signal === 'SIGKILL') phases.push(result.stdout.includes('started') ? 'running' : 'registering');
-      else phases.push('finished');
-    }
-    // Kills landed both while batches were being registered and while tasks ran.
-    expect(phases, `seed ${SEED}`).toContain('registering');
-    expect(phases, `seed ${SEED}`).toContain('running');
-    const outcome = await finish(db, log);
-    expect(problemsOf(outcome, existsSync(log) ? readFileSync(log, 'utf8') : ''), `seed ${SEED}, phases: ${phases.join(', ')}`).toEqual([]);
-    // Interrupted attempts were counted and retried: a task that never fails on its own completed on a later attempt.
-    const graph = killGraph();
-    const retriedAfterInterruption = graph.filter((t) => !t.flaky && !t.doomed && outcome[t.id]?.status === 'COMPLETED' && (outcome[t.id]?.attempts ?? 0) > 1);
-    expect(retriedAfterInterruption.length, `seed ${SEED}`).toBeGreaterThan(0);
-  });
+  it(
+    `loses nothing when the process is killed at random moments (${RUNS} kills, seed ${SEED})`,
+    { timeout: 60_000 + RUNS * 3_000 },
+    async () => {
+      const db = tempDbPath();
+      const log = `${db}.executions`;
+      const next = random(SEED);
+      const phases: string[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        // A third of the kills right after a registration batch, the rest at a random moment of the run.
+        const kill =
+          run % 3 === 0
+            ? { after: `registered ${1 + Math.floor(next() * 6)}`, ms: Math.floor(next() * 3) }
+            : { after: 'started', ms: Math.floor(next() * 80) };
+        const result = await runChild(db, log, kill);
+        expect(result.code, `run ${run} exited by itself: ${result.stderr}`).not.toBe(3);
+        if (result.signal === 'SIGKILL') phases.push(result.stdout.includes('started') ? 'running' : 'registering');
+        else phases.push('finished');
+      }
+      // Kills landed both while batches were being registered and while tasks ran.
+      expect(phases, `seed ${SEED}`).toContain('registering');
+      expect(phases, `seed ${SEED}`).toContain('running');
+      const outcome = await finish(db, log);
+      expect(problemsOf(outcome, existsSync(log) ? readFileSync(log, 'utf8') : ''), `seed ${SEED}, phases: ${phases.join(', ')}`).toEqual(
+        [],
+      );
+      // Interrupted attempts were counted and retried: a task that never fails on its own completed on a later attempt.
+      const graph = killGraph();
+      const retriedAfterInterruption = graph.filter(
+        (t) => !t.flaky && !t.doomed && outcome[t.id]?.status === 'COMPLETED' && (outcome[t.id]?.attempts ?? 0) > 1,
+      );
+      expect(retriedAfterInterruption.length, `seed ${SEED}`).toBeGreaterThan(0);
+    },
+  );
 
   it('keeps a batch all or nothing when the kill lands in the middle of its commit', { timeout: 60_000 }, async () => {
     // The killer thread is woken as the commit of the 300-task batch begins; on a slow machine the

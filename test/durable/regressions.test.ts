@@ -34,7 +34,16 @@ describe('durable engine regressions', () => {
       return ctx.attempt;
     });
     const ids = engine.registerTasks(
-      Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, name: `t${i}`, handler: 'jittery', args: [i % 7], timeout: 4, maxRetries: 3, retryDelay: 1, dependencies: i >= 8 ? [`t${i - 8}`] : [] })),
+      Array.from({ length: 200 }, (_, i) => ({
+        id: `t${i}`,
+        name: `t${i}`,
+        handler: 'jittery',
+        args: [i % 7],
+        timeout: 4,
+        maxRetries: 3,
+        retryDelay: 1,
+        dependencies: i >= 8 ? [`t${i - 8}`] : [],
+      })),
     );
     for (const id of ids) engine.startTask(id);
     await engine.onIdle();
@@ -180,7 +189,10 @@ describe('durable engine regressions', () => {
   it('stops the engine when restore() meets a row it cannot read, instead of accepting work beside it', async () => {
     const path = tempDbPath();
     const first = durableEngine(path);
-    first.engine.registerTasks([{ id: 'ok', name: 'ok' }, { id: 'broken', name: 'broken' }]);
+    first.engine.registerTasks([
+      { id: 'ok', name: 'ok' },
+      { id: 'broken', name: 'broken' },
+    ]);
     await first.engine.shutdown();
     const db = new Database(path);
     db.prepare("UPDATE tasks SET spec = X'00ff' WHERE id = 'broken'").run();
@@ -191,7 +203,7 @@ describe('durable engine regressions', () => {
     await second.engine.shutdown();
   });
 
-  it('runs a dependent started from its dependency\'s COMPLETED event (the outcome was waiting for its commit)', async () => {
+  it("runs a dependent started from its dependency's COMPLETED event (the outcome was waiting for its commit)", async () => {
     const { engine } = durableEngine(tempDbPath());
     engine.defineTask('ok', (ctx: TaskContext) => ctx.id);
     engine.registerTasks([

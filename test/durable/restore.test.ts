@@ -43,7 +43,10 @@ describe('restore(): every task comes back as it stood', () => {
     // Views learn of restored tasks from the usual events.
     expect(second.events.filter((e) => e.type === 'registered').map((e) => e.taskId)).toEqual(['ok', 'boom', 'after-boom', 'cancelled']);
     expect(second.events.filter((e) => e.type === 'status').map((e) => e.type === 'status' && e.status)).toEqual([
-      'COMPLETED', 'FAILED', 'FAILED', 'CANCELLED',
+      'COMPLETED',
+      'FAILED',
+      'FAILED',
+      'CANCELLED',
     ]);
     await second.engine.shutdown();
   });

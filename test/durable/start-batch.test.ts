@@ -36,14 +36,18 @@ describe('durable engines: batches started in one step, stalled tasks reported a
     ]);
     first.engine.startTask('waits');
     await first.engine.onIdle();
-    expect(first.events.filter((e): e is StalledEvent => e.type === 'stalled').map((e) => [e.taskId, e.waitingOn])).toEqual([['waits', ['forgotten']]]);
+    expect(first.events.filter((e): e is StalledEvent => e.type === 'stalled').map((e) => [e.taskId, e.waitingOn])).toEqual([
+      ['waits', ['forgotten']],
+    ]);
     await first.engine.shutdown({ mode: 'suspend' });
 
     const second = durableEngine(path);
     second.engine.defineTask('noop', () => 1);
     await second.engine.restore();
     await second.engine.onIdle();
-    expect(second.events.filter((e): e is StalledEvent => e.type === 'stalled').map((e) => [e.taskId, e.waitingOn])).toEqual([['waits', ['forgotten']]]);
+    expect(second.events.filter((e): e is StalledEvent => e.type === 'stalled').map((e) => [e.taskId, e.waitingOn])).toEqual([
+      ['waits', ['forgotten']],
+    ]);
     second.engine.startTask('forgotten');
     await expect(second.engine.waitForTask('waits')).resolves.toBe(1);
   });

@@ -4,7 +4,7 @@ import { flush } from '../helpers.js';
 import { durableEngine, tempDbPath } from './helpers.js';
 
 describe('shutdown on a durable engine: stopping is not cancelling', () => {
-  it("suspend aborts running attempts without counting them, records nothing as CANCELLED, and the next process resumes everything", async () => {
+  it('suspend aborts running attempts without counting them, records nothing as CANCELLED, and the next process resumes everything', async () => {
     const path = tempDbPath();
     const first = durableEngine(path, { concurrency: 1 });
     const signals: AbortSignal[] = [];
@@ -49,7 +49,7 @@ describe('shutdown on a durable engine: stopping is not cancelling', () => {
     await second.engine.shutdown();
   });
 
-  it("cancel on a durable engine records CANCELLED, and the next process sees it", async () => {
+  it('cancel on a durable engine records CANCELLED, and the next process sees it', async () => {
     const path = tempDbPath();
     const first = durableEngine(path);
     first.engine.defineTask('work', () => new Promise(() => {}));

@@ -47,7 +47,15 @@ describe('a task function runs in the async context of the code that started it'
     const engine = new TaskEngine({ concurrency: 1 });
     const seen: Array<number | undefined> = [];
     const fn = () => void seen.push(als.getStore());
-    als.run(1, () => engine.registerTasks([{ name: 'x', fn }, { name: 'y', fn, priority: TaskPriority.HIGH }], { start: true }));
+    als.run(1, () =>
+      engine.registerTasks(
+        [
+          { name: 'x', fn },
+          { name: 'y', fn, priority: TaskPriority.HIGH },
+        ],
+        { start: true },
+      ),
+    );
     const z = engine.registerTask({ name: 'z', fn });
     als.run(2, () => engine.startTasks([z]));
     await engine.onIdle();

@@ -77,7 +77,10 @@ describe('dependencies', () => {
     expect(engine.getTaskStatus(late)).toBe('PENDING');
     engine.startTask(late);
     expect(engine.getTaskStatus(late)).toBe('CANCELLED');
-    expect(engine.getTaskError(late)).toMatchObject({ code: 'ERR_TASK_CANCELLED', message: expect.stringContaining(`its dependency \`a\` (${a.slice(0, 8)}…) was cancelled`) });
+    expect(engine.getTaskError(late)).toMatchObject({
+      code: 'ERR_TASK_CANCELLED',
+      message: expect.stringContaining(`its dependency \`a\` (${a.slice(0, 8)}…) was cancelled`),
+    });
     await expect(engine.waitForTask(late)).rejects.toMatchObject({ code: 'ERR_TASK_CANCELLED' });
     expect(ran).toEqual([]);
   });
@@ -165,7 +168,7 @@ describe('dependencies', () => {
     expect(seen).toBe('FAILED');
   });
 
-  it('never emits a task\'s status before its `registered` event, even when a subscriber changes a later task of the batch', () => {
+  it("never emits a task's status before its `registered` event, even when a subscriber changes a later task of the batch", () => {
     const engine = new TaskEngine();
     const seen: string[] = [];
     engine.events.subscribe((event) => {

@@ -19,24 +19,33 @@ describe('error messages name tasks as a person knows them', () => {
     expect(() => engine.startTask(parse)).toThrow(UUID_PREFIX);
   });
 
-  it('names a task by its name alone when the id is the name, and shows an id of the caller\'s choosing whole', () => {
+  it("names a task by its name alone when the id is the name, and shows an id of the caller's choosing whole", () => {
     const engine = new TaskEngine();
     engine.registerTask({ id: 'load', name: 'load' });
     engine.registerTask({ id: 'load-2', name: 'load' });
     engine.startTasks(['load', 'load-2']);
-    const same = (() => { try { engine.startTask('load'); } catch (error) { return error as InvalidTransitionError; } })();
+    const same = (() => {
+      try {
+        engine.startTask('load');
+      } catch (error) {
+        return error as InvalidTransitionError;
+      }
+    })();
     expect(same?.message).toMatch(/^Cannot startTask task `load`: it is RUNNING/);
     expect(() => engine.startTask('load-2')).toThrow(/^Cannot startTask task `load` \(load-2\): it is RUNNING/);
   });
 
   it('names the direct dependency and the root cause once, however deep the chain; the cause chain stays for code', async () => {
     const { engine, advance } = simulatedEngine();
-    engine.registerTasks([
-      { id: 'fetch:seville', name: 'fetch:seville', timeout: 15, fn: () => new Promise(() => {}) },
-      { id: 'extract:seville', name: 'extract:seville', dependencies: ['fetch:seville'], fn: () => 1 },
-      { id: 'summarise', name: 'summarise', dependencies: ['extract:seville'], fn: () => 1 },
-      { id: 'report', name: 'report', dependencies: ['summarise'], fn: () => 1 },
-    ], { start: true });
+    engine.registerTasks(
+      [
+        { id: 'fetch:seville', name: 'fetch:seville', timeout: 15, fn: () => new Promise(() => {}) },
+        { id: 'extract:seville', name: 'extract:seville', dependencies: ['fetch:seville'], fn: () => 1 },
+        { id: 'summarise', name: 'summarise', dependencies: ['extract:seville'], fn: () => 1 },
+        { id: 'report', name: 'report', dependencies: ['summarise'], fn: () => 1 },
+      ],
+      { start: true },
+    );
     await advance(15);
     const report = engine.getTaskError('report') as DependencyFailedError;
     expect(report.message).toBe(
@@ -48,7 +57,8 @@ describe('error messages name tasks as a person knows them', () => {
     expect(summarise.dependencyId).toBe('extract:seville');
     expect((summarise.cause as DependencyFailedError).cause).toBeInstanceOf(TaskTimeoutError);
     expect(engine.getTaskError('extract:seville')).toMatchObject({
-      message: 'Task `extract:seville` did not run: its dependency `fetch:seville` failed: ERR_TASK_TIMEOUT: Task `fetch:seville` timed out after 15 ms (attempt 1)',
+      message:
+        'Task `extract:seville` did not run: its dependency `fetch:seville` failed: ERR_TASK_TIMEOUT: Task `fetch:seville` timed out after 15 ms (attempt 1)',
     });
   });
 });

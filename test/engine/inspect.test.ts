@@ -30,7 +30,9 @@ describe('inspect option', () => {
     await engine.waitForTask(id);
     await engine.shutdown();
     // The inspector converts and sends events when the thread is idle (a timer in Node): wait until it has.
-    await vi.waitFor(() => expect(sent.some((e) => e.type === '@xstate.snapshot' && JSON.stringify(e.snapshot?.value) === '"completed"')).toBe(true));
+    await vi.waitFor(() =>
+      expect(sent.some((e) => e.type === '@xstate.snapshot' && JSON.stringify(e.snapshot?.value) === '"completed"')).toBe(true),
+    );
     inspector.stop();
     const actors = sent.filter((e) => e.type === '@xstate.actor');
     expect(actors.length).toBeGreaterThanOrEqual(2); // the supervisor's lifecycle and the task
@@ -40,18 +42,20 @@ describe('inspect option', () => {
     expect(values).toEqual(expect.arrayContaining(['"queued"', '{"running":"untimed"}', '"completed"']));
   });
 
-  it('accepts an observer object and sends it the task actors\' inspection events', async () => {
+  it("accepts an observer object and sends it the task actors' inspection events", async () => {
     const seen: InspectionEvent[] = [];
     const engine = new TaskEngine({ inspect: { next: (event) => seen.push(event) } });
     const id = engine.registerTask({ name: 'observed', fn: () => 1 });
     engine.startTask(id);
     await engine.waitForTask(id);
     const taskEvents = seen.filter((e) => e.type === '@xstate.event' && machineOf(e) === 'task');
-    expect(taskEvents.map((e) => (e as { event: { type: string } }).event.type)).toEqual(expect.arrayContaining(['START', 'DISPATCH', 'ATTEMPT_SUCCEEDED']));
+    expect(taskEvents.map((e) => (e as { event: { type: string } }).event.type)).toEqual(
+      expect.arrayContaining(['START', 'DISPATCH', 'ATTEMPT_SUCCEEDED']),
+    );
     expect(seen.some((e) => e.type === '@xstate.snapshot' && machineOf(e) === 'task')).toBe(true);
   });
 
-  it('is off by default: an engine without it sends nothing to another engine\'s observer', async () => {
+  it("is off by default: an engine without it sends nothing to another engine's observer", async () => {
     const seen: InspectionEvent[] = [];
     const inspected = new TaskEngine({ inspect: (event) => seen.push(event) });
     const before = inspected.registerTask({ name: 'before', fn: () => 1 });

@@ -159,7 +159,13 @@ describe('task lifecycle through the verbs', () => {
     const { engine, advance } = simulatedEngine({ concurrency: 1 });
     const gate = deferred();
     engine.registerTask({ id: 'busy', name: 'busy', fn: () => gate.promise });
-    engine.registerTask({ id: 'flaky', name: 'flaky', maxRetries: 1, retryDelay: 100, fn: (ctx) => (ctx.attempt === 1 ? Promise.reject(new Error('once')) : 'ok') });
+    engine.registerTask({
+      id: 'flaky',
+      name: 'flaky',
+      maxRetries: 1,
+      retryDelay: 100,
+      fn: (ctx) => (ctx.attempt === 1 ? Promise.reject(new Error('once')) : 'ok'),
+    });
     engine.startTask('flaky');
     engine.startTask('busy');
     await flush();
@@ -176,12 +182,26 @@ describe('task lifecycle through the verbs', () => {
     const engine = new TaskEngine({ resources: { db: 2 } });
     engine.defineTask('load', () => 'loaded');
     const id = engine.registerTask({ name: 'load', handler: 'load', maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 } });
-    const expected = { executor: 'async', kind: 'handler', handler: 'load', module: undefined, maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 }, durable: false };
+    const expected = {
+      executor: 'async',
+      kind: 'handler',
+      handler: 'load',
+      module: undefined,
+      maxRetries: 2,
+      retryDelay: 50,
+      timeout: 1000,
+      resources: { db: 1 },
+      durable: false,
+    };
     expect(engine.getTask(id).settings).toEqual(expected);
     engine.startTask(id);
     await engine.waitForTask(id);
     expect(engine.getTask(id).settings).toEqual(expected);
-    expect(engine.getTask(engine.registerTask({ name: 'external' })).settings).toMatchObject({ kind: 'external', timeout: undefined, resources: {} });
+    expect(engine.getTask(engine.registerTask({ name: 'external' })).settings).toMatchObject({
+      kind: 'external',
+      timeout: undefined,
+      resources: {},
+    });
   });
 
   it('runs a named handler given with defineTask', async () => {

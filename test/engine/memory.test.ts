@@ -43,7 +43,7 @@ describe('memory: finished tasks are compact and can be forgotten', () => {
     expect(safeStatus(engine, second)).toBe('gone');
   });
 
-  it('lets a finished task\'s actor be garbage-collected while the task is still remembered', async () => {
+  it("lets a finished task's actor be garbage-collected while the task is still remembered", async () => {
     const gc = exposeGc();
     const actors = new Map<string, WeakRef<object>>(); // task id -> its actor, held weakly
     const engine = new TaskEngine({
@@ -73,7 +73,7 @@ describe('memory: finished tasks are compact and can be forgotten', () => {
     expect(engine.getTaskStatus(live)).toBe('COMPLETED');
   });
 
-  it('stays flat over 20,000 tasks with retention: forgotten tasks\' results are collected and the heap does not grow', async () => {
+  it("stays flat over 20,000 tasks with retention: forgotten tasks' results are collected and the heap does not grow", async () => {
     const gc = exposeGc();
     const engine = new TaskEngine({ concurrency: 64, retention: { maxFinished: 100 } });
     const results: Array<WeakRef<object>> = []; // every task's result, held weakly: only the engine can keep one alive

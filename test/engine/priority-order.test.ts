@@ -20,7 +20,12 @@ async function runOrder(engine: TaskEngine, plans: readonly Plan[], startOrder: 
   const order: string[] = [];
   const blocker = deferred();
   engine.startTask(engine.registerTask({ name: 'blocker', fn: () => blocker.promise }));
-  const ids = new Map(plans.map((plan) => [plan.name, engine.registerTask({ ...plan, resources: { ...plan.resources }, fn: () => void order.push(plan.name) })]));
+  const ids = new Map(
+    plans.map((plan) => [
+      plan.name,
+      engine.registerTask({ ...plan, resources: { ...plan.resources }, fn: () => void order.push(plan.name) }),
+    ]),
+  );
   for (const name of startOrder) engine.startTask(ids.get(name) as string);
   expect(engine.getStats()).toMatchObject({ running: 1, queued: startOrder.length });
   blocker.resolve(undefined);
@@ -39,7 +44,11 @@ describe('priority order across lanes', () => {
       { name: 'gpu-low', priority: TaskPriority.LOW, resources: { gpu: 2 } },
       { name: 'both-high', priority: TaskPriority.HIGH, resources: { db: 1, gpu: 1 } },
     ];
-    const order = await runOrder(engine, plans, plans.map((p) => p.name));
+    const order = await runOrder(
+      engine,
+      plans,
+      plans.map((p) => p.name),
+    );
     expect(order).toEqual(['db-critical', 'gpu-high', 'both-high', 'plain-normal', 'db-low', 'gpu-low']);
     await engine.shutdown();
   });
@@ -84,7 +93,12 @@ describe('priority order across lanes', () => {
     const dependency = deferred();
     const first = engine.registerTask({ name: 'dependency', fn: () => dependency.promise });
     const low = engine.registerTask({ name: 'low', priority: TaskPriority.LOW, fn: () => void order.push('low') });
-    const dependent = engine.registerTask({ name: 'dependent', priority: TaskPriority.HIGH, dependencies: [first], fn: () => void order.push('dependent') });
+    const dependent = engine.registerTask({
+      name: 'dependent',
+      priority: TaskPriority.HIGH,
+      dependencies: [first],
+      fn: () => void order.push('dependent'),
+    });
     engine.startTask(first);
     engine.startTask(low);
     engine.startTask(dependent);

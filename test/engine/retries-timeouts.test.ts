@@ -45,7 +45,13 @@ describe('retries with exponential backoff (simulated clock)', () => {
   it('caps the delay at maxRetryDelay', async () => {
     const { engine, advance } = simulatedEngine();
     const events = recordEvents(engine);
-    const id = engine.registerTask({ name: 'capped', maxRetries: 3, retryDelay: 100, maxRetryDelay: 150, fn: () => Promise.reject(new Error('x')) });
+    const id = engine.registerTask({
+      name: 'capped',
+      maxRetries: 3,
+      retryDelay: 100,
+      maxRetryDelay: 150,
+      fn: () => Promise.reject(new Error('x')),
+    });
     engine.startTask(id);
     for (let i = 0; i < 5; i++) await advance(150);
     expect(events.filter((e) => e.type === 'retry').map((e) => (e as RetryEvent).delay)).toEqual([100, 150, 150]);
@@ -55,20 +61,33 @@ describe('retries with exponential backoff (simulated clock)', () => {
   it('caps every delay at what a timer can wait (2^31 - 1 ms) and refuses a longer timeout', async () => {
     const { engine, advance } = simulatedEngine();
     const events = recordEvents(engine);
-    const id = engine.registerTask({ name: 'huge backoff', maxRetries: 1, retryDelay: 2 ** 31 - 1, maxRetryDelay: Infinity, fn: () => Promise.reject(new Error('x')) });
+    const id = engine.registerTask({
+      name: 'huge backoff',
+      maxRetries: 1,
+      retryDelay: 2 ** 31 - 1,
+      maxRetryDelay: Infinity,
+      fn: () => Promise.reject(new Error('x')),
+    });
     engine.startTask(id);
     await advance(1);
     expect(events.filter((e) => e.type === 'retry').map((e) => (e as RetryEvent).delay)).toEqual([2 ** 31 - 1]);
     await advance(1000);
     expect(engine.getTaskStatus(id)).toBe('PENDING'); // still in backoff, not fired early
-    expect(() => engine.registerTask({ name: 'long', timeout: 30 * 86_400_000, fn: () => 1 })).toThrow(/`timeout` to be a finite number > 0 and <= 2147483647/);
+    expect(() => engine.registerTask({ name: 'long', timeout: 30 * 86_400_000, fn: () => 1 })).toThrow(
+      /`timeout` to be a finite number > 0 and <= 2147483647/,
+    );
     expect(() => engine.registerTask({ name: 'long', retryDelay: 3e9, fn: () => 1 })).toThrow(/`retryDelay`.*<= 2147483647/);
   });
 
   it('holds no slot during backoff: another task runs meanwhile', async () => {
     const { engine, advance } = simulatedEngine({ concurrency: 1 });
     let tries = 0;
-    const flaky = engine.registerTask({ name: 'flaky', maxRetries: 1, retryDelay: 1000, fn: async () => (++tries === 1 ? Promise.reject(new Error('once')) : 'ok') });
+    const flaky = engine.registerTask({
+      name: 'flaky',
+      maxRetries: 1,
+      retryDelay: 1000,
+      fn: async () => (++tries === 1 ? Promise.reject(new Error('once')) : 'ok'),
+    });
     const other = engine.registerTask({ name: 'other', fn: async () => 'other' });
     engine.startTask(flaky);
     engine.startTask(other);

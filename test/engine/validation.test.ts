@@ -22,7 +22,10 @@ describe('validation at the boundary', () => {
     [{ pool: { minWorkers: -1 } }, /`pool.minWorkers` to be an integer >= 0, got `-1`/],
     [{ pool: { maxWorkers: 2, minWorkers: 3 } }, /`pool.minWorkers` to be an integer <= pool.maxWorkers \(2\), got `3`/],
     [{ concurency: 3 }, /Unknown field `concurency`/],
-    [{ executors: { async: { execute: () => Promise.resolve() } } }, /`executors.async` to have another name: `async` is a built-in executor/],
+    [
+      { executors: { async: { execute: () => Promise.resolve() } } },
+      /`executors.async` to have another name: `async` is a built-in executor/,
+    ],
   ])('refuses engine option %j with a message naming the field', (options, message) => {
     const error = errorOf(() => new TaskEngine(options as never));
     expect(error).toBeInstanceOf(TaskChartError);
@@ -67,8 +70,24 @@ describe('validation at the boundary', () => {
   });
 
   it.each([
-    ['an invalid spec in the middle', [{ id: 'a', name: 'a' }, { id: 'b', name: 'b', timeout: -1 }, { id: 'c', name: 'c' }], 'ERR_INVALID_OPTION'],
-    ['two specs sharing an id', [{ id: 'a', name: 'a' }, { id: 'b', name: 'b' }, { id: 'a', name: 'a again' }], 'ERR_DUPLICATE_TASK'],
+    [
+      'an invalid spec in the middle',
+      [
+        { id: 'a', name: 'a' },
+        { id: 'b', name: 'b', timeout: -1 },
+        { id: 'c', name: 'c' },
+      ],
+      'ERR_INVALID_OPTION',
+    ],
+    [
+      'two specs sharing an id',
+      [
+        { id: 'a', name: 'a' },
+        { id: 'b', name: 'b' },
+        { id: 'a', name: 'a again' },
+      ],
+      'ERR_DUPLICATE_TASK',
+    ],
   ])('registers nothing of a batch with %s', (_case, specs, code) => {
     const engine = new TaskEngine();
     const registered: string[] = [];
@@ -77,6 +96,11 @@ describe('validation at the boundary', () => {
     expect(engine.getStats().total).toBe(0);
     for (const id of ['a', 'b', 'c']) expect(() => engine.getTask(id)).toThrow(expect.objectContaining({ code: 'ERR_TASK_NOT_FOUND' }));
     expect(registered).toEqual([]);
-    expect(engine.registerTasks([{ id: 'a', name: 'a' }, { id: 'b', name: 'b', dependencies: ['a'] }])).toEqual(['a', 'b']);
+    expect(
+      engine.registerTasks([
+        { id: 'a', name: 'a' },
+        { id: 'b', name: 'b', dependencies: ['a'] },
+      ]),
+    ).toEqual(['a', 'b']);
   });
 });

@@ -83,7 +83,12 @@ describe('actorLabel and nameInLabel', () => {
   it('label a task by its name, with its id in parentheses when the id differs, and read the name back', () => {
     expect(actorLabel('fetch', 'fetch')).toBe('fetch');
     expect(actorLabel('f-1', 'fetch')).toBe('fetch (f-1)');
-    for (const [id, name] of [['fetch', 'fetch'], ['f-1', 'fetch'], ['x', 'a (x)'], ['a b', 'a b (c)']] as const) {
+    for (const [id, name] of [
+      ['fetch', 'fetch'],
+      ['f-1', 'fetch'],
+      ['x', 'a (x)'],
+      ['a b', 'a b (c)'],
+    ] as const) {
       expect(nameInLabel(actorLabel(id, name), id)).toBe(name);
     }
   });

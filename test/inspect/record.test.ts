@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TaskEngine } from '../../src/index.js';
-import { readInspection, recordInspection, replayInspection, type InspectionLine, type InspectionRecorder } from '../../src/inspect/index.js';
+import {
+  readInspection,
+  recordInspection,
+  replayInspection,
+  type InspectionLine,
+  type InspectionRecorder,
+} from '../../src/inspect/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'taskchart-inspect-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +27,15 @@ class FlakyError extends Error {
 async function recordedRun(recorder: InspectionRecorder): Promise<void> {
   const engine = new TaskEngine({ inspect: recorder.inspect });
   engine.registerTask({ id: 'ok', name: 'completes', fn: () => 'done' });
-  engine.registerTask({ id: 'flaky', name: 'fails after one retry', maxRetries: 1, retryDelay: 0, fn: () => { throw new FlakyError('boom'); } });
+  engine.registerTask({
+    id: 'flaky',
+    name: 'fails after one retry',
+    maxRetries: 1,
+    retryDelay: 0,
+    fn: () => {
+      throw new FlakyError('boom');
+    },
+  });
   engine.registerTask({ id: 'after', name: 'waits on ok', dependencies: ['ok'], fn: () => 'after' });
   for (const id of ['ok', 'flaky', 'after']) engine.startTask(id);
   await Promise.allSettled(['ok', 'flaky', 'after'].map((id) => engine.waitForTask(id)));
@@ -85,7 +99,15 @@ describe('recordInspection to a file', () => {
     const lines = await run;
     expect(states(lines, 'ok')).toEqual(['"pending"', '"queued"', '{"running":"untimed"}', '"completed"']);
     expect(states(lines, 'after')).toEqual(['"pending"', '"waiting"', '"queued"', '{"running":"untimed"}', '"completed"']);
-    expect(states(lines, 'flaky')).toEqual(['"pending"', '"queued"', '{"running":"untimed"}', '"retrying"', '"queued"', '{"running":"untimed"}', '"failed"']);
+    expect(states(lines, 'flaky')).toEqual([
+      '"pending"',
+      '"queued"',
+      '{"running":"untimed"}',
+      '"retrying"',
+      '"queued"',
+      '{"running":"untimed"}',
+      '"failed"',
+    ]);
     const done = lines.filter((l) => l.type === '@xstate.snapshot' && l.taskId === 'ok').at(-1)!;
     expect(done.snapshot).toMatchObject({ status: 'done', context: { id: 'ok', result: 'done', attempts: 1 } });
     const supervisor = lines.filter((l) => l.type === '@xstate.snapshot' && l.machine === 'supervisor').map((l) => l.snapshot?.value);
@@ -94,8 +116,15 @@ describe('recordInspection to a file', () => {
 
   it('serialises errors with their name, message, code and stack', async () => {
     const lines = await run;
-    const failed = lines.find((l) => l.type === '@xstate.event' && l.taskId === 'flaky' && (l.event as { type: string }).type === 'ATTEMPT_FAILED')!;
-    expect((failed.event as { error: unknown }).error).toMatchObject({ name: 'FlakyError', message: 'boom', code: 'E_FLAKY', stack: expect.stringContaining('boom') });
+    const failed = lines.find(
+      (l) => l.type === '@xstate.event' && l.taskId === 'flaky' && (l.event as { type: string }).type === 'ATTEMPT_FAILED',
+    )!;
+    expect((failed.event as { error: unknown }).error).toMatchObject({
+      name: 'FlakyError',
+      message: 'boom',
+      code: 'E_FLAKY',
+      stack: expect.stringContaining('boom'),
+    });
     const last = lines.filter((l) => l.type === '@xstate.snapshot' && l.taskId === 'flaky').at(-1)!;
     expect(last.snapshot).toMatchObject({ status: 'done', context: { attempts: 2, error: { name: 'FlakyError', code: 'E_FLAKY' } } });
   });
@@ -121,7 +150,11 @@ describe('recordInspection options and targets', () => {
     const recorder = recordInspection(slow);
     await recordedRun(recorder);
     expect(slow.writableEnded).toBe(false);
-    const lines = chunks.join('').trimEnd().split('\n').map((l) => JSON.parse(l) as InspectionLine);
+    const lines = chunks
+      .join('')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as InspectionLine);
     expect(lines).toHaveLength(recorder.recorded);
     expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
     expect(eventTypes(lines, 'ok')).toEqual(['xstate.init', 'START', 'DISPATCH', 'ATTEMPT_SUCCEEDED']);
@@ -158,7 +191,11 @@ describe('recordInspection options and targets', () => {
   });
 
   it('never throws into the engine: a throwing filter leaves lines out, and a file error is reported by close()', async () => {
-    const throwing = recordInspection(tempFile(), { filter: () => { throw new Error('bad filter'); } });
+    const throwing = recordInspection(tempFile(), {
+      filter: () => {
+        throw new Error('bad filter');
+      },
+    });
     await expect(recordedRun(throwing)).resolves.toBeUndefined();
     expect(throwing.recorded).toBe(0);
 
@@ -198,13 +235,18 @@ describe('argument validation', () => {
     refused(() => recordInspection(file, { filter: true } as never), 'filter');
     refused(() => recordInspection(file, { maxDepth: 0 }), 'maxDepth');
     refused(() => recordInspection(file, { now: 5 } as never), 'now');
-    expect(() => recordInspection(file, { flags: 'a' } as never)).toThrow(expect.objectContaining({ field: 'options.flags', message: expect.stringContaining('Unknown field `flags`') }));
+    expect(() => recordInspection(file, { flags: 'a' } as never)).toThrow(
+      expect.objectContaining({ field: 'options.flags', message: expect.stringContaining('Unknown field `flags`') }),
+    );
     expect(() => readFileSync(file)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 
   it('refuses a bad source or observer when reading back, naming it', async () => {
     refused(() => readInspection(7 as never), 'source');
-    await expect(replayInspection(Readable.from([]), 'x' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', field: 'observer' });
+    await expect(replayInspection(Readable.from([]), 'x' as never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      field: 'observer',
+    });
   });
 
   it('rejects a line that is not a recorded event, naming its line number', async () => {

@@ -3,7 +3,7 @@ import { TaskTimeoutError } from '../../src/index.js';
 import { toJsonSafe } from '../../src/inspect/index.js';
 
 describe('toJsonSafe', () => {
-  it('keeps an error\'s name, message, code, stack, cause and own fields', () => {
+  it("keeps an error's name, message, code, stack, cause and own fields", () => {
     const error = new TaskTimeoutError('t1', 50, 2);
     const copy = toJsonSafe(new Error('outer', { cause: error })) as Record<string, unknown>;
     expect(copy).toMatchObject({ name: 'Error', message: 'outer', stack: expect.any(String) });
@@ -24,17 +24,24 @@ describe('toJsonSafe', () => {
   it('stops at maxDepth and survives throwing getters', () => {
     const deep = { a: { b: { c: { d: 1 } } } };
     expect(toJsonSafe(deep, 2)).toEqual({ a: { b: '[MaxDepth]' } });
-    const hostile = { get boom(): never { throw new Error('no'); }, ok: 1 };
+    const hostile = {
+      get boom(): never {
+        throw new Error('no');
+      },
+      ok: 1,
+    };
     expect(toJsonSafe(hostile)).toEqual({ boom: '[Unreadable]', ok: 1 });
   });
 
   it('writes dates, maps, sets, typed arrays and actor references readably', () => {
-    expect(toJsonSafe({
-      d: new Date(0),
-      m: new Map([['k', 1]]),
-      s: new Set([1, 2]),
-      b: new Uint8Array(4),
-      actor: { sessionId: 'x:3', send() {} },
-    })).toEqual({ d: '1970-01-01T00:00:00.000Z', m: [['k', 1]], s: [1, 2], b: '[Uint8Array(4 bytes)]', actor: '[actor x:3]' });
+    expect(
+      toJsonSafe({
+        d: new Date(0),
+        m: new Map([['k', 1]]),
+        s: new Set([1, 2]),
+        b: new Uint8Array(4),
+        actor: { sessionId: 'x:3', send() {} },
+      }),
+    ).toEqual({ d: '1970-01-01T00:00:00.000Z', m: [['k', 1]], s: [1, 2], b: '[Uint8Array(4 bytes)]', actor: '[actor x:3]' });
   });
 });

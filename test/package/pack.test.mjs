@@ -25,7 +25,9 @@ async function sh(file, args, cwd) {
   try {
     return await run(file, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
-    throw new Error(`\`${file} ${args.join(' ')}\` failed in ${cwd} (exit ${error.code}):\n${error.stdout}\n${error.stderr}`, { cause: error });
+    throw new Error(`\`${file} ${args.join(' ')}\` failed in ${cwd} (exit ${error.code}):\n${error.stdout}\n${error.stderr}`, {
+      cause: error,
+    });
   }
 }
 
@@ -43,7 +45,10 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
   let app;
 
   before(async () => {
-    assert.ok(statSync(join(repo, 'dist/index.js'), { throwIfNoEntry: false }), 'dist/ is missing: run `npm run build` first (npm run test:package does)');
+    assert.ok(
+      statSync(join(repo, 'dist/index.js'), { throwIfNoEntry: false }),
+      'dist/ is missing: run `npm run build` first (npm run test:package does)',
+    );
     work = mkdtempSync(join(tmpdir(), 'taskchart-pack-'));
     const { stdout } = await sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], repo);
     const tarball = join(work, JSON.parse(stdout)[0].filename);
@@ -68,7 +73,10 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/bullmq/index.d.ts']) {
       assert.ok(files.includes(file), `${file} is not in the tarball`);
     }
-    assert.deepEqual(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')), []);
+    assert.deepEqual(
+      files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')),
+      [],
+    );
     assert.match(readFileSync(join(unpacked, 'LICENSE'), 'utf8'), /^MIT License/);
   });
 
@@ -81,7 +89,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       map.sources.forEach((source, i) => {
         // The source the map names, resolved as in the repository (the tarball has no src/).
         const original = readFileSync(resolve(repo, dirname(file), source), 'utf8');
-        assert.equal(map.sourcesContent[i], original, `${file}: the content of ${source} differs from the source (stale dist/? run npm run build)`);
+        assert.equal(
+          map.sourcesContent[i],
+          original,
+          `${file}: the content of ${source} differs from the source (stale dist/? run npm run build)`,
+        );
       });
     }
   });
@@ -169,9 +181,15 @@ await recorder.close();
   });
 
   it('type-checks with the peers really absent: importing their types fails there', async () => {
-    writeFileSync(join(app, 'control.ts'), "import type { Redis } from 'ioredis';\nimport type { Worker } from 'bullmq';\nexport type Both = [Redis, Worker];\n");
+    writeFileSync(
+      join(app, 'control.ts'),
+      "import type { Redis } from 'ioredis';\nimport type { Worker } from 'bullmq';\nexport type Both = [Redis, Worker];\n",
+    );
     writeFileSync(join(app, 'tsconfig.control.json'), JSON.stringify({ extends: './tsconfig.json', files: ['control.ts'] }));
-    const failed = await sh(process.execPath, [tsc, '-p', 'tsconfig.control.json'], app).then(() => undefined, (error) => error.message);
+    const failed = await sh(process.execPath, [tsc, '-p', 'tsconfig.control.json'], app).then(
+      () => undefined,
+      (error) => error.message,
+    );
     assert.match(failed ?? 'tsc passed', /Cannot find module 'ioredis'[\s\S]*Cannot find module 'bullmq'/);
   });
 });

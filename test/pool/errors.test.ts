@@ -24,7 +24,12 @@ afterEach(async () => {
 });
 
 /** Runs one pool task to its end and returns its error (or its result, if it completed). */
-async function outcome(spec: { name: string; module: URL; export?: string; maxRetries?: number }): Promise<{ error: unknown; result: unknown; attempts: number }> {
+async function outcome(spec: {
+  name: string;
+  module: URL;
+  export?: string;
+  maxRetries?: number;
+}): Promise<{ error: unknown; result: unknown; attempts: number }> {
   const engine = new TaskEngine({ pool: { maxWorkers: 1 } });
   engines.push(engine);
   const id = engine.registerTask({ ...spec, retryDelay: 1 });
@@ -110,7 +115,9 @@ describe('pool runtime: errors that settle a task', () => {
     await expect(engine.waitForTask(id)).resolves.toBe('done');
     await engine.shutdown(); // disposals settled
     const reported = events.filter((event) => event.type === 'resource-error');
-    expect(reported).toEqual([expect.objectContaining({ taskId: id, name: 'socket', error: expect.objectContaining({ message: 'could not close the socket' }) })]);
+    expect(reported).toEqual([
+      expect.objectContaining({ taskId: id, name: 'socket', error: expect.objectContaining({ message: 'could not close the socket' }) }),
+    ]);
     expect(engine.getTaskStatus(id)).toBe('COMPLETED');
   });
 });

@@ -22,7 +22,8 @@ function simulatedPoolEngine(options: Parameters<typeof simulatedEngine>[0] = {}
   return sim;
 }
 /** `Atomics.waitAsync` (Node 16+; typed only from lib es2024, above this project's target). */
-const waitAsync = (Atomics as unknown as { waitAsync(view: Int32Array, index: number, value: number): { value: Promise<string> | string } }).waitAsync;
+const waitAsync = (Atomics as unknown as { waitAsync(view: Int32Array, index: number, value: number): { value: Promise<string> | string } })
+  .waitAsync;
 /** Resolves with `view[index]` once a worker has stored a non-zero value there, without blocking the event loop. */
 async function untilSet(view: Int32Array, index: number): Promise<number> {
   while (Atomics.load(view, index) === 0) await waitAsync(view, index, 0).value;
@@ -46,7 +47,9 @@ describe('pool executor: tasks in worker threads', () => {
     const engine = poolEngine({ concurrency: 8, pool: { maxWorkers: 2 } });
     const flags = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT); // in body now, peak, entered
     // Each task returns only once another one is in its body at the same time (or gives up after 10 s and says so).
-    const ids = Array.from({ length: 6 }, (_, i) => engine.registerTask({ name: `pair ${i}`, module: syncTasks, export: 'rendezvousInPairs', args: [flags] }));
+    const ids = Array.from({ length: 6 }, (_, i) =>
+      engine.registerTask({ name: `pair ${i}`, module: syncTasks, export: 'rendezvousInPairs', args: [flags] }),
+    );
     for (const id of ids) engine.startTask(id);
     const runs = await Promise.all(ids.map((id) => engine.waitForTask<{ threadId: number; entry: number; metPartner: boolean }>(id)));
     expect(runs.map((r) => r.metPartner)).toEqual([true, true, true, true, true, true]);
@@ -60,7 +63,15 @@ describe('pool executor: tasks in worker threads', () => {
     const events = recordEvents(engine);
     const flags = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT); // the thread id of the attempt looping now
     const view = new Int32Array(flags);
-    const stuck = engine.registerTask({ name: 'stuck', module: syncTasks, export: 'markThenLoop', args: [flags, 0], timeout: 300, maxRetries: 1, retryDelay: 10 });
+    const stuck = engine.registerTask({
+      name: 'stuck',
+      module: syncTasks,
+      export: 'markThenLoop',
+      args: [flags, 0],
+      timeout: 300,
+      maxRetries: 1,
+      retryDelay: 10,
+    });
     const after = engine.registerTask({ name: 'after', module: tasks, export: 'whereAmI' });
     engine.startTask(stuck);
     engine.startTask(after);
@@ -166,10 +177,18 @@ describe('pool executor: tasks in worker threads', () => {
     const flags = new SharedArrayBuffer(8);
     const view = new Int32Array(flags);
     const normal = engine.registerTask({ name: 'normal', module: tasks, export: 'disposeIntoSharedMemory', args: [flags, 0, 1] });
-    const cancelled = engine.registerTask({ name: 'cancelled', module: tasks, export: 'disposeIntoSharedMemory', args: [flags, 1, 60_000] });
+    const cancelled = engine.registerTask({
+      name: 'cancelled',
+      module: tasks,
+      export: 'disposeIntoSharedMemory',
+      args: [flags, 1, 60_000],
+    });
     // Cancel only once the worker has registered its disposer (its progress says so), not before.
     const registered = firstValueFrom(
-      engine.events.pipe(ofType('progress'), filter((e) => e.taskId === cancelled && e.message === 'registered')),
+      engine.events.pipe(
+        ofType('progress'),
+        filter((e) => e.taskId === cancelled && e.message === 'registered'),
+      ),
     );
     engine.startTask(normal);
     engine.startTask(cancelled);
@@ -195,7 +214,9 @@ describe('pool executor: tasks in worker threads', () => {
     expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION' });
     expect(error?.message).toMatch(/`args`.*args\[0\]\.options\.onDone is a function/);
     expect(() => engine.registerTask({ name: 'promise', module: tasks, args: [Promise.resolve(1)] })).toThrow(/args\[0\] is a Promise/);
-    expect(() => engine.registerTask({ name: 'symbol', executor: 'pool', fn: (_ctx, s) => s, args: [new Map([['k', Symbol('s')]])] })).toThrow(/is a symbol/);
+    expect(() =>
+      engine.registerTask({ name: 'symbol', executor: 'pool', fn: (_ctx, s) => s, args: [new Map([['k', Symbol('s')]])] }),
+    ).toThrow(/is a symbol/);
     // Plain data, binary data and cycles are fine.
     const cyclic: Record<string, unknown> = { bytes: new Uint8Array(4), when: new Date(0) };
     cyclic.self = cyclic;
@@ -208,11 +229,14 @@ describe('pool executor: tasks in worker threads', () => {
     const next = engine.registerTask({ name: 'next', module: tasks, export: 'whereAmI' });
     engine.startTask(bad);
     engine.startTask(next);
-    await expect(engine.waitForTask(bad)).rejects.toMatchObject({ code: 'ERR_RESULT_NOT_CLONEABLE', message: expect.stringMatching(/result\.onDone is a function/) });
+    await expect(engine.waitForTask(bad)).rejects.toMatchObject({
+      code: 'ERR_RESULT_NOT_CLONEABLE',
+      message: expect.stringMatching(/result\.onDone is a function/),
+    });
     await expect(engine.waitForTask(next)).resolves.toMatchObject({ isMainThread: false });
   });
 
-  it('counts a pool task\'s timeout from RUNNING, not from startTask while it waits for a worker', async () => {
+  it("counts a pool task's timeout from RUNNING, not from startTask while it waits for a worker", async () => {
     const { engine, advance } = simulatedPoolEngine({ pool: { maxWorkers: 1 } });
     const flags = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     const view = new Int32Array(flags);
@@ -268,21 +292,37 @@ describe('pool executor: tasks in worker threads', () => {
     const bytes = await engine.waitForTask<Uint8Array>(make);
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect(bytes.length).toBe(4096);
-    expect(() => engine.registerTask({ name: 'x', module: tasks, args: [buffer], transfer: [buffer], maxRetries: 1 })).toThrow(/maxRetries: 0/);
+    expect(() => engine.registerTask({ name: 'x', module: tasks, args: [buffer], transfer: [buffer], maxRetries: 1 })).toThrow(
+      /maxRetries: 0/,
+    );
   });
 
   it('runs a self-contained inline fn in a worker, and explains a closure variable', async () => {
     const engine = poolEngine();
     // Built from a string so that the test runner does not rewrite its import(): users' functions are not rewritten.
-    const inline = new Function('ctx', 'a', 'b', "ctx.progress(1); return import('node:worker_threads').then((m) => ({ sum: a + b, isMainThread: m.isMainThread }));");
-    const ok = engine.registerTask({ name: 'inline', executor: 'pool', fn: inline as (ctx: unknown, a: number, b: number) => Promise<unknown>, args: [2, 3] });
+    const inline = new Function(
+      'ctx',
+      'a',
+      'b',
+      "ctx.progress(1); return import('node:worker_threads').then((m) => ({ sum: a + b, isMainThread: m.isMainThread }));",
+    );
+    const ok = engine.registerTask({
+      name: 'inline',
+      executor: 'pool',
+      fn: inline as (ctx: unknown, a: number, b: number) => Promise<unknown>,
+      args: [2, 3],
+    });
     const secret = 7;
     const closure = engine.registerTask({ name: 'closure', executor: 'pool', fn: (_ctx, x: number) => x * secret, args: [2] });
     engine.startTask(ok);
     engine.startTask(closure);
     await expect(engine.waitForTask(ok)).resolves.toEqual({ sum: 5, isMainThread: false });
     await expect(engine.waitForTask(closure)).rejects.toThrow(/secret is not defined.*without its closure.*`args`/);
-    const holder = { method(_ctx: unknown) { return 1; } };
+    const holder = {
+      method(_ctx: unknown) {
+        return 1;
+      },
+    };
     expect(() => engine.registerTask({ name: 'method', executor: 'pool', fn: holder.method })).toThrow(/`fn`.*source text/);
     expect(() => engine.registerTask({ name: 'bound', executor: 'pool', fn: ((x: number) => x).bind(null) as never })).toThrow(/`fn`/);
   });
@@ -290,7 +330,9 @@ describe('pool executor: tasks in worker threads', () => {
   it('defaults maxWorkers to os.availableParallelism()', async () => {
     const engine = poolEngine({ concurrency: 64 });
     const workers = availableParallelism();
-    const ids = Array.from({ length: workers + 1 }, (_, i) => engine.registerTask({ name: `loop ${i}`, module: tasks, export: 'loopForever' }));
+    const ids = Array.from({ length: workers + 1 }, (_, i) =>
+      engine.registerTask({ name: `loop ${i}`, module: tasks, export: 'loopForever' }),
+    );
     for (const id of ids) engine.startTask(id);
     expect(engine.getStats().running).toBe(workers);
     expect(engine.getStats().queued).toBe(1);

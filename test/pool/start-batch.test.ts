@@ -14,7 +14,9 @@ describe('pool executor: startTasks', () => {
     engine = new TaskEngine({ concurrency: 1, pool: { maxWorkers: 1 } });
     const events = recordEvents(engine);
     const priorities = { a: TaskPriority.LOW, b: TaskPriority.NORMAL, c: TaskPriority.HIGH, d: TaskPriority.CRITICAL };
-    const ids = Object.entries(priorities).map(([id, priority]) => engine!.registerTask({ id, name: id, priority, module: tasks, export: 'whereAmI' }));
+    const ids = Object.entries(priorities).map(([id, priority]) =>
+      engine!.registerTask({ id, name: id, priority, module: tasks, export: 'whereAmI' }),
+    );
     engine.startTasks(ids);
     await engine.onIdle();
     const running = events.filter((e) => e.type === 'status' && e.status === 'RUNNING').map((e) => e.taskId);

@@ -74,15 +74,29 @@ describe('bad input found by the fuzzer, refused naming the field', () => {
     const engine = new TaskEngine();
     engines.push(engine);
     for (const verb of ['startTask', 'cancelTask', 'getTask', 'getTaskStatus'] as const) {
-      expect(() => (engine[verb] as (id: unknown) => unknown)(revoked())).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'id' }));
+      expect(() => (engine[verb] as (id: unknown) => unknown)(revoked())).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'id' }),
+      );
     }
   });
 
-  it('refuses a spec when a custom executor\'s validate() throws, naming `executor`', () => {
-    const engine = new TaskEngine({ executors: { remote: stubExecutor({ validate: () => { throw new Error('no'); } }) } });
+  it("refuses a spec when a custom executor's validate() throws, naming `executor`", () => {
+    const engine = new TaskEngine({
+      executors: {
+        remote: stubExecutor({
+          validate: () => {
+            throw new Error('no');
+          },
+        }),
+      },
+    });
     engines.push(engine);
     expect(() => engine.registerTask({ name: 'x', executor: 'remote', handler: 'h' })).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'executor', message: expect.stringMatching(/`executor` \(`remote`\).*validate\(\) threw \(no\)/) }),
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        field: 'executor',
+        message: expect.stringMatching(/`executor` \(`remote`\).*validate\(\) threw \(no\)/),
+      }),
     );
   });
 

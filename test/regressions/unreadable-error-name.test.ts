@@ -28,7 +28,11 @@ describe.each(['xstate', 'compiled'] as const)('an error whose name cannot be re
     });
     engine.startTask(id);
     await expect(engine.waitForTask(id)).rejects.toBe(error);
-    expect({ status: engine.getTaskStatus(id), calls, attempts: engine.getTask(id).attempts }).toEqual({ status: TaskStatus.FAILED, calls: 2, attempts: 2 });
+    expect({ status: engine.getTaskStatus(id), calls, attempts: engine.getTask(id).attempts }).toEqual({
+      status: TaskStatus.FAILED,
+      calls: 2,
+      attempts: 2,
+    });
     await engine.shutdown();
   });
 });

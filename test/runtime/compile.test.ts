@@ -61,7 +61,12 @@ describe('compileMachine refuses, at compile time, what the table does not model
     ['a nested final state', () => around({ initial: 'x', states: { x: { type: 'final' } } }), 'm.a.x', /nested final state/],
     ['the wildcard event', () => around({ on: { '*': 'b' } }), 'm.a', /wildcard event descriptor `\*`/],
     ['a partial wildcard', () => around({ on: { 'job.*': 'b' } }), 'm.a', /wildcard event descriptor `job\.\*`/],
-    ['a higher-order guard (and)', () => around({ on: { GO: { target: 'b', guard: and([() => true, () => true]) } } }), 'm.a', /higher-order guard/],
+    [
+      'a higher-order guard (and)',
+      () => around({ on: { GO: { target: 'b', guard: and([() => true, () => true]) } } }),
+      'm.a',
+      /higher-order guard/,
+    ],
     ['a higher-order guard (not)', () => around({ on: { GO: { target: 'b', guard: not(() => false) } } }), 'm.a', /higher-order guard/],
     ['a raise', () => around({ entry: raise({ type: 'GO' }) }), 'm.a', /`raise`/],
     ['a delayed raise of ones own', () => around({ on: { GO: { actions: raise({ type: 'GO' }, { delay: 10 }) } } }), 'm.a', /`raise`/],
@@ -83,7 +88,11 @@ describe('compileMachine refuses, at compile time, what the table does not model
   });
 
   it('names a built-in action by the name setup gave it, and a higher-order guard by its name', () => {
-    const named = setup({ actions: { shout: log('hi') } }).createMachine({ id: 'm', initial: 'a', states: { a: { on: { GO: { actions: 'shout' } } } } });
+    const named = setup({ actions: { shout: log('hi') } }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: { a: { on: { GO: { actions: 'shout' } } } },
+    });
     expect(() => compileMachine(named)).toThrow(/state `m\.a` uses the built-in action `shout` \(xstate\.log\)/);
     const guarded = setup({ guards: { yes: () => true, both: and(['yes', 'yes']) } }).createMachine({
       id: 'm',
@@ -102,7 +111,8 @@ describe('compileMachine refuses, at compile time, what the table does not model
 // ---- Small machines on both runtimes ------------------------------------------------------------------------------
 
 type Note = { readonly what: string; readonly count: number };
-type DemoEvent = { type: 'GO' } | { type: 'BUMP'; by: number } | { type: 'REENTER' } | { type: 'RESTART' } | { type: 'TICK' } | { type: 'FINISH' };
+type DemoEvent =
+  { type: 'GO' } | { type: 'BUMP'; by: number } | { type: 'REENTER' } | { type: 'RESTART' } | { type: 'TICK' } | { type: 'FINISH' };
 
 /** Nested states, `after` (named and numeric delays), targetless transitions, reentering and not, params functions. */
 const demo = setup({
@@ -129,7 +139,10 @@ const demo = setup({
     },
     active: {
       initial: 'one',
-      entry: [{ type: 'mark', params: { letter: 'A' } }, { type: 'note', params: ({ context }) => ({ what: 'enter active', count: context.count }) }],
+      entry: [
+        { type: 'mark', params: { letter: 'A' } },
+        { type: 'note', params: ({ context }) => ({ what: 'enter active', count: context.count }) },
+      ],
       exit: { type: 'note', params: ({ context }) => ({ what: 'exit active', count: context.count }) },
       after: { later: '#demo.idle' },
       on: {
@@ -150,7 +163,10 @@ const demo = setup({
           },
         },
         two: {
-          entry: [{ type: 'mark', params: { letter: '2' } }, { type: 'note', params: ({ context }) => ({ what: 'enter two', count: context.count }) }],
+          entry: [
+            { type: 'mark', params: { letter: '2' } },
+            { type: 'note', params: ({ context }) => ({ what: 'enter two', count: context.count }) },
+          ],
           exit: { type: 'note', params: ({ context }) => ({ what: 'exit two', count: context.count }) },
           on: { BUMP: { guard: ({ event }) => event.type === 'BUMP' && event.by > 0, actions: 'bump' } },
         },
@@ -164,7 +180,15 @@ const demo = setup({
   },
 });
 
-const ALL_EVENTS: readonly DemoEvent[] = [{ type: 'GO' }, { type: 'BUMP', by: 1 }, { type: 'BUMP', by: 0 }, { type: 'REENTER' }, { type: 'RESTART' }, { type: 'TICK' }, { type: 'FINISH' }];
+const ALL_EVENTS: readonly DemoEvent[] = [
+  { type: 'GO' },
+  { type: 'BUMP', by: 1 },
+  { type: 'BUMP', by: 0 },
+  { type: 'REENTER' },
+  { type: 'RESTART' },
+  { type: 'TICK' },
+  { type: 'FINISH' },
+];
 
 type ScriptStep = DemoEvent | { readonly advance: number };
 
@@ -221,7 +245,13 @@ function play(runtime: typeof xstateRun, script: readonly ScriptStep[]): Frame[]
   const run = runtime(demo.provide({ actions: { note: (_, params) => void notes.push(params) } }), clock);
   const frame = (): Frame => {
     const snapshot = run.getSnapshot();
-    return { value: snapshot.value, context: snapshot.context, notes: notes.splice(0), pending: clock.pending(), can: ALL_EVENTS.map((event) => snapshot.can(event as never)) };
+    return {
+      value: snapshot.value,
+      context: snapshot.context,
+      notes: notes.splice(0),
+      pending: clock.pending(),
+      can: ALL_EVENTS.map((event) => snapshot.can(event as never)),
+    };
   };
   run.start();
   const frames = [frame()];
@@ -235,10 +265,64 @@ function play(runtime: typeof xstateRun, script: readonly ScriptStep[]): Frame[]
 
 describe('a compiled run of a small machine behaves as an XState actor', () => {
   const scripts: [name: string, script: readonly ScriptStep[]][] = [
-    ['targetless, guarded and nested transitions, then the inner timer', [{ type: 'BUMP', by: 2 }, { type: 'GO' }, { type: 'BUMP', by: 1 }, { type: 'BUMP', by: 1 }, { advance: 49 }, { advance: 1 }, { type: 'BUMP', by: 0 }, { type: 'BUMP', by: 5 }, { type: 'FINISH' }, { type: 'GO' }, { advance: 1000 }]],
-    ['a reentering self-transition restarts the outer timer; a plain one keeps it', [{ type: 'GO' }, { advance: 60 }, { type: 'RESTART' }, { advance: 30 }, { type: 'REENTER' }, { advance: 99 }, { type: 'TICK' }, { advance: 1 }, { advance: 200 }, { type: 'GO' }]],
-    ['the guard params are computed from the context', [{ type: 'GO' }, { type: 'FINISH' }, { type: 'REENTER' }, { type: 'REENTER' }, { type: 'FINISH' }, { type: 'BUMP', by: 1 }, { advance: 500 }]],
-    ['the outer timer leaves the nested state', [{ type: 'GO' }, { type: 'BUMP', by: 1 }, { type: 'BUMP', by: 1 }, { type: 'BUMP', by: 1 }, { type: 'BUMP', by: 1 }, { advance: 399 }, { advance: 1 }, { type: 'GO' }, { type: 'TICK' }, { type: 'FINISH' }]],
+    [
+      'targetless, guarded and nested transitions, then the inner timer',
+      [
+        { type: 'BUMP', by: 2 },
+        { type: 'GO' },
+        { type: 'BUMP', by: 1 },
+        { type: 'BUMP', by: 1 },
+        { advance: 49 },
+        { advance: 1 },
+        { type: 'BUMP', by: 0 },
+        { type: 'BUMP', by: 5 },
+        { type: 'FINISH' },
+        { type: 'GO' },
+        { advance: 1000 },
+      ],
+    ],
+    [
+      'a reentering self-transition restarts the outer timer; a plain one keeps it',
+      [
+        { type: 'GO' },
+        { advance: 60 },
+        { type: 'RESTART' },
+        { advance: 30 },
+        { type: 'REENTER' },
+        { advance: 99 },
+        { type: 'TICK' },
+        { advance: 1 },
+        { advance: 200 },
+        { type: 'GO' },
+      ],
+    ],
+    [
+      'the guard params are computed from the context',
+      [
+        { type: 'GO' },
+        { type: 'FINISH' },
+        { type: 'REENTER' },
+        { type: 'REENTER' },
+        { type: 'FINISH' },
+        { type: 'BUMP', by: 1 },
+        { advance: 500 },
+      ],
+    ],
+    [
+      'the outer timer leaves the nested state',
+      [
+        { type: 'GO' },
+        { type: 'BUMP', by: 1 },
+        { type: 'BUMP', by: 1 },
+        { type: 'BUMP', by: 1 },
+        { type: 'BUMP', by: 1 },
+        { advance: 399 },
+        { advance: 1 },
+        { type: 'GO' },
+        { type: 'TICK' },
+        { type: 'FINISH' },
+      ],
+    ],
   ];
 
   it.each(scripts)('%s', (_, script) => {
@@ -292,7 +376,10 @@ describe('a compiled run, like an actor', () => {
     ['compiled', compiledRun],
   ] as const)('processes an event sent from inside an action after the current one (%s)', (_, runtime) => {
     const trail: string[] = [];
-    const run: Run = runtime(mailboxMachine(trail, () => run), new SimulatedClock());
+    const run: Run = runtime(
+      mailboxMachine(trail, () => run),
+      new SimulatedClock(),
+    );
     run.start();
     run.send({ type: 'GO' });
     expect(trail).toEqual(['kick in "a"', 'kick sent NEXT', 'enter b', 'enter c']);
@@ -301,7 +388,10 @@ describe('a compiled run, like an actor', () => {
 
   it('processes events sent before start once it starts, in order', () => {
     const trail: string[] = [];
-    const run = compiledRun(mailboxMachine(trail, () => run), new SimulatedClock());
+    const run = compiledRun(
+      mailboxMachine(trail, () => run),
+      new SimulatedClock(),
+    );
     run.send({ type: 'GO' });
     expect(run.getSnapshot().value).toBe('a');
     run.start();
@@ -361,7 +451,10 @@ describe('a compiled run, like an actor', () => {
     for (const runtime of [xstateRun, compiledRun]) {
       const clock = countingClock();
       let started = 0;
-      const counting: Clock = { setTimeout: (fn, ms) => (started++, clock.setTimeout(fn, ms)), clearTimeout: (id) => clock.clearTimeout(id) };
+      const counting: Clock = {
+        setTimeout: (fn, ms) => (started++, clock.setTimeout(fn, ms)),
+        clearTimeout: (id) => clock.clearTimeout(id),
+      };
       const failing = demo.provide({
         actions: {
           note: (_, params) => {

@@ -20,11 +20,14 @@ describe('the runtime option', () => {
     else process.env[RUNTIME_VARIABLE] = saved;
   });
 
-  it.each([['XState'], [''], ['interpreted'], [1], [null], [{}], [true]])('refuses %j with ERR_INVALID_OPTION naming `runtime`', (value) => {
-    const create = () => new TaskEngine({ runtime: value as never });
-    expect(create).toThrow(TaskChartError);
-    expect(create).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('`runtime`') }));
-  });
+  it.each([['XState'], [''], ['interpreted'], [1], [null], [{}], [true]])(
+    'refuses %j with ERR_INVALID_OPTION naming `runtime`',
+    (value) => {
+      const create = () => new TaskEngine({ runtime: value as never });
+      expect(create).toThrow(TaskChartError);
+      expect(create).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('`runtime`') }));
+    },
+  );
 
   it("defaults to 'xstate', and takes either runtime when asked", async () => {
     for (const [options, expected] of [
@@ -84,7 +87,8 @@ interface Outcome {
   readonly tasks: Readonly<Record<string, unknown>>;
 }
 
-const describeError = (error: unknown): unknown => (error instanceof Error ? { code: (error as { code?: unknown }).code, message: error.message } : error);
+const describeError = (error: unknown): unknown =>
+  error instanceof Error ? { code: (error as { code?: unknown }).code, message: error.message } : error;
 
 function observable(event: TaskEvent): unknown {
   const { timestamp, type, taskId } = event;
@@ -111,7 +115,13 @@ async function runDag(runtime: 'xstate' | 'compiled'): Promise<Outcome> {
   const events = recordEvents(engine);
   const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => clock.setTimeout(() => resolve(value), ms));
   const [fetch, parse, store, notify, publish, extra] = engine.registerTasks([
-    { id: 'fetch', name: 'fetch', maxRetries: 1, retryDelay: 100, fn: (ctx) => (ctx.attempt === 1 ? Promise.reject(new Error('flaky')) : later(30, 'data')) },
+    {
+      id: 'fetch',
+      name: 'fetch',
+      maxRetries: 1,
+      retryDelay: 100,
+      fn: (ctx) => (ctx.attempt === 1 ? Promise.reject(new Error('flaky')) : later(30, 'data')),
+    },
     {
       id: 'parse',
       name: 'parse',
@@ -130,10 +140,12 @@ async function runDag(runtime: 'xstate' | 'compiled'): Promise<Outcome> {
     { id: 'extra', name: 'extra', dependencies: ['parse'], fn: () => 'never' },
   ]) as [string, string, string, string, string, string];
   for (const id of [notify, publish, extra, parse, store, fetch]) engine.startTask(id);
-  const settled = [fetch, parse, store, notify, publish, extra].map((id) => engine.waitForTask(id).then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error: describeError(error) }),
-  ));
+  const settled = [fetch, parse, store, notify, publish, extra].map((id) =>
+    engine.waitForTask(id).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error: describeError(error) }),
+    ),
+  );
   for (let elapsed = 0; elapsed < 400; elapsed += 5) {
     if (elapsed === 150) engine.cancelTask(extra, 'not needed');
     await advance(5);
@@ -159,7 +171,9 @@ describe('one DAG under both runtimes', () => {
       publish: { status: 'COMPLETED', attempts: 1, settled: { value: 'published' } },
       extra: { status: 'CANCELLED', attempts: 0, settled: { error: expect.objectContaining({ code: 'ERR_TASK_CANCELLED' }) } },
     });
-    expect(xstate.events).toContainEqual(expect.objectContaining({ type: 'retry', taskId: 'parse', error: expect.objectContaining({ code: 'ERR_TASK_TIMEOUT' }) }));
+    expect(xstate.events).toContainEqual(
+      expect.objectContaining({ type: 'retry', taskId: 'parse', error: expect.objectContaining({ code: 'ERR_TASK_TIMEOUT' }) }),
+    );
     const compiled = await runDag('compiled');
     expect(compiled).toEqual(xstate);
   });

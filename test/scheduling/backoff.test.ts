@@ -40,7 +40,11 @@ describe('backoffDelay', () => {
 
   it('hashes the key and retry number with FNV-1a into [0, 1)', () => {
     expect(fnv1a('a')).toBe(0xe40c292c); // the published test vector
-    for (const [key, retry] of [['t', 1], ['task-42', 3], ['fetch:seville', 7]] as const) {
+    for (const [key, retry] of [
+      ['t', 1],
+      ['task-42', 3],
+      ['fetch:seville', 7],
+    ] as const) {
       expect(unitHash(key, retry)).toBe(fnv1a(`${key}#${retry}`) / 2 ** 32);
     }
   });

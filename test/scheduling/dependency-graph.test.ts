@@ -32,7 +32,14 @@ describe('findCycle', () => {
   });
 
   it('finds no cycle in a batch without edges inside it', () => {
-    expect(findCycle(new Map([['a', []], ['b', ['outside']]]))).toBeUndefined();
+    expect(
+      findCycle(
+        new Map([
+          ['a', []],
+          ['b', ['outside']],
+        ]),
+      ),
+    ).toBeUndefined();
     expect(findCycle(new Map())).toBeUndefined();
   });
 
@@ -50,7 +57,7 @@ describe('findCycle', () => {
 });
 
 describe('DependencyGraph', () => {
-  it('lists dependents, and keeps a forgotten task\'s dependents until they are forgotten too', () => {
+  it("lists dependents, and keeps a forgotten task's dependents until they are forgotten too", () => {
     const graph = new DependencyGraph();
     graph.add('b', ['a']);
     graph.add('c', ['a', 'b']);

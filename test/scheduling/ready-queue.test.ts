@@ -56,7 +56,10 @@ describe('ReadyQueue', () => {
     let previous: Item | undefined;
     let taken = 0;
     for (let next = queue.take(() => true); next !== undefined; next = queue.take(() => true)) {
-      if (previous !== undefined && (next.priority > previous.priority || (next.priority === previous.priority && next.seq < previous.seq))) {
+      if (
+        previous !== undefined &&
+        (next.priority > previous.priority || (next.priority === previous.priority && next.seq < previous.seq))
+      ) {
         throw new Error(`${next.id} came out after ${previous.id}`);
       }
       previous = next;

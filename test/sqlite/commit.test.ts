@@ -14,9 +14,21 @@ describe('SqliteStore.commit and load', () => {
   it('keeps every column of a row: blobs come back as Buffers, nulls as null, fractions exact', () => {
     const store = openStore();
     const row = taskRow(1, {
-      id: 'τ-1 "quoted"', name: 'naïve name', spec: new Uint8Array([0, 255, 7]), state: 'retrying', attempts: 2, progress: 0.375,
-      message: 'half ✓', startSeq: 3, submittedAt: 1_700_000_000_001, startedAt: 1_700_000_000_002, finishedAt: null,
-      attemptStartedAt: 1_700_000_000_003, deadline: 1_700_000_000_004.5, result: null, error: '{"name":"Error","message":"boom"}',
+      id: 'τ-1 "quoted"',
+      name: 'naïve name',
+      spec: new Uint8Array([0, 255, 7]),
+      state: 'retrying',
+      attempts: 2,
+      progress: 0.375,
+      message: 'half ✓',
+      startSeq: 3,
+      submittedAt: 1_700_000_000_001,
+      startedAt: 1_700_000_000_002,
+      finishedAt: null,
+      attemptStartedAt: 1_700_000_000_003,
+      deadline: 1_700_000_000_004.5,
+      result: null,
+      error: '{"name":"Error","message":"boom"}',
     });
     store.commit(inserts([row]));
     const [loaded] = store.load();
@@ -49,7 +61,10 @@ describe('SqliteStore.commit and load', () => {
       inserts: [taskRow(2), { ...taskRow(3), name: 'task 3 again' }],
       updates: [completedState('task-2')],
     });
-    expect(store.load()).toEqual([{ ...taskRow(2), ...completedState('task-2') }, { ...taskRow(3), name: 'task 3 again' }]);
+    expect(store.load()).toEqual([
+      { ...taskRow(2), ...completedState('task-2') },
+      { ...taskRow(3), name: 'task 3 again' },
+    ]);
   });
 
   it('takes a delete of a task it does not hold as a no-op', () => {

@@ -18,7 +18,9 @@ describe('loading better-sqlite3', () => {
     const load = (): never => {
       throw new Error('was compiled against a different Node.js version');
     };
-    expect(() => requireDriver(load)).toThrow(/could not load better-sqlite3 \(expected version 12, built for this Node.js\): was compiled against/);
+    expect(() => requireDriver(load)).toThrow(
+      /could not load better-sqlite3 \(expected version 12, built for this Node.js\): was compiled against/,
+    );
   });
 
   it('loads the installed one', () => {

@@ -58,9 +58,23 @@ export function filesIn(dir: string): string[] {
 /** A registered, never-started task row. */
 export function taskRow(seq: number, fields: Partial<TaskRow> = {}): TaskRow {
   return {
-    id: `task-${seq}`, seq, name: `task ${seq}`, spec: Buffer.from(`spec of ${seq}`), createdAt: 1_700_000_000_000 + seq,
-    state: 'pending', attempts: 0, progress: 0, message: null, startSeq: 0, submittedAt: null, startedAt: null,
-    finishedAt: null, attemptStartedAt: null, deadline: null, result: null, error: null,
+    id: `task-${seq}`,
+    seq,
+    name: `task ${seq}`,
+    spec: Buffer.from(`spec of ${seq}`),
+    createdAt: 1_700_000_000_000 + seq,
+    state: 'pending',
+    attempts: 0,
+    progress: 0,
+    message: null,
+    startSeq: 0,
+    submittedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    attemptStartedAt: null,
+    deadline: null,
+    result: null,
+    error: null,
     ...fields,
   };
 }
@@ -68,8 +82,19 @@ export function taskRow(seq: number, fields: Partial<TaskRow> = {}): TaskRow {
 /** The state part of a completed task. */
 export function completedState(id: string, fields: Partial<TaskStateRow> = {}): TaskStateRow {
   return {
-    id, state: 'completed', attempts: 1, progress: 1, message: 'done', startSeq: 7, submittedAt: 10, startedAt: 20,
-    finishedAt: 30, attemptStartedAt: 20, deadline: null, result: Buffer.from([1, 2, 3]), error: null,
+    id,
+    state: 'completed',
+    attempts: 1,
+    progress: 1,
+    message: 'done',
+    startSeq: 7,
+    submittedAt: 10,
+    startedAt: 20,
+    finishedAt: 30,
+    attemptStartedAt: 20,
+    deadline: null,
+    result: Buffer.from([1, 2, 3]),
+    error: null,
     ...fields,
   };
 }

@@ -77,7 +77,8 @@ describe('SqliteStore: one writer per file, across processes', () => {
   const files = useTestFiles();
   const children: ChildProcess[] = [];
   beforeAll(() => {
-    if (!existsSync(built)) throw new Error(`These tests run a child process on the built package: run \`npm run build\` first (missing ${built})`);
+    if (!existsSync(built))
+      throw new Error(`These tests run a child process on the built package: run \`npm run build\` first (missing ${built})`);
   });
   afterEach(() => {
     for (const child of children.splice(0)) child.kill('SIGKILL');

@@ -77,7 +77,10 @@ describe('SqliteStore.open: files it refuses, untouched', () => {
 
   it('refuses a text file, saying what it found', () => {
     writeFileSync(files.file(), 'id,name\n1,first task\n2,second task\n'.repeat(10));
-    expectRefused(files.file(), /expected an SQLite database \(a taskchart store\), found a file that is not one \(it starts with "id,name\\n1,first/);
+    expectRefused(
+      files.file(),
+      /expected an SQLite database \(a taskchart store\), found a file that is not one \(it starts with "id,name\\n1,first/,
+    );
   });
 
   it('refuses a non-empty file shorter than an SQLite header', () => {
@@ -89,7 +92,10 @@ describe('SqliteStore.open: files it refuses, untouched', () => {
     const other = new Database(files.file());
     other.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada')");
     other.close();
-    expectRefused(files.file(), /expected a taskchart store \(application_id 0x544b4348\), found an SQLite database with tables of its own and no application id/);
+    expectRefused(
+      files.file(),
+      /expected a taskchart store \(application_id 0x544b4348\), found an SQLite database with tables of its own and no application id/,
+    );
   });
 
   it('refuses a WAL database with another application id, leaving its WAL unapplied', () => {
@@ -132,7 +138,9 @@ describe('SqliteStore.open: files it refuses, untouched', () => {
     mkdirSync(files.file('a-directory'));
     expectRefused(files.file('a-directory'), /expected a database file, found a directory/);
     const missing = files.file('no-such-dir/tasks.db');
-    expect(() => new SqliteStore({ path: missing }).open()).toThrow(new RegExp(`Cannot open the task store \`${missing}\`: .*directory does not exist`));
+    expect(() => new SqliteStore({ path: missing }).open()).toThrow(
+      new RegExp(`Cannot open the task store \`${missing}\`: .*directory does not exist`),
+    );
   });
 
   it.skipIf(!canMakeImmutable && !process.env.CI)('refuses a file it cannot write (chattr +i), before SQLite opens it', () => {

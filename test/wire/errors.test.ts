@@ -29,7 +29,13 @@ describe('error serialisation', () => {
     const original = new ModuleLoadError({ id: 't1', name: 'load' }, 'file:///x.mjs', { cause: importError });
     const revived = roundTrip(original) as ModuleLoadError;
     expect(revived).toBeInstanceOf(ModuleLoadError);
-    expect(revived).toMatchObject({ name: 'ModuleLoadError', code: 'ERR_MODULE_LOAD', taskId: 't1', module: 'file:///x.mjs', message: original.message });
+    expect(revived).toMatchObject({
+      name: 'ModuleLoadError',
+      code: 'ERR_MODULE_LOAD',
+      taskId: 't1',
+      module: 'file:///x.mjs',
+      message: original.message,
+    });
     expect(revived.stack).toBe(original.stack);
     expect(revived.cause).not.toBeInstanceOf(TaskChartError);
     expect(revived.cause).toMatchObject({ message: 'Cannot find module x', code: 'ERR_MODULE_NOT_FOUND', url: 'file:///x.mjs' });
@@ -55,6 +61,8 @@ describe('error serialisation', () => {
 
   it('names the handler and where it was looked for', () => {
     const error = new UnknownHandlerError({ id: 'job-1', name: 'render' }, 'render', 'this taskchart worker (its handlers: echo)');
-    expect(error.message).toBe('Expected handler `render` of task `render` (job-1) to be defined in this taskchart worker (its handlers: echo), got none of that name');
+    expect(error.message).toBe(
+      'Expected handler `render` of task `render` (job-1) to be defined in this taskchart worker (its handlers: echo), got none of that name',
+    );
   });
 });
