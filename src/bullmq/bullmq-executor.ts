@@ -43,6 +43,7 @@ import {
   isResultEnvelope,
   jobIdFor,
   type JobData,
+  type ResultEnvelope,
 } from './protocol.js';
 import { startQueueEvents } from './queue-events.js';
 
@@ -408,6 +409,7 @@ export class BullMQExecutor implements Executor {
   }
 
   #complete(pending: PendingAttempt, jobId: string, returnvalue: unknown): void {
+    if (isResultEnvelope(returnvalue)) reportResourceErrors(pending.request, returnvalue);
     if (!isResultEnvelope(returnvalue)) {
       pending.reject(
         new ExecutorFailedError(
@@ -466,4 +468,17 @@ function asError(error: unknown): Error {
 /** The task of an attempt as messages name it (taskLabel). */
 function labelOf(request: { readonly taskId: string; readonly name: string }): string {
   return taskLabel({ id: request.taskId, name: request.name });
+}
+
+/**
+ * Disposers that threw in the remote worker: each is raised here by a disposer of the attempt, so the engine reports
+ * it as a `resource-error` event exactly as it does its own disposers' errors (at once when the attempt is over).
+ */
+function reportResourceErrors(request: AttemptRequest, envelope: ResultEnvelope): void {
+  for (const serialized of envelope.resourceErrors ?? []) {
+    const error = deserializeError(serialized);
+    request.context.registerResource(() => {
+      throw error;
+    });
+  }
 }

@@ -45,11 +45,14 @@ export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost)
   }
   const early = await host.cancelledBeforeStart(job.id as string).catch(() => undefined);
   if (early !== undefined) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(new TaskCancelledError(task, early)) };
+  const resourceErrors: ReturnType<typeof serializeError>[] = [];
   const attempt = createWorkerContext({
     data: data as JobData,
     signal,
     sendProgress: (progress: ProgressData) => job.updateProgress(progress as unknown as object),
     onError: host.onError,
+    // Sent back with the outcome: the engine reports them as resource-error events, as it does its own disposers'.
+    onDisposerError: (error) => void resourceErrors.push(serializeError(error)),
   });
   let envelope: ResultEnvelope;
   try {
@@ -64,8 +67,8 @@ export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost)
     envelope = failure(error);
   }
   await attempt.finish();
-  if (signal.aborted) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(reasonError(task, signal.reason)) };
-  return envelope;
+  if (signal.aborted) envelope = { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(reasonError(task, signal.reason)) };
+  return resourceErrors.length === 0 ? envelope : { ...envelope, resourceErrors };
 }
 
 function failure(error: unknown): ResultEnvelope {

@@ -43,6 +43,8 @@ export interface ResultEnvelope {
   readonly status: 'ok' | 'error' | 'cancelled';
   readonly value?: unknown;
   readonly error?: SerializedError;
+  /** Errors of the attempt's disposers (run in the worker before the envelope): the engine reports each as a `resource-error` event. */
+  readonly resourceErrors?: readonly SerializedError[];
 }
 
 /** What a progress update carries (`job.updateProgress(...)`). */

@@ -25,6 +25,8 @@ export function createWorkerContext(options: {
   readonly signal: AbortSignal;
   readonly sendProgress: (progress: ProgressData) => Promise<void>;
   readonly onError: (error: unknown) => void;
+  /** A disposer threw (when absent, `onError` hears of it). */
+  readonly onDisposerError?: (error: unknown) => void;
 }): WorkerContext {
   const { data, signal, onError } = options;
   const disposers: Disposer[] = [];
@@ -69,7 +71,7 @@ export function createWorkerContext(options: {
       timer = undefined;
       if (held !== undefined) send(held);
       await sending;
-      await runDisposers(disposers.splice(0), onError);
+      await runDisposers(disposers.splice(0), options.onDisposerError ?? onError);
     },
   };
 }

@@ -59,6 +59,22 @@ describe.skipIf(unreachable !== undefined)('remote runtime: errors that settle a
     return { error, attempts: e.getTask(id).attempts };
   }
 
+  it('reports a disposer that throws in the remote worker as a resource-error event, the task still COMPLETED', async () => {
+    const e = await setup();
+    const reported: unknown[] = [];
+    e.events.subscribe((event) => {
+      if (event.type === 'resource-error') reported.push(event);
+    });
+    const id = e.registerTask({ name: 'socket', executor: 'remote', handler: 'disposerThrows' });
+    e.startTask(id);
+    await expect(e.waitForTask(id)).resolves.toBe('done');
+    await e.shutdown(); // disposals settled
+    expect(reported).toEqual([
+      expect.objectContaining({ taskId: id, name: 'socket', error: expect.objectContaining({ message: 'could not close the socket' }) }),
+    ]);
+    expect(e.getTaskStatus(id)).toBe('COMPLETED');
+  });
+
   it('fails with ERR_UNKNOWN_HANDLER naming the handlers the worker has', async () => {
     const { error } = await errorOf(await setup(), 'render');
     expect(error).toBeInstanceOf(UnknownHandlerError);
