@@ -184,7 +184,7 @@ export class TaskEngine {
       const startable: TaskRecord[] = [];
       for (const id of ids) {
         const record = supervisor.records.get(id);
-        if (record !== undefined && record.seq === 0 && supervisor.can(record, START_PROBE)) startable.push(record);
+        if (record !== undefined && supervisor.can(record, START_PROBE)) startable.push(record);
       }
       supervisor.start(startable);
       this.#throwIfHalted();

@@ -207,18 +207,15 @@ export class Supervisor {
   }
 
   #newActor(spec: ResolvedTaskSpec): TaskRun {
-    return this.#runtime.create(
-      {
-        id: spec.id,
-        name: spec.name,
-        maxRetries: spec.maxRetries,
-        retryDelay: spec.retryDelay,
-        maxRetryDelay: spec.maxRetryDelay,
-        jitter: spec.jitter,
-        timeout: spec.timeout,
-      },
-      spec.name,
-    );
+    return this.#runtime.create({
+      id: spec.id,
+      name: spec.name,
+      maxRetries: spec.maxRetries,
+      retryDelay: spec.retryDelay,
+      maxRetryDelay: spec.maxRetryDelay,
+      jitter: spec.jitter,
+      timeout: spec.timeout,
+    });
   }
 
   /** Which runtime runs the tasks' statecharts. */

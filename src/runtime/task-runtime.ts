@@ -43,8 +43,8 @@ export interface TaskRun {
 
 export interface TaskRuntime {
   readonly kind: RuntimeKind;
-  /** A new run of the machine for one task, not yet started. `name` (the task's) labels it for inspection. */
-  create(input: TaskMachineInput, name: string): TaskRun;
+  /** A new run of the machine for one task, not yet started (its input's `name` labels it for inspection). */
+  create(input: TaskMachineInput): TaskRun;
 }
 
 export interface RuntimeOptions {

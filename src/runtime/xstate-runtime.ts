@@ -20,9 +20,10 @@ export class XStateRuntime implements TaskRuntime {
    * The actor's `id` is the task's label ({@link actorLabel}), which inspectors show as the actor's name
    * (Stately's shows `actorRef.id`), and its `systemId` the task's id, so that inspection events name the task.
    */
-  create(input: TaskMachineInput, name: string): TaskRun {
+  create(input: TaskMachineInput): TaskRun {
     const { clock, inspect } = this.#options;
-    return createActor(this.#machine, { input, clock, inspect, id: actorLabel(input.id, name), systemId: input.id });
+    const id = actorLabel(input.id, input.name ?? input.id);
+    return createActor(this.#machine, { input, clock, inspect, id, systemId: input.id });
   }
 }
 
