@@ -201,7 +201,9 @@ function resolveClock(value: unknown): Clock | undefined {
   if (typeof clock !== 'object' || clock === null || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
     throw invalid('clock', 'an object with setTimeout and clearTimeout', value);
   }
-  return clock as Clock;
+  // Bound once, here: the engine calls them later, from inside transitions (a timeout, a backoff, retention), where
+  // a function that cannot even be bound (a Proxy whose traps throw) would surface as a raw error far from its cause.
+  return { setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock) } as Clock;
 }
 
 function resolveNow(value: unknown): () => number {
