@@ -18,6 +18,8 @@ const config = {
   jsonReporter: { fileName: '.scratch/mutation/mutation.json' },
   tempDirName: '.scratch/stryker-tmp',
   cleanTempDir: 'always',
+  // `--incremental` re-runs only the mutants whose code or covering tests changed since the last run.
+  incrementalFile: '.scratch/mutation/incremental.json',
   thresholds: { high: 90, low: 85, break: null },
   // A mutant that loops (a heap that never settles, a queue that never compacts) is killed by this timeout.
   timeoutMS: 5_000,
