@@ -62,7 +62,9 @@ describe('what a durable engine accepts', () => {
     await expect(engine.waitForTask('leaky')).rejects.toMatchObject({
       code: 'ERR_RESULT_NOT_CLONEABLE',
       problem: 'result.close is a function',
-      message: expect.stringContaining('result.close is a function'),
+      message:
+        'Expected the result of task `leaky` to be structured-cloneable data, which the store can keep (a durable task), got one where result.close is a function',
+      cause: expect.objectContaining({ message: expect.stringContaining('could not be cloned') }),
     });
     expect(engine.getTask('leaky').attempts).toBe(1);
     await engine.shutdown();
