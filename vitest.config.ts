@@ -16,6 +16,7 @@ const BOTH_RUNTIMES = [
   'test/bullmq/scale.test.ts',
   'test/bullmq/start-batch.test.ts',
   'test/bullmq/errors.test.ts',
+  'test/bullmq/pipelines.test.ts',
   'test/regressions/**/*.test.ts',
   'test/dashboard/dashboard.test.ts',
   'test/cli/durable.test.ts',

@@ -11,6 +11,7 @@
  * resource draws are reduced modulo the engine's pools and capacities (so
  * units never exceed a pool's capacity).
  */
+import { TRIGGER_RULES, type TriggerRule } from '../src/machines/trigger-rules.js';
 import fc from 'fast-check';
 import { TaskPriority } from '../src/index.js';
 
@@ -36,7 +37,12 @@ export interface EnginePlan {
   readonly concurrency: number;
   readonly resources: Readonly<Record<string, number>>;
   readonly executors: readonly ExecutorPlan[];
+  /** Running tasks per key of the one per-key limiter `site` (its keys: {@link SITE_KEYS}); undefined: no limiter. */
+  readonly siteConcurrency: number | undefined;
 }
+
+/** The keys tasks draw from when the engine has a `site` limiter. */
+export const SITE_KEYS = ['a.com', 'b.com', 'c.com'] as const;
 
 /**
  * What a task's function does on each attempt:
@@ -62,6 +68,10 @@ export interface TaskPlan {
   readonly priority: TaskPriority;
   /** Ids of earlier tasks only. */
   readonly dependencies: readonly string[];
+  /** When its dependencies let it run. */
+  readonly trigger: TriggerRule;
+  /** Its key of the `site` limiter, when the engine has one (most tasks then do). */
+  readonly site: string | undefined;
   /** Units of the engine's pools, each from 1 to the pool's capacity. */
   readonly resources: Readonly<Record<string, number>>;
   /** {@link ASYNC_EXECUTOR} or the name of one of the engine's custom executors. */
@@ -104,6 +114,7 @@ export const enginePlanArb: fc.Arbitrary<EnginePlan> = fc.record({
     { requiredKeys: [] },
   ),
   executors: executorPlansArb,
+  siteConcurrency: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
 });
 
 export const behaviourArb: fc.Arbitrary<Behaviour> = fc.oneof(
@@ -125,6 +136,9 @@ interface RawTask {
   readonly priority: TaskPriority;
   /** Distances back: dependency = index - 1 - (offset mod index). */
   readonly dependencyOffsets: readonly number[];
+  readonly trigger: TriggerRule;
+  /** Index into SITE_KEYS, or 3: no key. */
+  readonly siteDraw: number;
   readonly resourceDraws: ReadonlyArray<{ readonly pool: number; readonly units: number }>;
   /** The executor, by index among the built-in one and the engine's custom ones. */
   readonly executorDraw: number;
@@ -145,6 +159,12 @@ export const dependencyOffsetsArb: fc.Arbitrary<readonly number[]> = fc.oneof(
 const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
   priority: fc.constantFrom(...PRIORITIES),
   dependencyOffsets: dependencyOffsetsArb,
+  // Mostly the default; every rule often enough that each meets every way its dependencies can end.
+  trigger: fc.oneof(
+    { weight: 3, arbitrary: fc.constant<TriggerRule>('all_success') },
+    { weight: 4, arbitrary: fc.constantFrom(...TRIGGER_RULES) },
+  ),
+  siteDraw: fc.nat({ max: 3 }),
   resourceDraws: fc.array(fc.record({ pool: fc.nat(), units: fc.nat() }), { maxLength: 2 }),
   executorDraw: fc.nat(),
   behaviour: behaviourArb,
@@ -181,6 +201,8 @@ function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
     id: taskId(index),
     priority: raw.priority,
     dependencies: [...dependencies],
+    trigger: raw.trigger,
+    site: engine.siteConcurrency === undefined ? undefined : SITE_KEYS[raw.siteDraw],
     resources,
     executor: executors[raw.executorDraw % executors.length] as string,
     behaviour: raw.behaviour,

@@ -29,14 +29,16 @@ import {
   type SnapshotFrom,
   type StateValue,
 } from 'xstate';
-import { NonRetryableError, TaskChartError, TaskCancelledError } from '../src/errors.js';
+import { NonRetryableError, RateLimitedError, TaskChartError, TaskCancelledError } from '../src/errors.js';
 import {
   taskMachine,
   type RestoreEvent,
   type TaskMachineContext,
   type TaskMachineEvent,
   type TaskMachineInput,
+  type Upstream,
 } from '../src/machines/task.machine.js';
+import { TRIGGER_RULES } from '../src/machines/trigger-rules.js';
 import type { Clock } from '../src/options.js';
 import { CompiledRuntime } from '../src/runtime/compiled-runtime.js';
 import type { TaskRun } from '../src/runtime/task-runtime.js';
@@ -65,7 +67,12 @@ const recording =
     compiledActions.push({ type, params, context, event });
   };
 const machine = taskMachine.provide({
-  actions: { entered: recording('entered'), abortAttempt: recording('abortAttempt'), reportProgress: recording('reportProgress') },
+  actions: {
+    entered: recording('entered'),
+    abortAttempt: recording('abortAttempt'),
+    reportProgress: recording('reportProgress'),
+    pauseLimits: recording('pauseLimits'),
+  },
 });
 type Snapshot = SnapshotFrom<typeof machine>;
 
@@ -135,6 +142,9 @@ const errorArb: fc.Arbitrary<Error> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null).map(() => new TaskCancelledError('t', 'stop', { cause: new Error('reason') })) },
   { weight: 1, arbitrary: fc.constant(null).map(() => new TaskChartError('ERR_WORKER_CRASHED', 'worker died', { cause: 'exit 1' })) },
   { weight: 1, arbitrary: fc.constant(null).map(() => new UnreadableNameError('hostile')) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 500 }).map((retryAfter) => new RateLimitedError({ retryAfter })) },
+  // As it comes back from a worker thread or a remote worker: a TaskChartError with the code and the fields.
+  { weight: 1, arbitrary: fc.constant(null).map(() => Object.assign(new TaskChartError('ERR_RATE_LIMITED', '429'), { retryAfter: 30 })) },
 );
 const resultArb = fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.constant(undefined), fc.record({ n: fc.nat() }));
 
@@ -144,11 +154,17 @@ const EVENTS: {
 } = {
   START: {
     weight: 4,
-    arbitrary: fc.record({ type: fc.constant('START'), unmetDependencies: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 })) }),
+    arbitrary: fc.constant({ type: 'START' }),
   },
   DEPENDENCY_COMPLETED: { weight: 2, arbitrary: fc.constant({ type: 'DEPENDENCY_COMPLETED' }) },
-  DEPENDENCY_FAILED: { weight: 1, arbitrary: fc.record({ type: fc.constant('DEPENDENCY_FAILED'), error: errorArb }) },
-  DEPENDENCY_CANCELLED: { weight: 1, arbitrary: fc.record({ type: fc.constant('DEPENDENCY_CANCELLED'), error: errorArb }) },
+  DEPENDENCY_FAILED: { weight: 2, arbitrary: fc.record({ type: fc.constant('DEPENDENCY_FAILED'), error: errorArb }) },
+  DEPENDENCY_CANCELLED: {
+    weight: 2,
+    arbitrary: fc.record(
+      { type: fc.constant('DEPENDENCY_CANCELLED'), error: errorArb, shutdown: fc.constantFrom(undefined, false, true) },
+      { requiredKeys: ['type', 'error'] },
+    ),
+  },
   DISPATCH: {
     weight: 4,
     arbitrary: fc.record({ type: fc.constant('DISPATCH'), deferred: fc.constantFrom(undefined, false, true) }, { requiredKeys: ['type'] }),
@@ -176,7 +192,7 @@ const EVENTS: {
       type: fc.constant('RESTORE'),
       to: fc.constantFrom<RestoreEvent['to']>('waiting', 'retrying', 'interrupted', 'dispatched', 'failed'),
       attempts: fc.integer({ min: 0, max: 5 }),
-      unmetDependencies: fc.integer({ min: 0, max: 3 }),
+      freeAttempts: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
       backoff: fc.integer({ min: 0, max: 1_000 }),
       error: fc.option(errorArb, { nil: undefined }),
     }),
@@ -193,6 +209,27 @@ const stepArb: fc.Arbitrary<HistoryStep> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...AFTER_EVENTS).map((type): HistoryStep => ({ kind: 'late-after', type })) },
 );
 
+/** Dependencies at registration: up to 3, some of which had ended (with the errors a supervisor would pass). */
+const upstreamArb: fc.Arbitrary<Upstream> = fc
+  .tuple(
+    fc.integer({ min: 0, max: 3 }),
+    fc.array(fc.constantFrom('succeeded', 'failed', 'skipped', 'live', 'live', 'live'), { minLength: 3, maxLength: 3 }),
+  )
+  .map(([total, outcomes]) => {
+    const ended = outcomes.slice(0, total);
+    const count = (outcome: string) => ended.filter((o) => o === outcome).length;
+    const failed = count('failed');
+    const skipped = count('skipped');
+    return {
+      total,
+      succeeded: count('succeeded'),
+      failed,
+      skipped,
+      failure: failed > 0 ? new Error('dependency failed') : undefined,
+      cancellation: skipped > 0 ? new TaskCancelledError('t', 'its dependency was cancelled') : undefined,
+    };
+  });
+
 const inputArb: fc.Arbitrary<TaskMachineInput> = fc.record({
   id: fc.constantFrom('t', 'task-7', 'a/b'),
   maxRetries: fc.integer({ min: 0, max: 3 }),
@@ -200,6 +237,14 @@ const inputArb: fc.Arbitrary<TaskMachineInput> = fc.record({
   maxRetryDelay: fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 2_000 })),
   jitter: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })),
   timeout: fc.option(fc.oneof(fc.integer({ min: 1, max: 500 }), fc.constant(0)), { nil: undefined }),
+  // Rules and dependencies most of the time, so that every verdict of every rule is met often (the coverage test below).
+  trigger: fc.constantFrom(undefined, ...TRIGGER_RULES),
+  upstream: fc.oneof(
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    // One dependency, not ended: its end decides every rule one way or the other.
+    { weight: 2, arbitrary: fc.constant<Upstream>({ total: 1, succeeded: 0, failed: 0, skipped: 0 }) },
+    { weight: 3, arbitrary: upstreamArb },
+  ),
 });
 
 function attemptNumber(age: AttemptAge, attempts: number): number {
@@ -212,28 +257,28 @@ function resolveEvent(template: EventTemplate, attempts: number): TaskMachineEve
 
 const PROBE_ERROR = new Error('probe');
 const PROBE_FATAL = new NonRetryableError('probe');
+const PROBE_LIMITED = new RateLimitedError({ retryAfter: 5 });
 
 /** Events of every type whose guards can go either way in the current context, to ask both sides `can(event)`. */
 function probes(context: TaskMachineContext): TaskMachineEvent[] {
   const attempts = context.attempts;
   const error = PROBE_ERROR;
   const fatal = PROBE_FATAL;
-  const restore = (to: RestoreEvent['to'], restored: number, unmet: number): RestoreEvent => ({
+  const restore = (to: RestoreEvent['to'], restored: number): RestoreEvent => ({
     type: 'RESTORE',
     to,
     attempts: restored,
-    unmetDependencies: unmet,
     backoff: 5,
     error,
   });
   const byType: { readonly [K in TaskMachineEvent['type']]: readonly Extract<TaskMachineEvent, { type: K }>[] } = {
-    START: [
-      { type: 'START', unmetDependencies: 0 },
-      { type: 'START', unmetDependencies: 2 },
-    ],
+    START: [{ type: 'START' }],
     DEPENDENCY_COMPLETED: [{ type: 'DEPENDENCY_COMPLETED' }],
     DEPENDENCY_FAILED: [{ type: 'DEPENDENCY_FAILED', error }],
-    DEPENDENCY_CANCELLED: [{ type: 'DEPENDENCY_CANCELLED', error }],
+    DEPENDENCY_CANCELLED: [
+      { type: 'DEPENDENCY_CANCELLED', error },
+      { type: 'DEPENDENCY_CANCELLED', error, shutdown: true },
+    ],
     DISPATCH: [{ type: 'DISPATCH' }, { type: 'DISPATCH', deferred: true }],
     STARTED: [
       { type: 'STARTED', attempt: attempts },
@@ -246,6 +291,7 @@ function probes(context: TaskMachineContext): TaskMachineEvent[] {
     ATTEMPT_FAILED: [
       { type: 'ATTEMPT_FAILED', attempt: attempts, error },
       { type: 'ATTEMPT_FAILED', attempt: attempts, error: fatal },
+      { type: 'ATTEMPT_FAILED', attempt: attempts, error: PROBE_LIMITED },
       { type: 'ATTEMPT_FAILED', attempt: attempts - 1, error },
     ],
     PROGRESS: [{ type: 'PROGRESS', progress: 0.5, message: undefined }],
@@ -253,13 +299,12 @@ function probes(context: TaskMachineContext): TaskMachineEvent[] {
     FAIL: [{ type: 'FAIL', error }],
     CANCEL: [{ type: 'CANCEL', error }],
     RESTORE: [
-      restore('waiting', 0, 0),
-      restore('waiting', 0, 1),
-      restore('retrying', 1, 0),
-      restore('interrupted', 1, 0),
-      restore('interrupted', context.maxRetries + 1, 0),
-      restore('dispatched', 1, 0),
-      restore('failed', 1, 0),
+      restore('waiting', 0),
+      restore('retrying', 1),
+      restore('interrupted', 1),
+      restore('interrupted', context.maxRetries + 1),
+      restore('dispatched', 1),
+      restore('failed', 1),
     ],
   };
   return [...Object.values(byType).flat(), ...AFTER_EVENTS.map((type) => ({ type }) as unknown as TaskMachineEvent)];

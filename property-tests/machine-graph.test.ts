@@ -10,13 +10,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock, type AnyStateNode, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
-import { NonRetryableError, STATUS_OF_STATE, TaskStatus, taskMachine } from '../src/index.js';
-import { topState, type TaskMachineEvent, type TaskMachineInput } from '../src/machines/task.machine.js';
+import { NonRetryableError, RateLimitedError, STATUS_OF_STATE, TaskStatus, taskMachine } from '../src/index.js';
+import { topState, type TaskMachineEvent, type TaskMachineInput, type Upstream } from '../src/machines/task.machine.js';
+import { TRIGGER_RULES } from '../src/machines/trigger-rules.js';
 import { describeMachine, type TransitionDescription } from '../src/monitor/statechart.js';
 
 /** The machine as the graph sees it: its effects are no-ops, its guards, assigns and delays are the real ones. */
 const machine = taskMachine.provide({
-  actions: { entered: () => {}, abortAttempt: () => {}, reportProgress: () => {} },
+  actions: { entered: () => {}, abortAttempt: () => {}, reportProgress: () => {}, pauseLimits: () => {} },
 });
 type Snapshot = SnapshotFrom<typeof machine>;
 /** A machine event, or a delayed event (`xstate.after.<delay>.<state id>`) sent by hand. */
@@ -40,11 +41,11 @@ const nonRetryable = new NonRetryableError('attempt failed (non-retryable)');
 
 /** One payload per guard branch; the label is how the graph tells two payloads of one type apart. */
 const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
-  ['START(unmet 0)', { type: 'START', unmetDependencies: 0 }],
-  ['START(unmet 2)', { type: 'START', unmetDependencies: 2 }],
+  ['START', { type: 'START' }],
   ['DEPENDENCY_COMPLETED', { type: 'DEPENDENCY_COMPLETED' }],
   ['DEPENDENCY_FAILED', { type: 'DEPENDENCY_FAILED', error: new Error('dependency failed') }],
   ['DEPENDENCY_CANCELLED', { type: 'DEPENDENCY_CANCELLED', error: new Error('dependency cancelled') }],
+  ['DEPENDENCY_CANCELLED(shutdown)', { type: 'DEPENDENCY_CANCELLED', error: new Error('shut down'), shutdown: true }],
   ['DISPATCH', { type: 'DISPATCH' }],
   ['DISPATCH(deferred)', { type: 'DISPATCH', deferred: true }],
   ['STARTED(1)', { type: 'STARTED', attempt: 1 }],
@@ -55,6 +56,8 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
   ['ATTEMPT_FAILED(2, retryable)', { type: 'ATTEMPT_FAILED', attempt: 2, error: retryable }],
   ['ATTEMPT_FAILED(1, non-retryable)', { type: 'ATTEMPT_FAILED', attempt: 1, error: nonRetryable }],
   ['ATTEMPT_FAILED(2, non-retryable)', { type: 'ATTEMPT_FAILED', attempt: 2, error: nonRetryable }],
+  // Only the first attempt is rate limited here: a 429 on every attempt would make the graph endless (attempts grow).
+  ['ATTEMPT_FAILED(1, rate-limited)', { type: 'ATTEMPT_FAILED', attempt: 1, error: new RateLimitedError({ retryAfter: 30 }) }],
   ['PROGRESS', { type: 'PROGRESS', progress: 0.5, message: 'half' }],
   ['COMPLETE', { type: 'COMPLETE', result: 'from outside' }],
   ['FAIL', { type: 'FAIL', error: new Error('failed from outside') }],
@@ -63,25 +66,19 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
   ...delayedEventTypes.map((type) => [type, { type }] as const),
 ];
 /**
- * One RESTORE payload per branch: back to waiting (some or no dependency unmet), backoff, interrupted (attempts left
- * or not), re-attached to a remote attempt (dispatched), unrunnable.
+ * One RESTORE payload per branch: back to waiting (the rule decides on the input's dependencies), backoff,
+ * interrupted (attempts left or not), re-attached to a remote attempt (dispatched), unrunnable.
  */
 function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
-  const restore = (
-    to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed',
-    attempts: number,
-    unmetDependencies = 0,
-  ): TaskMachineEvent => ({
+  const restore = (to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed', attempts: number): TaskMachineEvent => ({
     type: 'RESTORE',
     to,
     attempts,
-    unmetDependencies,
     backoff: to === 'retrying' ? 40 : 0,
     error: to === 'waiting' || to === 'dispatched' ? undefined : new Error(`restored ${to}`),
   });
   return [
-    ['RESTORE(waiting, unmet 0)', restore('waiting', 0)],
-    ['RESTORE(waiting, unmet 2)', restore('waiting', 0, 2)],
+    ['RESTORE(waiting)', restore('waiting', 0)],
     ['RESTORE(retrying, 1)', restore('retrying', 1)],
     ['RESTORE(interrupted, 1)', restore('interrupted', 1)],
     ['RESTORE(interrupted, 2)', restore('interrupted', 2)],
@@ -92,14 +89,41 @@ function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
 const events = labelledEvents.map(([, event]) => event) as TaskMachineEvent[];
 const labelOf = new Map<GraphEvent, string>(labelledEvents.map(([label, event]) => [event, label]));
 
-const inputs: readonly TaskMachineInput[] = [0, 1].flatMap((maxRetries) =>
-  [undefined, 50].map((timeout) => ({ id: 'graph', maxRetries, retryDelay: 100, maxRetryDelay: Infinity, jitter: 0, timeout })),
-);
-const inputLabel = (input: TaskMachineInput) => `maxRetries ${input.maxRetries}, timeout ${input.timeout ?? 'none'}`;
+const base = { id: 'graph', retryDelay: 100, maxRetryDelay: Infinity, jitter: 0 };
+const upstream = (total: number, succeeded = 0, failed = 0, skipped = 0): Upstream => ({
+  total,
+  succeeded,
+  failed,
+  skipped,
+  failure: failed > 0 ? new Error('dependency failed before') : undefined,
+  cancellation: skipped > 0 ? new Error('dependency cancelled before') : undefined,
+});
+/**
+ * No retry or one, no timeout or one, without dependencies; then every trigger rule over two dependencies none of
+ * which had ended, and dependencies that had ended before (a failure, a cancellation, a success) so that START and
+ * RESTORE decide every way.
+ */
+const inputs: readonly TaskMachineInput[] = [
+  ...[0, 1].flatMap((maxRetries) => [undefined, 50].map((timeout) => ({ ...base, maxRetries, timeout }))),
+  ...TRIGGER_RULES.map((trigger) => ({ ...base, maxRetries: 0, timeout: undefined, trigger, upstream: upstream(2) })),
+  { ...base, maxRetries: 0, timeout: undefined, upstream: upstream(2, 0, 1) },
+  { ...base, maxRetries: 0, timeout: undefined, upstream: upstream(2, 0, 0, 1) },
+  { ...base, maxRetries: 0, timeout: undefined, trigger: 'all_failed', upstream: upstream(2, 1) },
+  { ...base, maxRetries: 0, timeout: undefined, trigger: 'all_done', upstream: upstream(1, 1) },
+];
+const inputLabel = (input: TaskMachineInput) =>
+  `maxRetries ${input.maxRetries}, timeout ${input.timeout ?? 'none'}, ${input.trigger ?? 'all_success'}, upstream ${JSON.stringify(
+    input.upstream && [input.upstream.total, input.upstream.succeeded, input.upstream.failed, input.upstream.skipped],
+  )}`;
+
+const countsOf = (snapshot: Snapshot) => {
+  const { total, succeeded, failed, skipped } = snapshot.context.upstream;
+  return [total, succeeded, failed, skipped];
+};
 
 /** The state value plus the context that changes which guards pass; the rest (errors, results) does not. */
 const serializeState = (snapshot: Snapshot): string =>
-  JSON.stringify([snapshot.value, snapshot.context.attempts, snapshot.context.unmetDependencies]);
+  JSON.stringify([snapshot.value, snapshot.context.attempts, snapshot.context.freeAttempts, countsOf(snapshot)]);
 const serializeEvent = (event: GraphEvent): string => labelOf.get(event) ?? JSON.stringify(event);
 const traversal = (input: TaskMachineInput) => ({ input, events, serializeState, serializeEvent });
 
@@ -136,7 +160,7 @@ function valueOf(path: string): StateValue {
 
 const isIn = (snapshot: Snapshot, path: string) => snapshot.matches(valueOf(path) as never);
 const show = (snapshot: Snapshot) =>
-  `${JSON.stringify(snapshot.value)} (attempts ${snapshot.context.attempts}, unmet ${snapshot.context.unmetDependencies})`;
+  `${JSON.stringify(snapshot.value)} (attempts ${snapshot.context.attempts}, dependencies ${JSON.stringify(countsOf(snapshot))})`;
 
 /** A path's events, written out for a failure message. */
 const pathText = (steps: ReadonlyArray<{ event: GraphEvent }>) => steps.map((s) => serializeEvent(s.event)).join(' → ') || '(initial)';
@@ -215,10 +239,10 @@ describe('task machine graph (xstate/graph, every event and guard branch)', () =
       expect(edge.taken.length, where).toBeLessThanOrEqual(1);
       const definition = machine.getTransitionData(edge.from, edge.event as TaskMachineEvent)[0];
       if (definition === undefined) {
-        expect([edge.to.value, edge.to.context.attempts, edge.to.context.unmetDependencies], where).toEqual([
+        expect([edge.to.value, edge.to.context.attempts, countsOf(edge.to)], where).toEqual([
           edge.from.value,
           edge.from.context.attempts,
-          edge.from.context.unmetDependencies,
+          countsOf(edge.from),
         ]);
         continue;
       }

@@ -38,6 +38,8 @@ import {
   type TaskState,
 } from '../src/index.js';
 import { describeMachine } from '../src/monitor/statechart.js';
+import { TriggerRuleError } from '../src/errors.js';
+import { FAILS_ON_FAILURE, ruleState, type RuleState } from './rule-model.js';
 import { flush, simulatedEngine } from '../test/helpers.js';
 import { ASYNC_EXECUTOR, sizedScenarioArb, type ExecutorPlan, type Scenario, type TaskPlan } from './arbitraries.js';
 
@@ -142,9 +144,11 @@ interface TaskView {
 type Invariant =
   | 'concurrency'
   | 'executor'
+  | 'key concurrency'
   | 'resources'
   | 'dependency gate'
   | 'dependency failure'
+  | 'trigger rule'
   | 'priority'
   | 'work conservation'
   | 'terminal once'
@@ -208,6 +212,7 @@ class SupervisorRun {
       concurrency: scenario.engine.concurrency,
       resources: { ...scenario.engine.resources },
       executors,
+      ...(scenario.engine.siteConcurrency !== undefined && { limits: { site: { concurrency: scenario.engine.siteConcurrency } } }),
     });
     this.#engine = engine;
     this.#clock = clock;
@@ -282,9 +287,13 @@ class SupervisorRun {
     t.seq = ++this.#seq;
     t.history.push(`startTask #${t.seq}`);
     this.#engine.startTask(t.plan.id);
-    const unmet = t.deps.some((d) => d.status !== TaskStatus.COMPLETED);
-    if (unmet !== ((t.status as TaskStatus) === TaskStatus.WAITING)) {
-      this.#violate('dependency gate', t, `after startTask it is ${t.status} with ${unmet ? 'unmet' : 'no unmet'} dependencies`);
+    const rule = this.#rule(t);
+    if ((rule === 'open') !== ((t.status as TaskStatus) === TaskStatus.WAITING)) {
+      this.#violate(
+        'dependency gate',
+        t,
+        `after startTask it is ${t.status} with its ${t.plan.trigger} rule ${rule} (${this.#depsText(t)})`,
+      );
     }
   }
 
@@ -302,12 +311,15 @@ class SupervisorRun {
       this.#cancelling = undefined;
     }
     if (t.status !== TaskStatus.CANCELLED) this.#violate('verbs', t, `cancelTask returned with the task ${t.status}`);
+    // Before it returns, every task downstream has heard: none is left live that its rule dooms, or WAITING that it lets run.
     for (const d of this.#downstream(t)) {
-      if (!wasTerminal.has(d) && d.status !== TaskStatus.CANCELLED) {
+      if (wasTerminal.has(d) || isTerminal(d.status)) continue;
+      const rule = this.#rule(d);
+      if (rule === 'doomed' || (rule === 'ready' && d.status === TaskStatus.WAITING)) {
         this.#violate(
           'dependency failure',
           d,
-          `${t.plan.id} was cancelled; when cancelTask returned, dependent ${d.plan.id} was ${d.status}`,
+          `${t.plan.id} was cancelled; when cancelTask returned, dependent ${d.plan.id} was ${d.status} with its ${d.plan.trigger} rule ${rule} (${this.#depsText(d)})`,
         );
       }
     }
@@ -336,6 +348,8 @@ class SupervisorRun {
       name: plan.id,
       priority: plan.priority,
       dependencies: [...plan.dependencies],
+      trigger: plan.trigger,
+      ...(plan.site !== undefined && { limits: { site: plan.site } }),
       resources: { ...plan.resources },
       ...(plan.executor === ASYNC_EXECUTOR ? {} : { executor: plan.executor }),
       maxRetries: plan.maxRetries,
@@ -579,6 +593,16 @@ class SupervisorRun {
     const use = this.#resourceUse(t);
     if (!this.#unitsFree(t, use))
       this.#violate('resources', t, `started needing ${JSON.stringify(t.plan.resources)} with ${JSON.stringify(use)} in use`);
+    if (!this.#keyHasRoom(t, t)) {
+      this.#violate(
+        'key concurrency',
+        t,
+        `dispatched under site ${t.plan.site} with ${this.#holders(t)
+          .filter((r) => r.plan.site === t.plan.site)
+          .map((r) => r.plan.id)
+          .join(', ')} already holding it (its concurrency ${this.#scenario.engine.siteConcurrency})`,
+      );
+    }
     if (!this.#executorHasRoom(t.plan.executor, t)) {
       this.#violate(
         'executor',
@@ -611,9 +635,21 @@ class SupervisorRun {
       }
     } else if (event.status === TaskStatus.CANCELLED) {
       const byDependency = t.deps.find((d) => d.status === TaskStatus.CANCELLED && d.error === (error as Error | undefined)?.cause);
-      if (!(error instanceof TaskCancelledError)) this.#violate('outcome', t, `CANCELLED with ${show(error)}`);
-      else if (this.#cancelling !== t && !this.#shuttingDown && (byDependency === undefined || t.attempts > 0)) {
-        this.#violate('dependency failure', t, 'CANCELLED with no cancel of it and no cancelled dependency as the cause');
+      if (error instanceof TriggerRuleError) {
+        if (this.#rule(t) !== 'doomed' || t.attempts > 0) {
+          this.#violate('trigger rule', t, `skipped with its ${t.plan.trigger} rule ${this.#rule(t)} (${this.#depsText(t)})`);
+        }
+      } else if (!(error instanceof TaskCancelledError)) this.#violate('outcome', t, `CANCELLED with ${show(error)}`);
+      else if (
+        this.#cancelling !== t &&
+        !this.#shuttingDown &&
+        (byDependency === undefined || t.attempts > 0 || t.plan.trigger !== 'all_success')
+      ) {
+        this.#violate(
+          'dependency failure',
+          t,
+          `CANCELLED (${t.plan.trigger}) with no cancel of it and no cancelled dependency as the cause`,
+        );
       }
     } else if (t.dispatched) {
       if (!(error instanceof TaskTimeoutError) || error.attempt !== t.attempts || t.attempts !== t.plan.maxRetries + 1) {
@@ -626,7 +662,8 @@ class SupervisorRun {
         !t.deps.includes(dependency) ||
         dependency.status !== TaskStatus.FAILED ||
         (error as Error).cause !== dependency.error ||
-        t.attempts > 0
+        t.attempts > 0 ||
+        !FAILS_ON_FAILURE.has(t.plan.trigger)
       ) {
         this.#violate('dependency failure', t, `FAILED from ${event.previous} with ${show(error)}`);
       }
@@ -668,11 +705,16 @@ class SupervisorRun {
       const actual = this.#engine.getTaskStatus(t.plan.id);
       if (actual !== t.status) this.#violate('stats', t, `getTaskStatus is ${actual}, the status events say ${t.status}`);
       if (t.awaitingRetryEvent) this.#violate('retry', t, 'RUNNING->PENDING with no retry event');
-      if (!isTerminal(t.status) && t.deps.some((d) => d.status === TaskStatus.FAILED || d.status === TaskStatus.CANCELLED)) {
-        this.#violate('dependency failure', t, `still ${t.status} after a dependency failed or was cancelled`);
+      const rule = this.#rule(t);
+      if (!isTerminal(t.status) && rule === 'doomed') {
+        this.#violate(
+          'dependency failure',
+          t,
+          `still ${t.status} when its ${t.plan.trigger} rule can no longer be met (${this.#depsText(t)})`,
+        );
       }
-      if (t.status === TaskStatus.WAITING && t.deps.every((d) => d.status === TaskStatus.COMPLETED)) {
-        this.#violate('liveness', t, 'still WAITING although every dependency COMPLETED');
+      if (t.status === TaskStatus.WAITING && rule === 'ready') {
+        this.#violate('liveness', t, `still WAITING although its ${t.plan.trigger} rule is met (${this.#depsText(t)})`);
       }
       if (t.status === TaskStatus.RUNNING && t.plan.timeout !== undefined && now - t.runningSince >= t.plan.timeout) {
         this.#violate('timers', t, `RUNNING for ${now - t.runningSince} ms past its ${t.plan.timeout} ms timeout`);
@@ -684,7 +726,10 @@ class SupervisorRun {
         this.#violate(
           'work conservation',
           t,
-          `ready and fits, yet not started with ${holding} of ${this.#scenario.engine.concurrency} slots taken`,
+          `ready and fits, yet not started with ${holding} of ${this.#scenario.engine.concurrency} slots taken (engine: ${JSON.stringify(this.#engine.getTask(t.plan.id).waitingOn)} ${this.#engine.getTask(t.plan.id).state}; site ${t.plan.site}: ${this.#tasks
+            .filter((r) => r.plan.site === t.plan.site)
+            .map((r) => `${r.plan.id} ${r.status}`)
+            .join(', ')})`,
         );
       }
     }
@@ -813,7 +858,7 @@ class SupervisorRun {
    */
   #readyByModel(t: TaskView): boolean {
     if (t.seq === undefined || t.status === TaskStatus.RUNNING || isTerminal(t.status) || t.awaitingRetryEvent) return false;
-    if (!t.deps.every((d) => d.status === TaskStatus.COMPLETED)) return false;
+    if (this.#rule(t) !== 'ready') return false;
     return t.backoffEnd === undefined || this.#clock.now() >= t.backoffEnd;
   }
 
@@ -861,7 +906,14 @@ class SupervisorRun {
 
   /** Its resource units are free (in `use`) and its executor has room (`except` one task's unseen dispatch). */
   #fits(t: TaskView, use: Record<string, number>, except?: TaskView): boolean {
-    return this.#unitsFree(t, use) && this.#executorHasRoom(t.plan.executor, except);
+    return this.#unitsFree(t, use) && this.#executorHasRoom(t.plan.executor, except) && this.#keyHasRoom(t, except);
+  }
+
+  /** Fewer tasks holding a slot under its `site` key than the limiter's concurrency (`except` one); true without a key. */
+  #keyHasRoom(t: TaskView, except?: TaskView): boolean {
+    const limit = this.#scenario.engine.siteConcurrency;
+    if (t.plan.site === undefined || limit === undefined) return true;
+    return this.#holders(except).filter((r) => r !== t && r.plan.site === t.plan.site).length < limit;
   }
 
   #unitsFree(t: TaskView, use: Record<string, number>): boolean {
@@ -886,9 +938,22 @@ class SupervisorRun {
     }
   }
 
+  /** Its trigger rule is met (rule-model.ts: by default, every dependency COMPLETED). */
   #checkDependenciesCompleted(t: TaskView, when: string): void {
-    const unmet = t.deps.filter((d) => d.status !== TaskStatus.COMPLETED);
-    if (unmet.length > 0) this.#violate('dependency gate', t, `${when} with ${unmet.map((d) => `${d.plan.id} ${d.status}`).join(', ')}`);
+    const rule = this.#rule(t);
+    if (rule !== 'ready') this.#violate('dependency gate', t, `${when} with its ${t.plan.trigger} rule ${rule} (${this.#depsText(t)})`);
+  }
+
+  /** What the task's trigger rule says of its dependencies as the status events left them. */
+  #rule(t: TaskView): RuleState {
+    return ruleState(
+      t.plan.trigger,
+      t.deps.map((d) => d.status),
+    );
+  }
+
+  #depsText(t: TaskView): string {
+    return t.deps.map((d) => `${d.plan.id} ${d.status}`).join(', ') || 'no dependencies';
   }
 
   /** Every task that depends on `t`, directly or not. */

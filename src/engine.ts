@@ -55,7 +55,7 @@ import {
 const NON_TERMINAL = 'PENDING, WAITING or RUNNING';
 const NEVER_STARTED = 'PENDING (never started)';
 /** The event `can` is asked about for startTask(s); the supervisor sends the real one with the unmet count. */
-const START_PROBE: TaskMachineEvent = { type: 'START', unmetDependencies: 0 };
+const START_PROBE: TaskMachineEvent = { type: 'START' };
 
 /**
  * Runs tasks as statecharts under a supervisor: each task a root XState actor, or with `runtime: 'compiled'` a run
@@ -118,6 +118,7 @@ export class TaskEngine {
       },
       generateId: () => crypto.randomUUID(),
       durable: store !== undefined,
+      limiters: resolved.limiters,
     };
   }
 
@@ -305,7 +306,8 @@ export class TaskEngine {
 
   /** A copy of what the engine knows about the task. */
   getTask(id: string): TaskInfo {
-    return toTaskInfo(this.#find(id));
+    const record = this.#find(id);
+    return toTaskInfo(record, this.#supervisor.waitingOn(record));
   }
 
   /**
@@ -515,11 +517,7 @@ export class TaskEngine {
   }
 
   #cancelAll(): void {
-    for (const record of [...this.#supervisor.records.values()]) {
-      if (isTerminal(record.status)) continue;
-      const event: TaskMachineEvent = { type: 'CANCEL', error: new TaskCancelledError(record, 'the engine shut down') };
-      this.#supervisor.send(record, event);
-    }
+    this.#supervisor.cancelAll((record) => new TaskCancelledError(record, 'the engine shut down'));
   }
 
   #register(specs: readonly unknown[], verb: string): string[] {

@@ -87,8 +87,27 @@ export interface StalledEvent extends BaseEvent {
   readonly waitingOn: readonly string[];
 }
 
+/**
+ * An attempt ended rate limited (it threw a RateLimitedError, a 429): the limiter key pauses until `until` (ms since
+ * the epoch) and the task goes back to the queue, this attempt not counted against `maxRetries`. One event per key paused.
+ */
+export interface RateLimitedEvent extends BaseEvent {
+  readonly type: 'rate-limited';
+  readonly limiter: string;
+  readonly key: string;
+  readonly until: number;
+}
+
 export type TaskEvent =
-  RegisteredEvent | StatusEvent | ProgressEvent | RetryEvent | ResourceErrorEvent | StoreErrorEvent | ExecutorWaitEvent | StalledEvent;
+  | RegisteredEvent
+  | StatusEvent
+  | ProgressEvent
+  | RetryEvent
+  | ResourceErrorEvent
+  | StoreErrorEvent
+  | ExecutorWaitEvent
+  | StalledEvent
+  | RateLimitedEvent;
 export type TaskEventType = TaskEvent['type'];
 
 /**

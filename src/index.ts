@@ -2,8 +2,11 @@
 export { TaskEngine } from './engine.js';
 export type { ShutdownOptions, RestoreOptions, RegisterTasksOptions } from './verb-options.js';
 export { TaskStatus, TaskPriority } from './status.js';
-export type { TaskSpec, TaskContext, TaskFunction, TaskKind } from './task-spec.js';
-export type { TaskInfo, TaskSettings } from './actors/task-record.js';
+export type { TaskSpec, TaskContext, TaskFunction, TaskKind, DependencyOutcome } from './task-spec.js';
+export type { TaskInfo, TaskSettings, WaitingOn } from './actors/task-record.js';
+export type { Hold, LimitClaim } from './scheduling/key-limits.js';
+export type { LimiterSpec, LimitSpec } from './limits.js';
+export type { TriggerRule } from './machines/trigger-rules.js';
 export type { TaskEngineOptions, Clock } from './options.js';
 export type { RuntimeKind } from './runtime/task-runtime.js';
 export type { TaskStats } from './monitor/stats.js';
@@ -22,6 +25,7 @@ export {
   type ExecutorWaitEvent,
   type StoreErrorEvent,
   type StalledEvent,
+  type RateLimitedEvent,
 } from './events.js';
 export {
   ErrorCode,
@@ -34,6 +38,8 @@ export {
   DependencyFailedError,
   TaskTimeoutError,
   TaskCancelledError,
+  TriggerRuleError,
+  RateLimitedError,
   WorkerCrashedError,
   ExecutorUnavailableError,
   InterruptedError,

@@ -2,6 +2,8 @@
  * Engine options and their validation into a fully resolved object; the
  * inside of the engine trusts it.
  */
+import { resolveLimiters, type LimiterSpec } from './limits.js';
+import type { LimiterOptions } from './scheduling/key-limits.js';
 import { availableParallelism } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Executor } from './executors/executor.js';
@@ -44,6 +46,12 @@ export interface TaskEngineOptions {
    * @default 'xstate'
    */
   runtime?: RuntimeKind;
+  /**
+   * Named per-key limiters, e.g. `{ domain: { concurrency: 2, rate: { limit: 5, interval: 1000 } } }`: each distinct key
+   * a task names (`limits: { domain: 'example.com' }`) is its own limit of running tasks and of units started within
+   * any `interval` ms. @default none
+   */
+  limits?: Record<string, LimiterSpec>;
   /** Advanced, for tests: the clock for every timer (XState's `SimulatedClock` fits). @default real timers */
   clock?: Clock;
   /** Advanced, for tests: the time source for timestamps. @default Date.now */
@@ -61,6 +69,7 @@ export interface ResolvedEngineOptions {
   readonly runtime: RuntimeKind;
   readonly executors: ReadonlyMap<string, Executor>;
   readonly store: TaskStore | undefined;
+  readonly limiters: ReadonlyMap<string, LimiterOptions>;
   readonly clock: Clock | undefined;
   readonly now: () => number;
 }
@@ -74,6 +83,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'runtime',
   'executors',
   'store',
+  'limits',
   'clock',
   'now',
 ]);
@@ -98,6 +108,7 @@ export function resolveEngineOptions(given: unknown): ResolvedEngineOptions {
     inspect: readingInput('inspect', () => resolveInspect(options.inspect)),
     executors: readingInput('executors', () => resolveExecutors(options.executors)),
     store: readingInput('store', () => resolveStore(options.store)),
+    limiters: readingInput('limits', () => resolveLimiters(options.limits)),
     clock: readingInput('clock', () => resolveClock(options.clock)),
     now: readingInput('now', () => resolveNow(options.now)),
   };

@@ -3,12 +3,16 @@
  * receives, and validation of a spec into a fully resolved one. The inside of
  * the engine trusts a ResolvedTaskSpec.
  */
+import { NO_CLAIMS, resolveClaims, type LimitSpec } from './limits.js';
+import type { LimitClaim, LimiterOptions } from './scheduling/key-limits.js';
+import { DEFAULT_TRIGGER, TRIGGER_RULES, type TriggerRule } from './machines/trigger-rules.js';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from './errors.js';
 import { MAX_DELAY } from './scheduling/backoff.js';
 import type { ResourceRequest } from './scheduling/resources.js';
 import { findUncloneable } from './wire/cloneable.js';
+import type { DependencyOutcome } from './wire/dependencies.js';
 import { serialize } from 'node:v8';
 import { TaskPriority } from './status.js';
 import {
@@ -23,11 +27,19 @@ import {
 } from './validate.js';
 
 /** What a task function receives as its first argument. */
+export type { DependencyOutcome };
+
 export interface TaskContext {
   readonly id: string;
   readonly name: string;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /**
+   * The task's dependencies in declaration order, as they ended: a fan-in (`trigger: 'all_done'`) uses what
+   * succeeded without calling back into the engine. Complete even when retention forgot a dependency. Cloned for
+   * pool tasks, JSON for remote tasks. Empty for a task without dependencies.
+   */
+  readonly dependencies: readonly DependencyOutcome[];
   /** Aborted on timeout, cancel, completeTask/failTask from outside, and shutdown; never on normal completion or failure. */
   readonly signal: AbortSignal;
   /** Reports progress: `fraction` in [0, 1]. Ignored once the attempt is over. */
@@ -56,6 +68,11 @@ export interface TaskSpec<A extends unknown[] = any[], R = unknown> {
   priority?: TaskPriority;
   /** Ids registered before, or in the same registerTasks batch. @default [] */
   dependencies?: string[];
+  /**
+   * When the dependencies let the task run (Airflow's trigger rules; COMPLETED counts as success, FAILED as failed,
+   * CANCELLED as skipped). @default 'all_success'
+   */
+  trigger?: TriggerRule;
   /** Integer >= 0. @default 0 */
   maxRetries?: number;
   /** ms; the delay before retry n is retryDelay * 2^(n-1). @default 1000 */
@@ -68,6 +85,12 @@ export interface TaskSpec<A extends unknown[] = any[], R = unknown> {
   timeout?: number;
   /** Units of the engine's named resource pools held while running, e.g. `{ db: 1 }`. */
   resources?: Record<string, number>;
+  /**
+   * The key of each of the engine's limiters the task runs under, and what each start costs in its rate window
+   * (default 1): `{ domain: 'example.com', llm: { key: 'team-a', cost: 1500 } }`. Held back by a limit, the task
+   * is PENDING and holds no slot. @default none
+   */
+  limits?: Record<string, LimitSpec>;
   /** @default 'async' ('pool' when `module` is given) */
   executor?: string;
   /** With a store: whether the task is persisted. @default true */
@@ -98,12 +121,15 @@ export interface ResolvedTaskSpec {
   readonly args: readonly unknown[];
   readonly priority: TaskPriority;
   readonly dependencies: readonly string[];
+  readonly trigger: TriggerRule;
   readonly maxRetries: number;
   readonly retryDelay: number;
   readonly maxRetryDelay: number;
   readonly jitter: number;
   readonly timeout: number | undefined;
   readonly resources: ResourceRequest;
+  /** Its claims on the engine's limiters, sorted by limiter name; empty for none. */
+  readonly limits: readonly LimitClaim[];
   readonly executor: string;
   readonly durable: boolean;
   /** Tasks with equal lanes need exactly the same executor and resources. */
@@ -124,6 +150,8 @@ export interface SpecEnvironment {
   generateId(): string;
   /** Whether the engine has a durable store (then `durable` defaults to true). */
   readonly durable: boolean;
+  /** The engine's limiters, by name. */
+  readonly limiters: ReadonlyMap<string, LimiterOptions>;
 }
 
 const SPEC_KEYS: ReadonlySet<string> = new Set([
@@ -134,12 +162,14 @@ const SPEC_KEYS: ReadonlySet<string> = new Set([
   'args',
   'priority',
   'dependencies',
+  'trigger',
   'maxRetries',
   'retryDelay',
   'maxRetryDelay',
   'jitter',
   'timeout',
   'resources',
+  'limits',
   'executor',
   'durable',
   'module',
@@ -174,12 +204,14 @@ export function resolveTaskSpec(input: unknown, env: SpecEnvironment): ResolvedT
     args,
     priority: resolvePriority(spec.priority),
     dependencies: readingInput('dependencies', () => resolveDependencies(spec.dependencies)),
+    trigger: resolveTrigger(spec.trigger),
     maxRetries: optionalInteger('maxRetries', spec.maxRetries, 0, 0),
     retryDelay,
     maxRetryDelay: optionalNumber('maxRetryDelay', spec.maxRetryDelay, { min: 0, allowInfinity: true }) ?? Infinity,
     jitter: optionalNumber('jitter', spec.jitter, { min: 0, max: 1 }) ?? 0,
     timeout: optionalNumber('timeout', spec.timeout, { min: 0, exclusive: true, max: MAX_DELAY }),
     resources,
+    limits: readingInput('limits', () => resolveClaims(spec.limits, env.limiters)),
     executor,
     durable: resolveBoolean('durable', spec.durable, true) && env.durable,
     lane: laneOf(executor, resources),
@@ -279,6 +311,12 @@ function resolvePriority(value: unknown): TaskPriority {
   return value as TaskPriority;
 }
 
+function resolveTrigger(value: unknown): TriggerRule {
+  if (value === undefined) return DEFAULT_TRIGGER;
+  if (TRIGGER_RULES.includes(value as TriggerRule)) return value as TriggerRule;
+  throw invalid('trigger', `one of ${TRIGGER_RULES.join(', ')}`, value);
+}
+
 function resolveDependencies(value: unknown): readonly string[] {
   if (value === undefined) return EMPTY_ARGS as readonly string[];
   if (!Array.isArray(value)) throw invalid('dependencies', 'an array of task ids', value);
@@ -348,12 +386,14 @@ export function releaseSpec(spec: ResolvedTaskSpec): ResolvedTaskSpec {
       args: EMPTY_ARGS,
       priority: TaskPriority.NORMAL,
       dependencies: EMPTY_ARGS as readonly string[],
+      trigger: DEFAULT_TRIGGER,
       maxRetries: 0,
       retryDelay: 0,
       maxRetryDelay: 0,
       jitter: 0,
       timeout: undefined,
       resources: EMPTY_ARGS as ResourceRequest,
+      limits: NO_CLAIMS,
       executor: spec.executor,
       durable: false,
       lane: spec.executor,

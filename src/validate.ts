@@ -41,13 +41,13 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /**
  * The own enumerable fields of a caller's object, each read once, with every
- * key checked against `allowed`. A key that cannot be read (a throwing getter
- * or proxy trap) is refused naming it: `prefix` + key.
+ * key checked against `allowed` (`'any'`: a map of names, every key allowed). A key that cannot be read (a throwing
+ * getter or proxy trap) is refused naming it: `prefix` + key.
  */
 export function ownFields(
   field: string,
   value: Record<string, unknown>,
-  allowed: ReadonlySet<string>,
+  allowed: ReadonlySet<string> | 'any',
   prefix = '',
 ): Record<string, unknown> {
   let keys: string[];
@@ -56,7 +56,7 @@ export function ownFields(
   } catch (error) {
     throw unreadable(field, error);
   }
-  checkKeysOf(field, keys, allowed);
+  if (allowed !== 'any') checkKeysOf(field, keys, allowed);
   const fields: Record<string, unknown> = {};
   for (const key of keys) {
     try {

@@ -4,7 +4,7 @@
  * them costs no AbortController and no closures; destructuring
  * (`async ({ signal, progress }) => ...`) works because it reads the getters.
  */
-import type { TaskContext } from '../task-spec.js';
+import type { DependencyOutcome, TaskContext } from '../task-spec.js';
 
 /** What the context calls back into; implemented by the supervisor. */
 export interface AttemptHost {
@@ -16,6 +16,7 @@ export class AttemptContext implements TaskContext {
   readonly id: string;
   readonly name: string;
   readonly attempt: number;
+  readonly dependencies: readonly DependencyOutcome[];
   readonly #host: AttemptHost;
   #controller: AbortController | undefined;
   /** Set when the attempt was aborted before anyone looked at the signal. */
@@ -25,10 +26,11 @@ export class AttemptContext implements TaskContext {
   #onAbort: Array<(reason: unknown) => void> | undefined;
   #registerResource: TaskContext['registerResource'] | undefined;
 
-  constructor(id: string, name: string, attempt: number, host: AttemptHost) {
+  constructor(id: string, name: string, attempt: number, host: AttemptHost, dependencies: readonly DependencyOutcome[]) {
     this.id = id;
     this.name = name;
     this.attempt = attempt;
+    this.dependencies = dependencies;
     this.#host = host;
   }
 

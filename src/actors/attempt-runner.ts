@@ -9,7 +9,7 @@ import { ResultNotCloneableError, toError } from '../errors.js';
 import { encodeResult } from '../store/codec.js';
 import type { AttemptRequest } from '../executors/executor.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
-import type { TaskFunction } from '../task-spec.js';
+import type { DependencyOutcome, TaskFunction } from '../task-spec.js';
 import { findUncloneable } from '../wire/cloneable.js';
 import { checkDisposer, checkProgress } from '../wire/task-context.js';
 import { AttemptContext, type AttemptHost } from './attempt-context.js';
@@ -27,6 +27,8 @@ export interface RunnerHost {
   slotFreed(now: boolean): void;
   addDisposer(record: TaskRecord, dispose: Disposer): void;
   runOrphanDisposer(taskId: string, name: string, dispose: Disposer): void;
+  /** The task's dependencies as they stand, for `ctx.dependencies` (dependency-tracker.ts). */
+  dependenciesOf(record: TaskRecord): readonly DependencyOutcome[];
   /** A deferred-start executor reports that a worker took attempt `attempt` of the task. */
   started(record: TaskRecord, attempt: number): void;
   /** A deferred-start executor reports that it cannot hand the attempt over now (`error`), or did after all (undefined). */
@@ -53,7 +55,7 @@ export class AttemptRunner {
       this.#release(slot, false);
       return;
     }
-    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost);
+    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost, this.#host.dependenciesOf(record));
     record.attemptContext = context;
     const spec = record.spec;
     const request: AttemptRequest = {

@@ -61,6 +61,7 @@ export class Commits {
           ? now + context.timeout
           : undefined;
     record.lastError = state === 'retrying' ? context.error : undefined;
+    record.freeAttempts = context.freeAttempts;
     this.#durability.changed(record);
   }
 

@@ -1,18 +1,24 @@
 /**
- * The one place that decides what a task's dependencies mean for it: whether one has ended it (FAILED or
- * CANCELLED), how many are still unmet, and what each dependent is told when a dependency reaches its terminal
- * status. The graph itself (edges, cycle checks) is the pure DependencyGraph.
+ * The one place that decides what a task's dependencies tell it: how those that had ended before it was registered
+ * (or restored) ended, and which event each dependent hears when a dependency reaches its terminal status. What that
+ * means for the task is its trigger rule's business, decided by the task statechart (machines/trigger-rules.ts).
+ * The graph itself (edges, cycle checks) is the pure DependencyGraph.
  * Invariants:
- * - a dependency that FAILED (CANCELLED) ends every dependent not yet terminal with DEPENDENCY_FAILED
- *   (DEPENDENCY_CANCELLED), started or not; one registered or restored after that end is ended when it starts;
- * - a dependency that COMPLETED tells its WAITING dependents (DEPENDENCY_COMPLETED) when it settles; until then
- *   it still counts as unmet for a dependent started in between (from a subscriber of its status event).
+ * - every dependency's end is counted once by each dependent: in its machine's input when the dependency had told
+ *   its dependents before the task was registered, else by the event it is told;
+ * - a dependency tells its dependents that are still deciding (pending or WAITING) when it settles, after its
+ *   status event in memory (a subscriber of that event may register or start a dependent, which is then told too).
  */
 import { DependencyFailedError, TaskCancelledError, taskLabel } from '../errors.js';
-import type { TaskMachineEvent } from '../machines/task.machine.js';
+import type { TaskMachineEvent, Upstream } from '../machines/task.machine.js';
 import { DependencyGraph } from '../scheduling/dependency-graph.js';
 import { isTerminal, TaskStatus } from '../status.js';
+import type { DependencyOutcome } from '../task-spec.js';
+import { NO_DEPENDENCIES } from '../wire/dependencies.js';
 import type { TaskRecord } from './task-record.js';
+
+/** A dependency that ended, live or forgotten: what its dependents need of it. */
+type Ended = Pick<TaskRecord, 'id' | 'name' | 'status' | 'error'>;
 
 const DEPENDENCY_COMPLETED: TaskMachineEvent = { type: 'DEPENDENCY_COMPLETED' };
 
@@ -32,62 +38,111 @@ export class DependencyTracker {
     this.graph.remove(record.id, record.dependencies);
   }
 
-  /** The first of the task's dependencies that FAILED or was CANCELLED, if any. */
-  endedDependency(record: TaskRecord): TaskRecord | undefined {
-    for (const id of record.dependencies) {
-      const dependency = this.#records.get(id);
-      if (dependency !== undefined && isEnded(dependency)) return dependency;
+  /**
+   * The task's dependencies as its machine starts: how many, and how those that have told their dependents already
+   * ended (with the errors that would end the task). A dependency still live, or terminal but not yet settled (a
+   * subscriber of its status event is registering this task), tells it later. One not in the maps is, at
+   * registration, in the same batch (live); at a restore (`restoring`), forgotten: its row was cleaned up, and it had
+   * COMPLETED. Undefined for a task without dependencies.
+   */
+  upstreamOf(record: TaskRecord, restoring: boolean): Upstream | undefined {
+    const ids = record.dependencies;
+    if (ids.length === 0) return undefined;
+    let succeeded = 0;
+    let failed = 0;
+    let skipped = 0;
+    let failure: Error | undefined;
+    let cancellation: Error | undefined;
+    for (const id of ids) {
+      const live = this.#records.get(id);
+      let dependency: Ended;
+      if (live === undefined) {
+        if (!restoring) continue;
+        // Forgotten: what it ended as was kept with this task (after a restore, its row); an older store kept nothing.
+        dependency = record.forgottenDependencies?.get(id) ?? { id, name: id, status: TaskStatus.COMPLETED, error: undefined };
+      } else if (live.actor !== undefined || live.dormant || !isTerminal(live.status)) continue;
+      else dependency = live;
+      if (dependency.status === TaskStatus.COMPLETED) succeeded++;
+      else if (dependency.status === TaskStatus.FAILED) {
+        failed++;
+        failure ??= endedEvent(record, dependency, false).error;
+      } else {
+        skipped++;
+        cancellation ??= endedEvent(record, dependency, false).error;
+      }
     }
-    return undefined;
+    return { total: ids.length, succeeded, failed, skipped, failure, cancellation };
   }
 
   /**
-   * Dependencies a task starting now waits for. A forgotten dependency had COMPLETED (a failed or cancelled
-   * one would have ended this task already). One that is COMPLETED but has not yet told its dependents (a
-   * subscriber of its status event is starting this task, in memory) still counts: telling them is what sends
-   * DEPENDENCY_COMPLETED. A durable task tells them at the transition, before its status event, which waits
-   * for the commit.
+   * The task's dependencies in declaration order as they stand (`ctx.dependencies`): those forgotten as they were
+   * kept when they were forgotten. Shared and empty for a task without dependencies.
    */
-  unmetAtStart(record: TaskRecord): number {
-    return this.#unmet(record, true);
+  outcomesOf(record: TaskRecord): readonly DependencyOutcome[] {
+    const ids = record.dependencies;
+    if (ids.length === 0) return NO_DEPENDENCIES;
+    return Object.freeze(
+      ids.map((id) => {
+        const dependency = this.#records.get(id);
+        if (dependency !== undefined) return outcomeOf(dependency);
+        return (
+          record.forgottenDependencies?.get(id) ??
+          Object.freeze({ id, name: id, status: TaskStatus.COMPLETED, result: undefined, error: undefined })
+        );
+      }),
+    );
   }
 
-  /** Dependencies a task restored WAITING or queued waits for: every one not COMPLETED (all were restored first). */
-  unmetAtRestore(record: TaskRecord): number {
-    return this.#unmet(record, false);
-  }
-
-  /** Dependencies not COMPLETED; with `untold`, also those COMPLETED that have not yet told their dependents (still live). */
-  #unmet(record: TaskRecord, untold: boolean): number {
-    let unmet = 0;
-    for (const id of record.dependencies) {
-      const dependency = this.#records.get(id);
-      if (dependency !== undefined && (dependency.status !== TaskStatus.COMPLETED || (untold && dependency.actor !== undefined))) unmet++;
-    }
-    return unmet;
-  }
-
-  /** Tells each live dependent of `record`, which just reached its terminal status, what that means for it. */
-  tellDependents(record: TaskRecord, send: (dependent: TaskRecord, event: TaskMachineEvent) => void): void {
+  /**
+   * `record` (terminal) is being forgotten: each live dependent keeps what it ended as, for its `ctx.dependencies`
+   * and its trigger rule after a restore. Returns those dependents (a durable engine writes their rows again).
+   */
+  keepForDependents(record: TaskRecord): TaskRecord[] {
+    const kept: TaskRecord[] = [];
     for (const dependentId of this.graph.dependentsOf(record.id)) {
       const dependent = this.#records.get(dependentId);
-      if (dependent === undefined || isTerminal(dependent.status)) continue;
-      if (record.status !== TaskStatus.COMPLETED) send(dependent, endedEvent(dependent, record));
-      else if (dependent.state === 'waiting') send(dependent, DEPENDENCY_COMPLETED);
+      if (dependent === undefined || dependent.settled || isTerminal(dependent.status)) continue;
+      (dependent.forgottenDependencies ??= new Map()).set(record.id, outcomeOf(record));
+      kept.push(dependent);
+    }
+    return kept;
+  }
+
+  /**
+   * Tells each dependent of `record`, which just reached its terminal status, how it ended: those still deciding
+   * (pending or WAITING; the others have decided already). `shutdown`: it was cancelled by a shutdown.
+   */
+  tellDependents(record: TaskRecord, shutdown: boolean, send: (dependent: TaskRecord, event: TaskMachineEvent) => void): void {
+    for (const dependentId of this.graph.dependentsOf(record.id)) {
+      const dependent = this.#records.get(dependentId);
+      if (dependent === undefined || (dependent.state !== 'pending' && dependent.state !== 'waiting')) continue;
+      send(dependent, record.status === TaskStatus.COMPLETED ? DEPENDENCY_COMPLETED : endedEvent(dependent, record, shutdown));
     }
   }
 }
 
-/** Whether a task FAILED or was CANCELLED. */
-function isEnded(record: TaskRecord): boolean {
-  return record.status === TaskStatus.FAILED || record.status === TaskStatus.CANCELLED;
+/** How a task stands, as its dependents' `ctx.dependencies` show it. */
+export function outcomeOf(record: TaskRecord): DependencyOutcome {
+  const status = record.status;
+  return Object.freeze({
+    id: record.id,
+    name: record.name,
+    status,
+    result: status === TaskStatus.COMPLETED ? record.result : undefined,
+    error: status === TaskStatus.FAILED || status === TaskStatus.CANCELLED ? record.error : undefined,
+  });
 }
 
-/** The event that ends `record` because its dependency `dependency` FAILED or was CANCELLED. */
-export function endedEvent(record: TaskRecord, dependency: TaskRecord): TaskMachineEvent {
+/** The event that tells `record` that its dependency `dependency` FAILED or was CANCELLED (by a shutdown: `shutdown`). */
+export function endedEvent(
+  record: TaskRecord,
+  dependency: Ended,
+  shutdown: boolean,
+): Extract<TaskMachineEvent, { type: 'DEPENDENCY_FAILED' | 'DEPENDENCY_CANCELLED' }> {
   if (dependency.status === TaskStatus.FAILED) {
     return { type: 'DEPENDENCY_FAILED', error: new DependencyFailedError(record, dependency, dependency.error) };
   }
   const reason = `its dependency ${taskLabel(dependency)} was cancelled`;
-  return { type: 'DEPENDENCY_CANCELLED', error: new TaskCancelledError(record, reason, { cause: dependency.error }) };
+  const error = new TaskCancelledError(record, reason, { cause: dependency.error });
+  return shutdown ? { type: 'DEPENDENCY_CANCELLED', error, shutdown } : { type: 'DEPENDENCY_CANCELLED', error };
 }

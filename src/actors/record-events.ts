@@ -46,6 +46,11 @@ export class RecordEvents {
     this.#events.executorWait(record.id, record.name, attempt, record.spec.executor, error);
   }
 
+  rateLimited(record: TaskRecord, limiter: string, key: string, until: number): void {
+    this.#announce(record);
+    this.#events.rateLimited(record.id, record.name, limiter, key, until);
+  }
+
   storeError(taskId: string, name: string, error: unknown): void {
     this.#events.storeError(taskId, name, error);
   }

@@ -13,6 +13,7 @@
  */
 import { InterruptedError, InvalidOptionError, StoreError, TaskChartError, taskLabel } from '../errors.js';
 import { STATUS_OF_STATE, type RestoreEvent, type TaskState } from '../machines/task.machine.js';
+import { decodeForgotten } from '../store/codec.js';
 import type { Durability } from '../store/durability.js';
 import { readStore, type DecodedTask } from '../store/restore-tasks.js';
 import type { TaskStore } from '../store/task-store.js';
@@ -132,11 +133,13 @@ function whyUnrunnable(spec: ResolvedTaskSpec, env: SpecEnvironment): Error | un
 export function fillRecord(record: TaskRecord, task: StoredTask): void {
   const row = task.row;
   record.attempts = row.attempts;
+  record.freeAttempts = row.freeAttempts ?? 0;
   record.progress = row.progress;
   record.message = row.message ?? undefined;
   record.seq = row.startSeq;
   record.submittedAt = row.submittedAt ?? undefined;
   record.startedAt = row.startedAt ?? undefined;
+  record.forgottenDependencies = decodeForgotten(row.forgottenDependencies);
   if (!isFinalState(row.state)) return;
   record.state = row.state;
   record.status = STATUS_OF_STATE[row.state];
@@ -147,18 +150,12 @@ export function fillRecord(record: TaskRecord, task: StoredTask): void {
 }
 
 /**
- * The event that brings an unfinished task back; 'dependency-ended' when it was started and `ended` (one of its
- * dependencies FAILED or was CANCELLED: it ends); undefined when it stays `pending`. `unmetDependencies`: those
- * not COMPLETED (the dependency tracker counts them).
+ * The event that brings an unfinished task back; undefined when it stays `pending`. A WAITING or queued task's
+ * trigger rule decides again, in its machine, from its dependencies as restored.
  */
-export function restoreEventOf(
-  task: StoredTask,
-  ended: boolean,
-  unmetDependencies: number,
-  now: number,
-): RestoreEvent | 'dependency-ended' | undefined {
+export function restoreEventOf(task: StoredTask, now: number): RestoreEvent | undefined {
   const { row } = task;
-  const base = { attempts: row.attempts, unmetDependencies: 0, backoff: 0, error: undefined };
+  const base = { attempts: row.attempts, freeAttempts: row.freeAttempts ?? 0, backoff: 0, error: undefined };
   if (task.unrunnable !== undefined) return { ...base, type: 'RESTORE', to: 'failed', error: task.unrunnable };
   if (task.reattach) return { ...base, type: 'RESTORE', to: 'dispatched' };
   switch (row.state) {
@@ -171,10 +168,8 @@ export function restoreEventOf(
     case 'retrying':
       return { ...base, type: 'RESTORE', to: 'retrying', backoff: Math.max(0, (row.deadline ?? now) - now), error: task.error };
     case 'waiting':
-    case 'queued': {
-      if (ended) return 'dependency-ended';
-      return { ...base, type: 'RESTORE', to: 'waiting', unmetDependencies };
-    }
+    case 'queued':
+      return { ...base, type: 'RESTORE', to: 'waiting' };
     default:
       return undefined;
   }

@@ -16,28 +16,38 @@
 import { AsyncResource } from 'node:async_hooks';
 import { taskLabel } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
-import { STATUS_OF_STATE, taskMachine, type TaskMachineContext, type TaskMachineEvent, type TaskState } from '../machines/task.machine.js';
+import {
+  STATUS_OF_STATE,
+  taskMachine,
+  type TaskMachineContext,
+  type TaskMachineEvent,
+  type TaskState,
+  type Upstream,
+} from '../machines/task.machine.js';
 import type { EventStream } from '../monitor/event-stream.js';
 import type { StatsCollector } from '../monitor/stats.js';
-import type { ResolvedEngineOptions } from '../options.js';
+import type { Clock, ResolvedEngineOptions } from '../options.js';
 import { ReadyQueue } from '../scheduling/ready-queue.js';
+import { KeyedLimits } from '../scheduling/key-limits.js';
+import { isRateLimited } from '../errors.js';
 import { isTerminal, TaskStatus } from '../status.js';
 import { releaseSpec, type ResolvedTaskSpec, type TaskFunction } from '../task-spec.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { Disposals } from './disposals.js';
 import { CapacityLedger } from './capacity.js';
-import { DependencyTracker, endedEvent } from './dependency-tracker.js';
+import { DependencyTracker } from './dependency-tracker.js';
 import { EffectQueue, type PendingAttempt } from './effect-queue.js';
 import { Retention } from './retention.js';
-import { TaskRecord, type Disposer } from './task-record.js';
+import { TaskRecord, type Disposer, type WaitingOn } from './task-record.js';
 import type { Durability } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import { Commits } from './commits.js';
 import { RecordEvents } from './record-events.js';
 import { StallReporter } from './stalled.js';
 import { createTaskRuntime, type RuntimeKind, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
-import { fillRecord, isFinalState, restoreEventOf, type StoredTask } from './restore.js';
+import { fillRecord, restoreEventOf, type StoredTask } from './restore.js';
 
+const START: TaskMachineEvent = { type: 'START' };
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH', deferred: false };
 const DISPATCH_DEFERRED: TaskMachineEvent = { type: 'DISPATCH', deferred: true };
 
@@ -66,6 +76,15 @@ export class Supervisor {
   #halted: Error | undefined;
   /** Called once when the store fails: the engine stops accepting work. */
   readonly #onHalt: (error: Error) => void;
+  /** `cancelAll` is under way: a dependency cancelled now cancels its dependents whatever their trigger rule. */
+  #cancellingAll = false;
+  /** Per-key limits (the `limits` option); undefined without limiters, so that unlimited engines pay nothing. */
+  readonly #limits: KeyedLimits<TaskRecord> | undefined;
+  /** The one timer for the earliest key that waits for a time (a rate window or a pause), and when it fires. */
+  #limitTimer: unknown = undefined;
+  #limitTimerAt = Infinity;
+  /** The engine's clock, every timer a step (EffectQueue.wrapClock). */
+  readonly #clock: Clock;
 
   constructor(
     options: ResolvedEngineOptions,
@@ -121,6 +140,7 @@ export class Supervisor {
         },
         addDisposer: (record, dispose) => this.addDisposer(record, dispose),
         runOrphanDisposer: (taskId, name, dispose) => this.#disposals.runOrphan(taskId, name, dispose),
+        dependenciesOf: (record) => this.dependencies.outcomesOf(record),
         started: (record, attempt) => {
           if (record.state === 'dispatched') this.send(record, { type: 'STARTED', attempt });
         },
@@ -135,11 +155,19 @@ export class Supervisor {
         reportProgress: ({ context, event }) => {
           if (event.type === 'PROGRESS') this.#reportProgress(context.id, event.progress, event.message);
         },
+        pauseLimits: ({ context, event }) => {
+          if (event.type === 'ATTEMPT_FAILED') this.#pauseLimits(context.id, event.error);
+        },
       },
     });
     const clock = this.#effects.wrapClock(
       options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) },
     );
+    this.#clock = clock;
+    this.#limits =
+      options.limiters.size === 0
+        ? undefined
+        : new KeyedLimits<TaskRecord>(Object.fromEntries(options.limiters), (record) => record.state === 'queued');
     this.#runtime = createTaskRuntime(options.runtime, machine, { clock, inspect: options.inspect });
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };
     this.#retention = Retention.isActive(policy)
@@ -173,7 +201,6 @@ export class Supervisor {
     for (const spec of specs) records.push(this.#createRecord(spec, now));
     this.#commits?.registered(records);
     for (const record of records) {
-      record.doomedBy = this.dependencies.endedDependency(record);
       this.records.set(record.id, record);
       this.dependencies.add(record);
       this.#stats.enter('pending');
@@ -187,9 +214,10 @@ export class Supervisor {
     return ids;
   }
 
+  /** A new task's record and actor; its dependencies outside its batch are in the maps already. */
   #createRecord(spec: ResolvedTaskSpec, now: number): TaskRecord {
     const record = new TaskRecord(spec, now);
-    record.actor = this.#newActor(spec);
+    record.actor = this.#newActor(spec, this.dependencies.upstreamOf(record, false));
     return record;
   }
 
@@ -200,13 +228,14 @@ export class Supervisor {
   #actorOf(record: TaskRecord): TaskRun | undefined {
     if (record.dormant) {
       record.dormant = false;
-      record.actor = this.#newActor(record.spec);
+      record.actor = this.#newActor(record.spec, record.upstream);
+      record.upstream = undefined;
       record.actor.start();
     }
     return record.actor;
   }
 
-  #newActor(spec: ResolvedTaskSpec): TaskRun {
+  #newActor(spec: ResolvedTaskSpec, upstream: Upstream | undefined): TaskRun {
     return this.#runtime.create({
       id: spec.id,
       name: spec.name,
@@ -215,6 +244,8 @@ export class Supervisor {
       maxRetryDelay: spec.maxRetryDelay,
       jitter: spec.jitter,
       timeout: spec.timeout,
+      trigger: spec.trigger,
+      upstream,
     });
   }
 
@@ -233,12 +264,10 @@ export class Supervisor {
     // Without inspection, a task that stays never-started gets its actor only when something happens to it.
     const lazy = this.#options.inspect === undefined;
     for (const task of tasks) {
-      const terminal = isFinalState(task.row.state);
-      const dormant = lazy && task.row.state === 'pending' && task.unrunnable === undefined;
-      const record =
-        terminal || dormant ? new TaskRecord(task.spec, task.row.createdAt) : this.#createRecord(task.spec, task.row.createdAt);
-      record.dormant = dormant;
+      const record = new TaskRecord(task.spec, task.row.createdAt);
+      record.dormant = lazy && task.row.state === 'pending' && task.unrunnable === undefined;
       fillRecord(record, task);
+      const terminal = record.settled;
       if (terminal) record.spec = releaseSpec(record.spec);
       // Its wait for a first attempt starts again here: the time between the processes is not queueing.
       else if (record.submittedAt !== undefined && record.startedAt === undefined) record.submittedAt = now;
@@ -247,6 +276,13 @@ export class Supervisor {
       this.#stats.enter(record.state);
       if (record.seq > this.#seq) this.#seq = record.seq;
       records.push(record);
+    }
+    // Every record is in the maps: each live task's machine starts from its dependencies as restored.
+    for (const record of records) {
+      if (record.settled) continue;
+      const upstream = this.dependencies.upstreamOf(record, true);
+      if (record.dormant) record.upstream = upstream;
+      else record.actor = this.#newActor(record.spec, upstream);
     }
     for (const record of records) record.actor?.start();
     this.#events.registered(records, true);
@@ -258,13 +294,9 @@ export class Supervisor {
           this.#events.status(record, TaskStatus.PENDING);
           continue;
         }
-        const ended = this.dependencies.endedDependency(record);
-        const event = restoreEventOf(tasks[i] as StoredTask, ended !== undefined, this.dependencies.unmetAtRestore(record), now);
-        if (event === 'dependency-ended') this.send(record, endedEvent(record, ended as TaskRecord));
-        else if (event !== undefined) this.send(record, event);
-        // A dependency's end and its dependents' are committed together: a never-started task stored
-        // beside an ended dependency was registered after that end, and ends when it is started.
-        else if (ended !== undefined) record.doomedBy = ended;
+        // A never-started task (no event) stays pending: its rule decides when it is started.
+        const event = restoreEventOf(tasks[i] as StoredTask, now);
+        if (event !== undefined) this.send(record, event);
       }
     } finally {
       this.#effects.leave();
@@ -293,13 +325,25 @@ export class Supervisor {
     record.caller = caller;
     record.seq = ++this.#seq;
     record.submittedAt = this.#options.now();
-    const doomedBy = record.doomedBy;
-    if (doomedBy !== undefined) {
-      record.doomedBy = undefined;
-      this.send(record, endedEvent(record, doomedBy));
-      return;
+    this.send(record, START);
+  }
+
+  /**
+   * Cancels every live task in one step (a shutdown): nothing is dispatched in between, and no task starts because
+   * its dependencies were cancelled by this, whatever its trigger rule.
+   */
+  cancelAll(errorFor: (record: TaskRecord) => Error): void {
+    this.#effects.enter();
+    this.#cancellingAll = true;
+    try {
+      for (const record of [...this.records.values()]) {
+        if (!isTerminal(record.status)) this.send(record, { type: 'CANCEL', error: errorFor(record) });
+      }
+    } finally {
+      this.#cancellingAll = false;
+      this.#effects.leave();
     }
-    this.send(record, { type: 'START', unmetDependencies: this.dependencies.unmetAtStart(record) });
+    this.#effects.settle();
   }
 
   /** Sends an event to a live task (a step) and, from the outermost step, carries out the effects. */
@@ -328,6 +372,7 @@ export class Supervisor {
   /** Forgets a terminal task: its record, its edges and its counts. */
   forget(record: TaskRecord): void {
     if (this.records.get(record.id) !== record) return;
+    for (const dependent of this.dependencies.keepForDependents(record)) if (dependent.durable) this.#commits?.touch(dependent);
     this.records.delete(record.id);
     this.dependencies.remove(record);
     this.#stats.leave(record.state);
@@ -372,6 +417,22 @@ export class Supervisor {
 
   stopTimers(): void {
     this.#retention?.stop();
+    if (this.#limitTimer !== undefined) this.#clock.clearTimeout(this.#limitTimer);
+    this.#limitTimer = undefined;
+    this.#limitTimerAt = Infinity;
+  }
+
+  /** What a started task waits for besides a slot (getTask): unended dependencies while WAITING, a per-key limit while held. */
+  waitingOn(record: TaskRecord): WaitingOn | undefined {
+    if (record.state === 'waiting') {
+      const open = record.dependencies.filter((id) => {
+        const dependency = this.records.get(id);
+        return dependency !== undefined && !isTerminal(dependency.status);
+      });
+      return { dependencies: open, limit: undefined };
+    }
+    const limit = record.state === 'queued' ? this.#limits?.holdOf(record) : undefined;
+    return limit === undefined ? undefined : { dependencies: [], limit };
   }
 
   /** Why the engine stopped on its own, if it did. */
@@ -444,6 +505,7 @@ export class Supervisor {
     const status = STATUS_OF_STATE[state];
     if (leaving === 'running') this.#endAttempt(record);
     else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
+    else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched') this.#abandonLimits(record);
     this.#stats.leave(leaving);
     this.#stats.enter(state);
     record.state = state;
@@ -556,6 +618,66 @@ export class Supervisor {
     this.capacity.release(record.spec);
     record.attemptContext = undefined;
     this.#effects.requestPump();
+    const limits = this.#limits;
+    if (limits !== undefined && record.claims.length > 0) this.#wake(limits.finish(record, this.#options.now()));
+  }
+
+  // ---- Per-key limits --------------------------------------------------
+
+  /** Held tasks whose key lets them start: back to the ready queue, in their place (priority, start order). */
+  #wake(records: readonly TaskRecord[]): void {
+    const limits = this.#limits as KeyedLimits<TaskRecord>;
+    for (const record of records) if (record.state === 'queued') this.#ready.push(record);
+    if (records.length > 0) this.#effects.requestPump();
+    this.#stats.limited = limits.held;
+    this.#armLimitTimer();
+  }
+
+  /** A queued task that will not start (cancelled): if it was held or woken by a key, that key lets the next one go. */
+  #abandonLimits(record: TaskRecord): void {
+    const limits = this.#limits;
+    if (limits !== undefined && record.claims.length > 0) this.#wake(limits.abandon(record, this.#options.now()));
+  }
+
+  /** One timer, for the earliest key that waits for a time; it keeps the process alive only while tasks are held. */
+  #armLimitTimer(): void {
+    const limits = this.#limits as KeyedLimits<TaskRecord>;
+    const at = limits.nextWakeAt() ?? Infinity;
+    if (at === this.#limitTimerAt) return;
+    if (this.#limitTimer !== undefined) this.#clock.clearTimeout(this.#limitTimer);
+    this.#limitTimer = undefined;
+    this.#limitTimerAt = at;
+    if (at === Infinity || this.#halted !== undefined) return;
+    const timer = this.#clock.setTimeout(
+      () => {
+        this.#limitTimer = undefined;
+        this.#limitTimerAt = Infinity;
+        this.#wake(limits.due(this.#options.now()));
+      },
+      Math.max(0, at - this.#options.now()),
+    );
+    if (limits.held === 0) (timer as { unref?: () => void }).unref?.();
+    this.#limitTimer = timer;
+  }
+
+  /** An attempt ended rate limited: the keys it names (by default every key the task holds) pause for `retryAfter`. */
+  #pauseLimits(id: string, error: unknown): void {
+    const record = this.records.get(id);
+    const limits = this.#limits;
+    if (record === undefined || limits === undefined || !isRateLimited(error)) return;
+    const now = this.#options.now();
+    const until = now + error.retryAfter;
+    const keys: Array<readonly [string, string]> = [];
+    if (error.limiter === undefined) for (const claim of record.claims) keys.push([claim.limiter, claim.key]);
+    else {
+      const key = error.key ?? record.claims.find((claim) => claim.limiter === error.limiter)?.key;
+      if (key !== undefined) keys.push([error.limiter, key]);
+    }
+    for (const [limiter, key] of keys) {
+      limits.pause(limiter, key, until, now);
+      this.#events.rateLimited(record, limiter, key, until);
+    }
+    this.#armLimitTimer();
   }
 
   /** A deferred-start executor cannot hand a dispatched attempt to its backend (`error`), or did after all. */
@@ -570,10 +692,10 @@ export class Supervisor {
   #settle(record: TaskRecord, held: boolean): void {
     record.finishedAt ??= this.#options.now();
     record.actor = undefined;
-    record.doomedBy = undefined;
+    record.upstream = undefined;
     record.spec = releaseSpec(record.spec);
     this.#stats.recordFinished();
-    this.dependencies.tellDependents(record, this.#propagate);
+    this.dependencies.tellDependents(record, this.#cancellingAll, this.#propagate);
     if (held) {
       (this.#commits as Commits).gate.defer(() => this.#finish(record));
     } else {
@@ -602,11 +724,24 @@ export class Supervisor {
     for (const resolve of waiters) resolve();
   }
 
-  /** Fills free slots from the ready queue, best task first among those whose needs are free. */
+  /**
+   * Fills free slots from the ready queue, best task first among those whose needs are free. A task a per-key limit
+   * holds back leaves the ready queue (held on its key, holding nothing) and the next one is looked at.
+   */
   #pump(): void {
+    const limits = this.#limits;
     while (this.capacity.hasSlot) {
       const record = this.#ready.take(this.capacity.fits);
       if (record === undefined) return;
+      if (limits !== undefined && record.claims.length > 0) {
+        const now = this.#options.now();
+        const blocker = limits.check(record, now);
+        if (blocker !== undefined) {
+          this.#wake(limits.hold(record, blocker, now));
+          continue;
+        }
+        this.#wake(limits.start(record, now));
+      }
       const slot = this.capacity.take(record.spec);
       this.send(record, slot.executor.deferredStart === true ? DISPATCH_DEFERRED : DISPATCH);
     }

@@ -4,12 +4,14 @@
  * stays as the compact memory of the task until it is forgotten.
  */
 import type { AsyncResource } from 'node:async_hooks';
-import type { TaskState } from '../machines/task.machine.js';
+import type { TaskState, Upstream } from '../machines/task.machine.js';
+import type { TriggerRule } from '../machines/trigger-rules.js';
 import type { TaskRun } from '../runtime/task-runtime.js';
 import type { AttemptContext } from './attempt-context.js';
 import type { ReadyItem } from '../scheduling/ready-queue.js';
+import type { Hold, LimitClaim, Limited } from '../scheduling/key-limits.js';
 import { TaskStatus, type TaskPriority } from '../status.js';
-import type { ResolvedTaskSpec } from '../task-spec.js';
+import type { DependencyOutcome, ResolvedTaskSpec } from '../task-spec.js';
 
 export type { Disposer } from '../wire/task-context.js';
 import type { Disposer } from '../wire/task-context.js';
@@ -20,7 +22,7 @@ interface Deferred {
   reject(error: unknown): void;
 }
 
-export class TaskRecord implements ReadyItem {
+export class TaskRecord implements ReadyItem, Limited {
   readonly id: string;
   readonly name: string;
   readonly priority: TaskPriority;
@@ -46,6 +48,8 @@ export class TaskRecord implements ReadyItem {
   progress = 0;
   message: string | undefined = undefined;
   attempts = 0;
+  /** Of `attempts`, those that do not count against maxRetries (rate limited); kept for a durable store. */
+  freeAttempts = 0;
   submittedAt: number | undefined = undefined;
   startedAt: number | undefined = undefined;
   attemptStartedAt = 0;
@@ -79,8 +83,16 @@ export class TaskRecord implements ReadyItem {
   caller: AsyncResource | undefined = undefined;
   /** The supervisor's count of attempts begun when a `stalled` event last reported it (stalled.ts); -1: never. */
   stalledPeriod = -1;
-  /** A dependency that had already FAILED or was CANCELLED when this task was registered. */
-  doomedBy: TaskRecord | undefined = undefined;
+  /**
+   * Restored never-started (`dormant`): its dependencies as restored, for its machine's input when it is created
+   * (dependency-tracker.ts `upstreamOf`).
+   */
+  upstream: Upstream | undefined = undefined;
+  /** Per-key limits (key-limits.ts): the key it is held on while held, and the key that woke it until it starts. */
+  heldOn: object | undefined = undefined;
+  wokenFrom: object | undefined = undefined;
+  /** Dependencies forgotten (retention, cleanupTask) while this task was live, as they ended: for `ctx.dependencies`. */
+  forgottenDependencies: Map<string, DependencyOutcome> | undefined = undefined;
 
   constructor(spec: ResolvedTaskSpec, createdAt: number) {
     this.id = spec.id;
@@ -92,6 +104,11 @@ export class TaskRecord implements ReadyItem {
     this.settings = settingsOf(spec);
     this.createdAt = createdAt;
     this.durable = spec.durable;
+  }
+
+  /** Its claims on the engine's limiters (empty once finished: only live tasks are limited). */
+  get claims(): readonly LimitClaim[] {
+    return this.spec.limits;
   }
 
   /** The promise `waitForTask` returns: settles with the task's terminal status. */
@@ -138,6 +155,8 @@ export interface TaskSettings {
   readonly module: string | undefined;
   readonly maxRetries: number;
   readonly retryDelay: number;
+  /** When its dependencies let it run. */
+  readonly trigger: TriggerRule;
   /** Per-attempt timeout in ms, undefined for none. */
   readonly timeout: number | undefined;
   /** Units of the engine's named resource pools held while running. */
@@ -172,6 +191,7 @@ function settingsOf(spec: ResolvedTaskSpec): TaskSettings {
     last.maxRetries === spec.maxRetries &&
     last.retryDelay === spec.retryDelay &&
     last.timeout === spec.timeout &&
+    last.trigger === spec.trigger &&
     last.durable === spec.durable
   ) {
     return last;
@@ -183,7 +203,7 @@ function settingsOf(spec: ResolvedTaskSpec): TaskSettings {
 }
 
 function lookUpSettings(spec: ResolvedTaskSpec): TaskSettings {
-  const key = `${spec.lane}\u0000${spec.kind}\u0000${spec.handler}\u0000${spec.module}\u0000${spec.maxRetries}\u0000${spec.retryDelay}\u0000${spec.timeout}\u0000${spec.durable}`;
+  const key = `${spec.lane}\u0000${spec.kind}\u0000${spec.handler}\u0000${spec.module}\u0000${spec.maxRetries}\u0000${spec.retryDelay}\u0000${spec.timeout}\u0000${spec.durable}\u0000${spec.trigger}`;
   let settings = sharedSettings.get(key);
   if (settings === undefined) {
     settings = newSettings(spec);
@@ -201,6 +221,7 @@ function newSettings(spec: ResolvedTaskSpec): TaskSettings {
     maxRetries: spec.maxRetries,
     retryDelay: spec.retryDelay,
     timeout: spec.timeout,
+    trigger: spec.trigger,
     resources: spec.resources.length === 0 ? NO_RESOURCES : Object.freeze(Object.fromEntries(spec.resources)),
     durable: spec.durable,
   });
@@ -226,9 +247,23 @@ export interface TaskInfo {
   readonly finishedAt: number | undefined;
   readonly result: unknown;
   readonly error: unknown;
+  /**
+   * Why a started task is not running yet, when something other than a free slot holds it: the dependencies it
+   * still waits for (WAITING), or the per-key limit that holds it back (queued), with until when (undefined: until a
+   * running task of that key ends). Undefined otherwise.
+   */
+  readonly waitingOn: WaitingOn | undefined;
+  /** Its claims on the engine's per-key limiters (`limits` of its spec), by limiter name; empty for none or once finished. */
+  readonly limits: readonly LimitClaim[];
 }
 
-export function toTaskInfo(record: TaskRecord): TaskInfo {
+export interface WaitingOn {
+  /** Ids of the dependencies that have not ended. */
+  readonly dependencies: readonly string[];
+  readonly limit: Hold | undefined;
+}
+
+export function toTaskInfo(record: TaskRecord, waitingOn?: WaitingOn): TaskInfo {
   return {
     id: record.id,
     name: record.name,
@@ -245,5 +280,7 @@ export function toTaskInfo(record: TaskRecord): TaskInfo {
     finishedAt: record.finishedAt,
     result: record.result,
     error: record.error,
+    waitingOn,
+    limits: record.claims,
   };
 }

@@ -3,7 +3,7 @@
  * (src/store/); this decides their meaning — which times count, when a result or an error is written —
  * and src/actors/restore.ts reads them back.
  */
-import { encodeError } from '../store/codec.js';
+import { encodeError, encodeForgotten } from '../store/codec.js';
 import type { TaskRows } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import type { TaskRecord } from './task-record.js';
@@ -25,6 +25,8 @@ function stateRow(record: TaskRecord): TaskStateRow {
     result: record.state === 'completed' ? (record.storedResult ?? null) : null,
     // A task in backoff keeps its last attempt's error, for the retry after a restore.
     error: encodeError(record.error ?? record.lastError),
+    forgottenDependencies: encodeForgotten(record.forgottenDependencies),
+    freeAttempts: record.freeAttempts,
   };
 }
 

@@ -21,12 +21,14 @@ import {
   ExecutorFailedError,
   ExecutorUnavailableError,
   InvalidOptionError,
+  ResultNotCloneableError,
   TaskChartError,
   taskLabel,
   WorkerCrashedError,
 } from '../errors.js';
 import { attemptLabel, type AttemptRequest, type Executor } from '../executors/executor.js';
 import type { TaskKind } from '../task-spec.js';
+import { toWire } from '../wire/dependencies.js';
 import { deserializeError } from '../wire/errors.js';
 import { closeClient, createClient, describeConnection, withTimeout } from './connection.js';
 import { findNonJson } from './json-safe.js';
@@ -117,6 +119,8 @@ export class BullMQExecutor implements Executor {
 
   execute(request: AttemptRequest): Promise<unknown> {
     const jobId = jobIdFor(request.taskId, request.attempt);
+    const unsendable = nonJsonDependency(request);
+    if (unsendable !== undefined) return Promise.reject(unsendable);
     return new Promise((resolve, reject) => {
       if (this.#closed)
         return reject(
@@ -282,6 +286,7 @@ export class BullMQExecutor implements Executor {
       attempt: request.attempt,
       handler: request.handler as string,
       args: request.args,
+      ...(request.context.dependencies.length > 0 && { dependencies: toWire(request.context.dependencies) }),
       sender: this.#sender,
     };
     // Finished jobs stay for `keepFinished`, for an engine restarted meanwhile to find their outcome (see #reattach).
@@ -481,4 +486,18 @@ function reportResourceErrors(request: AttemptRequest, envelope: ResultEnvelope)
       throw error;
     });
   }
+}
+
+/** A dependency result that JSON cannot carry to the worker (`ctx.dependencies`): the attempt fails with it, not retried. */
+function nonJsonDependency(request: AttemptRequest): ResultNotCloneableError | undefined {
+  for (const dependency of request.context.dependencies) {
+    const problem = dependency.result === undefined ? undefined : findNonJson(dependency.result, 'the result');
+    if (problem === undefined) continue;
+    return new ResultNotCloneableError(
+      dependency,
+      `JSON-safe (null, booleans, strings, finite numbers, arrays and plain objects) to reach remote task ${taskLabel({ id: request.taskId, name: request.name })} in ctx.dependencies`,
+      problem,
+    );
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@
  * as SerializedError (src/wire/errors.ts) and come back as the same class with the same code.
  */
 import type { SerializedError } from '../wire/errors.js';
+import type { WireDependency } from '../wire/dependencies.js';
 
 /** Version of {@link JobData} and {@link ResultEnvelope}; a worker refuses data of another version. */
 export const PROTOCOL_VERSION = 1;
@@ -28,6 +29,8 @@ export interface JobData {
   /** The worker's handler to call as `handler(ctx, ...args)`. */
   readonly handler: string;
   readonly args: readonly unknown[];
+  /** `ctx.dependencies` (absent for a task without dependencies): results as JSON, errors serialized. */
+  readonly dependencies?: readonly WireDependency[];
   /** The executor instance that added the job (random per instance): tells its own jobs from another engine's. */
   readonly sender?: string;
 }

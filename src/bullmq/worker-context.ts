@@ -7,6 +7,7 @@
  * newest first.
  */
 import type { TaskContext } from '../task-spec.js';
+import { fromWire } from '../wire/dependencies.js';
 import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
 import type { JobData, ProgressData } from './protocol.js';
 
@@ -44,6 +45,7 @@ export function createWorkerContext(options: {
     id: data.taskId,
     name: data.name,
     attempt: data.attempt,
+    dependencies: fromWire(data.dependencies),
     signal,
     progress(fraction: number, message?: string): void {
       checkProgress(fraction, message);

@@ -68,3 +68,14 @@ export function fit(text: string, max: number): string {
 export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
+
+/** The line a view logs for a `rate-limited` event: `rate-limited summarize: llm team-a paused 30.0s`. */
+export function rateLimitedLine(event: {
+  readonly name: string;
+  readonly limiter: string;
+  readonly key: string;
+  readonly until: number;
+  readonly timestamp: number;
+}): string {
+  return `${event.name}: ${event.limiter} ${event.key} paused ${formatDuration(Math.max(0, event.until - event.timestamp))}`;
+}

@@ -6,7 +6,7 @@
 import { MultiBar, type GenericFormatter, type SingleBar } from 'cli-progress';
 import type { Subscription } from 'rxjs';
 import { ofType, TaskStatus, type TaskEngine, type TaskEvent } from '../index.js';
-import { fit, formatError } from './format.js';
+import { fit, formatError, rateLimitedLine } from './format.js';
 import { summaryRow, taskRow } from './rows.js';
 import type { ProgressSnapshot, RunningTask, RunProgress } from './run-progress.js';
 import type { View } from './view.js';
@@ -40,7 +40,7 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
     syncRows(multibar, rows, shown);
   };
   const timer = setInterval(redraw, options.interval ?? 200);
-  const logs: Subscription = engine.events.pipe(ofType('status', 'retry')).subscribe((event) => {
+  const logs: Subscription = engine.events.pipe(ofType('status', 'retry', 'rate-limited')).subscribe((event) => {
     if (progress.isReplay(event)) return;
     const line = logLine(event);
     // The width when the line is written: log lines are not redrawn.
@@ -60,7 +60,8 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
 }
 
 /** The line logged above the rows for a retry, a failure or a cancellation; nothing for other changes. */
-function logLine(event: Extract<TaskEvent, { type: 'status' | 'retry' }>): string | undefined {
+function logLine(event: Extract<TaskEvent, { type: 'status' | 'retry' | 'rate-limited' }>): string | undefined {
+  if (event.type === 'rate-limited') return `limited   ${rateLimitedLine(event)}`;
   if (event.type === 'retry')
     return `retry     ${event.name}: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}`;
   if (event.status === TaskStatus.FAILED) return `FAILED    ${event.name}: ${formatError(event.error)}`;

@@ -5,7 +5,7 @@
  */
 import type { Subscription } from 'rxjs';
 import { ofType, type TaskEngine } from '../index.js';
-import { formatDuration, formatError } from './format.js';
+import { formatDuration, formatError, rateLimitedLine } from './format.js';
 import type { RunProgress } from './run-progress.js';
 import { summaryLine } from './summary-line.js';
 import type { View, WriteLine } from './view.js';
@@ -19,7 +19,11 @@ export interface PlainViewOptions {
 export function startPlainView(engine: TaskEngine, progress: RunProgress, options: PlainViewOptions): View {
   const { write } = options;
   const stamp = (): string => formatDuration(progress.elapsedMs).padStart(7);
-  const subscription: Subscription = engine.events.pipe(ofType('status', 'retry')).subscribe((event) => {
+  const subscription: Subscription = engine.events.pipe(ofType('status', 'retry', 'rate-limited')).subscribe((event) => {
+    if (event.type === 'rate-limited') {
+      write(`${stamp()}  rate-limited ${rateLimitedLine(event)}`);
+      return;
+    }
     if (progress.isReplay(event)) return;
     if (event.type === 'retry') {
       write(`${stamp()}  ${event.name}  retry: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}`);

@@ -29,6 +29,8 @@ export interface ProgressSnapshot {
   readonly cancelled: number;
   readonly running: number;
   readonly queued: number;
+  /** Of the queued, those held back by a per-key limit (`limits`). */
+  readonly limited: number;
   /** Of done, failed and cancelled, those that had finished in an earlier run (restored from a store). */
   readonly earlier: number;
   /** Tasks finished per second since the run began (not counting those finished in an earlier run). */
@@ -88,6 +90,7 @@ export class RunProgress {
       earlier,
       running: stats.running,
       queued: stats.queued + stats.retrying + stats.counts.WAITING,
+      limited: stats.limited,
       rate,
       elapsedMs,
       etaMs: rate > 0 ? (left / rate) * 1000 : undefined,

@@ -19,7 +19,7 @@ function parts(s: ProgressSnapshot, hidden: number): Part[] {
     { text: `${s.failed} failed`, keep: 5 },
     ...(s.cancelled > 0 ? [{ text: `${s.cancelled} cancelled`, keep: 4 }] : []),
     { text: `${s.running} running${hidden > 0 ? ` (+${hidden} not shown)` : ''}`, keep: 3 },
-    { text: `${s.queued} queued`, keep: 2 },
+    { text: `${s.queued} queued${s.limited > 0 ? ` (${s.limited} held by limits)` : ''}`, keep: 2 },
     { text: `${s.rate.toFixed(1)}/s`, keep: 1 },
     { text: `${formatDuration(s.elapsedMs)} elapsed`, keep: ALWAYS },
     { text: s.etaMs === undefined ? 'time left unknown' : `~${formatDuration(s.etaMs)} left`, keep: ALWAYS },

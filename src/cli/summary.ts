@@ -19,6 +19,8 @@ export interface RunOutcome {
   /** Started tasks still WAITING on tasks that were never started, as the engine's last `stalled` events named them. */
   readonly stalled: readonly StalledTask[];
   readonly elapsedMs: number;
+  /** When the outcome was collected (the engine's clock), for how long a limit still holds a task. */
+  readonly endedAt: number;
   readonly meanWaitTime: number;
   readonly meanRunTime: number;
 }
@@ -51,6 +53,7 @@ export function collectOutcome(
     finishedEarlier: progress.finishedEarlier.size,
     stalled,
     elapsedMs,
+    endedAt: Date.now(),
     meanWaitTime: stats.meanWaitTime,
     meanRunTime: stats.meanRunTime,
   };
@@ -75,6 +78,11 @@ export function printSummary(outcome: RunOutcome, write: WriteLine, options: Sum
     write,
     max,
   );
+  const stalledIds = new Set(outcome.stalled.map((task) => task.id));
+  const waiting = outcome.tasks.filter((task) => task.waitingOn !== undefined && !stalledIds.has(task.id));
+  const waitingLines = waiting.slice(0, MAX_LISTED).map((task) => `  ${label(task.id, task.name)}  ${waitingText(task, outcome.endedAt)}`);
+  if (waiting.length > MAX_LISTED) waitingLines.push(`  ... and ${waiting.length - MAX_LISTED} more`);
+  section(`Waiting tasks (${waiting.length}): started, not running, and why`, waitingLines, write, max);
   const failed = outcome.tasks.filter((task) => task.status === TaskStatus.FAILED);
   const listed = failed.slice(0, MAX_LISTED).map((task) => `  ${label(task.id, task.name)}  ${formatError(task.error)}`);
   if (failed.length > MAX_LISTED) listed.push(`  ... and ${failed.length - MAX_LISTED} more`);
@@ -94,6 +102,9 @@ export function summaryToJson(outcome: RunOutcome, exitCode: number): Record<str
       .filter((task) => task.status === TaskStatus.FAILED)
       .map((task) => ({ taskId: task.id, name: task.name, error: errorToJson(task.error) })),
     stalled: outcome.stalled.map((task) => ({ taskId: task.id, name: task.name, waitingOn: task.waitingOn })),
+    waiting: outcome.tasks
+      .filter((task) => task.waitingOn !== undefined)
+      .map((task) => ({ taskId: task.id, name: task.name, waitingOn: task.waitingOn })),
     tasks: outcome.tasks.map(taskToJson),
   };
 }
@@ -103,6 +114,16 @@ function taskToJson(task: TaskInfo): Record<string, unknown> {
   if (task.status === TaskStatus.COMPLETED) data.result = resultToJson(task.result);
   if (task.error !== undefined) data.error = errorToJson(task.error);
   return data;
+}
+
+/** Why a started task is not running: the dependencies it waits on, or the limit key that holds it and for how long. */
+function waitingText(task: TaskInfo, now: number): string {
+  const waitingOn = task.waitingOn;
+  if (waitingOn?.limit !== undefined) {
+    const { limiter, key, until } = waitingOn.limit;
+    return `held by limit ${limiter} \`${key}\` ${until === undefined ? 'until one of its running tasks ends' : `for ${formatDuration(Math.max(0, until - now))} more`}`;
+  }
+  return `waits on ${(waitingOn?.dependencies ?? []).map((id) => `\`${id}\``).join(', ')}`;
 }
 
 /** `name`, or `name [id]` when the id is not the name. */

@@ -121,6 +121,14 @@ export const DETAIL_SCRIPT = `
     row('timeout', st.timeout === null ? 'none' : st.timeout + ' ms per attempt');
     var res = Object.keys(st.resources).map(function (k) { return k + ': ' + st.resources[k]; }).join(', ');
     row('resources', res || 'none');
+    if (st.trigger) row('trigger rule', st.trigger);
+  }
+
+  /** Why a started task is not running: the dependencies it waits for, or the per-key limit holding it, and until when. */
+  function waitingText(w) {
+    if (!w) return null;
+    if (w.limit) return 'limit ' + w.limit.limiter + ' ' + w.limit.key + (w.limit.until === null ? ' (until one of its tasks ends)' : ' until ' + new Date(w.limit.until).toISOString());
+    return w.dependencies.length ? 'dependencies ' + w.dependencies.map(taskLabel).join(', ') : null;
   }
 
   function renderDetail() {
@@ -140,6 +148,9 @@ export const DETAIL_SCRIPT = `
     row('message', t.message);
     row('attempts', t.attempts);
     row('dependencies', (t.dependencies || []).map(taskLabel).join(', '));
+    var info = detailInfo && detailInfo.task && detailInfo.task.id === t.id ? detailInfo.task : null;
+    if (info && info.waitingOn) row('waiting on', waitingText(info.waitingOn));
+    if (info && info.limits && info.limits.length) row('limits', info.limits.map(function (c) { return c.limiter + ' ' + c.key + (c.cost === 1 ? '' : ' (cost ' + c.cost + ')'); }).join(', '));
     if (t.settings) settingsRows(row, t.settings);
     row('created', t.createdAt ? new Date(t.createdAt).toISOString() : null);
     row('started', t.startedAt ? new Date(t.startedAt).toISOString() : null);

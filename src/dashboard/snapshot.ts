@@ -38,6 +38,13 @@ export interface TaskJson {
    * that were never started; their ids, those still not started. Null otherwise.
    */
   readonly stalled: readonly string[] | null;
+  /** What a started task waits for besides a slot: its unended dependencies, or the per-key limit holding it (getTask). */
+  readonly waitingOn: {
+    readonly dependencies: readonly string[];
+    readonly limit: { readonly limiter: string; readonly key: string; readonly until: number | null } | null;
+  } | null;
+  /** Its per-key limiter keys and costs. */
+  readonly limits: ReadonlyArray<{ readonly limiter: string; readonly key: string; readonly cost: number }>;
 }
 
 export interface SettingsJson {
@@ -50,6 +57,8 @@ export interface SettingsJson {
   readonly timeout: number | null;
   readonly resources: Readonly<Record<string, number>>;
   readonly durable: boolean;
+  /** Its trigger rule, null when the engine does not say. */
+  readonly trigger: string | null;
 }
 
 /** The body of `GET /api/state`. */
@@ -100,7 +109,8 @@ export function errorToJson(error: unknown, depth = 0): ErrorJson | null {
 }
 
 /** The fields of `engine.getTask(id)` the dashboard shows (`state` and `settings` optional, for engines that lack them). */
-export type TaskInfoLike = Omit<TaskInfo, 'state' | 'settings' | 'result'> & Partial<Pick<TaskInfo, 'state' | 'settings'>>;
+export type TaskInfoLike = Omit<TaskInfo, 'state' | 'settings' | 'result' | 'waitingOn' | 'limits'> &
+  Partial<Pick<TaskInfo, 'state' | 'settings' | 'waitingOn' | 'limits'>>;
 
 /** `info` as JSON; `stalled`: the never-started tasks it waits on, when the dashboard knows it is stalled. */
 export function taskToJson(info: TaskInfoLike, stalled: readonly string[] | null = null): TaskJson {
@@ -120,6 +130,17 @@ export function taskToJson(info: TaskInfoLike, stalled: readonly string[] | null
     finishedAt: info.finishedAt ?? null,
     error: errorToJson(info.error),
     stalled: stalled === null ? null : [...stalled],
+    waitingOn:
+      info.waitingOn === undefined
+        ? null
+        : {
+            dependencies: [...info.waitingOn.dependencies],
+            limit:
+              info.waitingOn.limit === undefined
+                ? null
+                : { limiter: info.waitingOn.limit.limiter, key: info.waitingOn.limit.key, until: info.waitingOn.limit.until ?? null },
+          },
+    limits: (info.limits ?? []).map(({ limiter, key, cost }) => ({ limiter, key, cost })),
   };
 }
 
@@ -136,6 +157,8 @@ export function eventToJson(event: TaskEvent): EventJson {
       return { ...base, attempt: event.attempt, delay: event.delay, error: errorToJson(event.error) };
     case 'stalled':
       return { ...base, waitingOn: [...event.waitingOn] };
+    case 'rate-limited':
+      return { ...base, limiter: event.limiter, key: event.key, until: event.until };
     case 'resource-error':
     case 'store-error':
       return { ...base, error: errorToJson(event.error) };
@@ -156,5 +179,6 @@ function settingsToJson(settings: TaskSettings | undefined): SettingsJson | null
     timeout: settings.timeout ?? null,
     resources: { ...settings.resources },
     durable: settings.durable,
+    trigger: settings.trigger ?? null,
   };
 }

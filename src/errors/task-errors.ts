@@ -157,6 +157,77 @@ export class TaskCancelledError extends TaskChartError {
   }
 }
 
+/**
+ * The error of a task skipped by its trigger rule: the rule can no longer be met by how its dependencies ended (an
+ * `all_failed` task after a success, a `one_success` task after every dependency failed or was cancelled). The task
+ * ends CANCELLED with it.
+ */
+export class TriggerRuleError extends TaskChartError {
+  readonly taskId: string;
+
+  constructor(
+    task: TaskRef | string,
+    readonly rule: string,
+    /** How its dependencies had ended: "1 completed, 0 failed, 2 cancelled of 3". */
+    readonly dependencies: string,
+  ) {
+    super(
+      ErrorCode.TRIGGER_RULE,
+      `Task ${taskLabel(task)} was skipped: its trigger rule ${rule} can no longer be met (dependencies: ${dependencies})`,
+    );
+    this.taskId = idOf(task);
+    this.name = 'TriggerRuleError';
+  }
+}
+
+/**
+ * Thrown by a task function when the service it calls says "too many requests" (an HTTP 429 with a Retry-After):
+ * the attempt ends without counting against `maxRetries`, the limiter key (`limiter` and `key`; by default every key
+ * the task holds) pauses for `retryAfter` ms, and the task goes back to the queue in its place. From pool threads and
+ * remote workers too.
+ *
+ * @example
+ * if (response.status === 429) throw new RateLimitedError({ retryAfter: Number(response.headers.get('retry-after')) * 1000 });
+ */
+export class RateLimitedError extends TaskChartError {
+  /** How long the key pauses, in ms. */
+  readonly retryAfter: number;
+  /** The limiter whose key pauses; undefined: every limiter the task names. */
+  readonly limiter: string | undefined;
+  /** The key that pauses; undefined: the task's own key of `limiter`. */
+  readonly key: string | undefined;
+
+  constructor(options: { retryAfter: number; limiter?: string; key?: string; message?: string; cause?: unknown }) {
+    const retryAfter = options?.retryAfter;
+    if (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter < 0) {
+      throw new InvalidOptionError(
+        'retryAfter',
+        `Expected \`retryAfter\` of a RateLimitedError to be a finite number of ms >= 0, got ${typeof retryAfter === 'number' ? retryAfter : typeof retryAfter}`,
+      );
+    }
+    const where = options.limiter === undefined ? '' : ` (${options.limiter}${options.key === undefined ? '' : ` ${options.key}`})`;
+    super(ErrorCode.RATE_LIMITED, options.message ?? `Rate limited${where}: retry after ${retryAfter} ms`, { cause: options.cause });
+    this.retryAfter = retryAfter;
+    this.limiter = options.limiter;
+    this.key = options.key;
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Whether an error says "rate limited" (also one rebuilt from a worker thread or a remote worker). */
+export function isRateLimited(error: unknown): error is { readonly retryAfter: number; readonly limiter?: string; readonly key?: string } {
+  if (error instanceof RateLimitedError) return true;
+  const candidate = error as { code?: unknown; retryAfter?: unknown } | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.code === ErrorCode.RATE_LIMITED &&
+    typeof candidate.retryAfter === 'number' &&
+    Number.isFinite(candidate.retryAfter) &&
+    candidate.retryAfter >= 0
+  );
+}
+
 /** The process died while the attempt was running (seen after `restore()`). */
 export class InterruptedError extends TaskChartError {
   constructor(message: string) {

@@ -5,15 +5,27 @@
  * computed from context, and time comes from the actor's clock.
  *
  * Invariants the machine enforces:
- * - a task leaves `pending` only by START, or by a dependency's failure or cancellation, or by CANCEL;
+ * - a task leaves `pending` only by START, or by a dependency's end that makes its trigger rule unmeetable, or by CANCEL;
  * - it reaches `running` only through `queued` (directly, or through `dispatched` for an executor that starts
- *   attempts later), and `queued` only when no dependency is unmet;
+ *   attempts later), and `queued` only when its trigger rule is met (trigger-rules.ts: by default, every
+ *   dependency COMPLETED);
+ * - a WAITING task ends as soon as its rule can no longer be met, and a dependency cancelled by a shutdown cancels it
+ *   whatever its rule;
  * - an attempt's outcome counts only while that same attempt is running (late results are ignored);
  * - completed, failed and cancelled are final: entered once, left never.
  */
 import { assign, setup } from 'xstate';
-import { TaskTimeoutError, isNonRetryable } from '../errors.js';
+import { TaskTimeoutError, TriggerRuleError, isNonRetryable, isRateLimited } from '../errors.js';
 import { backoffDelay } from '../scheduling/backoff.js';
+import {
+  DEFAULT_TRIGGER,
+  describeCounts,
+  verdict,
+  withOutcome,
+  type DependencyCounts,
+  type RuleVerdict,
+  type TriggerRule,
+} from './trigger-rules.js';
 
 /** The machine's top-level states; finer than the public status. */
 export type TaskState = 'pending' | 'waiting' | 'queued' | 'dispatched' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
@@ -44,14 +56,34 @@ export interface TaskMachineInput {
   readonly jitter: number;
   /** Per-attempt timeout in ms; undefined means no timeout and no timer. */
   readonly timeout: number | undefined;
+  /** When the dependencies let the task run. @default 'all_success' */
+  readonly trigger?: TriggerRule;
+  /**
+   * Its dependencies: how many, and how those that had ended before the task was registered (or restored) ended;
+   * the others are told with DEPENDENCY_* events. Absent: no dependencies.
+   */
+  readonly upstream?: Upstream;
 }
+
+/** A task's dependencies so far, with the errors that end it when its rule says so. */
+export interface Upstream extends DependencyCounts {
+  /** The error of the first dependency failure heard of (a DependencyFailedError naming it). */
+  readonly failure?: Error | undefined;
+  /** The error of the first dependency cancellation heard of (a TaskCancelledError naming it). */
+  readonly cancellation?: Error | undefined;
+}
+
+const NO_UPSTREAM: Upstream = Object.freeze({ total: 0, succeeded: 0, failed: 0, skipped: 0 });
 
 export interface TaskMachineContext extends TaskMachineInput {
   readonly name: string;
   /** Attempts started so far; the running attempt's number while running. */
   attempts: number;
-  /** Dependencies not yet COMPLETED, counted at START. */
-  unmetDependencies: number;
+  /** Attempts that do not count against `maxRetries`: those that ended rate limited (RateLimitedError). */
+  freeAttempts: number;
+  readonly trigger: TriggerRule;
+  /** How its dependencies have ended so far (replaced, never changed in place). */
+  upstream: Upstream;
   /** The delay of the backoff being waited out (meaningful in `retrying`). */
   backoff: number;
   result: unknown;
@@ -59,10 +91,11 @@ export interface TaskMachineContext extends TaskMachineInput {
 }
 
 export type TaskMachineEvent =
-  | { type: 'START'; unmetDependencies: number }
+  | { type: 'START' }
   | { type: 'DEPENDENCY_COMPLETED' }
   | { type: 'DEPENDENCY_FAILED'; error: Error }
-  | { type: 'DEPENDENCY_CANCELLED'; error: Error }
+  /** `shutdown`: cancelled by `shutdown({ mode: 'cancel' })`, which cancels the task too, whatever its rule. */
+  | { type: 'DEPENDENCY_CANCELLED'; error: Error; shutdown?: boolean }
   /** `deferred`: the executor reports when a worker takes the attempt (STARTED); until then the task is `dispatched`. */
   | { type: 'DISPATCH'; deferred?: boolean }
   /** A worker took attempt `attempt` (deferred executors): RUNNING from now, and its timeout counts from now. */
@@ -77,7 +110,8 @@ export type TaskMachineEvent =
 
 /**
  * Brings a task read from a durable store back to where it stood, from `pending`:
- * - `waiting`: it was WAITING or queued; it re-enters `waiting` (or `queued` when no dependency is unmet);
+ * - `waiting`: it was WAITING or queued; its trigger rule decides again, from the dependencies as restored (the
+ *   machine's input): `queued` when met, `waiting` while open, ended when it can no longer be met;
  * - `retrying`: it was waiting out a backoff; `backoff` is what is left of it;
  * - `interrupted`: it was RUNNING when the process died; that attempt counts as failed with `error`
  *   (ERR_INTERRUPTED) and the task retries if it has attempts left, else fails;
@@ -90,22 +124,96 @@ export interface RestoreEvent {
   readonly to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed';
   /** Attempts counted so far (the interrupted one included). */
   readonly attempts: number;
-  readonly unmetDependencies: number;
+  /** Of those, the ones that do not count against `maxRetries` (rate limited). @default 0 */
+  readonly freeAttempts?: number;
   readonly backoff: number;
   readonly error: Error | undefined;
 }
 
 type EventOf<T extends TaskMachineEvent['type']> = Extract<TaskMachineEvent, { type: T }>;
 
-const canRetry = (context: TaskMachineContext, error: unknown): boolean => context.attempts <= context.maxRetries && !isNonRetryable(error);
+const canRetry = (context: TaskMachineContext, error: unknown): boolean =>
+  context.attempts - context.freeAttempts <= context.maxRetries && !isNonRetryable(error);
 
-const withBackoff = (context: TaskMachineContext): number => backoffDelay(context, context.attempts, context.id);
+/** The backoff before retry n, n counting the failed attempts only (a rate-limited one waited out its own `retryAfter`). */
+const withBackoff = (context: TaskMachineContext): number => backoffDelay(context, context.attempts - context.freeAttempts, context.id);
 
 const timeoutError = (context: TaskMachineContext): TaskTimeoutError =>
   new TaskTimeoutError(context, context.timeout ?? 0, context.attempts);
 
 const unstartedError = (context: TaskMachineContext): TaskTimeoutError =>
   new TaskTimeoutError(context, context.timeout ?? 0, context.attempts, 'unstarted');
+
+/** The dependencies as they stand once `event` is taken into account (a dependency's end counts one more). */
+function upstreamAfter(context: TaskMachineContext, event: TaskMachineEvent): Upstream {
+  const upstream = context.upstream;
+  // Each dependency ends once: an event past the last is not counted (the supervisor sends none; a model might).
+  if (upstream.succeeded + upstream.failed + upstream.skipped >= upstream.total) return upstream;
+  switch (event.type) {
+    case 'DEPENDENCY_COMPLETED':
+      return withOutcome(upstream, 'succeeded');
+    case 'DEPENDENCY_FAILED':
+      return { ...withOutcome(upstream, 'failed'), failure: upstream.failure ?? event.error };
+    case 'DEPENDENCY_CANCELLED':
+      return { ...withOutcome(upstream, 'skipped'), cancellation: upstream.cancellation ?? event.error };
+    default:
+      return upstream;
+  }
+}
+
+/** What the trigger rule says once `event` is taken into account. A shutdown's cancellation cancels under any rule. */
+function verdictAfter(context: TaskMachineContext, event: TaskMachineEvent): RuleVerdict {
+  if (event.type === 'DEPENDENCY_CANCELLED' && event.shutdown === true) return 'cancelled';
+  return verdict(context.trigger, upstreamAfter(context, event));
+}
+
+type Verdict = Exclude<RuleVerdict, 'open'>;
+
+/** What each verdict does: its guard, its target, and the action that records the error it ends with. */
+const VERDICT_TRANSITIONS = {
+  met: { guard: 'ruleMet', restored: 'restoresWaitingAndMet', target: 'queued', record: undefined },
+  failed: { guard: 'ruleFailed', restored: 'restoresWaitingAndFailed', target: 'failed', record: 'recordDependencyFailure' },
+  cancelled: {
+    guard: 'ruleCancelled',
+    restored: 'restoresWaitingAndCancelled',
+    target: 'cancelled',
+    record: 'recordDependencyCancellation',
+  },
+  skipped: { guard: 'ruleSkipped', restored: 'restoresWaitingAndSkipped', target: 'cancelled', record: 'recordSkip' },
+} as const;
+
+/**
+ * The transitions by which the trigger rule decides on an event, in order: each verdict the event can bring (a
+ * completion never makes a rule fail, a failure never cancels, a cancellation never fails), then open. `met` goes to
+ * `queued`, or stays when `started` is false (a task not started yet only counts); open goes to `open`, or stays.
+ * Each counts the event's dependency first.
+ */
+function decide(verdicts: readonly Verdict[], started: boolean, open: 'waiting' | undefined) {
+  const count = 'countDependency' as const;
+  return [
+    ...verdicts.map((verdict) => {
+      const { guard, target, record } = VERDICT_TRANSITIONS[verdict];
+      return {
+        guard,
+        target: verdict === 'met' && !started ? undefined : target,
+        actions: record === undefined ? [count] : [count, record],
+      };
+    }),
+    { target: open, actions: count },
+  ];
+}
+
+/** The same for a task restored WAITING or queued: its rule decides on the dependencies as restored. */
+function decideRestored() {
+  return (['met', 'failed', 'cancelled', 'skipped'] as const).map((verdict) => {
+    const { restored, target, record } = VERDICT_TRANSITIONS[verdict];
+    return { guard: restored, target, actions: record === undefined ? (['restore'] as const) : (['restore', record] as const) };
+  });
+}
+
+const ON_COMPLETED: readonly Verdict[] = ['met', 'skipped'];
+const ON_FAILED: readonly Verdict[] = ['met', 'failed', 'skipped'];
+const ON_CANCELLED: readonly Verdict[] = ['met', 'cancelled', 'skipped'];
 
 export const taskMachine = setup({
   types: {} as {
@@ -120,6 +228,13 @@ export const taskMachine = setup({
     abortAttempt: () => {},
     /** Provided by the supervisor: record and report progress. */
     reportProgress: () => {},
+    /** Provided by the supervisor: the attempt ended rate limited (its error): pause the limiter keys it names, report it. */
+    pauseLimits: () => {},
+    /** A rate-limited attempt does not count against `maxRetries`, and the task waits out the error's `retryAfter`. */
+    countFreeAttempt: assign({ freeAttempts: ({ context }) => context.freeAttempts + 1 }),
+    waitRetryAfter: assign({
+      backoff: ({ event }) => ((event as EventOf<'ATTEMPT_FAILED'>).error as unknown as { retryAfter: number }).retryAfter,
+    }),
     /** The error carried by the event (cancel, failTask, a failed attempt, a dependency's failure). */
     recordError: assign({ error: ({ event }) => (event as EventOf<'CANCEL'>).error }),
     recordResult: assign({ result: ({ event }) => (event as EventOf<'COMPLETE'>).result }),
@@ -127,27 +242,42 @@ export const taskMachine = setup({
     recordUnstarted: assign({ error: ({ context }) => unstartedError(context) }),
     computeBackoff: assign({ backoff: ({ context }) => withBackoff(context) }),
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
-    setUnmetDependencies: assign({ unmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies }),
-    countCompletedDependency: assign({ unmetDependencies: ({ context }) => context.unmetDependencies - 1 }),
+    /** A dependency's end (or none, for START and RESTORE): counted, with the first failure and cancellation kept. */
+    countDependency: assign({ upstream: ({ context, event }) => upstreamAfter(context, event) }),
+    /** Under a failure that makes the rule unmeetable: the first failure's DependencyFailedError. */
+    recordDependencyFailure: assign({ error: ({ context }) => context.upstream.failure }),
+    /** Under a cancellation that cancels the task: the event's error for a shutdown, else the first cancellation's. */
+    recordDependencyCancellation: assign({
+      error: ({ context, event }) =>
+        event.type === 'DEPENDENCY_CANCELLED' && event.shutdown === true ? event.error : context.upstream.cancellation,
+    }),
+    recordSkip: assign({ error: ({ context }) => new TriggerRuleError(context, context.trigger, describeCounts(context.upstream)) }),
     restore: assign(({ event }) => {
       const restored = event as RestoreEvent;
       return {
         attempts: restored.attempts,
-        unmetDependencies: restored.unmetDependencies,
+        freeAttempts: restored.freeAttempts ?? 0,
         backoff: restored.backoff,
         error: restored.error,
       };
     }),
   },
   guards: {
-    hasUnmetDependencies: ({ event }) => (event as EventOf<'START'>).unmetDependencies > 0,
-    isLastDependency: ({ context }) => context.unmetDependencies <= 1,
+    /** What the trigger rule says once the event is counted (trigger-rules.ts). */
+    ruleMet: ({ context, event }) => verdictAfter(context, event) === 'met',
+    ruleFailed: ({ context, event }) => verdictAfter(context, event) === 'failed',
+    ruleCancelled: ({ context, event }) => verdictAfter(context, event) === 'cancelled',
+    ruleSkipped: ({ context, event }) => verdictAfter(context, event) === 'skipped',
     hasTimeout: ({ context }) => context.timeout !== undefined,
     isDeferredWithTimeout: ({ context, event }) => (event as EventOf<'DISPATCH'>).deferred === true && context.timeout !== undefined,
     isDeferred: ({ event }) => (event as EventOf<'DISPATCH'>).deferred === true,
     isCurrentAttemptWithTimeout: ({ context, event }) =>
       (event as EventOf<'STARTED'>).attempt === context.attempts && context.timeout !== undefined,
     isCurrentAttempt: ({ context, event }) => (event as EventOf<'ATTEMPT_FAILED'>).attempt === context.attempts,
+    isCurrentAttemptRateLimited: ({ context, event }) => {
+      const failed = event as EventOf<'ATTEMPT_FAILED'>;
+      return failed.attempt === context.attempts && isRateLimited(failed.error);
+    },
     isCurrentAttemptAndCanRetry: ({ context, event }) => {
       const failed = event as EventOf<'ATTEMPT_FAILED'>;
       return failed.attempt === context.attempts && canRetry(context, failed.error);
@@ -158,10 +288,17 @@ export const taskMachine = setup({
     restoresInterrupted: ({ event }) => (event as RestoreEvent).to === 'interrupted',
     restoresDispatchedWithTimeout: ({ context, event }) => (event as RestoreEvent).to === 'dispatched' && context.timeout !== undefined,
     restoresDispatched: ({ event }) => (event as RestoreEvent).to === 'dispatched',
-    restoresWaitingWithUnmet: ({ event }) => (event as RestoreEvent).to === 'waiting' && (event as RestoreEvent).unmetDependencies > 0,
+    restoresWaiting: ({ event }) => (event as RestoreEvent).to === 'waiting',
+    /** Restored WAITING or queued, and what the rule says on the dependencies as restored. */
+    restoresWaitingAndMet: ({ context, event }) => (event as RestoreEvent).to === 'waiting' && verdictAfter(context, event) === 'met',
+    restoresWaitingAndFailed: ({ context, event }) => (event as RestoreEvent).to === 'waiting' && verdictAfter(context, event) === 'failed',
+    restoresWaitingAndCancelled: ({ context, event }) =>
+      (event as RestoreEvent).to === 'waiting' && verdictAfter(context, event) === 'cancelled',
+    restoresWaitingAndSkipped: ({ context, event }) =>
+      (event as RestoreEvent).to === 'waiting' && verdictAfter(context, event) === 'skipped',
     restoresInterruptedAndCanRetry: ({ context, event }) => {
       const restored = event as RestoreEvent;
-      return restored.to === 'interrupted' && restored.attempts <= context.maxRetries;
+      return restored.to === 'interrupted' && restored.attempts - (restored.freeAttempts ?? 0) <= context.maxRetries;
     },
   },
   delays: {
@@ -180,8 +317,10 @@ export const taskMachine = setup({
     maxRetryDelay: input.maxRetryDelay,
     jitter: input.jitter,
     timeout: input.timeout,
+    trigger: input.trigger ?? DEFAULT_TRIGGER,
+    upstream: input.upstream ?? NO_UPSTREAM,
     attempts: 0,
-    unmetDependencies: 0,
+    freeAttempts: 0,
     backoff: 0,
     result: undefined,
     error: undefined,
@@ -190,16 +329,12 @@ export const taskMachine = setup({
     pending: {
       // No entry action: a task is created pending, and the supervisor records that itself.
       on: {
-        START: [
-          {
-            guard: 'hasUnmetDependencies',
-            target: 'waiting',
-            actions: 'setUnmetDependencies',
-          },
-          { target: 'queued' },
-        ],
-        DEPENDENCY_FAILED: { target: 'failed', actions: 'recordError' },
-        DEPENDENCY_CANCELLED: { target: 'cancelled', actions: 'recordError' },
+        // The rule decides from the dependencies that ended before (input) and since (the events counted here).
+        START: decide(['met', 'failed', 'cancelled', 'skipped'], true, 'waiting'),
+        // Not started: counted; it ends at once when the rule can no longer be met, else it waits for START.
+        DEPENDENCY_COMPLETED: decide(ON_COMPLETED, false, undefined),
+        DEPENDENCY_FAILED: decide(ON_FAILED, false, undefined),
+        DEPENDENCY_CANCELLED: decide(ON_CANCELLED, false, undefined),
         CANCEL: { target: 'cancelled', actions: 'recordError' },
         RESTORE: [
           { guard: 'restoresFailed', target: 'failed', actions: 'restore' },
@@ -208,20 +343,17 @@ export const taskMachine = setup({
           { guard: 'restoresInterrupted', target: 'failed', actions: 'restore' },
           { guard: 'restoresDispatchedWithTimeout', target: 'dispatched.timed', actions: 'restore' },
           { guard: 'restoresDispatched', target: 'dispatched.untimed', actions: 'restore' },
-          { guard: 'restoresWaitingWithUnmet', target: 'waiting', actions: 'restore' },
-          { target: 'queued', actions: 'restore' },
+          ...decideRestored(),
+          { guard: 'restoresWaiting', target: 'waiting', actions: 'restore' },
         ],
       },
     },
     waiting: {
       entry: { type: 'entered', params: { state: 'waiting' } },
       on: {
-        DEPENDENCY_COMPLETED: [
-          { guard: 'isLastDependency', target: 'queued', actions: 'countCompletedDependency' },
-          { actions: 'countCompletedDependency' },
-        ],
-        DEPENDENCY_FAILED: { target: 'failed', actions: 'recordError' },
-        DEPENDENCY_CANCELLED: { target: 'cancelled', actions: 'recordError' },
+        DEPENDENCY_COMPLETED: decide(ON_COMPLETED, true, undefined),
+        DEPENDENCY_FAILED: decide(ON_FAILED, true, undefined),
+        DEPENDENCY_CANCELLED: decide(ON_CANCELLED, true, undefined),
         CANCEL: { target: 'cancelled', actions: 'recordError' },
       },
     },
@@ -272,6 +404,12 @@ export const taskMachine = setup({
         // An attempt that could not be sent fails from here (PENDING -> FAILED or a retry). A success always comes
         // after STARTED (the supervisor sends STARTED first when the executor did not), so COMPLETED follows RUNNING.
         ATTEMPT_FAILED: [
+          // Rate limited (a 429): back to the queue after `retryAfter`, not counted against maxRetries.
+          {
+            guard: 'isCurrentAttemptRateLimited',
+            target: 'retrying',
+            actions: ['recordError', 'countFreeAttempt', 'waitRetryAfter', 'pauseLimits'],
+          },
           {
             guard: 'isCurrentAttemptAndCanRetry',
             target: 'retrying',
@@ -312,6 +450,12 @@ export const taskMachine = setup({
           actions: 'recordResult',
         },
         ATTEMPT_FAILED: [
+          // Rate limited (a 429): back to the queue after `retryAfter`, not counted against maxRetries.
+          {
+            guard: 'isCurrentAttemptRateLimited',
+            target: 'retrying',
+            actions: ['recordError', 'countFreeAttempt', 'waitRetryAfter', 'pauseLimits'],
+          },
           {
             guard: 'isCurrentAttemptAndCanRetry',
             target: 'retrying',

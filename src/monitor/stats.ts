@@ -15,6 +15,8 @@ export interface TaskStats {
   readonly running: number;
   /** Started tasks ready to run, waiting for a slot, a worker or a resource. */
   readonly queued: number;
+  /** Of the queued, those held back by a per-key limit (`limits`): ready otherwise, and holding no slot. */
+  readonly limited: number;
   /** Tasks waiting out a retry backoff. */
   readonly retrying: number;
   /**
@@ -42,6 +44,8 @@ export class StatsCollector {
     CANCELLED: 0,
   };
   queued = 0;
+  /** Kept by the supervisor from its per-key limits. */
+  limited = 0;
   retrying = 0;
   dispatched = 0;
   unavailable = 0;
@@ -90,6 +94,7 @@ export class StatsCollector {
       total,
       running: counts.RUNNING,
       queued: this.queued,
+      limited: this.limited,
       retrying: this.retrying,
       dispatched: this.dispatched,
       unavailable: this.unavailable,

@@ -69,6 +69,11 @@ export class TaskEvents {
     this.#stream.emit({ type: 'store-error', taskId, name, timestamp: this.#now(), error });
   }
 
+  rateLimited(taskId: string, name: string, limiter: string, key: string, until: number): void {
+    if (!this.#stream.observed) return;
+    this.#emit({ type: 'rate-limited', taskId, name, timestamp: this.#now(), limiter, key, until });
+  }
+
   resourceError(taskId: string, name: string, error: unknown): void {
     this.#emit({ type: 'resource-error', taskId, name, timestamp: this.#now(), error });
   }

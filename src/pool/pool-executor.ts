@@ -16,6 +16,7 @@ import { attemptLabel, type AttemptRequest, type Executor } from '../executors/e
 import type { TaskKind } from '../task-spec.js';
 import { invalid } from '../validate.js';
 import { findUncloneable } from '../wire/cloneable.js';
+import { toWire } from '../wire/dependencies.js';
 import { deserializeError } from '../wire/errors.js';
 import {
   CLONEABLE_RESULT,
@@ -94,6 +95,10 @@ export class PoolExecutor implements Executor {
       onAbort?.();
     });
     if (aborted) return Promise.reject(abortReason);
+    // The arguments were checked at registration; the dependencies' results (ctx.dependencies) are checked here,
+    // since workerpool sends on a later tick, where a clone failure would reach no one.
+    const unsendable = uncloneableDependency(request);
+    if (unsendable !== undefined) return Promise.reject(unsendable);
     const attempt: WorkerAttempt = {
       taskId: request.taskId,
       name: request.name,
@@ -102,6 +107,7 @@ export class PoolExecutor implements Executor {
       exportName: request.exportName,
       source: request.module === undefined ? Function.prototype.toString.call(request.fn) : undefined,
       args: request.args,
+      ...(request.context.dependencies.length > 0 && { dependencies: toWire(request.context.dependencies) }),
     };
     try {
       running = this.#exec(attempt, request);
@@ -285,4 +291,18 @@ function checkArgs(args: readonly unknown[]): void {
       `Expected \`args\` of a pool task to be structured-cloneable (plain data, Map, Set, Date, ArrayBuffers, typed arrays): ${problem}, which cannot be sent to a worker thread`,
     );
   }
+}
+
+/** A dependency result that cannot be cloned to the worker (`ctx.dependencies`): the attempt fails with it, not retried. */
+function uncloneableDependency(request: AttemptRequest): ResultNotCloneableError | undefined {
+  for (const dependency of request.context.dependencies) {
+    const problem = findUncloneable(dependency.result, 'the result');
+    if (problem === undefined) continue;
+    return new ResultNotCloneableError(
+      dependency,
+      `structured-cloneable to reach pool task ${taskLabel({ id: request.taskId, name: request.name })} in ctx.dependencies`,
+      problem,
+    );
+  }
+  return undefined;
 }

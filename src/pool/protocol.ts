@@ -5,6 +5,7 @@
  * and come back as the same class with the same code.
  */
 import type { SerializedError } from '../wire/errors.js';
+import type { WireDependency } from '../wire/dependencies.js';
 
 /** The one method the worker entry exposes (not `run`: that name is workerpool's own for `exec(fn)`). */
 export const RUN_METHOD = 'taskchart.run';
@@ -23,6 +24,8 @@ export interface WorkerAttempt {
   /** Source text of a self-contained inline `fn`. */
   readonly source: string | undefined;
   readonly args: readonly unknown[];
+  /** `ctx.dependencies` (absent for a task without dependencies): results cloned, errors serialized. */
+  readonly dependencies?: readonly WireDependency[];
 }
 
 export interface ProgressMessage {

@@ -20,4 +20,4 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
   return new workerpool.Transfer(value as object, transferList as TransferListItem[]) as unknown as T;
 }
 
-export { NonRetryableError } from '../errors.js';
+export { NonRetryableError, RateLimitedError } from '../errors.js';

@@ -14,6 +14,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
 import { MissingExportError, ModuleLoadError, ResultNotCloneableError, taskLabel } from '../errors.js';
 import { findUncloneable } from '../wire/cloneable.js';
+import { fromWire } from '../wire/dependencies.js';
 import { serializeError } from '../wire/errors.js';
 import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
 import { CLONEABLE_RESULT, RUN_METHOD, type ResourceErrorMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
@@ -108,6 +109,7 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
     id: attempt.taskId,
     name: attempt.name,
     attempt: attempt.attempt,
+    dependencies: fromWire(attempt.dependencies),
     signal: state.controller.signal,
     progress(fraction: unknown, message?: unknown) {
       checkProgress(fraction, message);

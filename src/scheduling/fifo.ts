@@ -12,6 +12,11 @@ export class Fifo<T> {
     return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
   }
 
+  /** The item `index` places behind the next one (0: the next), left in place. */
+  at(index: number): T | undefined {
+    return index < this.size ? this.#items[this.#head + index] : undefined;
+  }
+
   push(item: T): void {
     this.#items.push(item);
   }

@@ -34,6 +34,10 @@ export const MIGRATIONS: readonly string[] = [
     error TEXT
   );
   CREATE INDEX tasks_by_seq ON tasks (seq);`,
+  // 2: what a live task's dependencies that were forgotten (cleaned up) ended as (trigger rules, ctx.dependencies),
+  // and its attempts that do not count against maxRetries (rate limited).
+  `ALTER TABLE tasks ADD COLUMN forgotten_dependencies BLOB;
+  ALTER TABLE tasks ADD COLUMN free_attempts INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** The schema version this code writes, and the newest it reads. */

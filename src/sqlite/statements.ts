@@ -15,6 +15,8 @@ const STATE_COLUMNS = [
   'deadline',
   'result',
   'error',
+  'forgotten_dependencies',
+  'free_attempts',
 ] as const;
 const ROW_COLUMNS = ['id', 'seq', 'name', 'spec', 'created_at', ...STATE_COLUMNS] as const;
 
@@ -68,6 +70,8 @@ function stateValues(row: TaskStateRow): unknown[] {
     row.deadline ?? null,
     row.result ?? null,
     row.error ?? null,
+    row.forgottenDependencies ?? null,
+    row.freeAttempts ?? 0,
   ];
 }
 
@@ -97,6 +101,8 @@ export function loadRows(statements: Statements): TaskRow[] {
       deadline: r[14],
       result: r[15],
       error: r[16],
+      forgottenDependencies: r[17],
+      freeAttempts: r[18],
     } as TaskRow);
   }
   return rows;

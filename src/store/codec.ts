@@ -7,10 +7,14 @@
  * their code is one of ours.
  */
 import { deserialize, serialize } from 'node:v8';
-import { laneOf, type ResolvedTaskSpec, type TaskKind } from '../task-spec.js';
+import { laneOf, type DependencyOutcome, type ResolvedTaskSpec, type TaskKind } from '../task-spec.js';
+import { fromWire, toWire, type WireDependency } from '../wire/dependencies.js';
 import { deserializeError, serializeError, type SerializedError } from '../wire/errors.js';
 import type { ResourceRequest } from '../scheduling/resources.js';
 import type { TaskPriority } from '../status.js';
+import { DEFAULT_TRIGGER, type TriggerRule } from '../machines/trigger-rules.js';
+import { NO_CLAIMS } from '../limits.js';
+import type { LimitClaim } from '../scheduling/key-limits.js';
 
 /** The durable part of a spec, in a fixed order (version first). */
 type SpecTuple = [
@@ -29,6 +33,9 @@ type SpecTuple = [
   timeout: number | undefined,
   resources: ResourceRequest,
   executor: string,
+  /** Added after the first stores were written: absent there, and then the default. */
+  trigger?: TriggerRule,
+  limits?: readonly LimitClaim[],
 ];
 
 export function encodeSpec(spec: ResolvedTaskSpec): Uint8Array {
@@ -48,6 +55,8 @@ export function encodeSpec(spec: ResolvedTaskSpec): Uint8Array {
     spec.timeout,
     spec.resources,
     spec.executor,
+    spec.trigger,
+    spec.limits,
   ];
   return serialize(tuple);
 }
@@ -73,6 +82,8 @@ export function decodeSpec(id: string, name: string, bytes: Uint8Array): Resolve
     timeout,
     resources,
     executor,
+    trigger,
+    limits,
   ] = tuple;
   return {
     id,
@@ -85,12 +96,15 @@ export function decodeSpec(id: string, name: string, bytes: Uint8Array): Resolve
     args,
     priority,
     dependencies: Object.freeze([...dependencies]),
+    trigger: trigger ?? DEFAULT_TRIGGER,
     maxRetries,
     retryDelay,
     maxRetryDelay,
     jitter,
     timeout,
     resources,
+    // The limiters are the restoring engine's: a claim on one it does not have is not held back by it.
+    limits: limits === undefined || limits.length === 0 ? NO_CLAIMS : Object.freeze(limits.map((claim) => Object.freeze({ ...claim }))),
     executor,
     durable: true,
     lane: laneOf(executor, resources),
@@ -114,4 +128,14 @@ export function encodeError(error: unknown): string | null {
 export function decodeError(text: string | null): Error | undefined {
   if (text === null) return undefined;
   return deserializeError(JSON.parse(text) as SerializedError);
+}
+
+/** How a task's forgotten dependencies ended, for its row (null when none was forgotten while it was live). */
+export function encodeForgotten(outcomes: ReadonlyMap<string, DependencyOutcome> | undefined): Uint8Array | null {
+  return outcomes === undefined ? null : serialize(toWire([...outcomes.values()]));
+}
+
+export function decodeForgotten(bytes: Uint8Array | null | undefined): Map<string, DependencyOutcome> | undefined {
+  if (bytes === null || bytes === undefined) return undefined;
+  return new Map(fromWire(deserialize(bytes) as WireDependency[]).map((outcome) => [outcome.id, outcome]));
 }

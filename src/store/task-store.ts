@@ -33,6 +33,14 @@ export interface TaskStateRow {
   readonly result: Uint8Array | null;
   /** JSON of the error (name, message, code, stack, cause, props) when FAILED, CANCELLED or retrying; else null. */
   readonly error: string | null;
+  /**
+   * `v8.serialize` of how the task's dependencies that were forgotten while it was live ended (id, name, status,
+   * result, serialized error); null or absent when none was. A store that does not keep it restores such a
+   * dependency as COMPLETED without a result.
+   */
+  readonly forgottenDependencies?: Uint8Array | null;
+  /** Of `attempts`, those that do not count against `maxRetries` (they ended rate limited). Absent: 0. */
+  readonly freeAttempts?: number;
 }
 
 /** A whole task: what is fixed at registration, and its state. */

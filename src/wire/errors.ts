@@ -25,6 +25,8 @@ import {
   TaskChartError,
   TaskNotFoundError,
   TaskTimeoutError,
+  TriggerRuleError,
+  RateLimitedError,
   UnknownDependencyError,
   UnknownHandlerError,
   WorkerCrashedError,
@@ -66,6 +68,8 @@ const CLASS_OF_CODE: Readonly<Record<ErrorCode, { readonly prototype: TaskChartE
   [ErrorCode.RESULT_NOT_CLONEABLE]: ResultNotCloneableError,
   [ErrorCode.UNKNOWN_HANDLER]: UnknownHandlerError,
   [ErrorCode.EXECUTOR_FAILED]: ExecutorFailedError,
+  [ErrorCode.TRIGGER_RULE]: TriggerRuleError,
+  [ErrorCode.RATE_LIMITED]: RateLimitedError,
 };
 
 /** Anything thrown, as plain data (a non-Error value becomes an `Error` describing it, as `toError` does). */

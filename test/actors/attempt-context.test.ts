@@ -17,7 +17,7 @@ function recordingHost() {
 describe('AttemptContext', () => {
   it('gives a signal aborted with the first reason, whether it was read before or after the abort', () => {
     const { host } = recordingHost();
-    const early = new AttemptContext('a', 'a', 1, host);
+    const early = new AttemptContext('a', 'a', 1, host, []);
     const signal = early.signal;
     expect(early.signal).toBe(signal); // one controller per attempt
     expect(signal.aborted).toBe(false);
@@ -25,7 +25,7 @@ describe('AttemptContext', () => {
     early.abort('cancelled later');
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toBe('timed out');
-    const late = new AttemptContext('b', 'b', 1, host);
+    const late = new AttemptContext('b', 'b', 1, host, []);
     late.abort('shutdown');
     late.abort('again');
     expect(late.signal.aborted).toBe(true);
@@ -34,7 +34,7 @@ describe('AttemptContext', () => {
 
   it('tells each abort listener once, and one added after the abort at once', () => {
     const { host } = recordingHost();
-    const context = new AttemptContext('a', 'a', 2, host);
+    const context = new AttemptContext('a', 'a', 2, host, []);
     const heard: string[] = [];
     context.whenAborted((reason) => heard.push(`before: ${String(reason)}`));
     expect(heard).toEqual([]);
@@ -46,7 +46,7 @@ describe('AttemptContext', () => {
 
   it('passes progress and resources to its host, naming itself; the functions survive destructuring', () => {
     const { host, calls } = recordingHost();
-    const context = new AttemptContext('t1', 'fetch', 3, host);
+    const context = new AttemptContext('t1', 'fetch', 3, host, []);
     const { progress, registerResource } = context;
     const dispose = () => undefined;
     progress(0.5, 'half');

@@ -39,6 +39,7 @@ describe('recordRows', () => {
         startedAt: 110,
         attemptStartedAt: 150,
         deadline: 1150,
+        freeAttempts: 1,
       }),
     );
     expect(row).toEqual({
@@ -55,6 +56,8 @@ describe('recordRows', () => {
       deadline: 1150,
       result: null,
       error: null,
+      forgottenDependencies: null,
+      freeAttempts: 1,
     });
   });
 

@@ -11,6 +11,7 @@ const snapshot = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   cancelled: 0,
   running: 6,
   queued: 27,
+  limited: 0,
   earlier: 0,
   rate: 16.6,
   elapsedMs: 421,
@@ -19,6 +20,11 @@ const snapshot = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
 });
 
 describe('the summary row', () => {
+  it('says how many of the queued tasks a per-key limit holds back', () => {
+    expect(summaryLine(snapshot({ limited: 5 }))).toContain('| 27 queued (5 held by limits) |');
+    expect(summaryLine(snapshot())).toContain('| 27 queued |');
+  });
+
   it('at 120 columns shows a 20-character bar and the whole line', () => {
     expect(summaryRow(snapshot(), 120)).toBe(
       '====---------------- 7/40 done | 0 failed | 6 running | 27 queued | 16.6/s | 421ms elapsed | ~2.0s left',

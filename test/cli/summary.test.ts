@@ -50,6 +50,32 @@ describe('the summary of a run', () => {
     progress.stop();
   });
 
+  it('says why each unfinished started task waits when a run is interrupted: its dependencies, or the limit holding it', async () => {
+    const engine = new TaskEngine({ concurrency: 4, limits: { domain: { concurrency: 1 } } });
+    engines.push(engine);
+    const progress = new RunProgress(engine);
+    engine.registerTasks(
+      [
+        { id: 'f1', name: 'fetch 1', limits: { domain: 'a.com' }, fn: () => new Promise(() => {}) },
+        { id: 'f2', name: 'fetch 2', limits: { domain: 'a.com' }, fn: () => 'page' },
+        { id: 'report', name: 'report', dependencies: ['f1', 'f2'], trigger: 'all_done', fn: () => 'report' },
+      ],
+      { start: true },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = summaryOf(engine, progress);
+    const at = lines.indexOf('Waiting tasks (2): started, not running, and why');
+    expect(lines.slice(at + 1, at + 3)).toEqual([
+      '  fetch 2 [f2]  held by limit domain `a.com` until one of its running tasks ends',
+      '  report  waits on `f1`, `f2`',
+    ]);
+    expect(summaryToJson(collectOutcome(engine, progress), 1).waiting).toEqual([
+      { taskId: 'f2', name: 'fetch 2', waitingOn: { dependencies: [], limit: { limiter: 'domain', key: 'a.com', until: undefined } } },
+      { taskId: 'report', name: 'report', waitingOn: { dependencies: ['f1', 'f2'], limit: undefined } },
+    ]);
+    progress.stop();
+  });
+
   it('does not list a task whose dependencies were started after it was reported stalled', async () => {
     const { engine, progress } = watched();
     engine.registerTask({ id: 'a', name: 'a', fn: () => 'a' });

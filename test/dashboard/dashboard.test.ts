@@ -406,6 +406,32 @@ describe('statechart, attempt history and uPlot', () => {
     expect(await stalledOf()).toEqual({ approve: null, publish: null });
   });
 
+  it('says why a task waits: the dependencies it waits for, the per-key limit holding it, and its rule and limits', async () => {
+    engine = new TaskEngine({ limits: { domain: { concurrency: 1 } } });
+    dashboard = await serveDashboard(engine, { port: 0 });
+    const gate = deferred();
+    engine.registerTasks([
+      { id: 'f1', name: 'fetch 1', limits: { domain: 'example.com' }, fn: () => gate.promise },
+      { id: 'f2', name: 'fetch 2', limits: { domain: 'example.com' }, fn: () => 'page' },
+      { id: 'report', name: 'report', dependencies: ['f1', 'f2'], trigger: 'all_done', fn: () => 'report' },
+    ]);
+    engine.startTasks(['f1', 'f2', 'report']);
+    const detailOf = async (id: string) => ((await (await fetch(new URL(`api/task/${id}`, dashboard?.url))).json()) as TaskDetailJson).task;
+    expect(await detailOf('f2')).toMatchObject({
+      status: 'PENDING',
+      waitingOn: { dependencies: [], limit: { limiter: 'domain', key: 'example.com', until: null } },
+      limits: [{ limiter: 'domain', key: 'example.com', cost: 1 }],
+    });
+    expect(await detailOf('report')).toMatchObject({
+      status: 'WAITING',
+      waitingOn: { dependencies: ['f1', 'f2'], limit: null },
+      settings: { trigger: 'all_done' },
+    });
+    gate.resolve('page');
+    await engine.onIdle();
+    expect(await detailOf('report')).toMatchObject({ status: 'COMPLETED', waitingOn: null });
+  });
+
   it('serves its own icon, so the browser asks for nothing that is missing', async () => {
     engine = new TaskEngine();
     dashboard = await serveDashboard(engine, { port: 0 });

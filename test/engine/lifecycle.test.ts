@@ -181,7 +181,15 @@ describe('task lifecycle through the verbs', () => {
   it('reports how a task was asked to run in getTask().settings, also once it has finished', async () => {
     const engine = new TaskEngine({ resources: { db: 2 } });
     engine.defineTask('load', () => 'loaded');
-    const id = engine.registerTask({ name: 'load', handler: 'load', maxRetries: 2, retryDelay: 50, timeout: 1000, resources: { db: 1 } });
+    const id = engine.registerTask({
+      name: 'load',
+      handler: 'load',
+      maxRetries: 2,
+      retryDelay: 50,
+      timeout: 1000,
+      resources: { db: 1 },
+      trigger: 'all_done',
+    });
     const expected = {
       executor: 'async',
       kind: 'handler',
@@ -190,6 +198,7 @@ describe('task lifecycle through the verbs', () => {
       maxRetries: 2,
       retryDelay: 50,
       timeout: 1000,
+      trigger: 'all_done',
       resources: { db: 1 },
       durable: false,
     };

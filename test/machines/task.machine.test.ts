@@ -21,8 +21,8 @@ function start(overrides: Partial<TaskMachineInput> = {}) {
 
 describe('task machine (pure, on a simulated clock)', () => {
   it('waits for dependencies, then queues when the last one completes', () => {
-    const { actor, state } = start();
-    actor.send({ type: 'START', unmetDependencies: 2 });
+    const { actor, state } = start({ upstream: { total: 2, succeeded: 0, failed: 0, skipped: 0 } });
+    actor.send({ type: 'START' });
     expect(state()).toBe('waiting');
     actor.send({ type: 'DEPENDENCY_COMPLETED' });
     expect(state()).toBe('waiting');
@@ -32,7 +32,7 @@ describe('task machine (pure, on a simulated clock)', () => {
 
   it('counts attempts and ignores the outcome of an earlier attempt', () => {
     const { actor, clock, state } = start({ maxRetries: 1 });
-    actor.send({ type: 'START', unmetDependencies: 0 });
+    actor.send({ type: 'START' });
     actor.send({ type: 'DISPATCH' });
     actor.send({ type: 'ATTEMPT_FAILED', attempt: 1, error: new Error('first') });
     expect(state()).toBe('retrying');
@@ -52,7 +52,7 @@ describe('task machine (pure, on a simulated clock)', () => {
 
   it('times out a running attempt only when a timeout is set', () => {
     const timed = start({ timeout: 50 });
-    timed.actor.send({ type: 'START', unmetDependencies: 0 });
+    timed.actor.send({ type: 'START' });
     timed.actor.send({ type: 'DISPATCH' });
     expect(timed.clock['timeouts'].size).toBe(1);
     timed.clock.increment(50);
@@ -60,7 +60,7 @@ describe('task machine (pure, on a simulated clock)', () => {
     expect((timed.actor.getSnapshot().context.error as { code: string }).code).toBe('ERR_TASK_TIMEOUT');
 
     const untimed = start();
-    untimed.actor.send({ type: 'START', unmetDependencies: 0 });
+    untimed.actor.send({ type: 'START' });
     untimed.actor.send({ type: 'DISPATCH' });
     expect(untimed.clock['timeouts'].size).toBe(0);
   });
@@ -77,7 +77,7 @@ describe('task machine (pure, on a simulated clock)', () => {
   it('does not retry a NonRetryableError', async () => {
     const { NonRetryableError } = await import('../../src/errors.js');
     const { actor, state } = start({ maxRetries: 5 });
-    actor.send({ type: 'START', unmetDependencies: 0 });
+    actor.send({ type: 'START' });
     actor.send({ type: 'DISPATCH' });
     actor.send({ type: 'ATTEMPT_FAILED', attempt: 1, error: new NonRetryableError('no') });
     expect(state()).toBe('failed');

@@ -29,10 +29,12 @@ describe('SqliteStore.commit and load', () => {
       deadline: 1_700_000_000_004.5,
       result: null,
       error: '{"name":"Error","message":"boom"}',
+      forgottenDependencies: new Uint8Array([9, 8]),
+      freeAttempts: 1,
     });
     store.commit(inserts([row]));
     const [loaded] = store.load();
-    expect(loaded).toEqual({ ...row, spec: Buffer.from([0, 255, 7]) });
+    expect(loaded).toEqual({ ...row, spec: Buffer.from([0, 255, 7]), forgottenDependencies: Buffer.from([9, 8]) });
     expect(Buffer.isBuffer(loaded?.spec)).toBe(true);
   });
 

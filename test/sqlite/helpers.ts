@@ -75,6 +75,8 @@ export function taskRow(seq: number, fields: Partial<TaskRow> = {}): TaskRow {
     deadline: null,
     result: null,
     error: null,
+    forgottenDependencies: null,
+    freeAttempts: 0,
     ...fields,
   };
 }
@@ -95,6 +97,8 @@ export function completedState(id: string, fields: Partial<TaskStateRow> = {}): 
     deadline: null,
     result: Buffer.from([1, 2, 3]),
     error: null,
+    forgottenDependencies: null,
+    freeAttempts: 0,
     ...fields,
   };
 }

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { SqliteStore } from '../../src/sqlite/index.js';
+import { MIGRATIONS } from '../../src/sqlite/schema.js';
 import { canMakeImmutable, captureError, filesIn, headerOf, inserts, rows, useTestFiles } from './helpers.js';
 
 const { APPLICATION_ID, SCHEMA_VERSION } = SqliteStore;
@@ -44,6 +45,28 @@ describe('SqliteStore.open: new stores', () => {
     expect(headerOf(files.file()).version).toBe(SCHEMA_VERSION);
     const reopened = files.store();
     expect(reopened.open()).toEqual({ tasks: 3 });
+  });
+
+  it('migrates a version 1 store with tasks to the current schema: its rows keep every value, with no forgotten dependencies and no free attempts', () => {
+    const old = new Database(files.file());
+    old.exec(MIGRATIONS[0] as string);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 1');
+    old
+      .prepare(
+        `INSERT INTO tasks (id, seq, name, spec, created_at, state, attempts, progress, message, start_seq, submitted_at, started_at, finished_at, attempt_started_at, deadline, result, error)
+         VALUES ('old', 1, 'old task', x'01', 5, 'retrying', 2, 0.5, 'half', 3, 6, 7, NULL, NULL, 99, NULL, NULL)`,
+      )
+      .run();
+    old.close();
+    const store = files.store();
+    expect(store.open()).toEqual({ tasks: 1 });
+    expect(store.load()).toEqual([
+      expect.objectContaining({ id: 'old', state: 'retrying', attempts: 2, deadline: 99, forgottenDependencies: null, freeAttempts: 0 }),
+    ]);
+    store.close();
+    expect(headerOf(files.file()).version).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(2);
   });
 
   it('accepts synchronous FULL', () => {
