@@ -5,9 +5,11 @@
 //
 //   fetch:<city>  ->  parse:<city>  ->  extract:<city> (worker thread)  ->  report:<region>
 //
-// - fetches share a `network` resource pool of 3 units, so at most 3 run at once;
+// - fetches share a `network` resource pool of 3 units, so at most 3 run at once, and each region's weather
+//   site allows 2 connections at a time (a per-key limit: `limits: { site: ... }`);
 // - fetch:bergen fails once (a simulated 503) and succeeds on its retry;
-// - fetch:seville hangs and times out twice, so its branch and the south report fail;
+// - fetch:seville hangs and times out twice, so its branch fails; the south report still runs
+//   (`trigger: 'all_done'`) and reports the cities it has, reading how each ended from `ctx.dependencies`;
 // - extract runs on the worker-thread pool (CPU-bound); capitals run at HIGH priority;
 // - an archive branch (LOW priority) is cancelled halfway through a fresh run, and its upload with it.
 //
@@ -24,7 +26,7 @@ import { join } from 'node:path';
 import { TaskPriority } from 'taskchart';
 
 /** The engine this graph wants; `--concurrency` on the command line overrides `concurrency`. */
-export const options = { concurrency: 6, resources: { network: 3 }, pool: { maxWorkers: 2 } };
+export const options = { concurrency: 6, resources: { network: 3 }, pool: { maxWorkers: 2 }, limits: { site: { concurrency: 2 } } };
 
 /** Where the tasks leave their files for the next step (and, with the demo's --store, the store). */
 const workdir = process.env.TASKCHART_DEMO_DIR ?? join(tmpdir(), 'taskchart-demo');
@@ -91,11 +93,18 @@ async function parseCsv(ctx, city) {
   return path;
 }
 
-/** The region's summary, from the statistics each extract step left in the work directory. */
-async function report(ctx, region, cities) {
-  const stats = await Promise.all(cities.map(async (city) => JSON.parse(await readFile(join(workdir, `${city}.stats.json`), 'utf8'))));
+/**
+ * The region's summary, from the statistics each extract step that COMPLETED left in the work directory: it runs
+ * once every extract ended (`trigger: 'all_done'`), and names the cities whose branch failed.
+ */
+async function report(ctx, region) {
+  const done = ctx.dependencies.filter((d) => d.status === 'COMPLETED').map((d) => d.id.slice('extract:'.length));
+  const missing = ctx.dependencies.filter((d) => d.status !== 'COMPLETED').map((d) => d.id.slice('extract:'.length));
+  if (done.length === 0) throw new Error(`no city of ${region} has data`);
+  const stats = await Promise.all(done.map(async (city) => JSON.parse(await readFile(join(workdir, `${city}.stats.json`), 'utf8'))));
   const warmest = stats.reduce((a, b) => (b.mean > a.mean ? b : a));
-  return `${region}: ${stats.length} cities, warmest ${warmest.city} (mean ${warmest.mean} °C, 95% CI ${warmest.ci95.join('..')})`;
+  const without = missing.length === 0 ? '' : ` (without ${missing.join(', ')})`;
+  return `${region}: ${stats.length} cities${without}, warmest ${warmest.city} (mean ${warmest.mean} °C, 95% CI ${warmest.ci95.join('..')})`;
 }
 
 /** A slow snapshot holding a lock file for its lifetime: released exactly once when the task ends, however it ends. */
@@ -133,6 +142,7 @@ export default function pipeline(engine) {
         handler: 'fetchCity',
         args: [city],
         resources: { network: 1 },
+        limits: { site: `${region}.weather.example` },
         maxRetries: city === 'bergen' || city === 'seville' ? 1 : 0,
         retryDelay: 300,
         timeout: 1500,
@@ -161,8 +171,9 @@ export default function pipeline(engine) {
         id: `report:${region}`,
         name: `report:${region}`,
         handler: 'report',
-        args: [region, cities],
+        args: [region],
         dependencies: extractIds,
+        trigger: 'all_done',
         priority: TaskPriority.CRITICAL,
       }),
     );
