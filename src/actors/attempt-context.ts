@@ -16,7 +16,8 @@ export class AttemptContext implements TaskContext {
   readonly id: string;
   readonly name: string;
   readonly attempt: number;
-  readonly dependencies: readonly DependencyOutcome[];
+  /** The dependencies' outcomes, or how to read them on first use (a task that never looks pays nothing). */
+  #dependencies: readonly DependencyOutcome[] | (() => readonly DependencyOutcome[]);
   readonly #host: AttemptHost;
   #controller: AbortController | undefined;
   /** Set when the attempt was aborted before anyone looked at the signal. */
@@ -26,12 +27,24 @@ export class AttemptContext implements TaskContext {
   #onAbort: Array<(reason: unknown) => void> | undefined;
   #registerResource: TaskContext['registerResource'] | undefined;
 
-  constructor(id: string, name: string, attempt: number, host: AttemptHost, dependencies: readonly DependencyOutcome[]) {
+  constructor(
+    id: string,
+    name: string,
+    attempt: number,
+    host: AttemptHost,
+    dependencies: readonly DependencyOutcome[] | (() => readonly DependencyOutcome[]),
+  ) {
     this.id = id;
     this.name = name;
     this.attempt = attempt;
-    this.dependencies = dependencies;
+    this.#dependencies = dependencies;
     this.#host = host;
+  }
+
+  get dependencies(): readonly DependencyOutcome[] {
+    const dependencies = this.#dependencies;
+    if (typeof dependencies !== 'function') return dependencies;
+    return (this.#dependencies = dependencies());
   }
 
   get signal(): AbortSignal {

@@ -11,6 +11,7 @@ import type { AttemptRequest } from '../executors/executor.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
 import type { DependencyOutcome, TaskFunction } from '../task-spec.js';
 import { findUncloneable } from '../wire/cloneable.js';
+import { NO_DEPENDENCIES } from '../wire/dependencies.js';
 import { checkDisposer, checkProgress } from '../wire/task-context.js';
 import { AttemptContext, type AttemptHost } from './attempt-context.js';
 import type { CapacityLedger } from './capacity.js';
@@ -55,7 +56,9 @@ export class AttemptRunner {
       this.#release(slot, false);
       return;
     }
-    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost, this.#host.dependenciesOf(record));
+    // ctx.dependencies is read on first use: a task without dependencies, or that never looks, pays nothing.
+    const dependencies = record.dependencies.length === 0 ? NO_DEPENDENCIES : () => this.#host.dependenciesOf(record);
+    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost, dependencies);
     record.attemptContext = context;
     const spec = record.spec;
     const request: AttemptRequest = {

@@ -17,6 +17,11 @@ import type { DependencyOutcome } from '../task-spec.js';
 import { NO_DEPENDENCIES } from '../wire/dependencies.js';
 import type { TaskRecord } from './task-record.js';
 
+/** The usual start of a task with a few dependencies, none ended yet: shared, so that registering allocates nothing. */
+const NONE_ENDED: readonly Upstream[] = Array.from({ length: 9 }, (_, total) =>
+  Object.freeze({ total, succeeded: 0, failed: 0, skipped: 0 }),
+);
+
 /** A dependency that ended, live or forgotten: what its dependents need of it. */
 type Ended = Pick<TaskRecord, 'id' | 'name' | 'status' | 'error'>;
 
@@ -71,6 +76,7 @@ export class DependencyTracker {
         cancellation ??= endedEvent(record, dependency, false).error;
       }
     }
+    if (succeeded + failed + skipped === 0 && ids.length < NONE_ENDED.length) return NONE_ENDED[ids.length];
     return { total: ids.length, succeeded, failed, skipped, failure, cancellation };
   }
 

@@ -20,7 +20,7 @@ import { backoffDelay } from '../scheduling/backoff.js';
 import {
   DEFAULT_TRIGGER,
   describeCounts,
-  verdict,
+  verdictOf,
   withOutcome,
   type DependencyCounts,
   type RuleVerdict,
@@ -161,10 +161,24 @@ function upstreamAfter(context: TaskMachineContext, event: TaskMachineEvent): Up
   }
 }
 
-/** What the trigger rule says once `event` is taken into account. A shutdown's cancellation cancels under any rule. */
+/**
+ * What the trigger rule says once `event` is taken into account, counted as `upstreamAfter` counts it but without
+ * building the counts (a guard runs on every dependency's end). A shutdown's cancellation cancels under any rule.
+ */
 function verdictAfter(context: TaskMachineContext, event: TaskMachineEvent): RuleVerdict {
   if (event.type === 'DEPENDENCY_CANCELLED' && event.shutdown === true) return 'cancelled';
-  return verdict(context.trigger, upstreamAfter(context, event));
+  const { total, succeeded, failed, skipped } = context.upstream;
+  const counted = succeeded + failed + skipped < total;
+  switch (counted ? event.type : undefined) {
+    case 'DEPENDENCY_COMPLETED':
+      return verdictOf(context.trigger, total, succeeded + 1, failed, skipped);
+    case 'DEPENDENCY_FAILED':
+      return verdictOf(context.trigger, total, succeeded, failed + 1, skipped);
+    case 'DEPENDENCY_CANCELLED':
+      return verdictOf(context.trigger, total, succeeded, failed, skipped + 1);
+    default:
+      return verdictOf(context.trigger, total, succeeded, failed, skipped);
+  }
 }
 
 type Verdict = Exclude<RuleVerdict, 'open'>;

@@ -39,7 +39,11 @@ export interface DependencyCounts {
 export type RuleVerdict = 'met' | 'open' | 'failed' | 'cancelled' | 'skipped';
 
 export function verdict(rule: TriggerRule, counts: DependencyCounts): RuleVerdict {
-  const { total, succeeded, failed, skipped } = counts;
+  return verdictOf(rule, counts.total, counts.succeeded, counts.failed, counts.skipped);
+}
+
+/** {@link verdict} on the counts themselves (the machine's guards call it on every dependency's end, allocating nothing). */
+export function verdictOf(rule: TriggerRule, total: number, succeeded: number, failed: number, skipped: number): RuleVerdict {
   const done = succeeded + failed + skipped === total;
   switch (rule) {
     case 'all_success':
