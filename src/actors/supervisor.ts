@@ -594,7 +594,12 @@ export class Supervisor {
    */
   #dispatched(record: TaskRecord, attempt: number, restored: boolean): void {
     record.attempts = attempt;
-    if (restored) this.capacity.take(record.spec);
+    if (restored) {
+      this.capacity.take(record.spec);
+      // Its attempt holds its keys as it did in the earlier process: their running tasks count it again.
+      const limits = this.#limits;
+      if (limits !== undefined && record.claims.length > 0) this.#wake(limits.start(record, this.#options.now()));
+    }
     this.#queueAttempt(record, attempt, restored);
   }
 

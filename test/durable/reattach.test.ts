@@ -53,6 +53,31 @@ describe('restore() re-attaches to remote attempts in flight', () => {
     await second.engine.shutdown();
   });
 
+  it('counts a re-attached attempt under its limiter key: a new task of that key waits for it', async () => {
+    const path = tempDbPath();
+    const limits = { gpu: { concurrency: 1 } };
+    const first = durableEngine(path, { executors: { remote: new TestQueue() }, limits });
+    first.engine.registerTask({ id: 'in-flight', name: 'in-flight', executor: 'remote', handler: 'render', limits: { gpu: 'card-0' } });
+    first.engine.startTask('in-flight');
+    await flush();
+    first.crash();
+
+    const queue = new TestQueue();
+    const second = durableEngine(path, { executors: { remote: queue }, limits });
+    await second.engine.restore();
+    await flush();
+    second.engine.registerTask({ id: 'next', name: 'next', executor: 'remote', handler: 'render', limits: { gpu: 'card-0' } });
+    second.engine.startTask('next');
+    await flush();
+    expect(second.engine.getTask('next').waitingOn?.limit).toMatchObject({ limiter: 'gpu', key: 'card-0' });
+    queue.take('in-flight');
+    queue.finish('in-flight', 'done');
+    await second.engine.waitForTask('in-flight');
+    await flush();
+    expect(second.engine.getTask('next')).toMatchObject({ state: 'dispatched', waitingOn: undefined });
+    await second.engine.shutdown();
+  });
+
   it('suspends a dispatched attempt as not started: the next process sends it anew, uncounted', async () => {
     const path = tempDbPath();
     const first = remoteEngine(path);

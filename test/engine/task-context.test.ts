@@ -4,27 +4,36 @@
  * out and retried, or whose task was completed from outside and cleaned up) is disposed at once, not kept for later.
  */
 import { describe, expect, it } from 'vitest';
-import type { TaskContext } from '../../src/index.js';
+import type { TaskContext, TaskEngine } from '../../src/index.js';
 import { deferred, flush, recordEvents, simulatedEngine } from '../helpers.js';
+
+/**
+ * Starts a task whose first attempt hangs until its 100 ms timeout and whose second (after a 10 ms backoff) ends
+ * when the test says; returns each attempt's ctx and the second attempt's gate.
+ */
+function startRetried(engine: TaskEngine, id: string) {
+  const contexts: TaskContext[] = [];
+  const second = deferred();
+  engine.registerTask({
+    id,
+    name: id,
+    maxRetries: 1,
+    retryDelay: 10,
+    timeout: 100,
+    fn: (ctx: TaskContext) => {
+      contexts.push(ctx);
+      return ctx.attempt === 1 ? new Promise(() => {}) : second.promise;
+    },
+  });
+  engine.startTask(id);
+  return { contexts, second };
+}
 
 describe('ctx of the running attempt, and of one that is over', () => {
   it('reports progress with its message, from the current attempt only', async () => {
     const { engine, advance } = simulatedEngine();
     const events = recordEvents(engine);
-    const contexts: TaskContext[] = [];
-    const second = deferred();
-    engine.registerTask({
-      id: 'slow',
-      name: 'slow',
-      maxRetries: 1,
-      retryDelay: 10,
-      timeout: 100,
-      fn: (ctx: TaskContext) => {
-        contexts.push(ctx);
-        return ctx.attempt === 1 ? new Promise(() => {}) : second.promise;
-      },
-    });
-    engine.startTask('slow');
+    const { contexts, second } = startRetried(engine, 'slow');
     await advance(0);
     contexts[0]?.progress(0.5, 'half way');
     expect(events.filter((e) => e.type === 'progress')).toEqual([
@@ -45,20 +54,7 @@ describe('ctx of the running attempt, and of one that is over', () => {
   it('disposes at once a resource that an attempt registers after it timed out, while the task retries', async () => {
     const { engine, advance } = simulatedEngine();
     const log: string[] = [];
-    const contexts: TaskContext[] = [];
-    const second = deferred();
-    engine.registerTask({
-      id: 'retried',
-      name: 'retried',
-      maxRetries: 1,
-      retryDelay: 10,
-      timeout: 100,
-      fn: (ctx: TaskContext) => {
-        contexts.push(ctx);
-        return ctx.attempt === 1 ? new Promise(() => {}) : second.promise;
-      },
-    });
-    engine.startTask('retried');
+    const { contexts, second } = startRetried(engine, 'retried');
     await advance(100);
     await advance(10);
     contexts[0]?.registerResource(() => void log.push('late resource of attempt 1'));
