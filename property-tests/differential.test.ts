@@ -187,10 +187,14 @@ const EVENTS: {
   FAIL: { weight: 1, arbitrary: fc.record({ type: fc.constant('FAIL'), error: errorArb }) },
   CANCEL: { weight: 1, arbitrary: fc.record({ type: fc.constant('CANCEL'), error: errorArb }) },
   RESTORE: {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({
       type: fc.constant('RESTORE'),
-      to: fc.constantFrom<RestoreEvent['to']>('waiting', 'retrying', 'interrupted', 'dispatched', 'failed'),
+      // Back to waiting most often: its rule then decides four ways on the input's dependencies.
+      to: fc.oneof(
+        { weight: 4, arbitrary: fc.constant<RestoreEvent['to']>('waiting') },
+        { weight: 4, arbitrary: fc.constantFrom<RestoreEvent['to']>('retrying', 'interrupted', 'dispatched', 'failed') },
+      ),
       attempts: fc.integer({ min: 0, max: 5 }),
       freeAttempts: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
       backoff: fc.integer({ min: 0, max: 1_000 }),
@@ -230,7 +234,7 @@ const upstreamArb: fc.Arbitrary<Upstream> = fc
     };
   });
 
-const inputArb: fc.Arbitrary<TaskMachineInput> = fc.record({
+const anyInputArb: fc.Arbitrary<TaskMachineInput> = fc.record({
   id: fc.constantFrom('t', 'task-7', 'a/b'),
   maxRetries: fc.integer({ min: 0, max: 3 }),
   retryDelay: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1_000 })),
@@ -241,11 +245,36 @@ const inputArb: fc.Arbitrary<TaskMachineInput> = fc.record({
   trigger: fc.constantFrom(undefined, ...TRIGGER_RULES),
   upstream: fc.oneof(
     { weight: 1, arbitrary: fc.constant(undefined) },
-    // One dependency, not ended: its end decides every rule one way or the other.
+    // One or two dependencies, none ended: their ends decide every rule one way or the other, or leave it open.
     { weight: 2, arbitrary: fc.constant<Upstream>({ total: 1, succeeded: 0, failed: 0, skipped: 0 }) },
-    { weight: 3, arbitrary: upstreamArb },
+    { weight: 2, arbitrary: fc.constant<Upstream>({ total: 2, succeeded: 0, failed: 0, skipped: 0 }) },
+    { weight: 4, arbitrary: upstreamArb },
+    // Two dependencies of which some had ended before: START and RESTORE decide on them every way.
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom<Upstream>(
+        { total: 2, succeeded: 1, failed: 0, skipped: 0 },
+        { total: 2, succeeded: 2, failed: 0, skipped: 0 },
+        { total: 2, succeeded: 0, failed: 1, skipped: 0, failure: new Error('dependency failed') },
+        { total: 2, succeeded: 0, failed: 0, skipped: 1, cancellation: new TaskCancelledError('t', 'its dependency was cancelled') },
+        { total: 2, succeeded: 0, failed: 0, skipped: 2, cancellation: new TaskCancelledError('t', 'its dependency was cancelled') },
+        { total: 2, succeeded: 1, failed: 0, skipped: 1, cancellation: new TaskCancelledError('t', 'its dependency was cancelled') },
+      ),
+    },
   ),
 });
+/** Mostly any input; some a one_success task over one dependency not ended, whose failure skips it while WAITING. */
+const inputArb: fc.Arbitrary<TaskMachineInput> = fc.oneof(
+  { weight: 6, arbitrary: anyInputArb },
+  {
+    weight: 1,
+    arbitrary: anyInputArb.map((input) => ({
+      ...input,
+      trigger: 'one_success' as const,
+      upstream: { total: 1, succeeded: 0, failed: 0, skipped: 0 },
+    })),
+  },
+);
 
 function attemptNumber(age: AttemptAge, attempts: number): number {
   return { current: attempts, previous: attempts - 1, older: attempts - 2, next: attempts + 1, zero: 0 }[age];
