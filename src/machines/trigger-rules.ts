@@ -1,6 +1,6 @@
 /**
  * Trigger rules (Airflow's vocabulary): when a task's dependencies let it run. Pure: the task statechart's guards
- * ask `verdict` what the dependencies that have ended so far mean for the task. COMPLETED counts as success, FAILED
+ * ask `verdictOf` what the dependencies that have ended so far mean for the task. COMPLETED counts as success, FAILED
  * as failed, CANCELLED as skipped. A task without dependencies is ready under every rule.
  */
 
@@ -38,11 +38,7 @@ export interface DependencyCounts {
  */
 export type RuleVerdict = 'met' | 'open' | 'failed' | 'cancelled' | 'skipped';
 
-export function verdict(rule: TriggerRule, counts: DependencyCounts): RuleVerdict {
-  return verdictOf(rule, counts.total, counts.succeeded, counts.failed, counts.skipped);
-}
-
-/** {@link verdict} on the counts themselves (the machine's guards call it on every dependency's end, allocating nothing). */
+/** The verdict on the counts themselves (the machine's guards call it on every dependency's end, allocating nothing). */
 export function verdictOf(rule: TriggerRule, total: number, succeeded: number, failed: number, skipped: number): RuleVerdict {
   const done = succeeded + failed + skipped === total;
   switch (rule) {
