@@ -119,6 +119,7 @@ export class TaskEngine {
       generateId: () => crypto.randomUUID(),
       durable: store !== undefined,
       limiters: resolved.limiters,
+      reruns: resolved.reruns,
     };
   }
 
@@ -404,7 +405,7 @@ export class TaskEngine {
     }
     this.#restored = true;
     if (this.#durability === undefined || this.#storedTasks === 0) {
-      return { restored: 0, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, reattached: 0, unrunnable: 0 };
+      return { restored: 0, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, rerunFree: 0, reattached: 0, unrunnable: 0 };
     }
     let report: RestoreReport;
     try {
@@ -444,6 +445,18 @@ export class TaskEngine {
    */
   getStats(): TaskStats {
     return this.#stats.snapshot();
+  }
+
+  /**
+   * Empties the results cache (`cache` on task specs): the in-memory one, and a durable engine's in its store.
+   * Tasks that completed from it keep their results.
+   *
+   * @example
+   * engine.clearCache(); // the next run of the pipeline calls the LLM again
+   */
+  clearCache(): void {
+    this.#assertAccepting('clearCache');
+    this.#supervisor.clearCache();
   }
 
   /**

@@ -15,6 +15,7 @@ export {
   DependencyCycleError,
   DependencyFailedError,
   TaskTimeoutError,
+  TaskStalledError,
   TaskCancelledError,
   TriggerRuleError,
   RateLimitedError,
@@ -28,6 +29,7 @@ export {
 } from './errors/task-errors.js';
 export {
   WorkerCrashedError,
+  isProcessCrash,
   ExecutorUnavailableError,
   ModuleLoadError,
   MissingExportError,

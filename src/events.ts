@@ -26,6 +26,8 @@ export interface StatusEvent extends BaseEvent {
   readonly previous: TaskStatus;
   /** The task's error when `status` is FAILED or CANCELLED. */
   readonly error?: unknown;
+  /** Set on COMPLETED when the result came from the results cache, without an attempt (`cache` in the spec). */
+  readonly cached?: true;
 }
 
 /** Progress reported by the running attempt or `updateTaskProgress`. */
@@ -98,6 +100,24 @@ export interface RateLimitedEvent extends BaseEvent {
   readonly until: number;
 }
 
+/**
+ * The task was not terminal `deadline` ms after `startTask` (its spec's `deadline`): an alert, the task keeps running.
+ * Counted in `getStats().deadlinesMissed`. Once per task.
+ */
+export interface DeadlineEvent extends BaseEvent {
+  readonly type: 'deadline';
+  readonly deadline: number;
+}
+
+/**
+ * A task with `cache` runs uncached: its default cache key cannot be computed (an argument or a dependency's result
+ * cannot be encoded: `error` names where), or its result cannot be kept. A warning: the task itself is unaffected.
+ */
+export interface CacheSkippedEvent extends BaseEvent {
+  readonly type: 'cache-skipped';
+  readonly error: unknown;
+}
+
 export type TaskEvent =
   | RegisteredEvent
   | StatusEvent
@@ -107,7 +127,9 @@ export type TaskEvent =
   | StoreErrorEvent
   | ExecutorWaitEvent
   | StalledEvent
-  | RateLimitedEvent;
+  | RateLimitedEvent
+  | DeadlineEvent
+  | CacheSkippedEvent;
 export type TaskEventType = TaskEvent['type'];
 
 /**

@@ -6,6 +6,7 @@ export type { TaskSpec, TaskContext, TaskFunction, TaskKind, DependencyOutcome }
 export type { TaskInfo, TaskSettings, WaitingOn } from './actors/task-record.js';
 export type { Hold, LimitClaim } from './scheduling/key-limits.js';
 export type { LimiterSpec, LimitSpec } from './limits.js';
+export type { CacheSpec } from './long-running.js';
 export type { TriggerRule } from './machines/trigger-rules.js';
 export type { TaskEngineOptions, Clock } from './options.js';
 export type { RuntimeKind } from './runtime/task-runtime.js';
@@ -26,6 +27,8 @@ export {
   type StoreErrorEvent,
   type StalledEvent,
   type RateLimitedEvent,
+  type DeadlineEvent,
+  type CacheSkippedEvent,
 } from './events.js';
 export {
   ErrorCode,
@@ -37,6 +40,7 @@ export {
   DependencyCycleError,
   DependencyFailedError,
   TaskTimeoutError,
+  TaskStalledError,
   TaskCancelledError,
   TriggerRuleError,
   RateLimitedError,

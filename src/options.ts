@@ -3,6 +3,7 @@
  * inside of the engine trusts it.
  */
 import { resolveLimiters, type LimiterSpec } from './limits.js';
+import { DEFAULT_RERUNS, type RerunDefaults } from './long-running.js';
 import type { LimiterOptions } from './scheduling/key-limits.js';
 import { availableParallelism } from 'node:os';
 import type { InspectionEvent, Observer } from 'xstate';
@@ -52,6 +53,12 @@ export interface TaskEngineOptions {
    * any `interval` ms. @default none
    */
   limits?: Record<string, LimiterSpec>;
+  /** Results kept by the in-memory results cache (`cache` on a task spec), least recently used out. @default 1000 */
+  cacheSize?: number;
+  /** The default `maxInterruptions` of a task spec. @default 1 */
+  maxInterruptions?: number;
+  /** The default `maxCrashes` of a task spec. @default 1 */
+  maxCrashes?: number;
   /** Advanced, for tests: the clock for every timer (XState's `SimulatedClock` fits). @default real timers */
   clock?: Clock;
   /** Advanced, for tests: the time source for timestamps. @default Date.now */
@@ -70,6 +77,8 @@ export interface ResolvedEngineOptions {
   readonly executors: ReadonlyMap<string, Executor>;
   readonly store: TaskStore | undefined;
   readonly limiters: ReadonlyMap<string, LimiterOptions>;
+  readonly cacheSize: number;
+  readonly reruns: RerunDefaults;
   readonly clock: Clock | undefined;
   readonly now: () => number;
 }
@@ -84,9 +93,14 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'executors',
   'store',
   'limits',
+  'cacheSize',
+  'maxInterruptions',
+  'maxCrashes',
   'clock',
   'now',
 ]);
+/** Results the in-memory cache keeps by default. */
+export const DEFAULT_CACHE_SIZE = 1000;
 const RESERVED_EXECUTORS: ReadonlySet<string> = new Set(['async', 'pool']);
 
 export function resolveEngineOptions(given: unknown): ResolvedEngineOptions {
@@ -109,6 +123,11 @@ export function resolveEngineOptions(given: unknown): ResolvedEngineOptions {
     executors: readingInput('executors', () => resolveExecutors(options.executors)),
     store: readingInput('store', () => resolveStore(options.store)),
     limiters: readingInput('limits', () => resolveLimiters(options.limits)),
+    cacheSize: optionalInteger('cacheSize', options.cacheSize, 1, DEFAULT_CACHE_SIZE),
+    reruns: {
+      maxInterruptions: optionalInteger('maxInterruptions', options.maxInterruptions, 0, DEFAULT_RERUNS.maxInterruptions),
+      maxCrashes: optionalInteger('maxCrashes', options.maxCrashes, 0, DEFAULT_RERUNS.maxCrashes),
+    },
     clock: readingInput('clock', () => resolveClock(options.clock)),
     now: readingInput('now', () => resolveNow(options.now)),
   };

@@ -4,6 +4,7 @@
  * the engine trusts a ResolvedTaskSpec.
  */
 import { NO_CLAIMS, resolveClaims, type LimitSpec } from './limits.js';
+import { resolveLongRunning, type CacheSpec, type ResolvedCache, type RerunDefaults } from './long-running.js';
 import type { LimitClaim, LimiterOptions } from './scheduling/key-limits.js';
 import { DEFAULT_TRIGGER, TRIGGER_RULES, type TriggerRule } from './machines/trigger-rules.js';
 import { resolve as resolvePath } from 'node:path';
@@ -42,8 +43,16 @@ export interface TaskContext {
   readonly dependencies: readonly DependencyOutcome[];
   /** Aborted on timeout, cancel, completeTask/failTask from outside, and shutdown; never on normal completion or failure. */
   readonly signal: AbortSignal;
-  /** Reports progress: `fraction` in [0, 1]. Ignored once the attempt is over. */
+  /** Reports progress: `fraction` in [0, 1]. Ignored once the attempt is over. Counts as a heartbeat. */
   progress(fraction: number, message?: string): void;
+  /**
+   * Tells the engine the attempt is alive (see `heartbeatTimeout`), with an optional checkpoint: the latest
+   * `details` are handed to the next attempt as `lastHeartbeat` (after a crash too, with a durable store).
+   * Structured-cloneable data (JSON for remote tasks). Ignored once the attempt is over.
+   */
+  heartbeat(details?: unknown): void;
+  /** The last heartbeat details of an earlier attempt of this task (undefined when none gave any): where to resume. */
+  readonly lastHeartbeat: unknown;
   /** Registers a disposer run once when the task reaches its terminal status (at once if it already has). */
   registerResource(dispose: () => void | Promise<void>): void;
 }
@@ -100,6 +109,26 @@ export interface TaskSpec<A extends unknown[] = any[], R = unknown> {
   /** ...and the export to call. @default 'default' */
   export?: string;
   /**
+   * ms an attempt may go without `ctx.heartbeat()` or `ctx.progress()` before it is stalled: aborted (a pool thread
+   * killed) and failed with ERR_TASK_STALLED, retried like a timeout. @default none
+   */
+  heartbeatTimeout?: number;
+  /**
+   * Reuse a fresh COMPLETED result of the same key instead of running: `true` keys on the handler (or module and
+   * export, or the task's name for an `fn`), the arguments and the dependencies' results; `key` replaces that hash;
+   * `ttl` (ms) bounds how long a result stays fresh. @default false
+   */
+  cache?: CacheSpec;
+  /** ms after startTask: a `deadline` event if the task is not terminal by then (it keeps running). @default none */
+  deadline?: number;
+  /**
+   * Attempts interrupted by a process death that re-run after `restore()` free of `maxRetries`; past them, an
+   * interruption counts as a failed attempt. @default the engine's `maxInterruptions` (1)
+   */
+  maxInterruptions?: number;
+  /** The same for remote attempts whose worker process died (ERR_WORKER_CRASHED). @default the engine's `maxCrashes` (1) */
+  maxCrashes?: number;
+  /**
    * Pool tasks: ArrayBuffers among `args` to move to the worker instead of copying.
    * They are unusable on this side afterwards, so only with `maxRetries: 0`.
    */
@@ -127,6 +156,14 @@ export interface ResolvedTaskSpec {
   readonly maxRetryDelay: number;
   readonly jitter: number;
   readonly timeout: number | undefined;
+  /** ms without a heartbeat before an attempt is stalled; undefined for no watch. */
+  readonly heartbeatTimeout: number | undefined;
+  /** Its results cache settings; undefined when it does not use the cache. */
+  readonly cache: ResolvedCache | undefined;
+  /** ms after startTask at which a task not yet terminal raises a `deadline` event. */
+  readonly deadline: number | undefined;
+  readonly maxInterruptions: number;
+  readonly maxCrashes: number;
   readonly resources: ResourceRequest;
   /** Its claims on the engine's limiters, sorted by limiter name; empty for none. */
   readonly limits: readonly LimitClaim[];
@@ -152,6 +189,8 @@ export interface SpecEnvironment {
   readonly durable: boolean;
   /** The engine's limiters, by name. */
   readonly limiters: ReadonlyMap<string, LimiterOptions>;
+  /** The engine's defaults of `maxInterruptions` and `maxCrashes`. */
+  readonly reruns: RerunDefaults;
 }
 
 const SPEC_KEYS: ReadonlySet<string> = new Set([
@@ -175,6 +214,11 @@ const SPEC_KEYS: ReadonlySet<string> = new Set([
   'module',
   'export',
   'transfer',
+  'heartbeatTimeout',
+  'cache',
+  'deadline',
+  'maxInterruptions',
+  'maxCrashes',
 ]);
 const PRIORITIES: ReadonlySet<unknown> = new Set(Object.values(TaskPriority));
 
@@ -193,6 +237,7 @@ export function resolveTaskSpec(input: unknown, env: SpecEnvironment): ResolvedT
   env.validateForExecutor(executor, { kind, handler, fn, args });
   const resources = readingInput('resources', () => resolveResources(spec.resources, env));
   const retryDelay = optionalNumber('retryDelay', spec.retryDelay, { min: 0, max: MAX_DELAY }) ?? 1000;
+  const long = resolveLongRunning(spec, kind === 'external', env.reruns);
   const resolved: ResolvedTaskSpec = {
     id,
     name,
@@ -210,6 +255,11 @@ export function resolveTaskSpec(input: unknown, env: SpecEnvironment): ResolvedT
     maxRetryDelay: optionalNumber('maxRetryDelay', spec.maxRetryDelay, { min: 0, allowInfinity: true }) ?? Infinity,
     jitter: optionalNumber('jitter', spec.jitter, { min: 0, max: 1 }) ?? 0,
     timeout: optionalNumber('timeout', spec.timeout, { min: 0, exclusive: true, max: MAX_DELAY }),
+    heartbeatTimeout: long.heartbeatTimeout,
+    cache: long.cache,
+    deadline: long.deadline,
+    maxInterruptions: long.maxInterruptions,
+    maxCrashes: long.maxCrashes,
     resources,
     limits: readingInput('limits', () => resolveClaims(spec.limits, env.limiters)),
     executor,
@@ -392,6 +442,11 @@ export function releaseSpec(spec: ResolvedTaskSpec): ResolvedTaskSpec {
       maxRetryDelay: 0,
       jitter: 0,
       timeout: undefined,
+      heartbeatTimeout: undefined,
+      cache: undefined,
+      deadline: undefined,
+      maxInterruptions: 0,
+      maxCrashes: 0,
       resources: EMPTY_ARGS as ResourceRequest,
       limits: NO_CLAIMS,
       executor: spec.executor,

@@ -9,6 +9,8 @@ import type { DependencyOutcome, TaskContext } from '../task-spec.js';
 /** What the context calls back into; implemented by the supervisor. */
 export interface AttemptHost {
   progress(context: AttemptContext, fraction: unknown, message: unknown): void;
+  /** `details` undefined: alive, the checkpoint unchanged. */
+  heartbeat(context: AttemptContext, details: unknown): void;
   registerResource(context: AttemptContext, dispose: unknown): void;
 }
 
@@ -16,6 +18,8 @@ export class AttemptContext implements TaskContext {
   readonly id: string;
   readonly name: string;
   readonly attempt: number;
+  /** The checkpoint an earlier attempt left (its last heartbeat details). */
+  readonly lastHeartbeat: unknown;
   /** The dependencies' outcomes, or how to read them on first use (a task that never looks pays nothing). */
   #dependencies: readonly DependencyOutcome[] | (() => readonly DependencyOutcome[]);
   readonly #host: AttemptHost;
@@ -24,6 +28,7 @@ export class AttemptContext implements TaskContext {
   #abortReason: unknown;
   #aborted = false;
   #progress: TaskContext['progress'] | undefined;
+  #heartbeat: TaskContext['heartbeat'] | undefined;
   #onAbort: Array<(reason: unknown) => void> | undefined;
   #registerResource: TaskContext['registerResource'] | undefined;
 
@@ -33,10 +38,12 @@ export class AttemptContext implements TaskContext {
     attempt: number,
     host: AttemptHost,
     dependencies: readonly DependencyOutcome[] | (() => readonly DependencyOutcome[]),
+    lastHeartbeat?: unknown,
   ) {
     this.id = id;
     this.name = name;
     this.attempt = attempt;
+    this.lastHeartbeat = lastHeartbeat;
     this.#dependencies = dependencies;
     this.#host = host;
   }
@@ -57,6 +64,10 @@ export class AttemptContext implements TaskContext {
 
   get progress(): TaskContext['progress'] {
     return (this.#progress ??= (fraction, message) => this.#host.progress(this, fraction, message));
+  }
+
+  get heartbeat(): TaskContext['heartbeat'] {
+    return (this.#heartbeat ??= (details) => this.#host.heartbeat(this, details));
   }
 
   get registerResource(): TaskContext['registerResource'] {

@@ -12,7 +12,7 @@ import type { TaskMachineEvent } from '../machines/task.machine.js';
 import type { DependencyOutcome, TaskFunction } from '../task-spec.js';
 import { findUncloneable } from '../wire/cloneable.js';
 import { NO_DEPENDENCIES } from '../wire/dependencies.js';
-import { checkDisposer, checkProgress } from '../wire/task-context.js';
+import { checkDisposer, checkpointOf, checkProgress } from '../wire/task-context.js';
 import { AttemptContext, type AttemptHost } from './attempt-context.js';
 import type { CapacityLedger } from './capacity.js';
 import type { ExecutorSlot } from './executor-slots.js';
@@ -58,7 +58,7 @@ export class AttemptRunner {
     }
     // ctx.dependencies is read on first use: a task without dependencies, or that never looks, pays nothing.
     const dependencies = record.dependencies.length === 0 ? NO_DEPENDENCIES : () => this.#host.dependenciesOf(record);
-    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost, dependencies);
+    const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost, dependencies, record.long?.checkpoint);
     record.attemptContext = context;
     const spec = record.spec;
     const request: AttemptRequest = {
@@ -112,7 +112,7 @@ export class AttemptRunner {
     if (this.#capacity.settled(slot) || drainNow) this.#host.slotFreed(drainNow);
   }
 
-  /** Progress and resources from an attempt's context; those of an attempt that is over are not the task's. */
+  /** Progress, heartbeats and resources from an attempt's context; those of an attempt that is over are not the task's. */
   readonly #attemptHost: AttemptHost = {
     progress: (context, fraction, message) => {
       checkProgress(fraction, message);
@@ -120,6 +120,11 @@ export class AttemptRunner {
       if (record !== undefined && record.attemptContext === context) {
         this.#host.send(record, { type: 'PROGRESS', progress: fraction, message: message as string | undefined });
       }
+    },
+    heartbeat: (context, details) => {
+      const checkpoint = checkpointOf(details);
+      const record = this.#host.records.get(context.id);
+      if (record !== undefined && record.attemptContext === context) this.#host.send(record, { type: 'HEARTBEAT', details: checkpoint });
     },
     registerResource: (context, dispose) => {
       checkDisposer(dispose);

@@ -28,7 +28,17 @@ export class RecordEvents {
 
   status(record: TaskRecord, previous: TaskStatus): void {
     this.#announce(record);
-    this.#events.status(record.id, record.name, record.status, previous, record.error);
+    this.#events.status(record.id, record.name, record.status, previous, record.error, record.long?.cached === true);
+  }
+
+  deadline(record: TaskRecord, deadline: number): void {
+    this.#announce(record);
+    this.#events.deadline(record.id, record.name, deadline);
+  }
+
+  cacheSkipped(record: TaskRecord, error: unknown): void {
+    this.#announce(record);
+    this.#events.cacheSkipped(record.id, record.name, error);
   }
 
   retry(record: TaskRecord, attempt: number, delay: number, error: unknown): void {

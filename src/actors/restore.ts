@@ -13,7 +13,7 @@
  */
 import { InterruptedError, InvalidOptionError, StoreError, TaskChartError, taskLabel } from '../errors.js';
 import { STATUS_OF_STATE, type RestoreEvent, type TaskState } from '../machines/task.machine.js';
-import { decodeForgotten } from '../store/codec.js';
+import { decodeCheckpoint, decodeForgotten } from '../store/codec.js';
 import type { Durability } from '../store/durability.js';
 import { readStore, type DecodedTask } from '../store/restore-tasks.js';
 import type { TaskStore } from '../store/task-store.js';
@@ -41,8 +41,13 @@ export interface RestoreReport {
   readonly resumed: number;
   /** Of the resumed, those in backoff: they wait out the rest of their delay. */
   readonly retrying: number;
-  /** RUNNING when the process died: the attempt counts as failed with ERR_INTERRUPTED (retried if attempts are left). */
+  /**
+   * RUNNING when the process died (ERR_INTERRUPTED): re-run free of `maxRetries` within the task's `maxInterruptions`,
+   * else counted as a failed attempt (retried if attempts are left).
+   */
   readonly interrupted: number;
+  /** Of the interrupted, those re-run free (within `maxInterruptions`). */
+  readonly rerunFree: number;
   /** Of the resumed, those whose attempt was in a remote queue (dispatched or RUNNING): the executor re-attaches to it. */
   readonly reattached: number;
   /** Failed on restore because this process cannot run them (handler, executor or resource pool missing). */
@@ -140,6 +145,23 @@ export function fillRecord(record: TaskRecord, task: StoredTask): void {
   record.submittedAt = row.submittedAt ?? undefined;
   record.startedAt = row.startedAt ?? undefined;
   record.forgottenDependencies = decodeForgotten(row.forgottenDependencies);
+  const checkpoint = decodeCheckpoint(row.checkpoint);
+  if (
+    checkpoint !== undefined ||
+    row.lastHeartbeatAt != null ||
+    (row.interruptions ?? 0) > 0 ||
+    (row.crashes ?? 0) > 0 ||
+    row.cached === true ||
+    row.deadlineMissedAt != null
+  ) {
+    const long = record.longState;
+    long.checkpoint = checkpoint;
+    long.lastHeartbeatAt = row.lastHeartbeatAt ?? undefined;
+    long.interruptions = row.interruptions ?? 0;
+    long.crashes = row.crashes ?? 0;
+    long.cached = row.cached === true;
+    long.deadlineMissedAt = row.deadlineMissedAt ?? undefined;
+  }
   if (!isFinalState(row.state)) return;
   record.state = row.state;
   record.status = STATUS_OF_STATE[row.state];
@@ -155,13 +177,24 @@ export function fillRecord(record: TaskRecord, task: StoredTask): void {
  */
 export function restoreEventOf(task: StoredTask, now: number): RestoreEvent | undefined {
   const { row } = task;
-  const base = { attempts: row.attempts, freeAttempts: row.freeAttempts ?? 0, backoff: 0, error: undefined };
+  const base = {
+    attempts: row.attempts,
+    freeAttempts: row.freeAttempts ?? 0,
+    interruptions: row.interruptions ?? 0,
+    crashes: row.crashes ?? 0,
+    backoff: 0,
+    error: undefined,
+  };
   if (task.unrunnable !== undefined) return { ...base, type: 'RESTORE', to: 'failed', error: task.unrunnable };
   if (task.reattach) return { ...base, type: 'RESTORE', to: 'dispatched' };
   switch (row.state) {
     case 'running': {
+      const free = (row.interruptions ?? 0) < task.spec.maxInterruptions;
       const error = new InterruptedError(
-        `Task ${taskLabel(row)} was RUNNING (attempt ${row.attempts}) when its process stopped without suspending; the attempt counts as failed`,
+        `Task ${taskLabel(row)} was RUNNING (attempt ${row.attempts}) when its process stopped without suspending; ` +
+          (free
+            ? `it runs again, not counted against maxRetries (interruption ${(row.interruptions ?? 0) + 1} of maxInterruptions ${task.spec.maxInterruptions})`
+            : `the attempt counts as failed (its ${task.spec.maxInterruptions} free re-run(s) after interruptions are used up)`),
       );
       return { ...base, type: 'RESTORE', to: 'interrupted', error };
     }
@@ -177,13 +210,26 @@ export function restoreEventOf(task: StoredTask, now: number): RestoreEvent | un
 
 /** Counts the report from the stored tasks. */
 export function reportOf(tasks: readonly StoredTask[]): RestoreReport {
-  const report = { restored: tasks.length, finished: 0, pending: 0, resumed: 0, retrying: 0, interrupted: 0, reattached: 0, unrunnable: 0 };
+  const report = {
+    restored: tasks.length,
+    finished: 0,
+    pending: 0,
+    resumed: 0,
+    retrying: 0,
+    interrupted: 0,
+    rerunFree: 0,
+    reattached: 0,
+    unrunnable: 0,
+  };
   for (const task of tasks) {
     const state = task.row.state;
     if (isFinalState(state)) report.finished++;
     else if (task.unrunnable !== undefined) report.unrunnable++;
     else if (state === 'pending') report.pending++;
-    else if (state === 'running' && !task.reattach) report.interrupted++;
+    else if (state === 'running' && !task.reattach) {
+      report.interrupted++;
+      if ((task.row.interruptions ?? 0) < task.spec.maxInterruptions) report.rerunFree++;
+    }
     else {
       report.resumed++;
       if (state === 'retrying') report.retrying++;

@@ -15,6 +15,7 @@ import type { DependencyOutcome, ResolvedTaskSpec } from '../task-spec.js';
 
 export type { Disposer } from '../wire/task-context.js';
 import type { Disposer } from '../wire/task-context.js';
+import type { Watched } from './heartbeats.js';
 
 interface Deferred {
   readonly promise: Promise<unknown>;
@@ -93,6 +94,11 @@ export class TaskRecord implements ReadyItem, Limited {
   wokenFrom: object | undefined = undefined;
   /** Dependencies forgotten (retention, cleanupTask) while this task was live, as they ended: for `ctx.dependencies`. */
   forgottenDependencies: Map<string, DependencyOutcome> | undefined = undefined;
+  /**
+   * Heartbeats, checkpoint, cache, deadline and free re-runs (long and repeated work): made on first use, so that a
+   * task using none of it pays one field.
+   */
+  long: LongState | undefined = undefined;
 
   constructor(spec: ResolvedTaskSpec, createdAt: number) {
     this.id = spec.id;
@@ -104,6 +110,11 @@ export class TaskRecord implements ReadyItem, Limited {
     this.settings = settingsOf(spec);
     this.createdAt = createdAt;
     this.durable = spec.durable;
+  }
+
+  /** Its long-running state, made on first use. */
+  get longState(): LongState {
+    return (this.long ??= new LongState());
   }
 
   /** Its claims on the engine's limiters (empty once finished: only live tasks are limited). */
@@ -145,6 +156,26 @@ export class TaskRecord implements ReadyItem, Limited {
     this.waiter = undefined;
     waiter.reject(error);
   }
+}
+
+/** What a task using heartbeats, the results cache, a deadline or free re-runs keeps besides the rest. */
+export class LongState implements Watched {
+  /** When the running attempt (or the last one) last beat: its start, a heartbeat or progress. */
+  lastHeartbeatAt: number | undefined = undefined;
+  /** The stall watch's timer while an attempt runs under `heartbeatTimeout`. */
+  heartbeatTimer: unknown = undefined;
+  /** The latest heartbeat details of any attempt (its checkpoint), handed to the next attempt; undefined: none. */
+  checkpoint: unknown = undefined;
+  /** Attempts interrupted by a process death, and remote attempts whose worker process died. */
+  interruptions = 0;
+  crashes = 0;
+  /** Completed from the results cache. */
+  cached = false;
+  /** Its cache key once computed; null when it cannot be (it runs uncached). */
+  cacheKey: string | null | undefined = undefined;
+  /** The deadline alert's timer while it is armed, and when the deadline passed (the alert went out). */
+  deadlineTimer: unknown = undefined;
+  deadlineMissedAt: number | undefined = undefined;
 }
 
 /** How a task was asked to run: the spec's settings, without what it runs (fn, args). */
@@ -255,6 +286,15 @@ export interface TaskInfo {
   readonly waitingOn: WaitingOn | undefined;
   /** Its claims on the engine's per-key limiters (`limits` of its spec), by limiter name; empty for none or once finished. */
   readonly limits: readonly LimitClaim[];
+  /** Completed from the results cache, without an attempt. */
+  readonly cached: boolean;
+  /** When the running (or last) attempt last sent a heartbeat or progress (its start until then); undefined when none ran. */
+  readonly lastHeartbeatAt: number | undefined;
+  /** Attempts interrupted by a process death (seen at `restore()`), and remote attempts whose worker process died. */
+  readonly interruptions: number;
+  readonly crashes: number;
+  /** When its `deadline` passed while it was not terminal (a `deadline` event went out); undefined otherwise. */
+  readonly deadlineMissedAt: number | undefined;
 }
 
 export interface WaitingOn {
@@ -282,5 +322,10 @@ export function toTaskInfo(record: TaskRecord, waitingOn?: WaitingOn): TaskInfo 
     error: record.error,
     waitingOn,
     limits: record.claims,
+    cached: record.long?.cached ?? false,
+    lastHeartbeatAt: record.long?.lastHeartbeatAt,
+    interruptions: record.long?.interruptions ?? 0,
+    crashes: record.long?.crashes ?? 0,
+    deadlineMissedAt: record.long?.deadlineMissedAt,
   };
 }

@@ -3,13 +3,14 @@
  * (src/store/); this decides their meaning — which times count, when a result or an error is written —
  * and src/actors/restore.ts reads them back.
  */
-import { encodeError, encodeForgotten } from '../store/codec.js';
+import { encodeCheckpoint, encodeError, encodeForgotten } from '../store/codec.js';
 import type { TaskRows } from '../store/durability.js';
 import type { TaskStateRow } from '../store/task-store.js';
 import type { TaskRecord } from './task-record.js';
 
 function stateRow(record: TaskRecord): TaskStateRow {
-  return {
+  const long = record.long;
+  const row: TaskStateRow = {
     id: record.id,
     state: record.state,
     attempts: record.attempts,
@@ -27,6 +28,16 @@ function stateRow(record: TaskRecord): TaskStateRow {
     error: encodeError(record.error ?? record.lastError),
     forgottenDependencies: encodeForgotten(record.forgottenDependencies),
     freeAttempts: record.freeAttempts,
+  };
+  if (long === undefined) return row;
+  return {
+    ...row,
+    checkpoint: encodeCheckpoint(long.checkpoint),
+    lastHeartbeatAt: long.lastHeartbeatAt ?? null,
+    interruptions: long.interruptions,
+    crashes: long.crashes,
+    cached: long.cached,
+    deadlineMissedAt: long.deadlineMissedAt ?? null,
   };
 }
 

@@ -287,6 +287,7 @@ export class BullMQExecutor implements Executor {
       handler: request.handler as string,
       args: request.args,
       ...(request.context.dependencies.length > 0 && { dependencies: toWire(request.context.dependencies) }),
+      ...(request.context.lastHeartbeat !== undefined && { lastHeartbeat: request.context.lastHeartbeat }),
       sender: this.#sender,
     };
     // Finished jobs stay for `keepFinished`, for an engine restarted meanwhile to find their outcome (see #reattach).
@@ -406,7 +407,8 @@ export class BullMQExecutor implements Executor {
       const pending = this.#pending.get(jobId);
       if (pending === undefined || !isProgressData(data)) return;
       try {
-        pending.request.context.progress(data.fraction, data.message);
+        if (data.heartbeat === true) pending.request.context.heartbeat(data.details);
+        if (data.fraction !== undefined) pending.request.context.progress(data.fraction, data.message);
       } catch (error) {
         this.#options.onError(asError(error));
       }
@@ -429,6 +431,7 @@ export class BullMQExecutor implements Executor {
       pending.reject(
         new WorkerCrashedError(
           `The remote worker running task ${labelOf(pending.request)} (attempt ${pending.request.attempt}) cancelled it${why}`,
+          { worker: 'process' },
         ),
       );
     }
@@ -452,6 +455,7 @@ export class BullMQExecutor implements Executor {
   #crashed(pending: PendingAttempt, jobId: string): WorkerCrashedError {
     return new WorkerCrashedError(
       `The remote worker running task ${labelOf(pending.request)} (attempt ${pending.request.attempt}, job \`${jobId}\` in queue \`${this.#options.queue}\`) stopped renewing its lock: it died or hung`,
+      { worker: 'process' },
     );
   }
 

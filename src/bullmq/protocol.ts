@@ -31,6 +31,8 @@ export interface JobData {
   readonly args: readonly unknown[];
   /** `ctx.dependencies` (absent for a task without dependencies): results as JSON, errors serialized. */
   readonly dependencies?: readonly WireDependency[];
+  /** `ctx.lastHeartbeat`: an earlier attempt's checkpoint, as JSON (absent when none). */
+  readonly lastHeartbeat?: unknown;
   /** The executor instance that added the job (random per instance): tells its own jobs from another engine's. */
   readonly sender?: string;
 }
@@ -50,10 +52,15 @@ export interface ResultEnvelope {
   readonly resourceErrors?: readonly SerializedError[];
 }
 
-/** What a progress update carries (`job.updateProgress(...)`). */
+/**
+ * What a progress update carries (`job.updateProgress(...)`): progress (`fraction`, `message`), a heartbeat
+ * (`heartbeat: true`, with the checkpoint `details` when given), or both; the latest of each wins.
+ */
 export interface ProgressData {
-  readonly fraction: number;
+  readonly fraction?: number;
   readonly message?: string;
+  readonly heartbeat?: true;
+  readonly details?: unknown;
 }
 
 /** A cancel request published on {@link cancelChannel}. */
@@ -99,7 +106,9 @@ export function isResultEnvelope(value: unknown): value is ResultEnvelope {
 
 export function isProgressData(value: unknown): value is ProgressData {
   if (typeof value !== 'object' || value === null) return false;
-  const { fraction, message } = value as { fraction?: unknown; message?: unknown };
+  const { fraction, message, heartbeat } = value as { fraction?: unknown; message?: unknown; heartbeat?: unknown };
+  if (heartbeat !== undefined && heartbeat !== true) return false;
+  if (fraction === undefined) return heartbeat === true && message === undefined;
   return typeof fraction === 'number' && (message === undefined || typeof message === 'string');
 }
 

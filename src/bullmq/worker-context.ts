@@ -1,14 +1,16 @@
 /**
  * The context a remote handler receives in the worker process: the same
  * shape as an engine-side TaskContext (`id`, `name`, `attempt`, `signal`,
- * `progress`, `registerResource`). Progress goes to Redis at most once per
- * {@link PROGRESS_INTERVAL_MS} (the latest value wins, and the last one is
- * flushed before the attempt's result); disposers run when the attempt ends,
- * newest first.
+ * `progress`, `heartbeat`, `lastHeartbeat`, `registerResource`). Progress and
+ * heartbeats go to Redis at most once per {@link PROGRESS_INTERVAL_MS} (the
+ * latest of each wins, and the last update is flushed before the attempt's
+ * result); disposers run when the attempt ends, newest first.
  */
 import type { TaskContext } from '../task-spec.js';
 import { fromWire } from '../wire/dependencies.js';
+import { InvalidOptionError } from '../errors.js';
 import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
+import { findNonJson } from './json-safe.js';
 import type { JobData, ProgressData } from './protocol.js';
 
 /** The least time between two progress updates sent to Redis for one attempt. */
@@ -35,6 +37,20 @@ export function createWorkerContext(options: {
   let held: ProgressData | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let sending: Promise<void> = Promise.resolve();
+  /** Holds `update` (merged with what is held already) and sends it once the interval allows. */
+  const update = (next: ProgressData): void => {
+    const merged: ProgressData = held === undefined ? next : { ...held, ...next };
+    const wait = lastSent + PROGRESS_INTERVAL_MS - Date.now();
+    if (wait <= 0 && timer === undefined) return send(merged);
+    held = merged;
+    timer ??= setTimeout(
+      () => {
+        timer = undefined;
+        if (held !== undefined) send(held);
+      },
+      Math.max(0, wait),
+    );
+  };
   const send = (progress: ProgressData): void => {
     lastSent = Date.now();
     held = undefined;
@@ -46,20 +62,21 @@ export function createWorkerContext(options: {
     name: data.name,
     attempt: data.attempt,
     dependencies: fromWire(data.dependencies),
+    lastHeartbeat: data.lastHeartbeat,
     signal,
     progress(fraction: number, message?: string): void {
       checkProgress(fraction, message);
-      const progress: ProgressData = message === undefined ? { fraction } : { fraction, message };
-      const wait = lastSent + PROGRESS_INTERVAL_MS - Date.now();
-      if (wait <= 0 && timer === undefined) return send(progress);
-      held = progress;
-      timer ??= setTimeout(
-        () => {
-          timer = undefined;
-          if (held !== undefined) send(held);
-        },
-        Math.max(0, wait),
-      );
+      // A progress update replaces the held one's message too (absent: none).
+      update(message === undefined ? { fraction, message: undefined } : { fraction, message });
+    },
+    heartbeat(details?: unknown): void {
+      if (details === undefined) return update({ heartbeat: true });
+      const problem = findNonJson(details, 'details');
+      if (problem !== undefined) {
+        throw new InvalidOptionError('details', `Expected heartbeat \`details\` of a remote task to be JSON-safe data, but ${problem}`);
+      }
+      // A copy: the task changing its object before the update is sent does not change the checkpoint.
+      update({ heartbeat: true, details: JSON.parse(JSON.stringify(details)) as unknown });
     },
     registerResource(dispose: () => void | Promise<void>): void {
       checkDisposer(dispose);

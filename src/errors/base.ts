@@ -29,6 +29,7 @@ export const ErrorCode = {
   EXECUTOR_FAILED: 'ERR_EXECUTOR_FAILED',
   TRIGGER_RULE: 'ERR_TRIGGER_RULE',
   RATE_LIMITED: 'ERR_RATE_LIMITED',
+  TASK_STALLED: 'ERR_TASK_STALLED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -3,10 +3,22 @@ import { ErrorCode, TaskChartError, taskLabel, idOf, type TaskRef, oneLine } fro
 
 /** A worker (thread or remote process) died while running the attempt. */
 export class WorkerCrashedError extends TaskChartError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * What died: a pool `thread` (the task's own code killed it: a failed attempt) or a remote worker `process` (a
+   * machine lost or preempted: not the task's fault, re-run free up to the task's `maxCrashes`).
+   */
+  readonly worker: 'thread' | 'process';
+
+  constructor(message: string, options?: { cause?: unknown; worker?: 'thread' | 'process' }) {
     super(ErrorCode.WORKER_CRASHED, message, options);
     this.name = 'WorkerCrashedError';
+    this.worker = options?.worker ?? 'thread';
   }
+}
+
+/** Whether an attempt's error says that the remote worker process running it died (counted by `maxCrashes`). */
+export function isProcessCrash(error: unknown): boolean {
+  return error instanceof WorkerCrashedError && error.worker === 'process';
 }
 
 /**

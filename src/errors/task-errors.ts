@@ -141,6 +141,24 @@ export class TaskTimeoutError extends TaskChartError {
   }
 }
 
+/** An attempt sent no heartbeat (`ctx.heartbeat()` or `ctx.progress()`) for the task's `heartbeatTimeout`; retried like a timeout. */
+export class TaskStalledError extends TaskChartError {
+  readonly taskId: string;
+
+  constructor(
+    task: TaskRef | string,
+    readonly heartbeatTimeout: number,
+    readonly attempt: number,
+  ) {
+    super(
+      ErrorCode.TASK_STALLED,
+      `Task ${taskLabel(task)} stalled: attempt ${attempt} sent no heartbeat (ctx.heartbeat() or ctx.progress()) for ${heartbeatTimeout} ms`,
+    );
+    this.taskId = idOf(task);
+    this.name = 'TaskStalledError';
+  }
+}
+
 /** The error of a CANCELLED task. */
 export class TaskCancelledError extends TaskChartError {
   readonly taskId: string;

@@ -12,10 +12,13 @@
  * - a WAITING task ends as soon as its rule can no longer be met, and a dependency cancelled by a shutdown cancels it
  *   whatever its rule;
  * - an attempt's outcome counts only while that same attempt is running (late results are ignored);
+ * - a task reaches `completed` without an attempt only from `queued`, by a cache hit;
+ * - an attempt that is not the task's fault (a process death seen at restore, a remote worker process lost) re-runs
+ *   free of `maxRetries` at most `maxInterruptions` / `maxCrashes` times; after that it counts as a failed attempt;
  * - completed, failed and cancelled are final: entered once, left never.
  */
 import { assign, setup } from 'xstate';
-import { TaskTimeoutError, TriggerRuleError, isNonRetryable, isRateLimited } from '../errors.js';
+import { TaskStalledError, TaskTimeoutError, TriggerRuleError, isNonRetryable, isProcessCrash, isRateLimited } from '../errors.js';
 import { backoffDelay } from '../scheduling/backoff.js';
 import {
   DEFAULT_TRIGGER,
@@ -56,6 +59,12 @@ export interface TaskMachineInput {
   readonly jitter: number;
   /** Per-attempt timeout in ms; undefined means no timeout and no timer. */
   readonly timeout: number | undefined;
+  /** ms without a heartbeat after which a running attempt is stalled (the supervisor watches and sends STALLED). */
+  readonly heartbeatTimeout?: number | undefined;
+  /** Attempts interrupted by a process death that re-run free of `maxRetries`. @default 1 */
+  readonly maxInterruptions?: number;
+  /** Remote attempts whose worker process died that re-run free of `maxRetries`. @default 1 */
+  readonly maxCrashes?: number;
   /** When the dependencies let the task run. @default 'all_success' */
   readonly trigger?: TriggerRule;
   /**
@@ -79,8 +88,19 @@ export interface TaskMachineContext extends TaskMachineInput {
   readonly name: string;
   /** Attempts started so far; the running attempt's number while running. */
   attempts: number;
-  /** Attempts that do not count against `maxRetries`: those that ended rate limited (RateLimitedError). */
+  /**
+   * Attempts that do not count against `maxRetries`: those that ended rate limited (RateLimitedError), interrupted
+   * (within `maxInterruptions`) or with their remote worker's death (within `maxCrashes`).
+   */
   freeAttempts: number;
+  readonly heartbeatTimeout: number | undefined;
+  readonly maxInterruptions: number;
+  readonly maxCrashes: number;
+  /** Attempts interrupted by a process death (seen at restore), and remote attempts whose worker process died. */
+  interruptions: number;
+  crashes: number;
+  /** Completed from the results cache, without an attempt. */
+  cached: boolean;
   readonly trigger: TriggerRule;
   /** How its dependencies have ended so far (replaced, never changed in place). */
   upstream: Upstream;
@@ -103,6 +123,12 @@ export type TaskMachineEvent =
   | { type: 'ATTEMPT_SUCCEEDED'; attempt: number; result: unknown }
   | { type: 'ATTEMPT_FAILED'; attempt: number; error: Error }
   | { type: 'PROGRESS'; progress: number; message: string | undefined }
+  /** The running attempt is alive (ctx.heartbeat), with its checkpoint when it gave one. */
+  | { type: 'HEARTBEAT'; details: unknown }
+  /** Attempt `attempt` sent no heartbeat for `heartbeatTimeout` ms (the supervisor's watch). */
+  | { type: 'STALLED'; attempt: number }
+  /** The results cache holds a fresh result for the task's key: it completes with it, without an attempt. */
+  | { type: 'CACHE_HIT'; result: unknown }
   | { type: 'COMPLETE'; result: unknown }
   | { type: 'FAIL'; error: Error }
   | { type: 'CANCEL'; error: Error }
@@ -113,8 +139,9 @@ export type TaskMachineEvent =
  * - `waiting`: it was WAITING or queued; its trigger rule decides again, from the dependencies as restored (the
  *   machine's input): `queued` when met, `waiting` while open, ended when it can no longer be met;
  * - `retrying`: it was waiting out a backoff; `backoff` is what is left of it;
- * - `interrupted`: it was RUNNING when the process died; that attempt counts as failed with `error`
- *   (ERR_INTERRUPTED) and the task retries if it has attempts left, else fails;
+ * - `interrupted`: it was RUNNING when the process died; within `maxInterruptions` it re-runs at once, free of
+ *   `maxRetries`; past them that attempt counts as failed with `error` (ERR_INTERRUPTED) and the task retries if it
+ *   has attempts left, else fails;
  * - `dispatched`: its attempt was handed to an executor whose work outlives this process (a remote queue);
  *   it waits for that same attempt again (the executor re-attaches to it);
  * - `failed`: it cannot run in this process (its handler is not defined, say); it fails with `error`.
@@ -124,8 +151,11 @@ export interface RestoreEvent {
   readonly to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed';
   /** Attempts counted so far (the interrupted one included). */
   readonly attempts: number;
-  /** Of those, the ones that do not count against `maxRetries` (rate limited). @default 0 */
+  /** Of those, the ones that do not count against `maxRetries` (rate limited, re-run free). @default 0 */
   readonly freeAttempts?: number;
+  /** Interruptions and remote worker crashes counted before this restore. @default 0 */
+  readonly interruptions?: number;
+  readonly crashes?: number;
   readonly backoff: number;
   readonly error: Error | undefined;
 }
@@ -140,6 +170,9 @@ const withBackoff = (context: TaskMachineContext): number => backoffDelay(contex
 
 const timeoutError = (context: TaskMachineContext): TaskTimeoutError =>
   new TaskTimeoutError(context, context.timeout ?? 0, context.attempts);
+
+const stallError = (context: TaskMachineContext): TaskStalledError =>
+  new TaskStalledError(context, context.heartbeatTimeout ?? 0, context.attempts);
 
 const unstartedError = (context: TaskMachineContext): TaskTimeoutError =>
   new TaskTimeoutError(context, context.timeout ?? 0, context.attempts, 'unstarted');
@@ -242,6 +275,8 @@ export const taskMachine = setup({
     abortAttempt: () => {},
     /** Provided by the supervisor: record and report progress. */
     reportProgress: () => {},
+    /** Provided by the supervisor: the running attempt is alive; keep its checkpoint (`details`). */
+    recordHeartbeat: () => {},
     /** Provided by the supervisor: the attempt ended rate limited (its error): pause the limiter keys it names, report it. */
     pauseLimits: () => {},
     /** A rate-limited attempt does not count against `maxRetries`, and the task waits out the error's `retryAfter`. */
@@ -253,6 +288,12 @@ export const taskMachine = setup({
     recordError: assign({ error: ({ event }) => (event as EventOf<'CANCEL'>).error }),
     recordResult: assign({ result: ({ event }) => (event as EventOf<'COMPLETE'>).result }),
     recordTimeout: assign({ error: ({ context }) => timeoutError(context) }),
+    recordStall: assign({ error: ({ context }) => stallError(context) }),
+    recordCacheHit: assign({ result: ({ event }) => (event as EventOf<'CACHE_HIT'>).result, cached: true }),
+    /** An attempt that was not the task's fault: it re-runs at once, free of maxRetries, and is counted apart. */
+    countCrash: assign({ crashes: ({ context }) => context.crashes + 1 }),
+    countInterruption: assign({ interruptions: ({ context }) => context.interruptions + 1 }),
+    rerunAtOnce: assign({ backoff: 0 }),
     recordUnstarted: assign({ error: ({ context }) => unstartedError(context) }),
     computeBackoff: assign({ backoff: ({ context }) => withBackoff(context) }),
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
@@ -271,6 +312,8 @@ export const taskMachine = setup({
       return {
         attempts: restored.attempts,
         freeAttempts: restored.freeAttempts ?? 0,
+        interruptions: restored.interruptions ?? 0,
+        crashes: restored.crashes ?? 0,
         backoff: restored.backoff,
         error: restored.error,
       };
@@ -292,6 +335,13 @@ export const taskMachine = setup({
       const failed = event as EventOf<'ATTEMPT_FAILED'>;
       return failed.attempt === context.attempts && isRateLimited(failed.error);
     },
+    /** The remote worker process running the attempt died, and the task has free re-runs for that left. */
+    isCurrentAttemptCrashedAndFree: ({ context, event }) => {
+      const failed = event as EventOf<'ATTEMPT_FAILED'>;
+      return failed.attempt === context.attempts && isProcessCrash(failed.error) && context.crashes < context.maxCrashes;
+    },
+    isCurrentAttemptAndCanRetryAfterStall: ({ context, event }) =>
+      (event as EventOf<'STALLED'>).attempt === context.attempts && canRetry(context, undefined),
     isCurrentAttemptAndCanRetry: ({ context, event }) => {
       const failed = event as EventOf<'ATTEMPT_FAILED'>;
       return failed.attempt === context.attempts && canRetry(context, failed.error);
@@ -310,6 +360,11 @@ export const taskMachine = setup({
       (event as RestoreEvent).to === 'waiting' && verdictAfter(context, event) === 'cancelled',
     restoresWaitingAndSkipped: ({ context, event }) =>
       (event as RestoreEvent).to === 'waiting' && verdictAfter(context, event) === 'skipped',
+    /** Interrupted by a process death, with free re-runs for that left. */
+    restoresInterruptedAndFree: ({ context, event }) => {
+      const restored = event as RestoreEvent;
+      return restored.to === 'interrupted' && (restored.interruptions ?? 0) < context.maxInterruptions;
+    },
     restoresInterruptedAndCanRetry: ({ context, event }) => {
       const restored = event as RestoreEvent;
       return restored.to === 'interrupted' && restored.attempts - (restored.freeAttempts ?? 0) <= context.maxRetries;
@@ -331,10 +386,16 @@ export const taskMachine = setup({
     maxRetryDelay: input.maxRetryDelay,
     jitter: input.jitter,
     timeout: input.timeout,
+    heartbeatTimeout: input.heartbeatTimeout,
+    maxInterruptions: input.maxInterruptions ?? 1,
+    maxCrashes: input.maxCrashes ?? 1,
     trigger: input.trigger ?? DEFAULT_TRIGGER,
     upstream: input.upstream ?? NO_UPSTREAM,
     attempts: 0,
     freeAttempts: 0,
+    interruptions: 0,
+    crashes: 0,
+    cached: false,
     backoff: 0,
     result: undefined,
     error: undefined,
@@ -353,6 +414,12 @@ export const taskMachine = setup({
         RESTORE: [
           { guard: 'restoresFailed', target: 'failed', actions: 'restore' },
           { guard: 'restoresRetrying', target: 'retrying', actions: 'restore' },
+          // Not the task's fault: a new attempt at once, free of maxRetries (its `retry` event says why).
+          {
+            guard: 'restoresInterruptedAndFree',
+            target: 'retrying',
+            actions: ['restore', 'countInterruption', 'countFreeAttempt', 'rerunAtOnce'],
+          },
           { guard: 'restoresInterruptedAndCanRetry', target: 'retrying', actions: ['restore', 'computeBackoff'] },
           { guard: 'restoresInterrupted', target: 'failed', actions: 'restore' },
           { guard: 'restoresDispatchedWithTimeout', target: 'dispatched.timed', actions: 'restore' },
@@ -384,6 +451,8 @@ export const taskMachine = setup({
           },
           { target: 'running.untimed', actions: 'countAttempt' },
         ],
+        // Ready, and the results cache has a fresh result for its key: completed without an attempt.
+        CACHE_HIT: { target: 'completed', actions: 'recordCacheHit' },
         CANCEL: { target: 'cancelled', actions: 'recordError' },
       },
     },
@@ -470,6 +539,12 @@ export const taskMachine = setup({
             target: 'retrying',
             actions: ['recordError', 'countFreeAttempt', 'waitRetryAfter', 'pauseLimits'],
           },
+          // Its remote worker process died (a machine lost): re-run at once, free, up to maxCrashes times.
+          {
+            guard: 'isCurrentAttemptCrashedAndFree',
+            target: 'retrying',
+            actions: ['recordError', 'countCrash', 'countFreeAttempt', 'rerunAtOnce'],
+          },
           {
             guard: 'isCurrentAttemptAndCanRetry',
             target: 'retrying',
@@ -477,7 +552,17 @@ export const taskMachine = setup({
           },
           { guard: 'isCurrentAttempt', target: 'failed', actions: 'recordError' },
         ],
+        // No heartbeat for heartbeatTimeout: aborted (a pool thread killed) and retried like a timeout.
+        STALLED: [
+          {
+            guard: 'isCurrentAttemptAndCanRetryAfterStall',
+            target: 'retrying',
+            actions: ['recordStall', 'abortAttempt', 'computeBackoff'],
+          },
+          { guard: 'isCurrentAttempt', target: 'failed', actions: ['recordStall', 'abortAttempt'] },
+        ],
         PROGRESS: { actions: 'reportProgress' },
+        HEARTBEAT: { actions: 'recordHeartbeat' },
         COMPLETE: { target: 'completed', actions: ['recordResult', 'abortAttempt'] },
         FAIL: { target: 'failed', actions: ['recordError', 'abortAttempt'] },
         CANCEL: { target: 'cancelled', actions: ['recordError', 'abortAttempt'] },

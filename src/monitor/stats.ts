@@ -28,6 +28,12 @@ export interface TaskStats {
   readonly unavailable: number;
   /** Tasks that finished since the engine was created (including forgotten ones). */
   readonly finished: number;
+  /** Of the finished, those completed from the results cache without an attempt (since the engine was created). */
+  readonly cacheHits: number;
+  /** Tasks whose `deadline` passed before they ended (a `deadline` event each), since the engine was created. */
+  readonly deadlinesMissed: number;
+  /** Attempts stalled (no heartbeat for `heartbeatTimeout`), since the engine was created. */
+  readonly stalledAttempts: number;
   /** Mean ms from `startTask` to the first attempt running, over tasks that ran. */
   readonly meanWaitTime: number;
   /** Mean ms an attempt ran, over attempts that ended. */
@@ -49,6 +55,10 @@ export class StatsCollector {
   retrying = 0;
   dispatched = 0;
   unavailable = 0;
+  /** Kept by the supervisor: cache hits, missed deadlines and stalled attempts so far. */
+  cacheHits = 0;
+  deadlinesMissed = 0;
+  stalledAttempts = 0;
   #finished = 0;
   #waitSum = 0;
   #waitCount = 0;
@@ -99,6 +109,9 @@ export class StatsCollector {
       dispatched: this.dispatched,
       unavailable: this.unavailable,
       finished: this.#finished,
+      cacheHits: this.cacheHits,
+      deadlinesMissed: this.deadlinesMissed,
+      stalledAttempts: this.stalledAttempts,
       meanWaitTime: this.#waitCount === 0 ? 0 : this.#waitSum / this.#waitCount,
       meanRunTime: this.#runCount === 0 ? 0 : this.#runSum / this.#runCount,
     };

@@ -41,10 +41,21 @@ export class TaskEvents {
   }
 
   /** `error`: the task's error, reported with FAILED and CANCELLED. */
-  status(taskId: string, name: string, status: TaskStatus, previous: TaskStatus, error: unknown): void {
+  status(taskId: string, name: string, status: TaskStatus, previous: TaskStatus, error: unknown, cached = false): void {
     if (!this.#stream.observed) return;
     const failed = status === TaskStatus.FAILED || status === TaskStatus.CANCELLED;
-    this.#emit({ type: 'status', taskId, name, timestamp: this.#now(), status, previous, ...(failed && { error }) });
+    const event = { type: 'status', taskId, name, timestamp: this.#now(), status, previous, ...(failed && { error }) } as const;
+    this.#emit(cached ? { ...event, cached: true } : event);
+  }
+
+  deadline(taskId: string, name: string, deadline: number): void {
+    if (!this.#stream.observed) return;
+    this.#emit({ type: 'deadline', taskId, name, timestamp: this.#now(), deadline });
+  }
+
+  cacheSkipped(taskId: string, name: string, error: unknown): void {
+    if (!this.#stream.observed) return;
+    this.#emit({ type: 'cache-skipped', taskId, name, timestamp: this.#now(), error });
   }
 
   retry(taskId: string, name: string, attempt: number, delay: number, error: unknown): void {

@@ -22,6 +22,7 @@ import {
   CLONEABLE_RESULT,
   RUN_METHOD,
   isProgressMessage,
+  isHeartbeatMessage,
   isResourceErrorMessage,
   type ResultEnvelope,
   type WorkerAttempt,
@@ -108,6 +109,7 @@ export class PoolExecutor implements Executor {
       source: request.module === undefined ? Function.prototype.toString.call(request.fn) : undefined,
       args: request.args,
       ...(request.context.dependencies.length > 0 && { dependencies: toWire(request.context.dependencies) }),
+      ...(request.context.lastHeartbeat !== undefined && { lastHeartbeat: request.context.lastHeartbeat }),
     };
     try {
       running = this.#exec(attempt, request);
@@ -151,6 +153,8 @@ export class PoolExecutor implements Executor {
         // The attempt's tag guards against a late message from an earlier task on the same thread.
         if (isProgressMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
           request.context.progress(payload.progress, payload.message);
+        } else if (isHeartbeatMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
+          request.context.heartbeat(payload.details);
         } else if (isResourceErrorMessage(payload) && payload.taskId === attempt.taskId && payload.attempt === attempt.attempt) {
           // Reported as the engine reports its own disposers' errors: a disposer that throws it, run at the
           // terminal status (at once when the attempt is over), whose error becomes a `resource-error` event.

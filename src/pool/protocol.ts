@@ -26,6 +26,8 @@ export interface WorkerAttempt {
   readonly args: readonly unknown[];
   /** `ctx.dependencies` (absent for a task without dependencies): results cloned, errors serialized. */
   readonly dependencies?: readonly WireDependency[];
+  /** `ctx.lastHeartbeat`: an earlier attempt's checkpoint (absent when none). */
+  readonly lastHeartbeat?: unknown;
 }
 
 export interface ProgressMessage {
@@ -34,6 +36,18 @@ export interface ProgressMessage {
   readonly attempt: number;
   readonly progress: number;
   readonly message: string | undefined;
+}
+
+/** `ctx.heartbeat(details)` in the worker (`details` absent: alive, the checkpoint unchanged). */
+export interface HeartbeatMessage {
+  readonly kind: 'taskchart.heartbeat';
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly details?: unknown;
+}
+
+export function isHeartbeatMessage(value: unknown): value is HeartbeatMessage {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'taskchart.heartbeat';
 }
 
 export type ResultEnvelope = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError };

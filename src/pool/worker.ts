@@ -16,8 +16,15 @@ import { MissingExportError, ModuleLoadError, ResultNotCloneableError, taskLabel
 import { findUncloneable } from '../wire/cloneable.js';
 import { fromWire } from '../wire/dependencies.js';
 import { serializeError } from '../wire/errors.js';
-import { checkDisposer, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
-import { CLONEABLE_RESULT, RUN_METHOD, type ResourceErrorMessage, type ResultEnvelope, type WorkerAttempt } from './protocol.js';
+import { checkDisposer, checkpointOf, checkProgress, runDisposers, type Disposer } from '../wire/task-context.js';
+import {
+  CLONEABLE_RESULT,
+  RUN_METHOD,
+  type HeartbeatMessage,
+  type ResourceErrorMessage,
+  type ResultEnvelope,
+  type WorkerAttempt,
+} from './protocol.js';
 
 type TaskFn = (ctx: unknown, ...args: unknown[]) => unknown;
 
@@ -110,6 +117,7 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
     name: attempt.name,
     attempt: attempt.attempt,
     dependencies: fromWire(attempt.dependencies),
+    lastHeartbeat: attempt.lastHeartbeat,
     signal: state.controller.signal,
     progress(fraction: unknown, message?: unknown) {
       checkProgress(fraction, message);
@@ -121,6 +129,12 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
         progress: fraction,
         message: message as string | undefined,
       });
+    },
+    heartbeat(details?: unknown) {
+      const checkpoint = checkpointOf(details); // refused here, where the task can catch it, not in workerEmit
+      if (state.ended) return;
+      const message: HeartbeatMessage = { kind: 'taskchart.heartbeat', taskId: attempt.taskId, attempt: attempt.attempt };
+      workerpool.workerEmit(checkpoint === undefined ? message : { ...message, details: checkpoint });
     },
     registerResource(dispose: unknown) {
       checkDisposer(dispose);

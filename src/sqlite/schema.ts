@@ -38,6 +38,20 @@ export const MIGRATIONS: readonly string[] = [
   // and its attempts that do not count against maxRetries (rate limited).
   `ALTER TABLE tasks ADD COLUMN forgotten_dependencies BLOB;
   ALTER TABLE tasks ADD COLUMN free_attempts INTEGER NOT NULL DEFAULT 0;`,
+  // 3: long and repeated work: the last heartbeat's checkpoint and time, free re-runs counted (interruptions, remote
+  // worker crashes), cache hits, missed deadlines; and the results cache (one row per key).
+  `ALTER TABLE tasks ADD COLUMN checkpoint BLOB;
+  ALTER TABLE tasks ADD COLUMN last_heartbeat_at INTEGER;
+  ALTER TABLE tasks ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN deadline_missed_at INTEGER;
+  CREATE TABLE cache (
+    key TEXT PRIMARY KEY NOT NULL,
+    result BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
+  );`,
 ];
 
 /** The schema version this code writes, and the newest it reads. */

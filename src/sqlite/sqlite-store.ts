@@ -95,7 +95,8 @@ export class SqliteStore implements TaskStore {
    */
   commit(batch: StoreBatch): void {
     const { commit } = this.#require('commit to');
-    if (batch.inserts.length === 0 && batch.updates.length === 0 && batch.deletes.length === 0) return;
+    const cacheWrites = batch.cacheWrites?.length ?? 0;
+    if (batch.inserts.length === 0 && batch.updates.length === 0 && batch.deletes.length === 0 && cacheWrites === 0) return;
     try {
       commit(batch);
     } catch (error) {
@@ -104,6 +105,26 @@ export class SqliteStore implements TaskStore {
         `Could not commit to the task store \`${this.path}\`: ${reasonOf(error)}; nothing of the batch (${size}) was applied`,
         { cause: error },
       );
+    }
+  }
+
+  /** The results cache's fresh result for `key` at `now` (expired entries are not read; clearCache deletes them). */
+  cacheGet(key: string, now: number): Uint8Array | undefined {
+    const { statements } = this.#require('read the cache of');
+    try {
+      return statements.cacheGet.get(key, now) ?? undefined;
+    } catch (error) {
+      throw new StoreError(`Could not read the results cache of the task store \`${this.path}\`: ${reasonOf(error)}`, { cause: error });
+    }
+  }
+
+  /** Empties the results cache. */
+  cacheClear(): void {
+    const { statements } = this.#require('clear the cache of');
+    try {
+      statements.cacheClear.run();
+    } catch (error) {
+      throw new StoreError(`Could not clear the results cache of the task store \`${this.path}\`: ${reasonOf(error)}`, { cause: error });
     }
   }
 

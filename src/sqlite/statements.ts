@@ -17,6 +17,12 @@ const STATE_COLUMNS = [
   'error',
   'forgotten_dependencies',
   'free_attempts',
+  'checkpoint',
+  'last_heartbeat_at',
+  'interruptions',
+  'crashes',
+  'cached',
+  'deadline_missed_at',
 ] as const;
 const ROW_COLUMNS = ['id', 'seq', 'name', 'spec', 'created_at', ...STATE_COLUMNS] as const;
 
@@ -27,6 +33,9 @@ export interface Statements {
   readonly remove: Statement<[string]>;
   readonly load: Statement<[], unknown[]>;
   readonly count: Statement<[], number>;
+  readonly cachePut: Statement<unknown[]>;
+  readonly cacheGet: Statement<[string, number], Uint8Array>;
+  readonly cacheClear: Statement<[]>;
 }
 
 export function prepareStatements(db: Database): Statements {
@@ -36,6 +45,11 @@ export function prepareStatements(db: Database): Statements {
     remove: db.prepare('DELETE FROM tasks WHERE id = ?'),
     load: db.prepare<[], unknown[]>(`SELECT ${ROW_COLUMNS.join(', ')} FROM tasks ORDER BY seq`).raw(),
     count: db.prepare<[], number>('SELECT count(*) FROM tasks').pluck(),
+    cachePut: db.prepare('INSERT OR REPLACE INTO cache (key, result, created_at, expires_at) VALUES (?, ?, ?, ?)'),
+    cacheGet: db
+      .prepare<[string, number], Uint8Array>('SELECT result FROM cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)')
+      .pluck(),
+    cacheClear: db.prepare('DELETE FROM cache'),
   };
 }
 
@@ -45,7 +59,7 @@ export function prepareStatements(db: Database): Statements {
  * the store disagree); a delete of one is a no-op.
  */
 export function applyBatch(statements: Statements, batch: StoreBatch): void {
-  const { insert, update, remove } = statements;
+  const { insert, update, remove, cachePut } = statements;
   for (const id of batch.deletes) remove.run(id);
   for (const row of batch.inserts) insert.run(row.id, row.seq, row.name, row.spec, row.createdAt, ...stateValues(row));
   for (const row of batch.updates) {
@@ -53,6 +67,7 @@ export function applyBatch(statements: Statements, batch: StoreBatch): void {
       throw new Error(`the batch updates task \`${row.id}\`, which the store does not hold (never inserted, or deleted)`);
     }
   }
+  for (const entry of batch.cacheWrites ?? []) cachePut.run(entry.key, entry.result, entry.createdAt, entry.expiresAt);
 }
 
 /** The values of {@link STATE_COLUMNS}, in order; an absent optional field is stored as NULL. */
@@ -72,6 +87,12 @@ function stateValues(row: TaskStateRow): unknown[] {
     row.error ?? null,
     row.forgottenDependencies ?? null,
     row.freeAttempts ?? 0,
+    row.checkpoint ?? null,
+    row.lastHeartbeatAt ?? null,
+    row.interruptions ?? 0,
+    row.crashes ?? 0,
+    row.cached === true ? 1 : 0,
+    row.deadlineMissedAt ?? null,
   ];
 }
 
@@ -103,6 +124,12 @@ export function loadRows(statements: Statements): TaskRow[] {
       error: r[16],
       forgottenDependencies: r[17],
       freeAttempts: r[18],
+      checkpoint: r[19],
+      lastHeartbeatAt: r[20],
+      interruptions: r[21],
+      crashes: r[22],
+      cached: r[23] === 1,
+      deadlineMissedAt: r[24],
     } as TaskRow);
   }
   return rows;

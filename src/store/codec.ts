@@ -14,6 +14,7 @@ import type { ResourceRequest } from '../scheduling/resources.js';
 import type { TaskPriority } from '../status.js';
 import { DEFAULT_TRIGGER, type TriggerRule } from '../machines/trigger-rules.js';
 import { NO_CLAIMS } from '../limits.js';
+import { DEFAULT_RERUNS, type ResolvedCache } from '../long-running.js';
 import type { LimitClaim } from '../scheduling/key-limits.js';
 
 /** The durable part of a spec, in a fixed order (version first). */
@@ -36,6 +37,12 @@ type SpecTuple = [
   /** Added after the first stores were written: absent there, and then the default. */
   trigger?: TriggerRule,
   limits?: readonly LimitClaim[],
+  /** Long and repeated work (absent in stores written before it: none, and the default free re-runs). */
+  heartbeatTimeout?: number,
+  cache?: ResolvedCache,
+  deadline?: number,
+  maxInterruptions?: number,
+  maxCrashes?: number,
 ];
 
 export function encodeSpec(spec: ResolvedTaskSpec): Uint8Array {
@@ -57,6 +64,11 @@ export function encodeSpec(spec: ResolvedTaskSpec): Uint8Array {
     spec.executor,
     spec.trigger,
     spec.limits,
+    spec.heartbeatTimeout,
+    spec.cache,
+    spec.deadline,
+    spec.maxInterruptions,
+    spec.maxCrashes,
   ];
   return serialize(tuple);
 }
@@ -84,6 +96,11 @@ export function decodeSpec(id: string, name: string, bytes: Uint8Array): Resolve
     executor,
     trigger,
     limits,
+    heartbeatTimeout,
+    cache,
+    deadline,
+    maxInterruptions,
+    maxCrashes,
   ] = tuple;
   return {
     id,
@@ -102,6 +119,11 @@ export function decodeSpec(id: string, name: string, bytes: Uint8Array): Resolve
     maxRetryDelay,
     jitter,
     timeout,
+    heartbeatTimeout,
+    cache: cache === undefined ? undefined : Object.freeze({ key: cache.key, ttl: cache.ttl }),
+    deadline,
+    maxInterruptions: maxInterruptions ?? DEFAULT_RERUNS.maxInterruptions,
+    maxCrashes: maxCrashes ?? DEFAULT_RERUNS.maxCrashes,
     resources,
     // The limiters are the restoring engine's: a claim on one it does not have is not held back by it.
     limits: limits === undefined || limits.length === 0 ? NO_CLAIMS : Object.freeze(limits.map((claim) => Object.freeze({ ...claim }))),
@@ -118,6 +140,15 @@ export function encodeResult(value: unknown): Uint8Array {
 
 export function decodeResult(bytes: Uint8Array | null): unknown {
   return bytes === null ? undefined : deserialize(bytes);
+}
+
+/** A heartbeat's checkpoint for its row (null when none). */
+export function encodeCheckpoint(checkpoint: unknown): Uint8Array | null {
+  return checkpoint === undefined ? null : serialize(checkpoint);
+}
+
+export function decodeCheckpoint(bytes: Uint8Array | null | undefined): unknown {
+  return bytes === null || bytes === undefined ? undefined : deserialize(bytes);
 }
 
 export function encodeError(error: unknown): string | null {

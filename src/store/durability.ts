@@ -9,7 +9,7 @@
 import { StoreError } from '../errors.js';
 import type { ResolvedTaskSpec } from '../task-spec.js';
 import { encodeSpec } from './codec.js';
-import type { StoreBatch, TaskRow, TaskStateRow, TaskStore } from './task-store.js';
+import type { CacheRow, StoreBatch, TaskRow, TaskStateRow, TaskStore } from './task-store.js';
 
 /** How the engine's task objects (`T`, opaque here) become rows. */
 export interface TaskRows<T> {
@@ -38,6 +38,8 @@ export class Durability<T = unknown> {
   /** Changed since the last commit (not newly registered). */
   #updates = new Map<string, T>();
   #deletes = new Set<string>();
+  /** Results cache entries written with the next commit, by key (the latest wins). */
+  #cacheWrites = new Map<string, CacheRow>();
   #seq: number;
   #closed = false;
 
@@ -53,7 +55,22 @@ export class Durability<T = unknown> {
   }
 
   get hasPending(): boolean {
-    return this.#inserts.size > 0 || this.#updates.size > 0 || this.#deletes.size > 0;
+    return this.#inserts.size > 0 || this.#updates.size > 0 || this.#deletes.size > 0 || this.#cacheWrites.size > 0;
+  }
+
+  /** A results cache entry to write with the next commit (in the transaction of the task that completed it). */
+  cached(entry: CacheRow): void {
+    this.#cacheWrites.set(entry.key, entry);
+  }
+
+  /** A cache entry not yet committed, for a lookup that must see it. */
+  pendingCache(key: string): CacheRow | undefined {
+    return this.#cacheWrites.get(key);
+  }
+
+  /** Forgets the cache entries not yet committed (`clearCache`). */
+  clearPendingCache(): void {
+    this.#cacheWrites = new Map();
   }
 
   registered(task: T): void {
@@ -89,6 +106,7 @@ export class Durability<T = unknown> {
         ({ task, name, createdAt, spec, seq }) => ({ ...state(task), name, seq, spec, createdAt }) satisfies TaskRow,
       ),
       updates: [...this.#updates.values()].map(state),
+      ...(this.#cacheWrites.size > 0 && { cacheWrites: [...this.#cacheWrites.values()] }),
     };
     try {
       this.store.commit(batch);
@@ -104,6 +122,7 @@ export class Durability<T = unknown> {
     this.#inserts = new Map();
     this.#updates = new Map();
     this.#deletes = new Set();
+    if (this.#cacheWrites.size > 0) this.#cacheWrites = new Map();
   }
 
   close(): void {

@@ -39,8 +39,27 @@ export interface TaskStateRow {
    * dependency as COMPLETED without a result.
    */
   readonly forgottenDependencies?: Uint8Array | null;
-  /** Of `attempts`, those that do not count against `maxRetries` (they ended rate limited). Absent: 0. */
+  /** Of `attempts`, those that do not count against `maxRetries` (rate limited, re-run free). Absent: 0. */
   readonly freeAttempts?: number;
+  /** `v8.serialize` of the last heartbeat's details (the checkpoint for the next attempt); null or absent when none. */
+  readonly checkpoint?: Uint8Array | null;
+  readonly lastHeartbeatAt?: number | null;
+  /** Attempts interrupted by a process death, and remote attempts whose worker process died. Absent: 0. */
+  readonly interruptions?: number;
+  readonly crashes?: number;
+  /** Completed from the results cache. Absent: false. */
+  readonly cached?: boolean;
+  /** When its `deadline` passed (the alert went out); null or absent when it did not. */
+  readonly deadlineMissedAt?: number | null;
+}
+
+/** A result kept by the results cache: `v8.serialize` of a COMPLETED result under its cache key. */
+export interface CacheRow {
+  readonly key: string;
+  readonly result: Uint8Array;
+  readonly createdAt: number;
+  /** When it stops being fresh (ms since the epoch); null for never. */
+  readonly expiresAt: number | null;
 }
 
 /** A whole task: what is fixed at registration, and its state. */
@@ -61,6 +80,8 @@ export interface StoreBatch {
   readonly deletes: readonly string[];
   readonly inserts: readonly TaskRow[];
   readonly updates: readonly TaskStateRow[];
+  /** Results cache entries to write (insert or replace), with the tasks that completed them. */
+  readonly cacheWrites?: readonly CacheRow[];
 }
 
 /**
@@ -85,6 +106,14 @@ export interface TaskStore {
    * @throws StoreError when it cannot (disk full, read-only file, I/O error); nothing of the batch is applied then.
    */
   commit(batch: StoreBatch): void;
+  /**
+   * The results cache (`cache` on a task spec): the fresh result stored under `key` at `now`, if any. A store
+   * without these methods leaves a durable engine's cache in memory.
+   * @throws StoreError when it cannot read.
+   */
+  cacheGet?(key: string, now: number): Uint8Array | undefined;
+  /** Empties the results cache (`engine.clearCache()`). */
+  cacheClear?(): void;
   /** Releases the lock and the file. Idempotent. */
   close(): void;
 }

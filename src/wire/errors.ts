@@ -25,6 +25,7 @@ import {
   TaskChartError,
   TaskNotFoundError,
   TaskTimeoutError,
+  TaskStalledError,
   TriggerRuleError,
   RateLimitedError,
   UnknownDependencyError,
@@ -70,6 +71,7 @@ const CLASS_OF_CODE: Readonly<Record<ErrorCode, { readonly prototype: TaskChartE
   [ErrorCode.EXECUTOR_FAILED]: ExecutorFailedError,
   [ErrorCode.TRIGGER_RULE]: TriggerRuleError,
   [ErrorCode.RATE_LIMITED]: RateLimitedError,
+  [ErrorCode.TASK_STALLED]: TaskStalledError,
 };
 
 /** Anything thrown, as plain data (a non-Error value becomes an `Error` describing it, as `toError` does). */

@@ -9,6 +9,7 @@ function recordingHost() {
   const calls: unknown[][] = [];
   const host: AttemptHost = {
     progress: (context, fraction, message) => void calls.push(['progress', context.id, fraction, message]),
+    heartbeat: (context, details) => void calls.push(['heartbeat', context.id, details]),
     registerResource: (context, dispose) => void calls.push(['resource', context.id, dispose]),
   };
   return { host, calls };

@@ -5,7 +5,17 @@ import type { TaskContext } from '../../src/index.js';
 import { LIFECYCLE_HANDLERS } from './processes.js';
 
 function context(id: string, signal = new AbortController().signal): TaskContext {
-  return { id, name: id, attempt: 1, dependencies: [], signal, progress: () => {}, registerResource: () => {} };
+  return {
+    id,
+    name: id,
+    attempt: 1,
+    dependencies: [],
+    signal,
+    progress: () => {},
+    heartbeat: () => {},
+    lastHeartbeat: undefined,
+    registerResource: () => {},
+  };
 }
 
 describe('poolHandlers', () => {
