@@ -54,6 +54,8 @@ function runChild(db: string, log: string, kill?: { after?: string; ms: number }
 interface Outcome {
   readonly status: string;
   readonly attempts: number;
+  /** Attempts re-run free after an interruption (at most maxInterruptions, 1). */
+  readonly interruptions: number;
   readonly value?: number;
   readonly code?: string;
   readonly message?: string;
@@ -81,6 +83,7 @@ function problemsOf(outcome: Record<string, Outcome>, logText: string): string[]
     if (new Set(ran).size !== ran.length) problems.push(`${task.id} ran an attempt twice: ${ran.join(',')}`);
     if (ran.some((attempt) => attempt > got.attempts))
       problems.push(`${task.id} ran attempt ${Math.max(...ran)} but counts ${got.attempts}`);
+    if (got.interruptions > 1) problems.push(`${task.id} re-ran free ${got.interruptions} times, more than maxInterruptions 1`);
     const depsCompleted = task.deps.every((dep) => outcome[dep]?.status === 'COMPLETED');
     switch (got.status) {
       case 'COMPLETED':
@@ -94,7 +97,9 @@ function problemsOf(outcome: Record<string, Outcome>, logText: string): string[]
           if (!task.deps.some((dep) => outcome[dep]?.status === 'FAILED'))
             problems.push(`${task.id} failed for a dependency, but none failed`);
         } else if (got.code === 'ERR_INTERRUPTED') {
-          if (got.attempts !== task.maxRetries + 1) problems.push(`${task.id} failed interrupted after ${got.attempts} attempts`);
+          // Its free re-run (maxInterruptions 1) used, then maxRetries + 1 counted attempts.
+          if (got.interruptions !== 1 || got.attempts !== task.maxRetries + 2)
+            problems.push(`${task.id} failed interrupted after ${got.attempts} attempts, ${got.interruptions} of them re-run free`);
         } else if (!(task.doomed && got.code === 'ERR_NON_RETRYABLE' && /always fails/.test(got.message ?? ''))) {
           problems.push(`${task.id} failed unexpectedly: ${got.code} ${got.message}`);
         }
@@ -140,7 +145,7 @@ describe('durability under SIGKILL (real processes)', () => {
       expect(problemsOf(outcome, existsSync(log) ? readFileSync(log, 'utf8') : ''), `seed ${SEED}, phases: ${phases.join(', ')}`).toEqual(
         [],
       );
-      // Interrupted attempts were counted and retried: a task that never fails on its own completed on a later attempt.
+      // Interrupted attempts were re-run: a task that never fails on its own completed on a later attempt.
       const graph = killGraph();
       const retriedAfterInterruption = graph.filter(
         (t) => !t.flaky && !t.doomed && outcome[t.id]?.status === 'COMPLETED' && (outcome[t.id]?.attempts ?? 0) > 1,

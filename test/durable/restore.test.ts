@@ -26,7 +26,7 @@ describe('restore(): every task comes back as it stood', () => {
     second.engine.defineTask('ok', () => 'unused');
     second.engine.defineTask('boom', () => 'unused');
     const report = await second.engine.restore();
-    expect(report).toEqual({ restored: 4, finished: 4, pending: 0, resumed: 0, retrying: 0, interrupted: 0, reattached: 0, unrunnable: 0 });
+    expect(report).toEqual({ restored: 4, finished: 4, pending: 0, resumed: 0, retrying: 0, interrupted: 0, rerunFree: 0, reattached: 0, unrunnable: 0 });
     expect(second.engine.getTaskResult('ok')).toEqual({ when: new Date(5), counts: new Map([['a', 1]]), big: 12n });
     await expect(second.engine.waitForTask('ok')).resolves.toEqual(expect.objectContaining({ big: 12n }));
     const boom = second.engine.getTaskError('boom') as Error & { code?: string; errno?: number };
@@ -133,23 +133,50 @@ describe('restore(): every task comes back as it stood', () => {
       return ids.length;
     });
     const report = await second.engine.restore();
-    expect(report).toMatchObject({ restored: 4, finished: 1, resumed: 2, interrupted: 1 });
+    expect(report).toMatchObject({ restored: 4, finished: 1, resumed: 2, interrupted: 1, rerunFree: 1 });
+    // b was RUNNING: that attempt was interrupted, and b runs again free of maxRetries (0), after d, queued before.
+    expect(second.engine.getTask('b')).toMatchObject({ state: 'retrying', attempts: 1, progress: 0.5, message: 'half' });
+    second.advance(0);
     await second.engine.onIdle();
-    // b was RUNNING: that attempt counts (interrupted) and b has no retries left.
-    expect(second.engine.getTaskStatus('b')).toBe(TaskStatus.FAILED);
-    expect((second.engine.getTaskError('b') as { code: string }).code).toBe('ERR_INTERRUPTED');
-    expect(second.engine.getTask('b')).toMatchObject({ attempts: 1, progress: 0.5, message: 'half' });
-    expect((second.engine.getTaskError('c') as { code: string }).code).toBe('ERR_DEPENDENCY_FAILED');
-    expect(order).toEqual(['d#1']);
+    expect(second.engine.getTask('b')).toMatchObject({ status: 'COMPLETED', attempts: 2, interruptions: 1, result: 'held' });
+    expect(order).toEqual(['d#1', 'b#2', 'c#1']);
+    expect(second.engine.getTaskResult('c')).toBe(0);
     expect(second.engine.getTaskResult('d')).toBe(1);
     await second.engine.shutdown();
   });
 
-  it('retries an interrupted task that has attempts left, counting the interrupted attempt', async () => {
+  it('re-runs an interrupted task at once, free of maxRetries (maxInterruptions defaults to 1): a crash is not its fault', async () => {
     const path = tempDbPath();
     const first = durableEngine(path);
     first.engine.defineTask('slow', () => new Promise(() => {}));
-    first.engine.registerTask({ id: 't', name: 't', handler: 'slow', maxRetries: 2, retryDelay: 100 });
+    first.engine.registerTask({ id: 't', name: 't', handler: 'slow', maxRetries: 0, retryDelay: 100 });
+    first.engine.startTask('t');
+    await flush();
+    first.crash();
+
+    const second = durableEngine(path);
+    const attempts: number[] = [];
+    second.engine.defineTask('slow', (ctx: TaskContext) => {
+      attempts.push(ctx.attempt);
+      return 'done';
+    });
+    expect(await second.engine.restore()).toMatchObject({ interrupted: 1, rerunFree: 1 });
+    const retry = second.events.find((e) => e.type === 'retry');
+    // A new attempt, announced by a retry event with the interruption, without the backoff.
+    expect(retry).toMatchObject({ taskId: 't', attempt: 2, delay: 0, error: expect.objectContaining({ code: 'ERR_INTERRUPTED' }) });
+    expect((retry as { error: Error }).error.message).toContain('not counted against maxRetries (interruption 1 of maxInterruptions 1)');
+    second.advance(0);
+    await expect(second.engine.waitForTask('t')).resolves.toBe('done');
+    expect(attempts).toEqual([2]); // ctx.attempt counts every attempt
+    expect(second.engine.getTask('t')).toMatchObject({ status: 'COMPLETED', attempts: 2, interruptions: 1, crashes: 0 });
+    await second.engine.shutdown();
+  });
+
+  it('with maxInterruptions: 0, retries an interrupted task that has attempts left, counting the interrupted attempt', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.defineTask('slow', () => new Promise(() => {}));
+    first.engine.registerTask({ id: 't', name: 't', handler: 'slow', maxRetries: 2, retryDelay: 100, maxInterruptions: 0 });
     first.engine.startTask('t');
     await flush();
     expect(first.engine.getTask('t')).toMatchObject({ status: 'RUNNING', attempts: 1 });
@@ -161,7 +188,7 @@ describe('restore(): every task comes back as it stood', () => {
       attempts.push(ctx.attempt);
       return 'done';
     });
-    expect(await second.engine.restore()).toMatchObject({ interrupted: 1 });
+    expect(await second.engine.restore()).toMatchObject({ interrupted: 1, rerunFree: 0 });
     const retry = second.events.find((e) => e.type === 'retry');
     expect(retry).toMatchObject({ taskId: 't', attempt: 2, delay: 100, error: expect.objectContaining({ code: 'ERR_INTERRUPTED' }) });
     expect(second.engine.getTask('t')).toMatchObject({ status: 'PENDING', state: 'retrying', attempts: 1 });
@@ -171,7 +198,7 @@ describe('restore(): every task comes back as it stood', () => {
     await second.engine.shutdown();
   });
 
-  it('stops a task that kills its process every time once its attempts are used up', async () => {
+  it('stops a task that kills its process every time once its free re-run and its attempts are used up', async () => {
     const path = tempDbPath();
     let runs = 0;
     let harness = durableEngine(path);
@@ -188,9 +215,10 @@ describe('restore(): every task comes back as it stood', () => {
       await flush();
       if (harness.engine.getTaskStatus('fatal') === TaskStatus.FAILED) break;
     }
-    expect(harness.engine.getTask('fatal')).toMatchObject({ status: 'FAILED', attempts: 3 });
+    // One free re-run (maxInterruptions 1), then the first attempt and two retries counted against maxRetries 2.
+    expect(harness.engine.getTask('fatal')).toMatchObject({ status: 'FAILED', attempts: 4, interruptions: 1 });
     expect((harness.engine.getTaskError('fatal') as { code: string }).code).toBe('ERR_INTERRUPTED');
-    expect(runs).toBe(3);
+    expect(runs).toBe(4);
     await harness.engine.shutdown();
   });
 

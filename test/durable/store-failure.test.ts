@@ -100,9 +100,12 @@ describe('the store fails while the engine runs', () => {
       const next = durableEngine(path);
       next.engine.defineTask('wait', () => 'resumed');
       const report = await next.engine.restore();
-      // Both were RUNNING on disk: their attempts count as interrupted (no retries left), nothing shows CANCELLED.
-      expect(report).toMatchObject({ restored: 2, interrupted: 2 });
-      expect(next.engine.getTaskStatus('ext')).toBe(TaskStatus.FAILED);
+      // Both were RUNNING on disk: their attempts were interrupted and re-run free (maxInterruptions 1); nothing shows CANCELLED.
+      expect(report).toMatchObject({ restored: 2, interrupted: 2, rerunFree: 2 });
+      next.advance(0);
+      await expect(next.engine.waitForTask('w')).resolves.toBe('resumed');
+      // The external task is RUNNING again, for its caller to complete.
+      expect(next.engine.getTask('ext')).toMatchObject({ status: TaskStatus.RUNNING, attempts: 2, interruptions: 1 });
       await next.engine.shutdown();
     },
   );

@@ -31,10 +31,21 @@ describe('SqliteStore.commit and load', () => {
       error: '{"name":"Error","message":"boom"}',
       forgottenDependencies: new Uint8Array([9, 8]),
       freeAttempts: 1,
+      checkpoint: new Uint8Array([4, 2]),
+      lastHeartbeatAt: 1_700_000_000_005,
+      interruptions: 1,
+      crashes: 2,
+      cached: true,
+      deadlineMissedAt: 1_700_000_000_006,
     });
     store.commit(inserts([row]));
     const [loaded] = store.load();
-    expect(loaded).toEqual({ ...row, spec: Buffer.from([0, 255, 7]), forgottenDependencies: Buffer.from([9, 8]) });
+    expect(loaded).toEqual({
+      ...row,
+      spec: Buffer.from([0, 255, 7]),
+      forgottenDependencies: Buffer.from([9, 8]),
+      checkpoint: Buffer.from([4, 2]),
+    });
     expect(Buffer.isBuffer(loaded?.spec)).toBe(true);
   });
 
@@ -94,6 +105,44 @@ describe('SqliteStore.commit and load', () => {
     expect(store.load()).toEqual([taskRow(1), taskRow(2)]);
     store.commit(inserts([taskRow(3)]));
     expect(store.load()).toHaveLength(3);
+  });
+
+  it('keeps results cache entries written with a batch, fresh until their expiry, kept across close and open, until cleared', () => {
+    const store = openStore();
+    store.commit({
+      ...inserts([taskRow(1)]),
+      cacheWrites: [
+        { key: 'k-forever', result: new Uint8Array([1]), createdAt: 10, expiresAt: null },
+        { key: 'k-ttl', result: new Uint8Array([2]), createdAt: 10, expiresAt: 100 },
+      ],
+    });
+    expect(store.cacheGet('k-forever', 1e15)).toEqual(Buffer.from([1]));
+    expect(store.cacheGet('k-ttl', 99)).toEqual(Buffer.from([2]));
+    expect(store.cacheGet('k-ttl', 100)).toBeUndefined(); // expired at exactly expiresAt
+    expect(store.cacheGet('unknown', 0)).toBeUndefined();
+    // A later write of a key replaces it; a batch of cache writes alone is committed too.
+    store.commit({ inserts: [], updates: [], deletes: [], cacheWrites: [{ key: 'k-ttl', result: new Uint8Array([3]), createdAt: 200, expiresAt: 300 }] });
+    expect(store.cacheGet('k-ttl', 250)).toEqual(Buffer.from([3]));
+    store.close();
+    const reopened = files.store();
+    reopened.open();
+    expect(reopened.cacheGet('k-forever', 0)).toEqual(Buffer.from([1]));
+    reopened.cacheClear();
+    expect(reopened.cacheGet('k-forever', 0)).toBeUndefined();
+    expect(reopened.load()).toHaveLength(1); // the tasks stay
+    reopened.close();
+  });
+
+  it('writes no cache entry of a batch that fails: they share its transaction', () => {
+    const store = openStore();
+    store.commit(inserts([taskRow(1)]));
+    expect(() =>
+      store.commit({
+        ...inserts([taskRow(1)]),
+        cacheWrites: [{ key: 'k', result: new Uint8Array([1]), createdAt: 0, expiresAt: null }],
+      }),
+    ).toThrow(StoreError);
+    expect(store.cacheGet('k', 0)).toBeUndefined();
   });
 
   it('applies nothing of a batch that updates a task it does not hold, naming the task', () => {

@@ -77,6 +77,12 @@ export function taskRow(seq: number, fields: Partial<TaskRow> = {}): TaskRow {
     error: null,
     forgottenDependencies: null,
     freeAttempts: 0,
+    checkpoint: null,
+    lastHeartbeatAt: null,
+    interruptions: 0,
+    crashes: 0,
+    cached: false,
+    deadlineMissedAt: null,
     ...fields,
   };
 }
@@ -99,6 +105,12 @@ export function completedState(id: string, fields: Partial<TaskStateRow> = {}): 
     error: null,
     forgottenDependencies: null,
     freeAttempts: 0,
+    checkpoint: null,
+    lastHeartbeatAt: null,
+    interruptions: 0,
+    crashes: 0,
+    cached: false,
+    deadlineMissedAt: null,
     ...fields,
   };
 }

@@ -47,7 +47,7 @@ describe('SqliteStore.open: new stores', () => {
     expect(reopened.open()).toEqual({ tasks: 3 });
   });
 
-  it('migrates a version 1 store with tasks to the current schema: its rows keep every value, with no forgotten dependencies and no free attempts', () => {
+  it('migrates a version 1 store with tasks to the current schema: its rows keep every value, with no forgotten dependencies, no free attempts, no checkpoint and an empty results cache', () => {
     const old = new Database(files.file());
     old.exec(MIGRATIONS[0] as string);
     old.pragma(`application_id = ${APPLICATION_ID}`);
@@ -62,11 +62,25 @@ describe('SqliteStore.open: new stores', () => {
     const store = files.store();
     expect(store.open()).toEqual({ tasks: 1 });
     expect(store.load()).toEqual([
-      expect.objectContaining({ id: 'old', state: 'retrying', attempts: 2, deadline: 99, forgottenDependencies: null, freeAttempts: 0 }),
+      expect.objectContaining({
+        id: 'old',
+        state: 'retrying',
+        attempts: 2,
+        deadline: 99,
+        forgottenDependencies: null,
+        freeAttempts: 0,
+        checkpoint: null,
+        lastHeartbeatAt: null,
+        interruptions: 0,
+        crashes: 0,
+        cached: false,
+        deadlineMissedAt: null,
+      }),
     ]);
+    expect(store.cacheGet('any', 0)).toBeUndefined();
     store.close();
     expect(headerOf(files.file()).version).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
   });
 
   it('accepts synchronous FULL', () => {
