@@ -45,6 +45,12 @@ export class RecordingStore implements TaskStore {
     this.inner.commit(batch);
     this.commits.push(batch);
   }
+  cacheGet(key: string, now: number): Uint8Array | undefined {
+    return this.inner.cacheGet(key, now);
+  }
+  cacheClear(): void {
+    this.inner.cacheClear();
+  }
   close(): void {
     this.inner.close();
   }
