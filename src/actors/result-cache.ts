@@ -114,7 +114,7 @@ export class ResultCache {
     const given = spec.cache?.key;
     if (given !== undefined) return (long.cacheKey = given);
     try {
-      const dependencies = this.#host.outcomes(record).map((outcome) => [outcome.status, outcome.result]);
+      const dependencies = this.#host.outcomes(record).map((outcome) => ({ status: outcome.status, result: outcome.result }));
       long.cacheKey = defaultCacheKey({ what: whatRuns(spec), args: spec.args, dependencies });
     } catch (error) {
       if (!(error instanceof CacheKeyError)) throw error;

@@ -87,6 +87,14 @@ const CONFUSABLE: ReadonlyArray<readonly [string, unknown]> = [
   ['/a/', /a/],
   ['"/a/g"', '/a/g'],
   ['/a\\/g/', /a\/g/],
+  ['a lone surrogate "\\ud800"', '\ud800'],
+  ['"\\ufffd", which UTF-8 makes of a lone surrogate', '\ufffd'],
+  ['"\\\\ud800" (its JSON text)', '"\\ud800"'],
+  ['"😀" (a surrogate pair)', '😀'],
+  ['"\\ud83d\\ude00" split in two', ['\ud83d', '\ude00']],
+  ['a string that looks like an encoding', 's1"a'],
+  ['["s1\\"a"]', ['s1"a']],
+  ['{ a: "b" } as a string key', { 's1"a:s1"b': 1 }],
 ];
 
 describe('defaultCacheKey', () => {
@@ -105,6 +113,15 @@ describe('defaultCacheKey', () => {
     expect(keyOf([{ a: 1, b: 2 }])).toBe(keyOf([{ b: 2, a: 1 }]));
     expect(keyOf([{ x: [{ p: 1, q: { r: 2, s: 3 } }], y: 0 }])).toBe(keyOf([{ y: 0, x: [{ q: { s: 3, r: 2 }, p: 1 }] }]));
     expect(keyOf([{ 2: 'a', b: 1, 1: 'c' }])).toBe(keyOf([{ b: 1, 1: 'c', 2: 'a' }]));
+  });
+
+  it('ignores the key order of objects with many keys', () => {
+    const names = Array.from({ length: 30 }, (_, i) => `k${(i * 7) % 30}`);
+    const forward = Object.fromEntries(names.map((name) => [name, name.length]));
+    const backward = Object.fromEntries([...names].reverse().map((name) => [name, name.length]));
+    expect(keyOf([forward])).toBe(keyOf([backward]));
+    const mixed = ['b', 'B', 'a', '_', '10', '9', 'é', 'e', '😀', ''];
+    expect(keyOf([Object.fromEntries(mixed.map((k) => [k, k]))])).toBe(keyOf([Object.fromEntries([...mixed].sort().map((k) => [k, k]))]));
   });
 
   it('counts an object with a null prototype as a plain object', () => {
@@ -390,6 +407,7 @@ function copyReplacing(value: unknown, target: number, replacement: unknown): { 
 const UNCHANGED = Symbol('unchanged');
 
 const EVERYTHING = {
+  stringUnit: 'binary',
   withBoxedValues: true,
   withMap: true,
   withSet: true,
