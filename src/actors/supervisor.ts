@@ -265,7 +265,6 @@ export class Supervisor {
       maxRetryDelay: spec.maxRetryDelay,
       jitter: spec.jitter,
       timeout: spec.timeout,
-      heartbeatTimeout: spec.heartbeatTimeout,
       maxInterruptions: spec.maxInterruptions,
       maxCrashes: spec.maxCrashes,
       trigger: spec.trigger,
@@ -569,7 +568,8 @@ export class Supervisor {
         break;
       case 'completed':
         record.result = context.result;
-        if (context.cached) {
+        // `queued` to `completed` is the machine's cache hit, and nothing else.
+        if (leaving === 'queued') {
           record.longState.cached = true;
           this.#stats.cacheHits++;
         } else if (record.long?.cacheKey != null) this.#cache.remember(record, context.result);
@@ -687,7 +687,7 @@ export class Supervisor {
       this.#heartbeats.begin(record.longState, heartbeatTimeout, () => {
         if (record.state !== 'running' || record.attempts !== attempt) return;
         this.#stats.stalledAttempts++;
-        this.send(record, { type: 'STALLED', attempt });
+        this.send(record, { type: 'STALLED', attempt, heartbeatTimeout });
       });
     }
     if (record.startedAt === undefined) {

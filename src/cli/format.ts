@@ -1,5 +1,6 @@
 /** Text shapes shared by the views and the summary: durations, one-line errors and results, shell words. */
 import { inspect } from 'node:util';
+import { ErrorCode } from '../index.js';
 
 /** `850ms`, `12.3s`, `4m 05s`, `2h 03m`. */
 export function formatDuration(ms: number): string {
@@ -78,4 +79,19 @@ export function rateLimitedLine(event: {
   readonly timestamp: number;
 }): string {
   return `${event.name}: ${event.limiter} ${event.key} paused ${formatDuration(Math.max(0, event.until - event.timestamp))}`;
+}
+
+/** The line a view logs for a `deadline` event: `deadline missed: report (after 30.0s)`. */
+export function deadlineLine(event: { readonly name: string; readonly deadline: number }): string {
+  return `deadline missed: ${event.name} (after ${formatDuration(event.deadline)})`;
+}
+
+/**
+ * How a retried attempt stalled, when its error is ERR_TASK_STALLED: `no heartbeat for 500ms` (a TaskStalledError
+ * carries its `heartbeatTimeout`); undefined when the attempt failed otherwise.
+ */
+export function stallText(error: unknown): string | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== ErrorCode.TASK_STALLED) return undefined;
+  const timeout = (error as { heartbeatTimeout?: unknown }).heartbeatTimeout;
+  return typeof timeout === 'number' ? `no heartbeat for ${formatDuration(timeout)}` : 'no heartbeat';
 }

@@ -1,12 +1,13 @@
 /**
  * The terminal view for a TTY: a cli-progress MultiBar redrawn in place, with one summary row on top and
- * one row per running task (none for a free slot); failures, retries and cancellations are logged above.
+ * one row per running task (none for a free slot); failures, retries (stalled attempts named), cancellations, rate
+ * limits and missed deadlines are logged above.
  * Every row and log line is cut to the terminal's width at the time it is drawn (rows.ts).
  */
 import { MultiBar, type GenericFormatter, type SingleBar } from 'cli-progress';
 import type { Subscription } from 'rxjs';
 import { ofType, TaskStatus, type TaskEngine, type TaskEvent } from '../index.js';
-import { fit, formatError, rateLimitedLine } from './format.js';
+import { deadlineLine, fit, formatError, rateLimitedLine, stallText } from './format.js';
 import { summaryRow, taskRow } from './rows.js';
 import type { ProgressSnapshot, RunningTask, RunProgress } from './run-progress.js';
 import type { View } from './view.js';
@@ -40,7 +41,7 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
     syncRows(multibar, rows, shown);
   };
   const timer = setInterval(redraw, options.interval ?? 200);
-  const logs: Subscription = engine.events.pipe(ofType('status', 'retry', 'rate-limited')).subscribe((event) => {
+  const logs: Subscription = engine.events.pipe(ofType('status', 'retry', 'rate-limited', 'deadline')).subscribe((event) => {
     if (progress.isReplay(event)) return;
     const line = logLine(event);
     // The width when the line is written: log lines are not redrawn.
@@ -59,11 +60,15 @@ export function startLiveView(engine: TaskEngine, progress: RunProgress, options
   };
 }
 
-/** The line logged above the rows for a retry, a failure or a cancellation; nothing for other changes. */
-function logLine(event: Extract<TaskEvent, { type: 'status' | 'retry' | 'rate-limited' }>): string | undefined {
+/** The line logged above the rows for a retry, a failure, a cancellation, a rate limit or a missed deadline; nothing for other changes. */
+export function logLine(event: Extract<TaskEvent, { type: 'status' | 'retry' | 'rate-limited' | 'deadline' }>): string | undefined {
   if (event.type === 'rate-limited') return `limited   ${rateLimitedLine(event)}`;
-  if (event.type === 'retry')
+  if (event.type === 'deadline') return deadlineLine(event);
+  if (event.type === 'retry') {
+    const stall = stallText(event.error);
+    if (stall !== undefined) return `stalled   ${event.name}: ${stall}; retry: attempt ${event.attempt} in ${event.delay}ms`;
     return `retry     ${event.name}: attempt ${event.attempt} in ${event.delay}ms after ${formatError(event.error)}`;
+  }
   if (event.status === TaskStatus.FAILED) return `FAILED    ${event.name}: ${formatError(event.error)}`;
   if (event.status === TaskStatus.CANCELLED)
     return `CANCELLED ${event.name}${event.error === undefined ? '' : `: ${formatError(event.error)}`}`;

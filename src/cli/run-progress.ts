@@ -33,6 +33,12 @@ export interface ProgressSnapshot {
   readonly limited: number;
   /** Of done, failed and cancelled, those that had finished in an earlier run (restored from a store). */
   readonly earlier: number;
+  /** Of done, those completed from the results cache without running (`cache`). */
+  readonly cacheHits: number;
+  /** Tasks whose `deadline` passed before they ended. */
+  readonly deadlinesMissed: number;
+  /** Attempts that sent no heartbeat for their `heartbeatTimeout` (failed with ERR_TASK_STALLED). */
+  readonly stalledAttempts: number;
   /** Tasks finished per second since the run began (not counting those finished in an earlier run). */
   readonly rate: number;
   readonly elapsedMs: number;
@@ -54,6 +60,8 @@ export class RunProgress {
   readonly finishedEarlier = new Set<string>();
   /** Tasks reported by a `stalled` event, until their status changes (a dependency was started after all). */
   readonly stalled = new Map<string, StalledTask>();
+  /** Tasks whose `deadline` passed in this run (a `deadline` event), with that deadline (ms after their start). */
+  readonly deadlines = new Map<string, number>();
   readonly #engine: TaskEngine;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -88,6 +96,9 @@ export class RunProgress {
       failed,
       cancelled,
       earlier,
+      cacheHits: stats.cacheHits,
+      deadlinesMissed: stats.deadlinesMissed,
+      stalledAttempts: stats.stalledAttempts,
       running: stats.running,
       queued: stats.queued + stats.retrying + stats.counts.WAITING,
       limited: stats.limited,
@@ -125,6 +136,8 @@ export class RunProgress {
       if (event.restored === true && TERMINAL.has(this.#engine.getTaskStatus(event.taskId))) this.finishedEarlier.add(event.taskId);
     } else if (event.type === 'stalled') {
       this.stalled.set(event.taskId, { id: event.taskId, name: event.name, waitingOn: [...event.waitingOn] });
+    } else if (event.type === 'deadline') {
+      this.deadlines.set(event.taskId, event.deadline);
     } else if (event.type === 'status') {
       this.stalled.delete(event.taskId);
       if (event.status === TaskStatus.RUNNING) {

@@ -10,16 +10,27 @@ interface Part {
 
 const ALWAYS = Number.POSITIVE_INFINITY;
 
-/** What to drop from the full line, in order, to make it shorter: the rate first, then queued, running, cancelled, failed. */
-const DROP_LEVELS = [0, 1, 2, 3, 4, 5] as const;
+/**
+ * What to drop from the full line, in order, to make it shorter: the rate first, then the cache hits, stalled attempts,
+ * queued, running, missed deadlines, cancelled, failed.
+ */
+const DROP_LEVELS = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
+
+/** `1 stalled attempt`, `2 stalled attempts`: a part shown only when its count is not zero. */
+function counted(n: number, one: string, many: string, keep: number): Part[] {
+  return n > 0 ? [{ text: `${n} ${n === 1 ? one : many}`, keep }] : [];
+}
 
 function parts(s: ProgressSnapshot, hidden: number): Part[] {
   return [
     { text: `${s.done}/${s.total} done`, keep: ALWAYS },
-    { text: `${s.failed} failed`, keep: 5 },
-    ...(s.cancelled > 0 ? [{ text: `${s.cancelled} cancelled`, keep: 4 }] : []),
-    { text: `${s.running} running${hidden > 0 ? ` (+${hidden} not shown)` : ''}`, keep: 3 },
-    { text: `${s.queued} queued${s.limited > 0 ? ` (${s.limited} held by limits)` : ''}`, keep: 2 },
+    ...counted(s.cacheHits, 'cached', 'cached', 2),
+    { text: `${s.failed} failed`, keep: 8 },
+    ...counted(s.cancelled, 'cancelled', 'cancelled', 7),
+    ...counted(s.deadlinesMissed, 'deadline missed', 'deadlines missed', 6),
+    ...counted(s.stalledAttempts, 'stalled attempt', 'stalled attempts', 3),
+    { text: `${s.running} running${hidden > 0 ? ` (+${hidden} not shown)` : ''}`, keep: 5 },
+    { text: `${s.queued} queued${s.limited > 0 ? ` (${s.limited} held by limits)` : ''}`, keep: 4 },
     { text: `${s.rate.toFixed(1)}/s`, keep: 1 },
     { text: `${formatDuration(s.elapsedMs)} elapsed`, keep: ALWAYS },
     { text: s.etaMs === undefined ? 'time left unknown' : `~${formatDuration(s.etaMs)} left`, keep: ALWAYS },
@@ -34,9 +45,9 @@ export function summaryLine(s: ProgressSnapshot, hidden = 0): string {
 }
 
 /**
- * The summary line in at most `max` characters: the full line when it fits, else without the parts that
- * matter least (the rate, then the queued, running, cancelled and failed counts). Done, elapsed time and the
- * estimate are kept; `undefined` when even they do not fit.
+ * The summary line in at most `max` characters: the full line when it fits, else without the parts that matter least
+ * (the rate, then the cache hits, stalled attempts, queued, running, missed deadlines, cancelled and failed counts).
+ * Done, elapsed time and the estimate are kept; `undefined` when even they do not fit.
  */
 export function shortSummaryLine(s: ProgressSnapshot, max: number, hidden = 0): string | undefined {
   const all = parts(s, hidden);

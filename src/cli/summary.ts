@@ -1,6 +1,6 @@
 /**
- * The end of a run: a table of outcomes, each task's result (`--results`), the tasks left stalled, the failed
- * tasks with their errors, and the exit code.
+ * The end of a run: a table of outcomes, each task's result (`--results`, a cached one marked), the tasks left
+ * stalled, the tasks that missed their deadline, the failed tasks with their errors, and the exit code.
  */
 import { TaskStatus, type TaskEngine, type TaskInfo } from '../index.js';
 import { errorToJson, fit, formatDuration, formatError, formatResult, resultToJson } from './format.js';
@@ -23,6 +23,12 @@ export interface RunOutcome {
   readonly endedAt: number;
   readonly meanWaitTime: number;
   readonly meanRunTime: number;
+  /** The engine's counts since it was created: tasks completed from the results cache, missed deadlines, stalled attempts. */
+  readonly cacheHits: number;
+  readonly deadlinesMissed: number;
+  readonly stalledAttempts: number;
+  /** The deadline (ms after start) of each task that missed it in this run, as its `deadline` event gave it. */
+  readonly deadlines: ReadonlyMap<string, number>;
 }
 
 /** How the summary is printed. */
@@ -38,7 +44,7 @@ const MAX_LISTED = 50;
 
 export function collectOutcome(
   engine: TaskEngine,
-  progress: Pick<RunProgress, 'ids' | 'elapsedMs' | 'finishedEarlier' | 'stalled'>,
+  progress: Pick<RunProgress, 'ids' | 'elapsedMs' | 'finishedEarlier' | 'stalled' | 'deadlines'>,
 ): RunOutcome {
   const tasks = progress.ids.map((id) => engine.getTask(id));
   const stats = engine.getStats();
@@ -56,6 +62,10 @@ export function collectOutcome(
     endedAt: Date.now(),
     meanWaitTime: stats.meanWaitTime,
     meanRunTime: stats.meanRunTime,
+    cacheHits: stats.cacheHits,
+    deadlinesMissed: stats.deadlinesMissed,
+    stalledAttempts: stats.stalledAttempts,
+    deadlines: new Map(progress.deadlines),
   };
 }
 
@@ -83,6 +93,7 @@ export function printSummary(outcome: RunOutcome, write: WriteLine, options: Sum
   const waitingLines = waiting.slice(0, MAX_LISTED).map((task) => `  ${label(task.id, task.name)}  ${waitingText(task, outcome.endedAt)}`);
   if (waiting.length > MAX_LISTED) waitingLines.push(`  ... and ${waiting.length - MAX_LISTED} more`);
   section(`Waiting tasks (${waiting.length}): started, not running, and why`, waitingLines, write, max);
+  section(`Missed deadlines (${outcome.tasks.filter(missedDeadline).length})`, deadlineLines(outcome), write, max);
   const failed = outcome.tasks.filter((task) => task.status === TaskStatus.FAILED);
   const listed = failed.slice(0, MAX_LISTED).map((task) => `  ${label(task.id, task.name)}  ${formatError(task.error)}`);
   if (failed.length > MAX_LISTED) listed.push(`  ... and ${failed.length - MAX_LISTED} more`);
@@ -97,6 +108,9 @@ export function summaryToJson(outcome: RunOutcome, exitCode: number): Record<str
     counts: outcome.counts,
     total: outcome.tasks.length,
     finishedEarlier: outcome.finishedEarlier,
+    cacheHits: outcome.cacheHits,
+    deadlinesMissed: outcome.deadlinesMissed,
+    stalledAttempts: outcome.stalledAttempts,
     elapsedMs: outcome.elapsedMs,
     failed: outcome.tasks
       .filter((task) => task.status === TaskStatus.FAILED)
@@ -113,7 +127,22 @@ function taskToJson(task: TaskInfo): Record<string, unknown> {
   const data: Record<string, unknown> = { taskId: task.id, name: task.name, status: task.status };
   if (task.status === TaskStatus.COMPLETED) data.result = resultToJson(task.result);
   if (task.error !== undefined) data.error = errorToJson(task.error);
+  if (task.cached) data.cached = true;
+  if (task.deadlineMissedAt !== undefined) data.deadlineMissedAt = task.deadlineMissedAt;
   return data;
+}
+
+const missedDeadline = (task: TaskInfo): boolean => task.deadlineMissedAt !== undefined;
+
+/** `  report  missed its 500ms deadline; COMPLETED`, the first 50 tasks that missed theirs. */
+function deadlineLines(outcome: RunOutcome): string[] {
+  const late = outcome.tasks.filter(missedDeadline);
+  const lines = late.slice(0, MAX_LISTED).map((task) => {
+    const deadline = outcome.deadlines.get(task.id);
+    return `  ${label(task.id, task.name)}  missed its ${deadline === undefined ? '' : `${formatDuration(deadline)} `}deadline; ${task.status}`;
+  });
+  if (late.length > MAX_LISTED) lines.push(`  ... and ${late.length - MAX_LISTED} more`);
+  return lines;
 }
 
 /** Why a started task is not running: the dependencies it waits on, or the limit key that holds it and for how long. */
@@ -136,16 +165,24 @@ function countRows(outcome: RunOutcome): [string, string][] {
     ['completed', String(outcome.counts.COMPLETED)],
     ['failed', String(outcome.counts.FAILED)],
     ['cancelled', String(outcome.counts.CANCELLED)],
-    ...(outcome.unfinished > 0 ? [['unfinished', String(outcome.unfinished)] as [string, string]] : []),
+    ...counted('unfinished', outcome.unfinished),
     ['total', String(outcome.tasks.length)],
-    ...(outcome.finishedEarlier > 0 ? [['finished in earlier runs', String(outcome.finishedEarlier)] as [string, string]] : []),
+    ...counted('finished in earlier runs', outcome.finishedEarlier),
+    ...counted('from cache', outcome.cacheHits),
+    ...counted('deadlines missed', outcome.deadlinesMissed),
+    ...counted('stalled attempts', outcome.stalledAttempts),
     ['elapsed', formatDuration(outcome.elapsedMs)],
     ['mean wait', formatDuration(outcome.meanWaitTime)],
     ['mean run', formatDuration(outcome.meanRunTime)],
   ];
 }
 
-/** Each task on one line: its result when COMPLETED, else its status (and error). Labels are aligned. */
+/** A row of the table only when its count is not zero. */
+function counted(key: string, n: number): [string, string][] {
+  return n > 0 ? [[key, String(n)]] : [];
+}
+
+/** Each task on one line: its result when COMPLETED (after `(cached)` when from the cache), else its status (and error). Labels are aligned. */
 function resultLines(tasks: readonly TaskInfo[]): string[] {
   const labels = tasks.map((task) => label(task.id, task.name));
   const width = Math.min(40, Math.max(0, ...labels.map((text) => text.length)));
@@ -153,7 +190,8 @@ function resultLines(tasks: readonly TaskInfo[]): string[] {
 }
 
 function outcomeText(task: TaskInfo): string {
-  if (task.status === TaskStatus.COMPLETED) return formatResult(task.result);
+  // The mark goes first: a long result is cut at the line's end.
+  if (task.status === TaskStatus.COMPLETED) return `${task.cached ? '(cached) ' : ''}${formatResult(task.result)}`;
   return task.error === undefined ? task.status : `${task.status}: ${formatError(task.error)}`;
 }
 

@@ -23,7 +23,9 @@ export const CORE_SCRIPT = `
   var finished = new Map(); // task id -> finish time (ms), last 60 s; keyed by id so snapshot + events never count twice
   var STATE_OF_STATUS = { WAITING: 'waiting', RUNNING: 'running', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled' };
   var layoutTimer = null, refreshTimer = null, renderTimer = null;
+  var laidOut = null; // graphKey() of the tasks as the graph (or list) was last rendered
   var applied = 0;
+  var engineStats = null; // engine.getStats() from the last /api/state: cache hits, missed deadlines, stalled attempts
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -70,6 +72,7 @@ export const CORE_SCRIPT = `
   function large() { return tasks.size > layoutLimit; }
 
   function render() {
+    laidOut = graphKey();
     var note = document.getElementById('note');
     var graph = document.getElementById('graph'), list = document.getElementById('list');
     if (large()) {
@@ -111,11 +114,12 @@ export const CORE_SCRIPT = `
     return key.join('\\n');
   }
 
-  // A snapshot fetched while events arrived may be older than them: then load again once it is quiet.
+  // A snapshot fetched while events arrived may be older than them: then load again once it is quiet. The graph is
+  // laid out again when its tasks or dependencies differ from those last drawn (a task first known from its
+  // registered event is drawn once a snapshot has it, even when it has no dependencies to change the key).
   function load() {
     var mark = applied;
     return fetch(body.dataset.stateUrl, { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (state) {
-      var before = graphKey();
       tasks.clear();
       stalled.clear();
       var cutoff = Date.now() - 60000;
@@ -125,7 +129,8 @@ export const CORE_SCRIPT = `
         if (t.finishedAt && t.finishedAt >= cutoff && !finished.has(t.id)) finished.set(t.id, t.finishedAt);
       });
       layoutLimit = state.layoutLimit || layoutLimit;
-      if (graphKey() !== before) scheduleLayout();
+      engineStats = state.stats || null;
+      if (graphKey() !== laidOut) scheduleLayout();
       else { tasks.forEach(styleNode); scheduleLight(); }
       if (applied !== mark) scheduleRefresh(300);
     }).catch(function () { scheduleRefresh(2000); });
@@ -136,13 +141,23 @@ export const CORE_SCRIPT = `
     t.state = STATE_OF_STATUS[ev.status] || t.state; // PENDING is pending, queued or retrying: /api/task tells
     if (ev.status === 'RUNNING') { t.attempts = (t.attempts || 0) + 1; t.progress = 0; }
     if (ev.error) t.error = ev.error;
+    if (ev.cached) t.cached = true;
     if (ev.status === 'COMPLETED' || ev.status === 'FAILED' || ev.status === 'CANCELLED') finished.set(ev.taskId, ev.timestamp || Date.now());
     setStalled(t, null);
     if (stalled.size) startedTask(t.id);
   }
 
+  // Events that change the engine's numbers the header shows (cache hits, missed deadlines, stalled attempts):
+  // those numbers come with /api/state, never counted here (a snapshot and the events around it would count twice),
+  // reloaded within a second (not sooner: a run of cached completions would reload a large state many times).
+  function changesStats(ev) {
+    var code = ev.error && ev.error.code;
+    return ev.type === 'deadline' || ev.cached === true || ((ev.type === 'retry' || ev.type === 'status') && code === 'ERR_TASK_STALLED');
+  }
+
   function apply(ev) {
     applied++;
+    if (changesStats(ev)) scheduleRefresh(1000);
     var t = tasks.get(ev.taskId);
     if (ev.type === 'registered') {
       if (!t) tasks.set(ev.taskId, { id: ev.taskId, name: ev.name, status: 'PENDING', priority: NORMAL_PRIORITY, progress: 0, message: null, attempts: 0, dependencies: [], error: null, stalled: null });
@@ -156,6 +171,7 @@ export const CORE_SCRIPT = `
       if (ev.message !== null && ev.message !== undefined) t.message = ev.message;
     } else if (ev.type === 'retry') t.error = ev.error;
     else if (ev.type === 'stalled') setStalled(t, ev.waitingOn);
+    else if (ev.type === 'deadline') t.deadlineMissedAt = ev.timestamp;
     styleNode(t);
     if (ev.taskId === selected) scheduleDetail(200);
   }

@@ -70,6 +70,12 @@ export const DETAIL_SCRIPT = `
     return lines.join('\\ncaused by ');
   }
 
+  // A stalled attempt says so, with how long it went without a heartbeat; others give their outcome.
+  function attemptOutcome(a) {
+    if (!a.stalled) return a.outcome;
+    return a.stalled.heartbeatTimeout === null ? 'stalled (no heartbeat)' : 'stalled (no heartbeat for ' + a.stalled.heartbeatTimeout + ' ms)';
+  }
+
   function renderAttempts(aside, attempts) {
     aside.appendChild(el('h3', '', 'Attempts'));
     if (!attempts.length) { aside.appendChild(el('p', '', 'none seen')); return; }
@@ -79,7 +85,7 @@ export const DETAIL_SCRIPT = `
     attempts.forEach(function (a) {
       var tr = el('tr', 'attempt');
       tr.appendChild(el('td', '', a.attempt));
-      tr.appendChild(el('td', 'outcome', a.outcome));
+      tr.appendChild(el('td', 'outcome', attemptOutcome(a)));
       tr.appendChild(el('td', '', duration((a.endedAt === null ? Date.now() : a.endedAt) - a.startedAt) + (a.endedAt === null ? '…' : '')));
       tr.appendChild(el('td', 'error', a.error ? errorLine(a.error) : ''));
       table.appendChild(tr);
@@ -131,6 +137,20 @@ export const DETAIL_SCRIPT = `
     return w.dependencies.length ? 'dependencies ' + w.dependencies.map(taskLabel).join(', ') : null;
   }
 
+  // Heartbeats, the results cache, the deadline and free re-runs (long and repeated work), each when it applies.
+  // The detail answer is fresher than the page's copy, which events keep current for 'cached' and the deadline.
+  function longRows(row, t, info, history) {
+    var task = info || t;
+    if (known(task.lastHeartbeatAt)) row('last heartbeat', new Date(task.lastHeartbeatAt).toISOString());
+    if (task.cached || t.cached) row('cache', 'from cache (no attempt ran)');
+    else if (history && history.cacheSkipped) row('cache', 'skipped, ran uncached: ' + errorLine(history.cacheSkipped));
+    var missed = known(task.deadlineMissedAt) ? task.deadlineMissedAt : t.deadlineMissedAt;
+    if (known(missed)) row('deadline', 'deadline missed at ' + new Date(missed).toISOString(), 'late');
+    if (task.interruptions) row('interruptions', task.interruptions + ' (re-run free after a process death)');
+    if (task.crashes) row('crashes', task.crashes + ' (re-run free after a worker process died)');
+  }
+  function known(ms) { return ms !== null && ms !== undefined; }
+
   function renderDetail() {
     var aside = document.getElementById('detail');
     clear(aside);
@@ -148,7 +168,9 @@ export const DETAIL_SCRIPT = `
     row('message', t.message);
     row('attempts', t.attempts);
     row('dependencies', (t.dependencies || []).map(taskLabel).join(', '));
-    var info = detailInfo && detailInfo.task && detailInfo.task.id === t.id ? detailInfo.task : null;
+    var history = detailInfo && detailInfo.task && detailInfo.task.id === t.id ? detailInfo : null;
+    var info = history ? history.task : null;
+    longRows(row, t, info, history);
     if (info && info.waitingOn) row('waiting on', waitingText(info.waitingOn));
     if (info && info.limits && info.limits.length) row('limits', info.limits.map(function (c) { return c.limiter + ' ' + c.key + (c.cost === 1 ? '' : ' (cost ' + c.cost + ')'); }).join(', '));
     if (t.settings) settingsRows(row, t.settings);

@@ -32,6 +32,7 @@ export const VIEW_SCRIPT = `
       badge.title = 'started, but waiting on tasks that were never started';
       box.appendChild(badge);
     }
+    statBadges(box);
     var now = Date.now(), recent = 0;
     finished.forEach(function (at, id) {
       if (at < now - 60000) finished.delete(id);
@@ -39,6 +40,25 @@ export const VIEW_SCRIPT = `
     });
     document.getElementById('throughput').textContent = (recent / 10).toFixed(1) + ' finished/s';
     renderChart(now);
+  }
+
+  // The engine's own counts since it was created (getStats), each shown only when it is not zero.
+  var STAT_BADGES = [
+    ['deadlinesMissed', 'deadlines missed', 'late', 'tasks not finished by their deadline (they kept running)'],
+    ['stalledAttempts', 'stalled attempts', 'late', 'attempts that sent no heartbeat for their heartbeatTimeout (failed, retried like a timeout)'],
+    ['cacheHits', 'from cache', 'cached', 'tasks completed from the results cache, without running'],
+  ];
+  function statBadges(box) {
+    if (!engineStats) return;
+    STAT_BADGES.forEach(function (b) {
+      var n = engineStats[b[0]];
+      if (!n) return;
+      var badge = el('span', 'count stat ' + b[2], b[1] + ' ' + n);
+      badge.dataset.stat = b[0];
+      badge.title = b[3];
+      box.appendChild(badge);
+      box.appendChild(document.createTextNode(' '));
+    });
   }
 
   function two(n) { return (n < 10 ? '0' : '') + n; }

@@ -2,11 +2,13 @@
  * Per-task attempt history and recent progress messages, built by the
  * dashboard from the events it sees (`status` RUNNING starts an attempt, a
  * `retry` event ends it as failed with its error, a terminal status ends the
- * last one), and whether the engine reported the task stalled (a `stalled`
- * event, until its status changes). Everything is bounded: at most `DASHBOARD_MAX_MESSAGES` messages
+ * last one; an attempt ended by ERR_TASK_STALLED says after how long without a heartbeat), whether the engine
+ * reported the task stalled (a `stalled` event, until its status changes), and why it last ran uncached (a
+ * `cache-skipped` event). Everything is bounded: at most `DASHBOARD_MAX_MESSAGES` messages
  * and `DASHBOARD_MAX_ATTEMPTS` attempts per task, `DASHBOARD_MAX_HISTORIES`
  * tasks (the oldest dropped first).
  */
+import { ErrorCode } from '../errors.js';
 import type { TaskEvent } from '../events.js';
 import { describeMachine } from '../monitor/statechart.js';
 import { STATUS_OF_STATE, taskMachine } from '../machines/task.machine.js';
@@ -23,6 +25,11 @@ export interface AttemptJson {
   /** `running` while open, then `completed`, `failed` or `cancelled`. */
   outcome: 'running' | 'completed' | 'failed' | 'cancelled';
   error: ErrorJson | null;
+  /**
+   * Set when the attempt stalled (it failed with ERR_TASK_STALLED): the `heartbeatTimeout` it went without a heartbeat
+   * for, in ms (null when the error does not say). Null otherwise.
+   */
+  stalled: { readonly heartbeatTimeout: number | null } | null;
 }
 
 export interface MessageJson {
@@ -34,12 +41,15 @@ export interface MessageJson {
 export interface HistoryJson {
   readonly attempts: readonly AttemptJson[];
   readonly messages: readonly MessageJson[];
+  /** Why the task last ran uncached although its spec has `cache` (the last `cache-skipped` event's error); else null. */
+  readonly cacheSkipped: ErrorJson | null;
 }
 
 interface History {
   attempts: AttemptJson[];
   messages: MessageJson[];
   count: number;
+  cacheSkipped: ErrorJson | null;
   /** The never-started tasks of the last `stalled` event, until the task's status changes. */
   stalledOn: readonly string[] | null;
 }
@@ -52,7 +62,7 @@ export class TaskHistories {
   #get(id: string): History {
     let history = this.#byId.get(id);
     if (!history) {
-      history = { attempts: [], messages: [], count: 0, stalledOn: null };
+      history = { attempts: [], messages: [], count: 0, cacheSkipped: null, stalledOn: null };
       this.#byId.set(id, history);
       if (this.#byId.size > DASHBOARD_MAX_HISTORIES) this.#byId.delete(this.#byId.keys().next().value as string);
     }
@@ -65,6 +75,7 @@ export class TaskHistories {
     last.endedAt = at;
     last.outcome = outcome;
     last.error = errorToJson(error);
+    last.stalled = stallOf(error);
   }
 
   record(event: TaskEvent): void {
@@ -73,7 +84,14 @@ export class TaskHistories {
       history.stalledOn = null;
       if (event.status === 'RUNNING') {
         history.count++;
-        history.attempts.push({ attempt: history.count, startedAt: event.timestamp, endedAt: null, outcome: 'running', error: null });
+        history.attempts.push({
+          attempt: history.count,
+          startedAt: event.timestamp,
+          endedAt: null,
+          outcome: 'running',
+          error: null,
+          stalled: null,
+        });
         if (history.attempts.length > DASHBOARD_MAX_ATTEMPTS) history.attempts.shift();
       } else if (TERMINAL[event.status]) {
         this.#end(history, event.timestamp, TERMINAL[event.status] as AttemptJson['outcome'], event.error);
@@ -82,6 +100,8 @@ export class TaskHistories {
       this.#end(this.#get(event.taskId), event.timestamp, 'failed', event.error);
     } else if (event.type === 'stalled') {
       this.#get(event.taskId).stalledOn = [...event.waitingOn];
+    } else if (event.type === 'cache-skipped') {
+      this.#get(event.taskId).cacheSkipped = errorToJson(event.error);
     } else if (event.type === 'progress' && typeof event.message === 'string') {
       const history = this.#get(event.taskId);
       history.messages.push({ at: event.timestamp, progress: event.progress, message: event.message });
@@ -91,7 +111,11 @@ export class TaskHistories {
 
   get(id: string): HistoryJson {
     const history = this.#byId.get(id);
-    return { attempts: history ? history.attempts.map((a) => ({ ...a })) : [], messages: history ? [...history.messages] : [] };
+    return {
+      attempts: history ? history.attempts.map((a) => ({ ...a })) : [],
+      messages: history ? [...history.messages] : [],
+      cacheSkipped: history?.cacheSkipped ?? null,
+    };
   }
 
   /** The never-started tasks `id` was last reported stalled on, or null when it was not (or its status changed since). */
@@ -101,6 +125,18 @@ export class TaskHistories {
 
   delete(id: string): void {
     this.#byId.delete(id);
+  }
+}
+
+/** An attempt's stall, when `error` is ERR_TASK_STALLED (a TaskStalledError carries its `heartbeatTimeout`). */
+function stallOf(error: unknown): AttemptJson['stalled'] {
+  if (typeof error !== 'object' || error === null) return null;
+  try {
+    const { code, heartbeatTimeout } = error as { code?: unknown; heartbeatTimeout?: unknown };
+    if (code !== ErrorCode.TASK_STALLED) return null;
+    return { heartbeatTimeout: typeof heartbeatTimeout === 'number' ? heartbeatTimeout : null };
+  } catch {
+    return null; // a proxy or getter that throws: not a stall the dashboard can read
   }
 }
 

@@ -26,6 +26,8 @@ const STYLE = `
   header h1 { font-size: 1rem; margin: 0 1rem 0 0; }
   .count { padding: .15rem .5rem; border-radius: 1rem; font-size: .85rem; border: 1px solid #d0d7de; }
   .count.stalled { background: #fff1e5; border-color: #bc4c00; color: #953800; }
+  .count.late { background: #ffebe9; border-color: #cf222e; color: #a40e26; }
+  .count.cached { background: #dafbe1; border-color: #1a7f37; color: #116329; }
   #conn { margin-left: auto; font-size: .8rem; color: #57606a; }
   main { flex: 1; display: flex; min-height: 0; }
   #view { flex: 1; overflow: auto; position: relative; min-width: 0; }
@@ -43,6 +45,7 @@ const STYLE = `
   aside dt { font-weight: 600; }
   aside dd { margin: 0; white-space: pre-wrap; word-break: break-word; }
   aside dd.stalled { color: #953800; font-weight: 600; }
+  aside dd.late { color: #a40e26; font-weight: 600; }
   .node { cursor: pointer; }
   .node rect.box { stroke: #57606a; stroke-width: 1; }
   .node text { font-size: 11px; pointer-events: none; }

@@ -45,6 +45,15 @@ export interface TaskJson {
   } | null;
   /** Its per-key limiter keys and costs. */
   readonly limits: ReadonlyArray<{ readonly limiter: string; readonly key: string; readonly cost: number }>;
+  /** Completed from the results cache, without an attempt (`cache` in its spec). */
+  readonly cached: boolean;
+  /** When its running (or last) attempt last sent a heartbeat or progress (ms); null when none ran. */
+  readonly lastHeartbeatAt: number | null;
+  /** When its `deadline` passed while it was not terminal (ms); null otherwise. */
+  readonly deadlineMissedAt: number | null;
+  /** Attempts re-run free after a process death (restore), and remote attempts whose worker process died. */
+  readonly interruptions: number;
+  readonly crashes: number;
 }
 
 export interface SettingsJson {
@@ -108,9 +117,10 @@ export function errorToJson(error: unknown, depth = 0): ErrorJson | null {
   return { name: 'Error', message: safeString(error) };
 }
 
-/** The fields of `engine.getTask(id)` the dashboard shows (`state` and `settings` optional, for engines that lack them). */
-export type TaskInfoLike = Omit<TaskInfo, 'state' | 'settings' | 'result' | 'waitingOn' | 'limits'> &
-  Partial<Pick<TaskInfo, 'state' | 'settings' | 'waitingOn' | 'limits'>>;
+/** The fields of `engine.getTask(id)` the dashboard shows (those added since the first dashboard optional, for engines that lack them). */
+type LaterFields =
+  'state' | 'settings' | 'waitingOn' | 'limits' | 'cached' | 'lastHeartbeatAt' | 'deadlineMissedAt' | 'interruptions' | 'crashes';
+export type TaskInfoLike = Omit<TaskInfo, LaterFields | 'result'> & Partial<Pick<TaskInfo, LaterFields>>;
 
 /** `info` as JSON; `stalled`: the never-started tasks it waits on, when the dashboard knows it is stalled. */
 export function taskToJson(info: TaskInfoLike, stalled: readonly string[] | null = null): TaskJson {
@@ -141,16 +151,24 @@ export function taskToJson(info: TaskInfoLike, stalled: readonly string[] | null
                 : { limiter: info.waitingOn.limit.limiter, key: info.waitingOn.limit.key, until: info.waitingOn.limit.until ?? null },
           },
     limits: (info.limits ?? []).map(({ limiter, key, cost }) => ({ limiter, key, cost })),
+    cached: info.cached === true,
+    lastHeartbeatAt: info.lastHeartbeatAt ?? null,
+    deadlineMissedAt: info.deadlineMissedAt ?? null,
+    interruptions: info.interruptions ?? 0,
+    crashes: info.crashes ?? 0,
   };
 }
 
+/** `event` as the SSE stream sends it: its own fields as JSON (errors as {@link ErrorJson}, `cached` only when set). */
 export function eventToJson(event: TaskEvent): EventJson {
   const base = { type: event.type, taskId: event.taskId, name: event.name, timestamp: event.timestamp };
   switch (event.type) {
     case 'registered':
       return base;
-    case 'status':
-      return { ...base, status: event.status, previous: event.previous, error: errorToJson(event.error) };
+    case 'status': {
+      const status = { ...base, status: event.status, previous: event.previous, error: errorToJson(event.error) };
+      return event.cached === true ? { ...status, cached: true } : status;
+    }
     case 'progress':
       return { ...base, progress: event.progress, message: event.message ?? null };
     case 'retry':
@@ -159,8 +177,11 @@ export function eventToJson(event: TaskEvent): EventJson {
       return { ...base, waitingOn: [...event.waitingOn] };
     case 'rate-limited':
       return { ...base, limiter: event.limiter, key: event.key, until: event.until };
+    case 'deadline':
+      return { ...base, deadline: event.deadline };
     case 'resource-error':
     case 'store-error':
+    case 'cache-skipped':
       return { ...base, error: errorToJson(event.error) };
     default:
       return base;

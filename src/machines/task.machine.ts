@@ -59,8 +59,6 @@ export interface TaskMachineInput {
   readonly jitter: number;
   /** Per-attempt timeout in ms; undefined means no timeout and no timer. */
   readonly timeout: number | undefined;
-  /** ms without a heartbeat after which a running attempt is stalled (the supervisor watches and sends STALLED). */
-  readonly heartbeatTimeout?: number | undefined;
   /** Attempts interrupted by a process death that re-run free of `maxRetries`. @default 1 */
   readonly maxInterruptions?: number;
   /** Remote attempts whose worker process died that re-run free of `maxRetries`. @default 1 */
@@ -84,6 +82,11 @@ export interface Upstream extends DependencyCounts {
 
 const NO_UPSTREAM: Upstream = Object.freeze({ total: 0, succeeded: 0, failed: 0, skipped: 0 });
 
+/**
+ * Keep it under 20 fields: XState copies the context with `Object.assign({}, context, update)` (at creation and on
+ * every `assign`), and V8 makes such a copy of 20 or more properties a dictionary, about 750 B more per task
+ * (test/machines/task-machine-context.test.ts holds the line).
+ */
 export interface TaskMachineContext extends TaskMachineInput {
   readonly name: string;
   /** Attempts started so far; the running attempt's number while running. */
@@ -93,14 +96,11 @@ export interface TaskMachineContext extends TaskMachineInput {
    * (within `maxInterruptions`) or with their remote worker's death (within `maxCrashes`).
    */
   freeAttempts: number;
-  readonly heartbeatTimeout: number | undefined;
   readonly maxInterruptions: number;
   readonly maxCrashes: number;
   /** Attempts interrupted by a process death (seen at restore), and remote attempts whose worker process died. */
   interruptions: number;
   crashes: number;
-  /** Completed from the results cache, without an attempt. */
-  cached: boolean;
   readonly trigger: TriggerRule;
   /** How its dependencies have ended so far (replaced, never changed in place). */
   upstream: Upstream;
@@ -126,7 +126,7 @@ export type TaskMachineEvent =
   /** The running attempt is alive (ctx.heartbeat), with its checkpoint when it gave one. */
   | { type: 'HEARTBEAT'; details: unknown }
   /** Attempt `attempt` sent no heartbeat for `heartbeatTimeout` ms (the supervisor's watch). */
-  | { type: 'STALLED'; attempt: number }
+  | { type: 'STALLED'; attempt: number; heartbeatTimeout: number }
   /** The results cache holds a fresh result for the task's key: it completes with it, without an attempt. */
   | { type: 'CACHE_HIT'; result: unknown }
   | { type: 'COMPLETE'; result: unknown }
@@ -171,8 +171,8 @@ const withBackoff = (context: TaskMachineContext): number => backoffDelay(contex
 const timeoutError = (context: TaskMachineContext): TaskTimeoutError =>
   new TaskTimeoutError(context, context.timeout ?? 0, context.attempts);
 
-const stallError = (context: TaskMachineContext): TaskStalledError =>
-  new TaskStalledError(context, context.heartbeatTimeout ?? 0, context.attempts);
+const stallError = (context: TaskMachineContext, event: TaskMachineEvent): TaskStalledError =>
+  new TaskStalledError(context, (event as EventOf<'STALLED'>).heartbeatTimeout, context.attempts);
 
 const unstartedError = (context: TaskMachineContext): TaskTimeoutError =>
   new TaskTimeoutError(context, context.timeout ?? 0, context.attempts, 'unstarted');
@@ -288,8 +288,9 @@ export const taskMachine = setup({
     recordError: assign({ error: ({ event }) => (event as EventOf<'CANCEL'>).error }),
     recordResult: assign({ result: ({ event }) => (event as EventOf<'COMPLETE'>).result }),
     recordTimeout: assign({ error: ({ context }) => timeoutError(context) }),
-    recordStall: assign({ error: ({ context }) => stallError(context) }),
-    recordCacheHit: assign({ result: ({ event }) => (event as EventOf<'CACHE_HIT'>).result, cached: true }),
+    recordStall: assign({ error: ({ context, event }) => stallError(context, event) }),
+    /** A cache hit's result (that it was one, the supervisor reads off the transition: `queued` to `completed` is only this). */
+    recordCacheHit: assign({ result: ({ event }) => (event as EventOf<'CACHE_HIT'>).result }),
     /** An attempt that was not the task's fault: it re-runs at once, free of maxRetries, and is counted apart. */
     countCrash: assign({ crashes: ({ context }) => context.crashes + 1 }),
     countInterruption: assign({ interruptions: ({ context }) => context.interruptions + 1 }),
@@ -386,7 +387,6 @@ export const taskMachine = setup({
     maxRetryDelay: input.maxRetryDelay,
     jitter: input.jitter,
     timeout: input.timeout,
-    heartbeatTimeout: input.heartbeatTimeout,
     maxInterruptions: input.maxInterruptions ?? 1,
     maxCrashes: input.maxCrashes ?? 1,
     trigger: input.trigger ?? DEFAULT_TRIGGER,
@@ -395,7 +395,6 @@ export const taskMachine = setup({
     freeAttempts: 0,
     interruptions: 0,
     crashes: 0,
-    cached: false,
     backoff: 0,
     result: undefined,
     error: undefined,

@@ -169,14 +169,14 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     delays: implementations.delays,
     context: (input) =>
       typeof contextConfig === 'function'
-        ? Object.assign(
-            {},
-            (contextConfig as (args: { input: unknown; self: undefined; spawn: () => never }) => Record<string, unknown>)({
+        ? // A copy by spread: V8 keeps it a fast object (Object.assign into `{}` of 20 properties made a dictionary, ~700 B more).
+          {
+            ...(contextConfig as (args: { input: unknown; self: undefined; spawn: () => never }) => Record<string, unknown>)({
               input,
               self: undefined,
               spawn: noSpawn,
             }),
-          )
+          }
         : ((contextConfig ?? {}) as Record<string, unknown>),
   };
 }
