@@ -543,13 +543,13 @@ export class Supervisor {
     const previous = record.status;
     const status = STATUS_OF_STATE[state];
     if (leaving === 'running') this.#endAttempt(record);
+    else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
+    else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched') this.#abandonLimits(record);
     if (context.interruptions !== 0 || context.crashes !== 0) {
       const long = record.longState;
       long.interruptions = context.interruptions;
       long.crashes = context.crashes;
     }
-    else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
-    else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched') this.#abandonLimits(record);
     this.#stats.leave(leaving);
     this.#stats.enter(state);
     record.state = state;

@@ -5,7 +5,7 @@
  * rules against a real Redis and real workers are in test/bullmq.
  */
 import { describe, expect, it } from 'vitest';
-import { TaskStatus, type ExecutorWaitEvent } from '../../src/index.js';
+import { TaskStatus, WorkerCrashedError, type ExecutorWaitEvent, type RetryEvent } from '../../src/index.js';
 import { TestQueue } from '../fixtures/test-queue.js';
 import { recordEvents, simulatedEngine, statusPath } from '../helpers.js';
 
@@ -52,6 +52,47 @@ describe('deferred start: RUNNING from when a worker takes the attempt', () => {
     expect([...queue.attempts.keys()]).toEqual(['a#1', 'b#1']);
     queue.finish('b', 2); // settled without a reported start: it ran, so it was RUNNING first
     await expect(engine.waitForTask('b')).resolves.toBe(2);
+    await engine.shutdown();
+  });
+
+  it("re-runs an attempt whose worker process died free of maxRetries (maxCrashes 1), then counts; a re-run's slot is freed like any other", async () => {
+    const { engine, queue, events, register, advance } = setup(1);
+    register('a', { maxRetries: 0 });
+    register('b');
+    await advance(0);
+    queue.take('a');
+    queue.fail('a', new WorkerCrashedError('the worker died', { worker: 'process' }));
+    await advance(0);
+    const retry = events.find((e): e is RetryEvent => e.type === 'retry');
+    expect(retry).toMatchObject({ taskId: 'a', attempt: 2, delay: 0, error: { code: 'ERR_WORKER_CRASHED', worker: 'process' } });
+    // Its slot went to b meanwhile (the re-run queues behind it, with no backoff).
+    expect(engine.getTask('a')).toMatchObject({ state: 'queued', attempts: 1, crashes: 1 });
+    queue.finish('b', 'b done');
+    await engine.waitForTask('b');
+    await advance(0);
+    expect(engine.getTask('a')).toMatchObject({ state: 'dispatched', attempts: 2, crashes: 1 });
+    expect(queue.attempts.has('a#2')).toBe(true);
+    // Cancelled while dispatched: its slot is free at once (a task with a crash counted leaves `dispatched` as any other).
+    engine.cancelTask('a');
+    register('c');
+    await advance(0);
+    expect(queue.attempts.has('c#1')).toBe(true);
+    expect(engine.getStats()).toMatchObject({ dispatched: 1 });
+    await engine.shutdown();
+  });
+
+  it('fails an attempt whose worker died past maxCrashes as a counted one, and a crashed pool thread (worker: thread) always', async () => {
+    const { engine, queue, register, advance } = setup();
+    register('a', { maxRetries: 0, maxCrashes: 0 });
+    register('b', { maxRetries: 0 });
+    await advance(0);
+    queue.take('a');
+    queue.take('b');
+    queue.fail('a', new WorkerCrashedError('the worker died', { worker: 'process' }));
+    queue.fail('b', new WorkerCrashedError('the thread died', { worker: 'thread' }));
+    await advance(0);
+    expect(engine.getTask('a')).toMatchObject({ status: 'FAILED', attempts: 1, crashes: 0, error: { code: 'ERR_WORKER_CRASHED' } });
+    expect(engine.getTask('b')).toMatchObject({ status: 'FAILED', attempts: 1, crashes: 0 });
     await engine.shutdown();
   });
 
