@@ -1,6 +1,7 @@
-/** How the command writes errors and results on one line, and results as JSON. */
+/** How the command writes errors, results, missed deadlines and stalls on one line, and results as JSON. */
 import { describe, expect, it } from 'vitest';
-import { formatError, formatResult, resultToJson } from '../../src/cli/format.js';
+import { TaskStalledError } from '../../src/index.js';
+import { deadlineLine, formatError, formatResult, resultToJson, stallText } from '../../src/cli/format.js';
 
 const coded = (code: string, message: string, cause?: unknown): Error =>
   Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code });
@@ -47,5 +48,19 @@ describe('a result', () => {
     expect(resultToJson({ n: 2n ** 64n, at: new Date(0) })).toEqual({ n: '18446744073709551616', at: '1970-01-01T00:00:00.000Z' });
     expect(resultToJson(cyclic)).toBe("<ref *1> { name: 'loop', self: [Circular *1] }");
     expect(resultToJson(undefined)).toBeUndefined();
+  });
+});
+
+describe('long and repeated work on one line', () => {
+  it('a missed deadline names the task and the deadline', () => {
+    expect(deadlineLine({ name: 'report', deadline: 500 })).toBe('deadline missed: report (after 500ms)');
+    expect(deadlineLine({ name: 'report', deadline: 30_000 })).toBe('deadline missed: report (after 30.0s)');
+  });
+
+  it('a stalled attempt says how long it sent no heartbeat; any other failure is not a stall', () => {
+    expect(stallText(new TaskStalledError('crawl', 500, 1))).toBe('no heartbeat for 500ms');
+    expect(stallText(coded('ERR_TASK_STALLED', 'stalled'))).toBe('no heartbeat');
+    expect(stallText(coded('ERR_TASK_TIMEOUT', 'Task `crawl` timed out after 500 ms'))).toBeUndefined();
+    expect(stallText('ERR_TASK_STALLED')).toBeUndefined();
   });
 });

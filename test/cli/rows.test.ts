@@ -13,6 +13,9 @@ const snapshot = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   queued: 27,
   limited: 0,
   earlier: 0,
+  cacheHits: 0,
+  deadlinesMissed: 0,
+  stalledAttempts: 0,
   rate: 16.6,
   elapsedMs: 421,
   etaMs: 2000,
@@ -23,6 +26,21 @@ describe('the summary row', () => {
   it('says how many of the queued tasks a per-key limit holds back', () => {
     expect(summaryLine(snapshot({ limited: 5 }))).toContain('| 27 queued (5 held by limits) |');
     expect(summaryLine(snapshot())).toContain('| 27 queued |');
+  });
+
+  it('counts missed deadlines, stalled attempts and cache hits when there are some', () => {
+    expect(summaryLine(snapshot({ deadlinesMissed: 2, stalledAttempts: 1, cacheHits: 3 }))).toBe(
+      '7/40 done | 3 cached | 0 failed | 2 deadlines missed | 1 stalled attempt | 6 running | 27 queued | 16.6/s | 421ms elapsed | ~2.0s left',
+    );
+    expect(summaryLine(snapshot({ deadlinesMissed: 1, stalledAttempts: 2 }))).toContain('| 1 deadline missed | 2 stalled attempts |');
+    expect(summaryLine(snapshot())).not.toMatch(/cached|deadline|stalled/);
+  });
+
+  it('keeps a missed deadline longer than the running and queued counts, and drops cache hits and stalled attempts first', () => {
+    const late = snapshot({ deadlinesMissed: 2, stalledAttempts: 1, cacheHits: 3 });
+    expect(summaryRow(late, 100)).toBe('7/40 done | 0 failed | 2 deadlines missed | 6 running | 27 queued | 421ms elapsed | ~2.0s left');
+    expect(summaryRow(late, 75)).toBe('7/40 done | 0 failed | 2 deadlines missed | 421ms elapsed | ~2.0s left');
+    for (const columns of [40, 50, 60, 70, 80, 100, 120, 160]) expect(summaryRow(late, columns).length).toBeLessThan(columns);
   });
 
   it('at 120 columns shows a 20-character bar and the whole line', () => {

@@ -198,6 +198,36 @@ describe('taskchart run: output formats', () => {
     expect(lines.at(-1)?.stalled).toEqual([]);
   });
 
+  it('logs missed deadlines, stalled attempts and completions from the cache, and counts them in the summary and --json', async () => {
+    const plain = await runCli(['run', cliFixture('long-work.mjs')]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^ *\S+ {2}deadline missed: late \(after 20ms\)$/m);
+    expect(plain.stdout).toMatch(/^ *\S+ {2}crawl {2}stalled: no heartbeat for 40ms; retry: attempt 2 in 1ms$/m);
+    expect(plain.stdout).toMatch(/^ *\S+ {2}sum {2}PENDING -> COMPLETED \(cached\)$/m);
+    expect(plain.stdout).toMatch(/^ {2}from cache +1$/m);
+    expect(plain.stdout).toMatch(/^ {2}deadlines missed +1$/m);
+    expect(plain.stdout).toMatch(/^ {2}stalled attempts +1$/m);
+    expect(plain.stdout).toMatch(/^Missed deadlines \(1\)\n {2}late {2}missed its 20ms deadline; COMPLETED$/m);
+
+    const json = await runCli(['run', cliFixture('long-work.mjs'), '--json']);
+    expect(json.code).toBe(0);
+    const lines = jsonLines(json.stdout);
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'deadline', taskId: 'late', deadline: 20 }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'status', taskId: 'sum-again', status: 'COMPLETED', cached: true, result: 3 }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'retry', taskId: 'crawl', error: expect.objectContaining({ code: 'ERR_TASK_STALLED' }) }),
+    );
+    const summary = lines.at(-1) as { type: string; tasks: Record<string, unknown>[] };
+    expect(summary).toMatchObject({ type: 'summary', cacheHits: 1, deadlinesMissed: 1, stalledAttempts: 1 });
+    expect(summary.tasks.find((task) => task.taskId === 'sum-again')).toMatchObject({ cached: true, result: 3 });
+    expect(summary.tasks.find((task) => task.taskId === 'late')).toMatchObject({
+      status: 'COMPLETED',
+      deadlineMissedAt: expect.any(Number),
+    });
+  });
+
   it('writes plain lines, no escape codes, when stdout is not a terminal', async () => {
     const result = await runCli(['run', fixture('all-complete.mjs')]);
     expect(result.stdout).not.toContain('\u001b');

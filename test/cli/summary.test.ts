@@ -1,12 +1,14 @@
 /**
  * The end-of-run summary from a real engine: a forgotten start reported as stalled (the engine's `stalled`
- * events, gathered by RunProgress), and the `--results` lines cut to the terminal's width.
+ * events, gathered by RunProgress), the `--results` lines cut to the terminal's width, and the counts and lists of
+ * long and repeated work (missed deadlines, completions from the cache, stalled attempts).
  */
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ofType, TaskEngine } from '../../src/index.js';
 import { RunProgress } from '../../src/cli/run-progress.js';
 import { collectOutcome, exitCodeOf, printSummary, summaryToJson } from '../../src/cli/summary.js';
+import { simulatedEngine } from '../helpers.js';
 
 const engines: TaskEngine[] = [];
 afterEach(async () => {
@@ -110,5 +112,80 @@ describe('the summary of a run', () => {
       "  report  'north: 6 cities, mean 6.8 °C, warmest copenhagen; south: 5 cities, mean 17.0 °C'",
     );
     progress.stop();
+  });
+
+  it('counts missed deadlines, completions from the cache and stalled attempts, lists the late tasks, and marks cached results', async () => {
+    const { engine, advance } = simulatedEngine();
+    engines.push(engine);
+    const progress = new RunProgress(engine);
+    const sum = (_ctx: unknown, x: number, y: number) => x + y;
+    engine.registerTasks(
+      [
+        { id: 'sum', name: 'sum', args: [1, 2], cache: true, fn: sum },
+        { id: 'approve', name: 'approve release', deadline: 100 },
+        {
+          id: 'crawl',
+          name: 'crawl',
+          heartbeatTimeout: 50,
+          maxRetries: 1,
+          retryDelay: 10,
+          deadline: 65,
+          fn: (ctx) => (ctx.attempt === 1 ? new Promise(() => {}) : 'crawled'),
+        },
+      ],
+      { start: true },
+    );
+    await engine.waitForTask('sum');
+    engine.registerTask({ id: 'sum-again', name: 'sum', args: [1, 2], cache: true, fn: sum });
+    engine.startTask('sum-again');
+    await engine.waitForTask('sum-again');
+    await advance(60); // crawl's first attempt stalls
+    await advance(10); // crawl's deadline passes (65), its retry runs and completes
+    await advance(40); // approve's deadline passes (100)
+
+    const lines = summaryOf(engine, progress, { results: true });
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}from cache +1$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}deadlines missed +2$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}stalled attempts +1$/));
+    const at = lines.indexOf('Missed deadlines (2)');
+    expect(lines.slice(at + 1, at + 3)).toEqual([
+      '  approve release [approve]  missed its 100ms deadline; RUNNING',
+      '  crawl  missed its 65ms deadline; COMPLETED',
+    ]);
+    expect(lines).toContain('  sum [sum-again]            (cached) 3');
+    expect(lines).toContain('  sum                        3');
+
+    const json = summaryToJson(collectOutcome(engine, progress), 1);
+    expect(json).toMatchObject({ cacheHits: 1, deadlinesMissed: 2, stalledAttempts: 1 });
+    const tasks = json.tasks as Record<string, unknown>[];
+    expect(tasks.find((task) => task.taskId === 'sum-again')).toEqual({
+      taskId: 'sum-again',
+      name: 'sum',
+      status: 'COMPLETED',
+      result: 3,
+      cached: true,
+    });
+    expect(tasks.find((task) => task.taskId === 'approve')).toEqual({
+      taskId: 'approve',
+      name: 'approve release',
+      status: 'RUNNING',
+      deadlineMissedAt: 110,
+    });
+    expect(tasks.find((task) => task.taskId === 'sum')).not.toHaveProperty('cached');
+
+    // Nothing of it when none happened.
+    const quiet = watched();
+    quiet.engine.registerTask({ id: 'one', name: 'one', fn: () => 1 });
+    quiet.engine.startTask('one');
+    await quiet.engine.waitForTask('one');
+    const plain = summaryOf(quiet.engine, quiet.progress).join('\n');
+    expect(plain).not.toMatch(/cache|deadline|stalled/);
+    expect(summaryToJson(collectOutcome(quiet.engine, quiet.progress), 0)).toMatchObject({
+      cacheHits: 0,
+      deadlinesMissed: 0,
+      stalledAttempts: 0,
+    });
+    progress.stop();
+    quiet.progress.stop();
   });
 });

@@ -1,15 +1,17 @@
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core (.ci/run installs
  * chromium when it is missing). Runs a DAG, watches nodes change colour as tasks finish, opens a
- * task's detail panel, checks that a hostile task name renders as text and that the console stays clean.
+ * task's detail panel, checks that a hostile task name renders as text and that the console stays clean; shows a
+ * missed deadline, a completion from the cache and a stalled attempt in the detail panel and the header.
  * Layout, chart, colours and the README's screenshots: layout.browser.test.ts.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
 import { serveDashboard, type Dashboard } from '../../src/dashboard/index.js';
 import { TaskEngine, TaskPriority } from '../../src/index.js';
-import { deferred } from '../helpers.js';
-import { detailField, launchChromium, nodeOf, watchProblems } from './chromium.js';
+import { deferred, flush } from '../helpers.js';
+import { detailField, launchChromium, nodeOf, saveScreenshot, watchProblems } from './chromium.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -142,6 +144,84 @@ describe('dashboard in Chromium', () => {
       expect(requests).toContain(`${origin}/uplot.css`);
       // Nothing a user would see as an error in the console: no 404 (the favicon is served), no script error.
       expect(requests).toContain(`${origin}/favicon.svg`);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+      await dashboard?.close();
+      await engine.shutdown();
+    }
+  }, 30_000);
+
+  it('shows a missed deadline, a completion from the cache and a stalled attempt in the detail panel, and counts them', async () => {
+    // Engine time is simulated (timers and timestamps), from now: the test moves it, nothing sleeps.
+    const clock = new SimulatedClock();
+    const start = Date.now();
+    const engine = new TaskEngine({ clock, now: () => start + clock.now() });
+    const advance = async (ms: number) => {
+      await flush();
+      clock.increment(ms);
+      await flush();
+    };
+    let dashboard: Dashboard | undefined;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems = watchProblems(page);
+    try {
+      dashboard = await serveDashboard(engine, { port: 0 });
+      const sum = (_ctx: unknown, x: number, y: number) => x + y;
+      engine.registerTasks([
+        { id: 'sum', name: 'sum', args: [1, 2], cache: true, fn: sum },
+        { id: 'approve', name: 'approve', deadline: 100 }, // external: nobody completes it in time
+        {
+          id: 'crawl',
+          name: 'crawl',
+          heartbeatTimeout: 50,
+          maxRetries: 1,
+          retryDelay: 10,
+          fn: (ctx) => (ctx.attempt === 1 ? new Promise(() => {}) : 'crawled'), // the first attempt never beats
+        },
+      ]);
+      await page.goto(dashboard.url);
+      await page.locator('#conn', { hasText: 'live' }).waitFor();
+      engine.startTasks(['sum', 'approve', 'crawl']);
+      await engine.waitForTask('sum');
+      engine.registerTask({ id: 'sum-again', name: 'sum', args: [1, 2], cache: true, fn: sum });
+      engine.startTask('sum-again');
+      await engine.waitForTask('sum-again');
+      await advance(60); // crawl's first attempt stalls
+      await advance(10); // its retry runs
+      await advance(40); // approve's deadline passes
+      expect(await engine.waitForTask('crawl')).toBe('crawled');
+
+      // The header counts each, from the engine's stats, once the page has them.
+      const badge = (stat: string) => page.locator(`#counts .count[data-stat="${stat}"]`);
+      await expect.poll(() => badge('deadlinesMissed').textContent(), { timeout: 5000 }).toBe('deadlines missed 1');
+      expect(await badge('cacheHits').textContent()).toBe('from cache 1');
+      expect(await badge('stalledAttempts').textContent()).toBe('stalled attempts 1');
+
+      await nodeOf(page, 'approve').click();
+      await expect.poll(() => page.locator('#detail h2').textContent()).toBe('approve');
+      await expect
+        .poll(() => detailField(page, 'deadline').textContent())
+        .toBe(`deadline missed at ${new Date(start + 110).toISOString()}`);
+      expect(await detailField(page, 'status').textContent()).toBe('RUNNING'); // it runs on
+
+      await nodeOf(page, 'sum-again').click();
+      await expect.poll(() => page.locator('#detail h2').textContent()).toBe('sum');
+      await expect.poll(() => detailField(page, 'cache').textContent()).toBe('from cache (no attempt ran)');
+      expect(await detailField(page, 'attempts').textContent()).toBe('0');
+      await nodeOf(page, 'sum').click();
+      await expect.poll(() => detailField(page, 'id').textContent()).toBe('sum');
+      expect(await detailField(page, 'cache').count()).toBe(0); // the first one ran
+
+      await nodeOf(page, 'crawl').click();
+      await expect
+        .poll(() => page.locator('#detail table.attempts tr.attempt td.outcome').allTextContents())
+        .toEqual(['stalled (no heartbeat for 50 ms)', 'completed']);
+      expect(await detailField(page, 'last heartbeat').textContent()).toBe(new Date(start + 70).toISOString());
+      expect(await detailField(page, 'deadline').count()).toBe(0);
+      await nodeOf(page, 'approve').click();
+      await expect.poll(() => detailField(page, 'deadline').count()).toBe(1);
+      await saveScreenshot(page, 'dashboard-long-work.png');
       expect(problems).toEqual([]);
     } finally {
       await page.close();

@@ -13,7 +13,8 @@ import {
   type TaskDetailJson,
 } from '../../src/dashboard/index.js';
 import { CLIENT_SCRIPT, PAGE_HTML } from '../../src/dashboard/page.js';
-import { deferred } from '../helpers.js';
+import { deferred, flush, simulatedEngine } from '../helpers.js';
+import { durableEngine, tempDbPath } from '../durable/helpers.js';
 
 interface DagreGraph {
   setGraph(label: object): void;
@@ -430,6 +431,81 @@ describe('statechart, attempt history and uPlot', () => {
     gate.resolve('page');
     await engine.onIdle();
     expect(await detailOf('report')).toMatchObject({ status: 'COMPLETED', waitingOn: null });
+  });
+
+  it('serves a stalled attempt, a completion from the cache, a missed deadline, a skipped cache, and their counts', async () => {
+    const simulated = simulatedEngine();
+    engine = simulated.engine;
+    dashboard = await serveDashboard(engine, { port: 0 });
+    const sum = (_ctx: unknown, x: number, y: number) => x + y;
+    engine.registerTasks(
+      [
+        { id: 'first', name: 'sum', args: [1, 2], cache: true, fn: sum },
+        { id: 'approve', name: 'approve', deadline: 100 }, // external: nobody completes it in time
+        { id: 'odd', name: 'odd', args: [() => 1], cache: true, fn: () => 'ran' }, // a function has no cache key
+        {
+          id: 'crawl',
+          name: 'crawl',
+          heartbeatTimeout: 50,
+          maxRetries: 1,
+          retryDelay: 10,
+          fn: (ctx) => (ctx.attempt === 1 ? new Promise(() => {}) : 'crawled'), // the first attempt never beats
+        },
+      ],
+      { start: true },
+    );
+    await engine.waitForTask('first');
+    engine.registerTask({ id: 'again', name: 'sum', args: [1, 2], cache: true, fn: sum });
+    engine.startTask('again');
+    await engine.waitForTask('again');
+    await simulated.advance(60); // crawl's first attempt stalls
+    await simulated.advance(10); // its retry runs
+    await simulated.advance(40); // approve's deadline passes
+    expect(await engine.waitForTask('crawl')).toBe('crawled');
+
+    const detailOf = async (id: string) => (await (await fetch(new URL(`api/task/${id}`, dashboard?.url))).json()) as TaskDetailJson;
+    const crawl = await detailOf('crawl');
+    expect(crawl.attempts).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        outcome: 'failed',
+        stalled: { heartbeatTimeout: 50 },
+        error: expect.objectContaining({ code: 'ERR_TASK_STALLED' }),
+      }),
+      expect.objectContaining({ attempt: 2, outcome: 'completed', stalled: null }),
+    ]);
+    expect(crawl.task.lastHeartbeatAt).toBe(70); // when its second attempt began (the simulated clock's ms)
+    const again = await detailOf('again');
+    expect(again.task).toMatchObject({ status: 'COMPLETED', cached: true, attempts: 0 });
+    expect(again.attempts).toEqual([]);
+    expect((await detailOf('first')).task.cached).toBe(false);
+    expect((await detailOf('approve')).task).toMatchObject({ status: 'RUNNING', deadlineMissedAt: 110 });
+    expect((await detailOf('odd')).cacheSkipped).toMatchObject({ message: expect.stringMatching(/function/) });
+    expect((await detailOf('crawl')).cacheSkipped).toBeNull();
+
+    const state = (await (await fetch(new URL('api/state', dashboard.url))).json()) as StateJson;
+    expect(state.stats).toMatchObject({ cacheHits: 1, deadlinesMissed: 1, stalledAttempts: 1 });
+    expect(state.tasks.find((t) => t.id === 'approve')).toMatchObject({ deadlineMissedAt: 110, interruptions: 0, crashes: 0 });
+  });
+
+  it('gives the interruptions of a task re-run free after its process died', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.defineTask('slow', () => new Promise(() => {}));
+    first.engine.registerTask({ id: 'import', name: 'import', handler: 'slow' });
+    first.engine.startTask('import');
+    await flush();
+    first.crash(); // the process dies with the attempt running
+
+    const second = durableEngine(path);
+    engine = second.engine;
+    engine.defineTask('slow', () => 'imported');
+    dashboard = await serveDashboard(engine, { port: 0 });
+    await engine.restore();
+    second.advance(0);
+    expect(await engine.waitForTask('import')).toBe('imported');
+    const detail = (await (await fetch(new URL('api/task/import', dashboard.url))).json()) as TaskDetailJson;
+    expect(detail.task).toMatchObject({ status: 'COMPLETED', attempts: 2, interruptions: 1, crashes: 0 });
   });
 
   it('serves its own icon, so the browser asks for nothing that is missing', async () => {
