@@ -46,9 +46,7 @@ import { RecordEvents } from './record-events.js';
 import { StallReporter } from './stalled.js';
 import { createTaskRuntime, type RuntimeKind, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
 import { fillRecord, restoreEventOf, type StoredTask } from './restore.js';
-import { HeartbeatWatch } from './heartbeats.js';
-import { ResultCache } from './result-cache.js';
-import { StoreError } from '../errors.js';
+import { LongWork } from './long-work.js';
 
 const START: TaskMachineEvent = { type: 'START' };
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH', deferred: false };
@@ -88,10 +86,8 @@ export class Supervisor {
   #limitTimerAt = Infinity;
   /** The engine's clock, every timer a step (EffectQueue.wrapClock). */
   readonly #clock: Clock;
-  /** The stall watch of attempts under `heartbeatTimeout` (heartbeats.ts). */
-  readonly #heartbeats: HeartbeatWatch;
-  /** The results cache of tasks with `cache` (result-cache.ts). */
-  readonly #cache: ResultCache;
+  /** Heartbeats, the results cache and deadlines (long-work.ts). */
+  readonly #long: LongWork;
 
   constructor(
     options: ResolvedEngineOptions,
@@ -166,7 +162,8 @@ export class Supervisor {
           if (event.type === 'ATTEMPT_FAILED') this.#pauseLimits(context.id, event.error);
         },
         recordHeartbeat: ({ context, event }) => {
-          if (event.type === 'HEARTBEAT') this.#heartbeat(context.id, event.details);
+          const record = this.records.get(context.id);
+          if (event.type === 'HEARTBEAT' && record !== undefined) this.#long.heartbeat(record, event.details);
         },
       },
     });
@@ -174,15 +171,21 @@ export class Supervisor {
       options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) },
     );
     this.#clock = clock;
-    this.#heartbeats = new HeartbeatWatch(clock, options.now);
-    this.#cache = new ResultCache(
-      options.cacheSize,
+    this.#long = new LongWork(
       {
+        clock,
         now: options.now,
+        stats,
+        events: this.#events,
+        isLive: (record) => this.records.get(record.id) === record,
+        halted: () => this.#halted !== undefined,
+        send: (record, event) => this.send(record, event),
+        sendAfterStep: (record, event) => this.#effects.propagate(record, event),
+        changed: (record) => this.#commits?.progressed(record),
         outcomes: (record) => this.dependencies.outcomesOf(record),
-        skipped: (record, error) => this.#events.cacheSkipped(record, error),
-        storeFailed: (error: StoreError) => this.halt(error),
+        halt: (error) => this.halt(error),
       },
+      options.cacheSize,
       durability?.durability,
     );
     this.#limits =
@@ -293,7 +296,7 @@ export class Supervisor {
       const terminal = record.settled;
       // Its deadline counts from its first start, in the earlier process too; an alert that went out stays out.
       if (!terminal && record.spec.deadline !== undefined && record.submittedAt !== undefined && record.long?.deadlineMissedAt === undefined) {
-        this.#armDeadline(record, record.submittedAt + record.spec.deadline);
+        this.#long.armDeadline(record, record.submittedAt + record.spec.deadline);
       }
       if (terminal) record.spec = releaseSpec(record.spec);
       // Its wait for a first attempt starts again here: the time between the processes is not queueing.
@@ -352,7 +355,7 @@ export class Supervisor {
     record.caller = caller;
     record.seq = ++this.#seq;
     record.submittedAt = this.#options.now();
-    if (record.spec.deadline !== undefined) this.#armDeadline(record, record.submittedAt + record.spec.deadline);
+    if (record.spec.deadline !== undefined) this.#long.armDeadline(record, record.submittedAt + record.spec.deadline);
     this.send(record, START);
   }
 
@@ -452,12 +455,7 @@ export class Supervisor {
 
   /** Empties the results cache (`engine.clearCache()`). */
   clearCache(): void {
-    if (this.#halted !== undefined) return;
-    try {
-      this.#cache.clear();
-    } catch (error) {
-      this.halt(error instanceof StoreError ? error : new StoreError(String(error), { cause: error }));
-    }
+    if (this.#halted === undefined) this.#long.clearCache();
   }
 
   /** What a started task waits for besides a slot (getTask): unended dependencies while WAITING, a per-key limit while held. */
@@ -521,7 +519,7 @@ export class Supervisor {
       const attempt = record.attemptContext;
       record.attemptContext = undefined;
       attempt?.abort(reason);
-      this.#stopLongTimers(record);
+      this.#long.stop(record);
       record.abandonWaiter(reason);
       this.#disposals.disposeAll(record);
     }
@@ -556,7 +554,7 @@ export class Supervisor {
     record.status = status;
     switch (state) {
       case 'queued':
-        if (record.spec.cache !== undefined && this.#cacheHit(record)) break;
+        if (record.spec.cache !== undefined && this.#long.cacheHit(record)) break;
         this.#ready.push(record);
         this.#effects.requestPump();
         break;
@@ -569,10 +567,7 @@ export class Supervisor {
       case 'completed':
         record.result = context.result;
         // `queued` to `completed` is the machine's cache hit, and nothing else.
-        if (leaving === 'queued') {
-          record.longState.cached = true;
-          this.#stats.cacheHits++;
-        } else if (record.long?.cacheKey != null) this.#cache.remember(record, context.result);
+        if (leaving === 'queued' || record.long !== undefined) this.#long.completed(record, leaving === 'queued', context.result);
         break;
       case 'failed':
       case 'cancelled':
@@ -612,61 +607,11 @@ export class Supervisor {
   #reportProgress(id: string, progress: number, message: string | undefined): void {
     const record = this.records.get(id);
     if (record === undefined) return;
-    if (record.long !== undefined) this.#heartbeats.beat(record.long); // progress is a heartbeat too
+    this.#long.progressed(record); // progress is a heartbeat too
     record.progress = progress;
     record.message = message;
     if (record.durable) this.#commits?.progressed(record);
     this.#events.progress(record);
-  }
-
-  /** A heartbeat of the running attempt: it is alive, and `details` (when given) are its checkpoint. */
-  #heartbeat(id: string, details: unknown): void {
-    const record = this.records.get(id);
-    if (record === undefined) return;
-    const long = record.longState;
-    this.#heartbeats.beat(long);
-    if (details === undefined) return;
-    long.checkpoint = details;
-    if (record.durable) this.#commits?.progressed(record); // committed with the next group commit
-  }
-
-  // ---- Long and repeated work ------------------------------------------
-
-  /** A ready task with `cache`: when its key has a fresh result, it completes with it (queued for after this step). */
-  #cacheHit(record: TaskRecord): boolean {
-    const hit = this.#cache.lookup(record);
-    if (hit === undefined) return false;
-    if (hit.stored !== undefined) record.storedResult = hit.stored;
-    this.#effects.propagate(record, { type: 'CACHE_HIT', result: hit.result });
-    return true;
-  }
-
-  /** Arms the task's deadline alert for time `at`; it does not keep the process alive by itself. */
-  #armDeadline(record: TaskRecord, at: number): void {
-    const long = record.longState;
-    const deadline = record.spec.deadline as number;
-    const timer = this.#clock.setTimeout(
-      () => {
-        long.deadlineTimer = undefined;
-        if (this.records.get(record.id) !== record || isTerminal(record.status) || this.#halted !== undefined) return;
-        long.deadlineMissedAt = this.#options.now();
-        this.#stats.deadlinesMissed++;
-        this.#events.deadline(record, deadline);
-        if (record.durable) this.#commits?.progressed(record);
-      },
-      Math.max(0, at - this.#options.now()),
-    );
-    (timer as { unref?: () => void }).unref?.();
-    long.deadlineTimer = timer;
-  }
-
-  /** The task's heartbeat watch and deadline alert stop (it ended, or the engine stopped). */
-  #stopLongTimers(record: TaskRecord): void {
-    const long = record.long;
-    if (long === undefined) return;
-    this.#heartbeats.end(long);
-    if (long.deadlineTimer !== undefined) this.#clock.clearTimeout(long.deadlineTimer);
-    long.deadlineTimer = undefined;
   }
 
   // ---- Effects ---------------------------------------------------------
@@ -683,13 +628,7 @@ export class Supervisor {
     record.attempts = attempt;
     record.attemptStartedAt = now;
     const heartbeatTimeout = record.spec.heartbeatTimeout;
-    if (heartbeatTimeout !== undefined) {
-      this.#heartbeats.begin(record.longState, heartbeatTimeout, () => {
-        if (record.state !== 'running' || record.attempts !== attempt) return;
-        this.#stats.stalledAttempts++;
-        this.send(record, { type: 'STALLED', attempt, heartbeatTimeout });
-      });
-    }
+    if (heartbeatTimeout !== undefined) this.#long.watch(record, attempt, heartbeatTimeout);
     if (record.startedAt === undefined) {
       record.startedAt = now;
       this.#stats.recordWait(now - (record.submittedAt ?? now));
@@ -725,7 +664,7 @@ export class Supervisor {
   /** Leaving `running`: the attempt's run time is recorded and its capacity is free at once. */
   #endAttempt(record: TaskRecord): void {
     this.#stats.recordRun(this.#options.now() - record.attemptStartedAt);
-    if (record.long !== undefined) this.#heartbeats.end(record.long);
+    this.#long.attemptEnded(record);
     this.#releaseCapacity(record);
   }
 
@@ -806,7 +745,7 @@ export class Supervisor {
   /** At the terminal state: dependents, disposers, then (after the commit, when `held`) waiters and retention. */
   #settle(record: TaskRecord, held: boolean): void {
     record.finishedAt ??= this.#options.now();
-    this.#stopLongTimers(record);
+    this.#long.stop(record);
     record.actor = undefined;
     record.upstream = undefined;
     record.spec = releaseSpec(record.spec);
