@@ -17,6 +17,7 @@ const BOTH_RUNTIMES = [
   'test/bullmq/start-batch.test.ts',
   'test/bullmq/errors.test.ts',
   'test/bullmq/pipelines.test.ts',
+  'test/bullmq/long-running.test.ts',
   'test/regressions/**/*.test.ts',
   'test/dashboard/dashboard.test.ts',
   'test/cli/durable.test.ts',

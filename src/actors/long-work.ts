@@ -65,6 +65,11 @@ export class LongWork {
     });
   }
 
+  /** An attempt of a task that uses heartbeats without a `heartbeatTimeout` began: its start is its last sign of life. */
+  attemptBegun(record: TaskRecord): void {
+    this.#heartbeats.beat(record.longState);
+  }
+
   /** The running attempt of a task with long-running state reported progress: a heartbeat too. */
   progressed(record: TaskRecord): void {
     if (record.long !== undefined) this.#heartbeats.beat(record.long);

@@ -629,6 +629,7 @@ export class Supervisor {
     record.attemptStartedAt = now;
     const heartbeatTimeout = record.spec.heartbeatTimeout;
     if (heartbeatTimeout !== undefined) this.#long.watch(record, attempt, heartbeatTimeout);
+    else if (record.long !== undefined) this.#long.attemptBegun(record);
     if (record.startedAt === undefined) {
       record.startedAt = now;
       this.#stats.recordWait(now - (record.submittedAt ?? now));

@@ -288,7 +288,10 @@ export interface TaskInfo {
   readonly limits: readonly LimitClaim[];
   /** Completed from the results cache, without an attempt. */
   readonly cached: boolean;
-  /** When the running (or last) attempt last sent a heartbeat or progress (its start until then); undefined when none ran. */
+  /**
+   * For a task that uses heartbeats (a `heartbeatTimeout`, or a `ctx.heartbeat()` in an earlier attempt): when the
+   * running (or last) attempt last sent a heartbeat or progress, its start until then. Undefined for other tasks.
+   */
   readonly lastHeartbeatAt: number | undefined;
   /** Attempts interrupted by a process death (seen at `restore()`), and remote attempts whose worker process died. */
   readonly interruptions: number;
