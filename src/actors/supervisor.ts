@@ -26,10 +26,9 @@ import {
 } from '../machines/task.machine.js';
 import type { EventStream } from '../monitor/event-stream.js';
 import type { StatsCollector } from '../monitor/stats.js';
-import type { Clock, ResolvedEngineOptions } from '../options.js';
+import type { ResolvedEngineOptions } from '../options.js';
 import { ReadyQueue } from '../scheduling/ready-queue.js';
-import { KeyedLimits } from '../scheduling/key-limits.js';
-import { isRateLimited } from '../errors.js';
+import { LimitGate } from './limit-gate.js';
 import { isTerminal, TaskStatus } from '../status.js';
 import { releaseSpec, type ResolvedTaskSpec, type TaskFunction } from '../task-spec.js';
 import { AttemptRunner } from './attempt-runner.js';
@@ -80,12 +79,7 @@ export class Supervisor {
   /** `cancelAll` is under way: a dependency cancelled now cancels its dependents whatever their trigger rule. */
   #cancellingAll = false;
   /** Per-key limits (the `limits` option); undefined without limiters, so that unlimited engines pay nothing. */
-  readonly #limits: KeyedLimits<TaskRecord> | undefined;
-  /** The one timer for the earliest key that waits for a time (a rate window or a pause), and when it fires. */
-  #limitTimer: unknown = undefined;
-  #limitTimerAt = Infinity;
-  /** The engine's clock, every timer a step (EffectQueue.wrapClock). */
-  readonly #clock: Clock;
+  readonly #limits: LimitGate | undefined;
   /** Heartbeats, the results cache and deadlines (long-work.ts). */
   readonly #long: LongWork;
 
@@ -159,7 +153,8 @@ export class Supervisor {
           if (event.type === 'PROGRESS') this.#reportProgress(context.id, event.progress, event.message);
         },
         pauseLimits: ({ context, event }) => {
-          if (event.type === 'ATTEMPT_FAILED') this.#pauseLimits(context.id, event.error);
+          const record = this.records.get(context.id);
+          if (event.type === 'ATTEMPT_FAILED' && record !== undefined) this.#limits?.pause(record, event.error);
         },
         recordHeartbeat: ({ context, event }) => {
           const record = this.records.get(context.id);
@@ -170,7 +165,6 @@ export class Supervisor {
     const clock = this.#effects.wrapClock(
       options.clock ?? { setTimeout, clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) },
     );
-    this.#clock = clock;
     this.#long = new LongWork(
       {
         clock,
@@ -191,7 +185,17 @@ export class Supervisor {
     this.#limits =
       options.limiters.size === 0
         ? undefined
-        : new KeyedLimits<TaskRecord>(Object.fromEntries(options.limiters), (record) => record.state === 'queued');
+        : new LimitGate(options.limiters, {
+            clock,
+            now: options.now,
+            wake: (record) => {
+              if (record.state === 'queued') this.#ready.push(record);
+            },
+            requestPump: () => this.#effects.requestPump(),
+            setHeld: (count) => (stats.limited = count),
+            halted: () => this.#halted !== undefined,
+            rateLimited: (record, limiter, key, until) => this.#events.rateLimited(record, limiter, key, until),
+          });
     this.#runtime = createTaskRuntime(options.runtime, machine, { clock, inspect: options.inspect });
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };
     this.#retention = Retention.isActive(policy)
@@ -448,9 +452,7 @@ export class Supervisor {
 
   stopTimers(): void {
     this.#retention?.stop();
-    if (this.#limitTimer !== undefined) this.#clock.clearTimeout(this.#limitTimer);
-    this.#limitTimer = undefined;
-    this.#limitTimerAt = Infinity;
+    this.#limits?.stop();
   }
 
   /** Empties the results cache (`engine.clearCache()`). */
@@ -542,7 +544,7 @@ export class Supervisor {
     const status = STATUS_OF_STATE[state];
     if (leaving === 'running') this.#endAttempt(record);
     else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
-    else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched') this.#abandonLimits(record);
+    else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched' && record.claims.length > 0) this.#limits?.abandon(record);
     if (context.interruptions !== 0 || context.crashes !== 0) {
       const long = record.longState;
       long.interruptions = context.interruptions;
@@ -646,8 +648,7 @@ export class Supervisor {
     if (restored) {
       this.capacity.take(record.spec);
       // Its attempt holds its keys as it did in the earlier process: their running tasks count it again.
-      const limits = this.#limits;
-      if (limits !== undefined && record.claims.length > 0) this.#wake(limits.start(record, this.#options.now()));
+      if (record.claims.length > 0) this.#limits?.reclaim(record);
     }
     this.#queueAttempt(record, attempt, restored);
   }
@@ -673,66 +674,7 @@ export class Supervisor {
     this.capacity.release(record.spec);
     record.attemptContext = undefined;
     this.#effects.requestPump();
-    const limits = this.#limits;
-    if (limits !== undefined && record.claims.length > 0) this.#wake(limits.finish(record, this.#options.now()));
-  }
-
-  // ---- Per-key limits --------------------------------------------------
-
-  /** Held tasks whose key lets them start: back to the ready queue, in their place (priority, start order). */
-  #wake(records: readonly TaskRecord[]): void {
-    const limits = this.#limits as KeyedLimits<TaskRecord>;
-    for (const record of records) if (record.state === 'queued') this.#ready.push(record);
-    if (records.length > 0) this.#effects.requestPump();
-    this.#stats.limited = limits.held;
-    this.#armLimitTimer();
-  }
-
-  /** A queued task that will not start (cancelled): if it was held or woken by a key, that key lets the next one go. */
-  #abandonLimits(record: TaskRecord): void {
-    const limits = this.#limits;
-    if (limits !== undefined && record.claims.length > 0) this.#wake(limits.abandon(record, this.#options.now()));
-  }
-
-  /** One timer, for the earliest key that waits for a time; it keeps the process alive only while tasks are held. */
-  #armLimitTimer(): void {
-    const limits = this.#limits as KeyedLimits<TaskRecord>;
-    const at = limits.nextWakeAt() ?? Infinity;
-    if (at === this.#limitTimerAt) return;
-    if (this.#limitTimer !== undefined) this.#clock.clearTimeout(this.#limitTimer);
-    this.#limitTimer = undefined;
-    this.#limitTimerAt = at;
-    if (at === Infinity || this.#halted !== undefined) return;
-    const timer = this.#clock.setTimeout(
-      () => {
-        this.#limitTimer = undefined;
-        this.#limitTimerAt = Infinity;
-        this.#wake(limits.due(this.#options.now()));
-      },
-      Math.max(0, at - this.#options.now()),
-    );
-    if (limits.held === 0) (timer as { unref?: () => void }).unref?.();
-    this.#limitTimer = timer;
-  }
-
-  /** An attempt ended rate limited: the keys it names (by default every key the task holds) pause for `retryAfter`. */
-  #pauseLimits(id: string, error: unknown): void {
-    const record = this.records.get(id);
-    const limits = this.#limits;
-    if (record === undefined || limits === undefined || !isRateLimited(error)) return;
-    const now = this.#options.now();
-    const until = now + error.retryAfter;
-    const keys: Array<readonly [string, string]> = [];
-    if (error.limiter === undefined) for (const claim of record.claims) keys.push([claim.limiter, claim.key]);
-    else {
-      const key = error.key ?? record.claims.find((claim) => claim.limiter === error.limiter)?.key;
-      if (key !== undefined) keys.push([error.limiter, key]);
-    }
-    for (const [limiter, key] of keys) {
-      limits.pause(limiter, key, until, now);
-      this.#events.rateLimited(record, limiter, key, until);
-    }
-    this.#armLimitTimer();
+    if (record.claims.length > 0) this.#limits?.finish(record);
   }
 
   /** A deferred-start executor cannot hand a dispatched attempt to its backend (`error`), or did after all. */
@@ -789,15 +731,8 @@ export class Supervisor {
     while (this.capacity.hasSlot) {
       const record = this.#ready.take(this.capacity.fits);
       if (record === undefined) return;
-      if (limits !== undefined && record.claims.length > 0) {
-        const now = this.#options.now();
-        const blocker = limits.check(record, now);
-        if (blocker !== undefined) {
-          this.#wake(limits.hold(record, blocker, now));
-          continue;
-        }
-        this.#wake(limits.start(record, now));
-      }
+      // Held back by a per-key limit: it leaves the ready queue, parked on its key, and the next one is looked at.
+      if (limits !== undefined && record.claims.length > 0 && !limits.admit(record)) continue;
       const slot = this.capacity.take(record.spec);
       this.send(record, slot.executor.deferredStart === true ? DISPATCH_DEFERRED : DISPATCH);
     }
