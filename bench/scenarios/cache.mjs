@@ -20,7 +20,10 @@ process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
 /** The arguments of task i: one of `distinct` URLs, with options. */
-const argsOf = (i, distinct) => [`https://example.com/articles/${i % distinct}?lang=en`, { depth: 2, retries: 3, headers: { accept: 'text/html' } }];
+const argsOf = (i, distinct) => [
+  `https://example.com/articles/${i % distinct}?lang=en`,
+  { depth: 2, retries: 3, headers: { accept: 'text/html' } },
+];
 
 /**
  * `tasks` tasks under `runtime` (registerTask + startTask per task, then onIdle; timed), in memory or `durable`.
@@ -29,7 +32,11 @@ const argsOf = (i, distinct) => [`https://example.com/articles/${i % distinct}?l
 async function timeTasks(tasks, runtime, { cached, durable }) {
   const distinct = Math.min(tasks, 1_000);
   const store = durable ? new SqliteStore({ path: join(dir, `cache-${files++}.db`) }) : undefined;
-  let engine = engineOf(runtime, { concurrency: CONCURRENCY, cacheSize: distinct, ...(store ? { store } : { retention: { maxFinished: 0 } }) });
+  let engine = engineOf(runtime, {
+    concurrency: CONCURRENCY,
+    cacheSize: distinct,
+    ...(store ? { store } : { retention: { maxFinished: 0 } }),
+  });
   let ran = 0;
   engine.defineTask('fetch', async (_ctx, url) => {
     ran++;
@@ -101,7 +108,11 @@ export async function run({ quick }) {
           };
         }),
       ),
-      { name: 'the default cache key alone (a URL and an options object: canonical encoding and SHA-256)', value: `${key.toFixed(2)} µs`, met: true },
+      {
+        name: 'the default cache key alone (a URL and an options object: canonical encoding and SHA-256)',
+        value: `${key.toFixed(2)} µs`,
+        met: true,
+      },
     ],
     chart: { field: 'usPerTask', label: 'µs per task (lower is better)' },
     notes: [

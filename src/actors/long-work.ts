@@ -49,7 +49,12 @@ export class LongWork {
     this.#heartbeats = new HeartbeatWatch(host.clock, host.now);
     this.#cache = new ResultCache(
       cacheSize,
-      { now: host.now, outcomes: host.outcomes, skipped: (record, error) => host.events.cacheSkipped(record, error), storeFailed: host.halt },
+      {
+        now: host.now,
+        outcomes: host.outcomes,
+        skipped: (record, error) => host.events.cacheSkipped(record, error),
+        storeFailed: host.halt,
+      },
       durability,
     );
   }

@@ -229,8 +229,7 @@ export function reportOf(tasks: readonly StoredTask[]): RestoreReport {
     else if (state === 'running' && !task.reattach) {
       report.interrupted++;
       if ((task.row.interruptions ?? 0) < task.spec.maxInterruptions) report.rerunFree++;
-    }
-    else {
+    } else {
       report.resumed++;
       if (state === 'retrying') report.retrying++;
       if (task.reattach) report.reattached++;

@@ -85,7 +85,10 @@ export class ResultCache {
       try {
         bytes = encodeResult(result);
       } catch (error) {
-        this.#host.skipped(record, new Error(`Cannot keep the result in the results cache: ${(error as Error)?.message}`, { cause: error }));
+        this.#host.skipped(
+          record,
+          new Error(`Cannot keep the result in the results cache: ${(error as Error)?.message}`, { cause: error }),
+        );
         return;
       }
     }

@@ -299,7 +299,12 @@ export class Supervisor {
       fillRecord(record, task);
       const terminal = record.settled;
       // Its deadline counts from its first start, in the earlier process too; an alert that went out stays out.
-      if (!terminal && record.spec.deadline !== undefined && record.submittedAt !== undefined && record.long?.deadlineMissedAt === undefined) {
+      if (
+        !terminal &&
+        record.spec.deadline !== undefined &&
+        record.submittedAt !== undefined &&
+        record.long?.deadlineMissedAt === undefined
+      ) {
         this.#long.armDeadline(record, record.submittedAt + record.spec.deadline);
       }
       if (terminal) record.spec = releaseSpec(record.spec);
@@ -544,7 +549,8 @@ export class Supervisor {
     const status = STATUS_OF_STATE[state];
     if (leaving === 'running') this.#endAttempt(record);
     else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
-    else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched' && record.claims.length > 0) this.#limits?.abandon(record);
+    else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched' && record.claims.length > 0)
+      this.#limits?.abandon(record);
     if (context.interruptions !== 0 || context.crashes !== 0) {
       const long = record.longState;
       long.interruptions = context.interruptions;

@@ -163,46 +163,50 @@ describe('durability under SIGKILL (real processes)', () => {
     },
   );
 
-  it('resumes a checkpointing task from its last committed heartbeat after a SIGKILL, free of maxRetries', { timeout: 60_000 }, async () => {
-    const db = tempDbPath();
-    const log = `${db}.crawl`;
-    const pagesLogged = () => (existsSync(log) ? readFileSync(log, 'utf8').match(/^page /gm)?.length ?? 0 : 0);
-    // Killed mid-crawl: once a good part of the pages were done (and checkpointed).
-    const killed = await new Promise<ChildRun>((resolve, reject) => {
-      const child = spawn(process.execPath, [CRAWL_CHILD, db, log], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-      const poll = setInterval(() => {
-        if (pagesLogged() >= 100) child.kill('SIGKILL');
-      }, 5);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearInterval(poll);
-        resolve({ code, signal, stdout: '', stderr });
+  it(
+    'resumes a checkpointing task from its last committed heartbeat after a SIGKILL, free of maxRetries',
+    { timeout: 60_000 },
+    async () => {
+      const db = tempDbPath();
+      const log = `${db}.crawl`;
+      const pagesLogged = () => (existsSync(log) ? (readFileSync(log, 'utf8').match(/^page /gm)?.length ?? 0) : 0);
+      // Killed mid-crawl: once a good part of the pages were done (and checkpointed).
+      const killed = await new Promise<ChildRun>((resolve, reject) => {
+        const child = spawn(process.execPath, [CRAWL_CHILD, db, log], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+        const poll = setInterval(() => {
+          if (pagesLogged() >= 100) child.kill('SIGKILL');
+        }, 5);
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+          clearInterval(poll);
+          resolve({ code, signal, stdout: '', stderr });
+        });
       });
-    });
-    expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    // What the store holds: the checkpoint of a page the crawl reached (committed by a group commit before the kill).
-    const file = new Database(db, { readonly: true });
-    const row = file.prepare('SELECT state, checkpoint FROM tasks WHERE id = ?').get('crawl') as { state: string; checkpoint: Buffer };
-    file.close();
-    expect(row.state).toBe('running');
-    const committed = (deserialize(row.checkpoint) as { page: number }).page;
-    const before = readFileSync(log, 'utf8');
-    const lastLogged = Math.max(...[...before.matchAll(/^page (\d+)$/gm)].map((m) => Number(m[1])));
-    expect(committed).toBeGreaterThan(0);
-    expect(committed).toBeLessThanOrEqual(lastLogged);
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      // What the store holds: the checkpoint of a page the crawl reached (committed by a group commit before the kill).
+      const file = new Database(db, { readonly: true });
+      const row = file.prepare('SELECT state, checkpoint FROM tasks WHERE id = ?').get('crawl') as { state: string; checkpoint: Buffer };
+      file.close();
+      expect(row.state).toBe('running');
+      const committed = (deserialize(row.checkpoint) as { page: number }).page;
+      const before = readFileSync(log, 'utf8');
+      const lastLogged = Math.max(...[...before.matchAll(/^page (\d+)$/gm)].map((m) => Number(m[1])));
+      expect(committed).toBeGreaterThan(0);
+      expect(committed).toBeLessThanOrEqual(lastLogged);
 
-    const last = await runChild(db, log, undefined, {}, CRAWL_CHILD);
-    expect(last.stderr).toBe('');
-    const outcome = JSON.parse(last.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
-    // maxRetries 0, yet it completed: the interrupted attempt re-ran free, from the page after its checkpoint.
-    expect(outcome).toEqual({ status: 'COMPLETED', attempts: 2, interruptions: 1, result: { pages: 400 } });
-    const after = readFileSync(log, 'utf8').slice(before.length);
-    expect(after.split('\n')[0]).toBe(`attempt 2 from ${committed + 1}`);
-    const pages = [...after.matchAll(/^page (\d+)$/gm)].map((m) => Number(m[1]));
-    expect(pages).toEqual(Array.from({ length: 400 - committed - 1 }, (_, i) => committed + 1 + i));
-  });
+      const last = await runChild(db, log, undefined, {}, CRAWL_CHILD);
+      expect(last.stderr).toBe('');
+      const outcome = JSON.parse(last.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+      // maxRetries 0, yet it completed: the interrupted attempt re-ran free, from the page after its checkpoint.
+      expect(outcome).toEqual({ status: 'COMPLETED', attempts: 2, interruptions: 1, result: { pages: 400 } });
+      const after = readFileSync(log, 'utf8').slice(before.length);
+      expect(after.split('\n')[0]).toBe(`attempt 2 from ${committed + 1}`);
+      const pages = [...after.matchAll(/^page (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(pages).toEqual(Array.from({ length: 400 - committed - 1 }, (_, i) => committed + 1 + i));
+    },
+  );
 
   it('keeps a batch all or nothing when the kill lands in the middle of its commit', { timeout: 60_000 }, async () => {
     // The killer thread is woken as the commit of the 300-task batch begins; on a slow machine the

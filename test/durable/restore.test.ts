@@ -26,7 +26,17 @@ describe('restore(): every task comes back as it stood', () => {
     second.engine.defineTask('ok', () => 'unused');
     second.engine.defineTask('boom', () => 'unused');
     const report = await second.engine.restore();
-    expect(report).toEqual({ restored: 4, finished: 4, pending: 0, resumed: 0, retrying: 0, interrupted: 0, rerunFree: 0, reattached: 0, unrunnable: 0 });
+    expect(report).toEqual({
+      restored: 4,
+      finished: 4,
+      pending: 0,
+      resumed: 0,
+      retrying: 0,
+      interrupted: 0,
+      rerunFree: 0,
+      reattached: 0,
+      unrunnable: 0,
+    });
     expect(second.engine.getTaskResult('ok')).toEqual({ when: new Date(5), counts: new Map([['a', 1]]), big: 12n });
     await expect(second.engine.waitForTask('ok')).resolves.toEqual(expect.objectContaining({ big: 12n }));
     const boom = second.engine.getTaskError('boom') as Error & { code?: string; errno?: number };

@@ -67,7 +67,8 @@ describe('restoring tasks this process cannot run', () => {
     second.engine.defineTask('done', () => 'ran again');
     expect(await second.engine.restore()).toMatchObject({ unrunnable: 0, interrupted: 4, rerunFree: 4 });
     // Runnable here: their attempts were interrupted by the first process's end and run again, not refused.
-    for (const id of ['render', 'load', 'warm', 'plain']) expect(second.engine.getTask(id)).toMatchObject({ state: 'retrying', interruptions: 1 });
+    for (const id of ['render', 'load', 'warm', 'plain'])
+      expect(second.engine.getTask(id)).toMatchObject({ state: 'retrying', interruptions: 1 });
     await second.engine.shutdown();
   });
 

@@ -56,7 +56,13 @@ describe('the results cache (in memory)', () => {
     expect(await run({ name: 'f', handler: 'fetch', args: ['1'] })).toBe(false);
     expect(await run({ name: 'f', handler: 'other', args: [1] })).toBe(false);
     // The same args behind dependencies with different results.
-    const [x, y] = engine.registerTasks([{ name: 'x', fn: () => 'x' }, { name: 'y', fn: () => 'y' }], { start: true });
+    const [x, y] = engine.registerTasks(
+      [
+        { name: 'x', fn: () => 'x' },
+        { name: 'y', fn: () => 'y' },
+      ],
+      { start: true },
+    );
     await engine.onIdle();
     expect(await run({ name: 'f', handler: 'fetch', args: [1], dependencies: [x as string] })).toBe(false);
     expect(await run({ name: 'f', handler: 'fetch', args: [1], dependencies: [x as string] })).toBe(true);

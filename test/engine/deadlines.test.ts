@@ -60,7 +60,9 @@ describe('deadlines (simulated clock)', () => {
 
   it('checks deadline at registration', () => {
     const { engine } = simulatedEngine();
-    expect(() => engine.registerTask({ name: 'x', deadline: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'deadline' }));
+    expect(() => engine.registerTask({ name: 'x', deadline: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'deadline' }),
+    );
     expect(() => engine.registerTask({ name: 'x', deadline: Infinity })).toThrow(expect.objectContaining({ field: 'deadline' }));
     expect(() => engine.registerTask({ name: 'external with a deadline', deadline: 5 })).not.toThrow();
   });

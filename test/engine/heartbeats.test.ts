@@ -166,6 +166,8 @@ describe('heartbeats and checkpoints (simulated clock)', () => {
     expect(() => engine.registerTask({ name: 'ext', heartbeatTimeout: 100 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'heartbeatTimeout' }),
     );
-    expect(() => engine.registerTask({ name: 'ext', cache: true })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'cache' }));
+    expect(() => engine.registerTask({ name: 'ext', cache: true })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'cache' }),
+    );
   });
 });

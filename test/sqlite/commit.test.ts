@@ -121,7 +121,12 @@ describe('SqliteStore.commit and load', () => {
     expect(store.cacheGet('k-ttl', 100)).toBeUndefined(); // expired at exactly expiresAt
     expect(store.cacheGet('unknown', 0)).toBeUndefined();
     // A later write of a key replaces it; a batch of cache writes alone is committed too.
-    store.commit({ inserts: [], updates: [], deletes: [], cacheWrites: [{ key: 'k-ttl', result: new Uint8Array([3]), createdAt: 200, expiresAt: 300 }] });
+    store.commit({
+      inserts: [],
+      updates: [],
+      deletes: [],
+      cacheWrites: [{ key: 'k-ttl', result: new Uint8Array([3]), createdAt: 200, expiresAt: 300 }],
+    });
     expect(store.cacheGet('k-ttl', 250)).toEqual(Buffer.from([3]));
     store.close();
     const reopened = files.store();
