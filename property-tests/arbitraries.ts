@@ -63,6 +63,19 @@ export type Behaviour =
 /** When the task is started: before the run, as a step of the run, or never. */
 export type StartPlan = 'initial' | 'later' | 'never';
 
+/**
+ * A task's `heartbeatTimeout` (ms, >= 2) and whether its function beats (`ctx.heartbeat` every `timeout / 2` ms,
+ * rounded down, of the engine's clock, until its attempt settles or is aborted): one that beats never stalls, one
+ * that does not stalls `timeout` after it began RUNNING unless it ended before.
+ */
+export interface HeartbeatPlan {
+  readonly timeout: number;
+  readonly beats: boolean;
+}
+
+/** The results cache groups a task with `cache: true` is in: the tasks of a group share their name and args. */
+export const CACHE_GROUPS = ['a', 'b'] as const;
+
 export interface TaskPlan {
   readonly id: string;
   readonly priority: TaskPriority;
@@ -85,6 +98,14 @@ export interface TaskPlan {
   readonly start: StartPlan;
   /** Order among the initially started tasks: by rank, then by index. */
   readonly startRank: number;
+  /** Its `heartbeatTimeout`, and whether it beats; undefined: none. */
+  readonly heartbeat: HeartbeatPlan | undefined;
+  /**
+   * With `cache: true`, its group (name `cached-<group>`, args `[group]`): tasks of one group with the same
+   * dependencies (in order: they are sorted) share a cache key. Such a task waits for all its dependencies to
+   * complete (`all_success`), so that its key is known when it is ready. Undefined: no cache.
+   */
+  readonly cacheGroup: string | undefined;
 }
 
 /** A whole run: the engine, the DAG, the cancels issued mid-run and the clock steps. */
@@ -148,6 +169,9 @@ interface RawTask {
   readonly timeout: number | null;
   readonly start: StartPlan;
   readonly startRank: number;
+  readonly heartbeat: HeartbeatPlan | null;
+  /** Index into CACHE_GROUPS, else no cache. */
+  readonly cacheDraw: number;
 }
 
 /** Distances back to a task's dependencies (see {@link dependenciesAt}): none, or one to three. */
@@ -173,6 +197,11 @@ const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
   timeout: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 120 }) }),
   start: startPlanArb,
   startRank: fc.nat({ max: 3 }),
+  heartbeat: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.record({ timeout: fc.integer({ min: 2, max: 60 }), beats: fc.boolean() }) },
+  ),
+  cacheDraw: fc.nat({ max: 5 }),
 });
 
 /** The id of the task at `index`. */
@@ -197,11 +226,13 @@ function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
   }
   const hang = raw.behaviour.kind === 'hang';
   const executors = [ASYNC_EXECUTOR, ...engine.executors.map((e) => e.name)];
+  const cacheGroup = CACHE_GROUPS[raw.cacheDraw];
+  const byIndex = (a: string, b: string) => Number(a.slice(1)) - Number(b.slice(1));
   return {
     id: taskId(index),
     priority: raw.priority,
-    dependencies: [...dependencies],
-    trigger: raw.trigger,
+    dependencies: cacheGroup === undefined ? [...dependencies] : [...dependencies].sort(byIndex),
+    trigger: cacheGroup === undefined ? raw.trigger : 'all_success',
     site: engine.siteConcurrency === undefined ? undefined : SITE_KEYS[raw.siteDraw],
     resources,
     executor: executors[raw.executorDraw % executors.length] as string,
@@ -211,6 +242,8 @@ function toPlan(raw: RawTask, index: number, engine: EnginePlan): TaskPlan {
     timeout: raw.timeout ?? (hang ? 5 + raw.retryDelay : undefined),
     start: raw.start,
     startRank: raw.startRank,
+    heartbeat: raw.heartbeat ?? undefined,
+    cacheGroup,
   };
 }
 

@@ -3,13 +3,17 @@
  * tasks, registration batches, and the life of each process: how long it ran,
  * step by step, and whether it crashed or suspended), the value each task must
  * compute from its dependencies, what is on disk after each commit, and the
- * final outcome each task's history allows.
+ * final outcome each task's history allows. An attempt RUNNING when its process
+ * died re-runs free of maxRetries `maxInterruptions` times (default 1), then
+ * counts as failed; a task's heartbeat details (its checkpoint) are committed
+ * with the group commit and handed to its next attempt, in the next process too.
  *
  * Plans are plain data (no functions), generated raw and mapped (never
  * chained), so fast-check prints and shrinks them: dependencies are offsets
  * back from a task's own index, batch cuts are reduced modulo the task count.
  */
 import fc from 'fast-check';
+import { deserialize } from 'node:v8';
 import { TaskPriority } from '../src/index.js';
 import { PRIORITIES, dependenciesAt, dependencyOffsetsArb, taskId } from './arbitraries.js';
 import type { StoreBatch, TaskStateRow } from '../src/store/task-store.js';
@@ -43,6 +47,25 @@ export interface DurableTaskPlan {
   readonly timeout: number | undefined;
   /** Start order within a process: by rank, then by index. */
   readonly startRank: number;
+  /** Interrupted attempts re-run free; undefined: the engine's default ({@link DurableScenario.maxInterruptions}). */
+  readonly maxInterruptions: number | undefined;
+  /**
+   * Heartbeat details (a checkpoint): each odd attempt gives some as it begins, and every attempt halfway through its
+   * `duration` (when at least 2 ms, and it is still running); every attempt also beats without details as it begins.
+   */
+  readonly checkpoints: boolean;
+}
+
+/** The free re-runs after interruptions a task has: its own, else the engine's, else 1. */
+export function maxInterruptionsOf(plan: DurableTaskPlan, scenario: DurableScenario): number {
+  return plan.maxInterruptions ?? scenario.maxInterruptions ?? 1;
+}
+
+/** The heartbeat details attempt `attempt` of a task gives in process `process` as it begins or halfway, if any. */
+export function checkpointOf(plan: DurableTaskPlan, attempt: number, process: number, at: 'start' | 'halfway'): unknown {
+  if (!plan.checkpoints) return undefined;
+  if (at === 'halfway') return plan.duration >= 2 ? { task: plan.id, attempt, process, at } : undefined;
+  return attempt % 2 === 1 ? { task: plan.id, attempt, process, at } : undefined;
 }
 
 /**
@@ -73,6 +96,8 @@ export interface ProcessPlan {
 
 export interface DurableScenario {
   readonly concurrency: number;
+  /** The engine option `maxInterruptions`; undefined: its default (1). */
+  readonly maxInterruptions: number | undefined;
   readonly tasks: readonly DurableTaskPlan[];
   /** Registration batches: consecutive slices of `tasks`, each registered with one registerTasks. */
   readonly batches: ReadonlyArray<readonly DurableTaskPlan[]>;
@@ -120,6 +145,8 @@ interface RawTask {
   /** Extra ms of timeout beyond the duration (or the hang's timeout); null: no timeout unless `hang`. */
   readonly timeoutSlack: number | null;
   readonly startRank: number;
+  readonly maxInterruptions: number | undefined;
+  readonly checkpoints: boolean;
 }
 
 const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
@@ -131,6 +158,9 @@ const rawTaskArb: fc.Arbitrary<RawTask> = fc.record({
   duration: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20 })),
   timeoutSlack: fc.option(fc.nat({ max: 30 }), { nil: null }),
   startRank: fc.nat({ max: 3 }),
+  // Half the time the engine's; none, one or two otherwise.
+  maxInterruptions: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 2 }),
+  checkpoints: fc.boolean(),
 });
 
 export { taskId };
@@ -154,6 +184,8 @@ function toPlan(raw: RawTask, index: number): DurableTaskPlan {
     duration: raw.duration,
     timeout,
     startRank: raw.startRank,
+    maxInterruptions: raw.maxInterruptions,
+    checkpoints: raw.checkpoints,
   };
 }
 
@@ -167,15 +199,16 @@ function toBatches(tasks: readonly DurableTaskPlan[], cuts: readonly number[]): 
 export const durableScenarioArb: fc.Arbitrary<DurableScenario> = fc
   .record({
     concurrency: fc.integer({ min: 1, max: 6 }),
+    maxInterruptions: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 2 }),
     raws: fc.array(rawTaskArb, { minLength: 5, maxLength: 40, size: 'max' }),
     cuts: fc.array(fc.nat(), { maxLength: 2 }),
     processes: fc.array(processArb, { maxLength: 3, size: 'max' }),
     finalDowntime: fc.nat({ max: 40 }),
     finalBatchGap: gapArb,
   })
-  .map(({ concurrency, raws, cuts, processes, finalDowntime, finalBatchGap }) => {
+  .map(({ concurrency, maxInterruptions, raws, cuts, processes, finalDowntime, finalBatchGap }) => {
     const tasks = raws.map(toPlan);
-    return { concurrency, tasks, batches: toBatches(tasks, cuts), processes, finalDowntime, finalBatchGap };
+    return { concurrency, maxInterruptions, tasks, batches: toBatches(tasks, cuts), processes, finalDowntime, finalBatchGap };
   });
 
 // ---- Values --------------------------------------------------------------------
@@ -210,7 +243,13 @@ export function attemptFails(behaviour: Behaviour, attempt: number): boolean {
 
 // ---- The disk ------------------------------------------------------------------
 
-export type DiskRow = Pick<TaskStateRow, 'id' | 'state' | 'attempts' | 'deadline'>;
+export interface DiskRow extends Pick<TaskStateRow, 'id' | 'state' | 'attempts' | 'deadline'> {
+  /** Of the attempts, those not counted against maxRetries (here: re-runs after an interruption). */
+  readonly freeAttempts: number;
+  readonly interruptions: number;
+  /** The checkpoint, decoded; undefined when none. */
+  readonly checkpoint: unknown;
+}
 
 /** What the file holds, rebuilt from the batches the store committed (in order, across processes). */
 export class DiskModel {
@@ -218,8 +257,17 @@ export class DiskModel {
 
   apply(batch: StoreBatch): void {
     for (const id of batch.deletes) this.rows.delete(id);
-    for (const row of [...batch.inserts, ...batch.updates])
-      this.rows.set(row.id, { id: row.id, state: row.state, attempts: row.attempts, deadline: row.deadline });
+    for (const row of [...batch.inserts, ...batch.updates]) {
+      this.rows.set(row.id, {
+        id: row.id,
+        state: row.state,
+        attempts: row.attempts,
+        deadline: row.deadline,
+        freeAttempts: row.freeAttempts ?? 0,
+        interruptions: row.interruptions ?? 0,
+        checkpoint: row.checkpoint == null ? undefined : deserialize(row.checkpoint),
+      });
+    }
   }
 
   /** How many rows are in each machine state. */
@@ -244,6 +292,8 @@ export interface Execution {
 export interface Outcome {
   readonly status: string;
   readonly attempts: number;
+  /** Interrupted attempts re-run free (getTask().interruptions). */
+  readonly interruptions: number;
   readonly result: unknown;
   readonly code: string | undefined;
   readonly message: string | undefined;
@@ -255,14 +305,20 @@ export interface Outcome {
  */
 export function outcomeProblems(
   plan: DurableTaskPlan,
+  maxInterruptions: number,
   outcome: Outcome,
   dependencies: ReadonlyArray<Outcome | undefined>,
   executions: readonly Execution[],
   expected: number,
 ): string[] {
   const problems: string[] = [];
+  /** The last counted attempt; interrupted attempts re-run free do not count. */
   const last = plan.maxRetries + 1;
   const n = outcome.attempts;
+  const counted = n - outcome.interruptions;
+  if (outcome.interruptions > maxInterruptions)
+    problems.push(`[interrupted] ${outcome.interruptions} free re-runs after interruptions, maxInterruptions ${maxInterruptions}`);
+  if (counted > last) problems.push(`[attempts] ${counted} counted attempts (${n} in all), maxRetries ${plan.maxRetries}`);
   const byAttempt = new Map<number, Execution[]>();
   for (const execution of executions) byAttempt.set(execution.attempt, [...(byAttempt.get(execution.attempt) ?? []), execution]);
   for (const [attempt, runs] of byAttempt) {
@@ -292,11 +348,16 @@ export function outcomeProblems(
       if (executions.length > 0) problems.push(`[dependency failure] failed for a dependency, yet ran ${executions.length} time(s)`);
       break;
     case 'ERR_INTERRUPTED':
-      if (n !== last) problems.push(`[interrupted] failed interrupted after ${n} of ${last} attempts`);
+      // Only once its free re-runs are used up, at its last counted attempt.
+      if (counted !== last || outcome.interruptions !== maxInterruptions) {
+        problems.push(
+          `[interrupted] failed interrupted after ${counted} of ${last} counted attempts, ${outcome.interruptions} of ${maxInterruptions} free re-runs`,
+        );
+      }
       break;
     case 'ERR_TASK_TIMEOUT':
-      if (plan.behaviour.kind !== 'hang' || n !== last || !ranFinal)
-        problems.push(`[outcome] timed out (${plan.behaviour.kind}) after ${n} of ${last} attempts; ran: ${ranFinal}`);
+      if (plan.behaviour.kind !== 'hang' || counted !== last || !ranFinal)
+        problems.push(`[outcome] timed out (${plan.behaviour.kind}) after ${counted} of ${last} counted attempts; ran: ${ranFinal}`);
       break;
     case 'ERR_NON_RETRYABLE':
       if (plan.behaviour.kind !== 'non-retryable' || !ranFinal || outcome.message !== `${plan.id} attempt ${n} refuses to retry`) {
@@ -307,7 +368,7 @@ export function outcomeProblems(
       if (
         !attemptFails(plan.behaviour, n) ||
         plan.behaviour.kind !== 'flaky' ||
-        n !== last ||
+        counted !== last ||
         !ranFinal ||
         outcome.message !== `${plan.id} attempt ${n} failed`
       ) {

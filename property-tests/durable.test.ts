@@ -13,8 +13,12 @@
  * count on disk, its dependencies COMPLETED on disk, and in a live process; a
  * terminal status event or settled waiter only after its row is on disk; at most
  * one terminal event per task per process, events in order; restore() reads back
- * exactly the committed rows (none lost, no torn batch, RUNNING ones interrupted);
- * a suspend leaves no row RUNNING and its attempts uncounted. At the end (durable-model.ts):
+ * exactly the committed rows (none lost, no torn batch, RUNNING ones interrupted: re-run
+ * at once, free, within maxInterruptions, else counted as failed); a suspend leaves no row
+ * RUNNING and its attempts uncounted; each attempt's ctx.lastHeartbeat is the checkpoint
+ * its task last gave (in this process, else as committed), and a checkpoint is on disk
+ * an event-loop turn after its heartbeat, and in every later row of its task. At the end
+ * (durable-model.ts):
  * every task in exactly one terminal status its history explains, each result the
  * value computed from its dependencies', each attempt run at most once (a suspended
  * one may run again), none beyond the count, never CANCELLED.
@@ -50,6 +54,8 @@ import { flush } from '../test/helpers.js';
 import {
   DiskModel,
   attemptFails,
+  checkpointOf,
+  maxInterruptionsOf,
   durableScenarioArb,
   expectedValues,
   outcomeProblems,
@@ -90,9 +96,11 @@ const RESTORED_STEPS: ReadonlySet<string> = new Set(['PENDING->COMPLETED', 'PEND
 class ModelStore implements TaskStore {
   readonly #inner: SqliteStore;
   readonly #disk: DiskModel;
-  constructor(path: string, disk: DiskModel) {
+  readonly #committed: (batch: StoreBatch) => void;
+  constructor(path: string, disk: DiskModel, committed: (batch: StoreBatch) => void) {
     this.#inner = new SqliteStore({ path });
     this.#disk = disk;
+    this.#committed = committed;
   }
   open() {
     return this.#inner.open();
@@ -103,6 +111,7 @@ class ModelStore implements TaskStore {
   commit(batch: StoreBatch): void {
     this.#inner.commit(batch);
     this.#disk.apply(batch);
+    this.#committed(batch);
   }
   close(): void {
     this.#inner.close();
@@ -122,6 +131,12 @@ interface Proc {
   readonly terminalEvents: Map<string, number>;
   /** Each restored task as its `registered` event found it, before anything happened to it. */
   readonly restored: Map<string, { readonly status: string; readonly attempts: number }>;
+  /** Of each restored task's attempts, those not counted against maxRetries (its re-run after this restore included). */
+  readonly free: Map<string, number>;
+  /** Each task's checkpoint as committed when this process restored it. */
+  readonly restoredCheckpoints: Map<string, unknown>;
+  /** Each task's last heartbeat details given in this process, and by which attempt. */
+  readonly beats: Map<string, { readonly attempt: number; readonly details: unknown }>;
 }
 
 /** The due time of the clock's next timer (XState's SimulatedClock keeps them in `timeouts`). */
@@ -195,8 +210,10 @@ class DurableRun {
     await this.#register(proc, plan.batchGap, plan.registerLimit);
     this.#startAll(proc);
     for (const step of plan.steps) {
+      const beats = new Map(proc.beats);
       await this.#step(proc, step);
       this.#checkStats(proc);
+      if (step.kind !== 'microtasks') this.#checkCheckpointsWritten(proc, beats);
     }
     if (plan.end === 'crash') this.#crash(proc);
     else await this.#suspend(proc);
@@ -223,15 +240,50 @@ class DurableRun {
       if (!isTerminal(status)) this.#violate('liveness', plan.id, `${status} when the last process is idle`);
     }
     await this.#suspend(proc);
+    this.#checkFinalCheckpoints(proc);
     this.#time = proc.clock.now();
+  }
+
+  /** After the last process suspended, each task's checkpoint on disk is the last it gave (there, or before it). */
+  #checkFinalCheckpoints(proc: Proc): void {
+    for (const plan of this.#scenario.tasks) {
+      const expected = proc.beats.has(plan.id) ? proc.beats.get(plan.id)?.details : proc.restoredCheckpoints.get(plan.id);
+      const row = this.#disk.rows.get(plan.id);
+      if (row !== undefined && !sameData(row.checkpoint, expected))
+        this.#violate('checkpoint', plan.id, `on disk at the end: ${show(row.checkpoint)}, last given: ${show(expected)}`);
+    }
+  }
+
+  /** A committed row carries the task's last checkpoint of this process once that attempt is over (or a later one runs). */
+  #checkCommittedCheckpoints(beats: Proc['beats'], batch: StoreBatch): void {
+    for (const row of [...batch.inserts, ...batch.updates]) {
+      const beat = beats.get(row.id);
+      if (beat === undefined || (row.state === 'running' && row.attempts <= beat.attempt)) continue;
+      const committed = this.#disk.rows.get(row.id)?.checkpoint;
+      if (!sameData(committed, beat.details)) {
+        this.#violate(
+          'checkpoint',
+          row.id,
+          `committed ${row.state} (attempt ${row.attempts}) with checkpoint ${show(committed)}; attempt ${beat.attempt} gave ${show(beat.details)}`,
+        );
+      }
+    }
   }
 
   async #begin(downtime: number): Promise<Proc> {
     const index = this.#procs.length;
     const clock = new SimulatedClock();
     clock.set(this.#time + downtime);
-    const store = new ModelStore(this.#path, this.#disk);
-    const engine = new TaskEngine({ clock, now: () => clock.now(), concurrency: this.#scenario.concurrency, store });
+    const beats: Proc['beats'] = new Map();
+    const store = new ModelStore(this.#path, this.#disk, (batch) => this.#guard(() => this.#checkCommittedCheckpoints(beats, batch)));
+    const { maxInterruptions } = this.#scenario;
+    const engine = new TaskEngine({
+      clock,
+      now: () => clock.now(),
+      concurrency: this.#scenario.concurrency,
+      store,
+      ...(maxInterruptions !== undefined && { maxInterruptions }),
+    });
     const proc: Proc = {
       index,
       engine,
@@ -243,6 +295,9 @@ class DurableRun {
       lastStatus: new Map(),
       terminalEvents: new Map(),
       restored: new Map(),
+      free: new Map(),
+      restoredCheckpoints: new Map(),
+      beats,
     };
     this.#procs.push(proc);
     engine.events.subscribe((event) => this.#guard(() => this.#onEvent(proc, event)));
@@ -361,6 +416,10 @@ class DurableRun {
   /** restore() brings back exactly what was committed: every row, none torn, RUNNING ones interrupted. */
   async #restore(proc: Proc): Promise<void> {
     const committed = new Map([...this.#disk.rows].map(([id, row]) => [id, { ...row }]));
+    for (const row of committed.values()) {
+      proc.restoredCheckpoints.set(row.id, row.checkpoint);
+      proc.free.set(row.id, row.freeAttempts + (this.#rerunsFree(row) ? 1 : 0));
+    }
     proc.restoring = true;
     try {
       this.#checkReport(await proc.engine.restore(), [...committed.values()]);
@@ -393,19 +452,31 @@ class DurableRun {
           `committed ${row.state} with ${row.attempts} attempts, announced as ${info?.status} with ${info?.attempts}`,
         );
       }
-      if (row.state === 'running') this.#checkInterrupted(proc, plan, row.attempts);
+      if (row.state === 'running') this.#checkInterrupted(proc, plan, row);
     }
   }
 
-  /** A RUNNING row's attempt counts as failed: the task waits out a backoff, or FAILS with ERR_INTERRUPTED after its last attempt. */
-  #checkInterrupted(proc: Proc, plan: DurableTaskPlan, attempts: number): void {
-    const { state, error } = proc.engine.getTask(plan.id);
-    const last = attempts > plan.maxRetries;
-    if (last ? state !== 'failed' || codeOf(error) !== 'ERR_INTERRUPTED' : state !== 'retrying') {
+  /** A RUNNING row whose task has free re-runs after interruptions left: its attempt runs again, not counted. */
+  #rerunsFree(row: DiskRow): boolean {
+    const plan = this.#plans.get(row.id);
+    return row.state === 'running' && plan !== undefined && row.interruptions < maxInterruptionsOf(plan, this.#scenario);
+  }
+
+  /**
+   * A RUNNING row's attempt re-runs at once (a retry with no backoff), free, within the task's maxInterruptions;
+   * past them it counts as failed: the task waits out a backoff, or FAILS with ERR_INTERRUPTED after its last attempt.
+   */
+  #checkInterrupted(proc: Proc, plan: DurableTaskPlan, row: DiskRow): void {
+    const { state, error, interruptions } = proc.engine.getTask(plan.id);
+    const free = this.#rerunsFree(row);
+    const last = !free && row.attempts - row.freeAttempts > plan.maxRetries;
+    const expected = free ? row.interruptions + 1 : row.interruptions;
+    if ((last ? state !== 'failed' || codeOf(error) !== 'ERR_INTERRUPTED' : state !== 'retrying') || interruptions !== expected) {
       this.#violate(
         'interrupted',
         plan.id,
-        `RUNNING on disk at attempt ${attempts} of ${plan.maxRetries + 1}, restored ${state} (${show(error)})`,
+        `RUNNING on disk at attempt ${row.attempts} (${row.freeAttempts} free) of ${plan.maxRetries + 1} after ${row.interruptions} ` +
+          `interruptions (maxInterruptions ${maxInterruptionsOf(plan, this.#scenario)}), restored ${state} after ${interruptions} (${show(error)})`,
       );
     }
   }
@@ -420,6 +491,7 @@ class DurableRun {
       resumed: count('waiting', 'queued', 'retrying'),
       retrying: count('retrying'),
       interrupted: count('running'),
+      rerunFree: rows.filter((row) => this.#rerunsFree(row)).length,
       reattached: 0, // no remote executor in this model
       unrunnable: 0,
     };
@@ -441,6 +513,7 @@ class DurableRun {
       maxRetries: plan.maxRetries,
       retryDelay: plan.retryDelay,
       timeout: plan.timeout,
+      ...(plan.maxInterruptions !== undefined && { maxInterruptions: plan.maxInterruptions }),
     };
   }
 
@@ -451,6 +524,7 @@ class DurableRun {
     this.#executions.get(plan.id)?.push(execution);
     this.#log(plan.id, `p${proc.index} runs attempt ${ctx.attempt} @${proc.clock.now()}`);
     this.#guard(() => this.#checkCall(proc, plan, ctx));
+    this.#checkpoint(proc, plan, ctx);
     ctx.progress(0.5, `attempt ${ctx.attempt} under way`); // a lazy write, on setImmediate, between the soon ones
     const signal = ctx.signal;
     signal.addEventListener('abort', () => {
@@ -472,6 +546,57 @@ class DurableRun {
     };
     if (plan.duration === 0) return Promise.resolve().then(settle);
     return new Promise<void>((resolve) => proc.clock.setTimeout(resolve, plan.duration)).then(settle);
+  }
+
+  /**
+   * The attempt sees its task's last checkpoint (given in this process, else as restored), then gives its own
+   * (durable-model.ts, checkpointOf): as it begins, and halfway through when it is still running; every attempt also
+   * beats without details as it begins (which keeps the checkpoint).
+   */
+  #checkpoint(proc: Proc, plan: DurableTaskPlan, ctx: TaskContext): void {
+    const expected = proc.beats.has(plan.id) ? proc.beats.get(plan.id)?.details : proc.restoredCheckpoints.get(plan.id);
+    if (!sameData(ctx.lastHeartbeat, expected)) {
+      this.#violate(
+        'checkpoint',
+        plan.id,
+        `attempt ${ctx.attempt} got ctx.lastHeartbeat ${show(ctx.lastHeartbeat)}, expected ${show(expected)}`,
+      );
+    }
+    const beat = (details: unknown): void => {
+      ctx.heartbeat(details);
+      proc.beats.set(plan.id, { attempt: ctx.attempt, details });
+    };
+    const first = checkpointOf(plan, ctx.attempt, proc.index, 'start');
+    if (first !== undefined) beat(first);
+    ctx.heartbeat();
+    const halfway = checkpointOf(plan, ctx.attempt, proc.index, 'halfway');
+    if (halfway === undefined) return;
+    // Halfway, alone: nothing else of the task changes until the attempt ends, so only the heartbeat's own write
+    // can put it on disk before then. An attempt over already (aborted) beats no more.
+    proc.clock.setTimeout(
+      () => {
+        if (!ctx.signal.aborted && !proc.crashed && !proc.suspended) beat(halfway);
+      },
+      Math.floor(plan.duration / 2),
+    );
+  }
+
+  /**
+   * A checkpoint is written with the group commit: one given before an event-loop turn (with no later one of its
+   * task) is on disk after it.
+   */
+  #checkCheckpointsWritten(proc: Proc, before: ReadonlyMap<string, { readonly attempt: number; readonly details: unknown }>): void {
+    for (const [id, beat] of before) {
+      if (proc.beats.get(id) !== beat) continue;
+      const committed = this.#disk.rows.get(id)?.checkpoint;
+      if (!sameData(committed, beat.details)) {
+        this.#violate(
+          'checkpoint',
+          id,
+          `attempt ${beat.attempt} gave ${show(beat.details)}; an event-loop turn later the disk has ${show(committed)} (clock ${proc.clock.now()})`,
+        );
+      }
+    }
   }
 
   /** An attempt runs only in a live process, once its RUNNING row and count are on disk and its dependencies' COMPLETED rows too. */
@@ -539,15 +664,25 @@ class DurableRun {
   }
 
   /**
-   * A backoff lasts retryDelay * 2^(n-1) after attempt n; restored, what is left of its committed deadline;
-   * after an interrupted attempt n, a full backoff from the restore. The next attempt runs no earlier.
+   * A backoff lasts retryDelay * 2^(n-1) after the n-th counted attempt; restored, what is left of its committed
+   * deadline; after an interrupted attempt, none when it re-runs free, else a full backoff from the restore. The next
+   * attempt runs no earlier.
    */
   #onRetry(proc: Proc, event: RetryEvent): void {
     const plan = this.#plans.get(event.taskId) as DurableTaskPlan;
     const now = proc.clock.now();
     this.#log(plan.id, `p${proc.index} @${now} retry ${event.attempt} in ${event.delay} ms`);
+    // A process that crashed goes on in memory for a while; its retries never run (the next process decides anew).
+    if (proc.crashed) return;
     const row = proc.restoring ? this.#disk.rows.get(plan.id) : undefined;
-    const expected = row?.state === 'retrying' ? Math.max(0, (row.deadline ?? now) - now) : plan.retryDelay * 2 ** (event.attempt - 2);
+    // The attempts counted so far (against maxRetries): those before the retry, less the free ones.
+    const counted = event.attempt - 1 - (proc.free.get(plan.id) ?? 0);
+    const expected =
+      row?.state === 'retrying'
+        ? Math.max(0, (row.deadline ?? now) - now)
+        : row !== undefined && this.#rerunsFree(row)
+          ? 0
+          : plan.retryDelay * 2 ** (counted - 1);
     if (event.delay !== expected || event.timestamp !== now) {
       this.#violate(
         'backoff',
@@ -589,6 +724,7 @@ class DurableRun {
       outcomes.set(plan.id, {
         status: info.status,
         attempts: info.attempts,
+        interruptions: info.interruptions,
         result: info.result,
         code: codeOf(error),
         message: error?.message,
@@ -606,7 +742,9 @@ class DurableRun {
       const outcome = outcomes.get(plan.id) as Outcome;
       const dependencies = plan.dependencies.map((id) => outcomes.get(id));
       const executions = this.#executions.get(plan.id) as Execution[];
-      for (const problem of outcomeProblems(plan, outcome, dependencies, executions, this.#expected.get(plan.id) as number)) {
+      const maxInterruptions = maxInterruptionsOf(plan, this.#scenario);
+      const expected = this.#expected.get(plan.id) as number;
+      for (const problem of outcomeProblems(plan, maxInterruptions, outcome, dependencies, executions, expected)) {
         this.violations.push(`${problem} ${plan.id}: ${this.#describe(plan)} [${this.#history.get(plan.id)?.join('; ')}]`);
       }
     }
@@ -616,7 +754,10 @@ class DurableRun {
   // ---- Helpers ---------------------------------------------------------
 
   #describe(plan: DurableTaskPlan): string {
-    return `${JSON.stringify(plan.behaviour)}, maxRetries ${plan.maxRetries}, timeout ${plan.timeout}, duration ${plan.duration}, deps [${plan.dependencies.join(', ')}]`;
+    return (
+      `${JSON.stringify(plan.behaviour)}, maxRetries ${plan.maxRetries}, maxInterruptions ${maxInterruptionsOf(plan, this.#scenario)}, ` +
+      `timeout ${plan.timeout}, duration ${plan.duration}, deps [${plan.dependencies.join(', ')}]`
+    );
   }
 
   #log(id: string, entry: string): void {
@@ -641,7 +782,13 @@ class DurableRun {
 function show(value: unknown): string {
   if (value instanceof TaskChartError) return `${value.code} (${value.message})`;
   if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
+}
+
+/** Two checkpoints hold the same plain data (a checkpoint is a structured clone of what was given). */
+function sameData(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 describe('the durable engine across crashes and suspends', () => {

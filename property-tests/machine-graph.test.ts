@@ -10,14 +10,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock, type AnyStateNode, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
-import { NonRetryableError, RateLimitedError, STATUS_OF_STATE, TaskStatus, taskMachine } from '../src/index.js';
-import { topState, type TaskMachineEvent, type TaskMachineInput, type Upstream } from '../src/machines/task.machine.js';
+import { NonRetryableError, RateLimitedError, STATUS_OF_STATE, TaskStatus, WorkerCrashedError, taskMachine } from '../src/index.js';
+import { topState, type RestoreEvent, type TaskMachineEvent, type TaskMachineInput, type Upstream } from '../src/machines/task.machine.js';
 import { TRIGGER_RULES } from '../src/machines/trigger-rules.js';
 import { describeMachine, type TransitionDescription } from '../src/monitor/statechart.js';
 
 /** The machine as the graph sees it: its effects are no-ops, its guards, assigns and delays are the real ones. */
 const machine = taskMachine.provide({
-  actions: { entered: () => {}, abortAttempt: () => {}, reportProgress: () => {}, pauseLimits: () => {} },
+  actions: { entered: () => {}, abortAttempt: () => {}, reportProgress: () => {}, recordHeartbeat: () => {}, pauseLimits: () => {} },
 });
 type Snapshot = SnapshotFrom<typeof machine>;
 /** A machine event, or a delayed event (`xstate.after.<delay>.<state id>`) sent by hand. */
@@ -38,6 +38,10 @@ const delayedEventTypes = stateNodes(machine.root).flatMap((node) =>
 
 const retryable = new Error('attempt failed (retryable)');
 const nonRetryable = new NonRetryableError('attempt failed (non-retryable)');
+/** A remote worker process lost: re-run free within maxCrashes (default 1), then an ordinary failure. */
+const processCrash = new WorkerCrashedError('worker process died', { worker: 'process' });
+/** A pool thread killed: always an ordinary failure. */
+const threadCrash = new WorkerCrashedError('worker thread died', { worker: 'thread' });
 
 /** One payload per guard branch; the label is how the graph tells two payloads of one type apart. */
 const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
@@ -58,6 +62,14 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
   ['ATTEMPT_FAILED(2, non-retryable)', { type: 'ATTEMPT_FAILED', attempt: 2, error: nonRetryable }],
   // Only the first attempt is rate limited here: a 429 on every attempt would make the graph endless (attempts grow).
   ['ATTEMPT_FAILED(1, rate-limited)', { type: 'ATTEMPT_FAILED', attempt: 1, error: new RateLimitedError({ retryAfter: 30 }) }],
+  // A process crash on attempts 1 and 2: free the first time (maxCrashes 1), counted the second.
+  ['ATTEMPT_FAILED(1, process crash)', { type: 'ATTEMPT_FAILED', attempt: 1, error: processCrash }],
+  ['ATTEMPT_FAILED(2, process crash)', { type: 'ATTEMPT_FAILED', attempt: 2, error: processCrash }],
+  ['ATTEMPT_FAILED(1, thread crash)', { type: 'ATTEMPT_FAILED', attempt: 1, error: threadCrash }],
+  ['STALLED(1)', { type: 'STALLED', attempt: 1, heartbeatTimeout: 20 }],
+  ['STALLED(2)', { type: 'STALLED', attempt: 2, heartbeatTimeout: 20 }],
+  ['HEARTBEAT', { type: 'HEARTBEAT', details: { offset: 42 } }],
+  ['CACHE_HIT', { type: 'CACHE_HIT', result: 'from the cache' }],
   ['PROGRESS', { type: 'PROGRESS', progress: 0.5, message: 'half' }],
   ['COMPLETE', { type: 'COMPLETE', result: 'from outside' }],
   ['FAIL', { type: 'FAIL', error: new Error('failed from outside') }],
@@ -67,13 +79,19 @@ const labelledEvents: ReadonlyArray<readonly [string, GraphEvent]> = [
 ];
 /**
  * One RESTORE payload per branch: back to waiting (the rule decides on the input's dependencies), backoff,
- * interrupted (attempts left or not), re-attached to a remote attempt (dispatched), unrunnable.
+ * interrupted (a first interruption, re-run free; or one past maxInterruptions, with attempts left or not),
+ * re-attached to a remote attempt (dispatched), unrunnable.
  */
 function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
-  const restore = (to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed', attempts: number): TaskMachineEvent => ({
+  const restore = (
+    to: 'waiting' | 'retrying' | 'interrupted' | 'dispatched' | 'failed',
+    attempts: number,
+    interruptions?: number,
+  ): TaskMachineEvent => ({
     type: 'RESTORE',
     to,
     attempts,
+    ...(interruptions !== undefined && { interruptions }),
     backoff: to === 'retrying' ? 40 : 0,
     error: to === 'waiting' || to === 'dispatched' ? undefined : new Error(`restored ${to}`),
   });
@@ -81,7 +99,8 @@ function restoreEvents(): Array<readonly [string, TaskMachineEvent]> {
     ['RESTORE(waiting)', restore('waiting', 0)],
     ['RESTORE(retrying, 1)', restore('retrying', 1)],
     ['RESTORE(interrupted, 1)', restore('interrupted', 1)],
-    ['RESTORE(interrupted, 2)', restore('interrupted', 2)],
+    ['RESTORE(interrupted, 2, after 1 interruption)', restore('interrupted', 2, 1)],
+    ['RESTORE(interrupted, 1, after 1 interruption)', restore('interrupted', 1, 1)],
     ['RESTORE(failed)', restore('failed', 0)],
     ['RESTORE(dispatched, 1)', restore('dispatched', 1)],
   ];
@@ -99,12 +118,14 @@ const upstream = (total: number, succeeded = 0, failed = 0, skipped = 0): Upstre
   cancellation: skipped > 0 ? new Error('dependency cancelled before') : undefined,
 });
 /**
- * No retry or one, no timeout or one, without dependencies; then every trigger rule over two dependencies none of
- * which had ended, and dependencies that had ended before (a failure, a cancellation, a success) so that START and
- * RESTORE decide every way.
+ * No retry or one, no timeout or one, without dependencies; no free re-runs at all, or two of each; then every
+ * trigger rule over two dependencies none of which had ended, and dependencies that had ended before (a failure, a
+ * cancellation, a success) so that START and RESTORE decide every way.
  */
 const inputs: readonly TaskMachineInput[] = [
   ...[0, 1].flatMap((maxRetries) => [undefined, 50].map((timeout) => ({ ...base, maxRetries, timeout }))),
+  { ...base, maxRetries: 1, timeout: 50, maxInterruptions: 0, maxCrashes: 0 },
+  { ...base, maxRetries: 0, timeout: undefined, maxInterruptions: 2, maxCrashes: 2 },
   ...TRIGGER_RULES.map((trigger) => ({ ...base, maxRetries: 0, timeout: undefined, trigger, upstream: upstream(2) })),
   { ...base, maxRetries: 0, timeout: undefined, upstream: upstream(2, 0, 1) },
   { ...base, maxRetries: 0, timeout: undefined, upstream: upstream(2, 0, 0, 1) },
@@ -112,7 +133,8 @@ const inputs: readonly TaskMachineInput[] = [
   { ...base, maxRetries: 0, timeout: undefined, trigger: 'all_done', upstream: upstream(1, 1) },
 ];
 const inputLabel = (input: TaskMachineInput) =>
-  `maxRetries ${input.maxRetries}, timeout ${input.timeout ?? 'none'}, ${input.trigger ?? 'all_success'}, upstream ${JSON.stringify(
+  `maxRetries ${input.maxRetries}, timeout ${input.timeout ?? 'none'}, maxInterruptions ${input.maxInterruptions ?? 'default'}, ` +
+  `maxCrashes ${input.maxCrashes ?? 'default'}, ${input.trigger ?? 'all_success'}, upstream ${JSON.stringify(
     input.upstream && [input.upstream.total, input.upstream.succeeded, input.upstream.failed, input.upstream.skipped],
   )}`;
 
@@ -122,8 +144,10 @@ const countsOf = (snapshot: Snapshot) => {
 };
 
 /** The state value plus the context that changes which guards pass; the rest (errors, results) does not. */
-const serializeState = (snapshot: Snapshot): string =>
-  JSON.stringify([snapshot.value, snapshot.context.attempts, snapshot.context.freeAttempts, countsOf(snapshot)]);
+const serializeState = (snapshot: Snapshot): string => {
+  const { attempts, freeAttempts, interruptions, crashes } = snapshot.context;
+  return JSON.stringify([snapshot.value, attempts, freeAttempts, interruptions, crashes, countsOf(snapshot)]);
+};
 const serializeEvent = (event: GraphEvent): string => labelOf.get(event) ?? JSON.stringify(event);
 const traversal = (input: TaskMachineInput) => ({ input, events, serializeState, serializeEvent });
 
@@ -269,6 +293,56 @@ describe('task machine graph (xstate/graph, every event and guard branch)', () =
         const live = actor.getSnapshot();
         expect(serializeState(live), `${pathText(path.steps)} (${inputLabel(input)})`).toBe(serializeState(path.state));
         actor.stop();
+      }
+    }
+  });
+
+  it('counts free re-runs on every edge within their limits, and a cache hit as no attempt', () => {
+    for (const edge of edges) {
+      const where = `${show(edge.from)} --${edge.label}--> ${show(edge.to)} (${inputLabel(edge.input)})`;
+      const to = edge.to.context;
+      // Before the step; for a RESTORE, what it restores (the free re-run, if any, comes on top).
+      const restored = edge.event.type === 'RESTORE' && edge.taken.length > 0 ? (edge.event as RestoreEvent) : undefined;
+      const from =
+        restored === undefined
+          ? edge.from.context
+          : {
+              ...edge.from.context,
+              attempts: restored.attempts,
+              freeAttempts: restored.freeAttempts ?? 0,
+              interruptions: restored.interruptions ?? 0,
+            };
+      // A step counts one crash or interruption at most, and only below its limit (a restored count may be above it).
+      for (const [field, limit] of [
+        ['crashes', edge.input.maxCrashes ?? 1],
+        ['interruptions', edge.input.maxInterruptions ?? 1],
+      ] as const) {
+        if (to[field] === from[field]) continue;
+        expect([to[field] - from[field], from[field] < limit], `${where}: ${field}`).toEqual([1, true]);
+      }
+      // Free: a rate-limited attempt, a crash within maxCrashes, an interruption within maxInterruptions; nothing else.
+      const rateLimited = edge.taken.some((key) => key.includes('[isCurrentAttemptRateLimited]')) ? 1 : 0;
+      expect(to.freeAttempts - from.freeAttempts, `${where}: free attempts`).toBe(
+        rateLimited + to.crashes - from.crashes + to.interruptions - from.interruptions,
+      );
+      // The supervisor tells a cache hit by its step alone: `queued` to `completed` is a CACHE_HIT, and that is all it is.
+      const completes = isIn(edge.to, 'completed') && !isIn(edge.from, 'completed');
+      if (completes) expect(isIn(edge.from, 'queued'), `${where}: completed from queued`).toBe(edge.event.type === 'CACHE_HIT');
+      if (completes && edge.event.type === 'CACHE_HIT') {
+        expect([to.attempts, to.result], `${where}: no attempt counted`).toEqual([
+          from.attempts,
+          (edge.event as { result: unknown }).result,
+        ]);
+      }
+      if (edge.event.type === 'STALLED' && edge.taken.length > 0) {
+        expect(to.error, where).toMatchObject({
+          code: 'ERR_TASK_STALLED',
+          attempt: from.attempts,
+          heartbeatTimeout: (edge.event as { heartbeatTimeout: number }).heartbeatTimeout,
+        });
+        expect(topState(edge.to.value as string), where).toBe(
+          to.attempts - to.freeAttempts <= edge.input.maxRetries ? 'retrying' : 'failed',
+        );
       }
     }
   });

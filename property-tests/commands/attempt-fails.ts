@@ -1,6 +1,20 @@
 import type fc from 'fast-check';
-import { NonRetryableError } from '../../src/index.js';
-import type { TaskModel, TaskSystem } from '../task-model.js';
+import { NonRetryableError, WorkerCrashedError } from '../../src/index.js';
+import type { Failure, TaskModel, TaskSystem } from '../task-model.js';
+
+/** The error an attempt's function throws for each kind of failure. */
+function errorOf(failure: Failure, message: string): Error {
+  switch (failure) {
+    case 'non-retryable':
+      return new NonRetryableError(message);
+    case 'process-crash':
+      return new WorkerCrashedError(`${message}: its worker process died`, { worker: 'process' });
+    case 'thread-crash':
+      return new WorkerCrashedError(`${message}: its worker thread died`, { worker: 'thread' });
+    default:
+      return new Error(message);
+  }
+}
 
 /**
  * The promise of a call of the task's function rejects: the running attempt's
@@ -9,7 +23,7 @@ import type { TaskModel, TaskSystem } from '../task-model.js';
 export class AttemptFailsCommand implements fc.AsyncCommand<TaskModel, TaskSystem> {
   constructor(
     readonly age: number,
-    readonly nonRetryable: boolean,
+    readonly failure: Failure,
   ) {}
 
   check(model: Readonly<TaskModel>): boolean {
@@ -18,14 +32,13 @@ export class AttemptFailsCommand implements fc.AsyncCommand<TaskModel, TaskSyste
 
   async run(model: TaskModel, system: TaskSystem): Promise<void> {
     const current = this.age === 0 && model.isRunning;
-    const message = `call ${model.attempts - this.age} failed`;
-    const error = this.nonRetryable ? new NonRetryableError(message) : new Error(message);
+    const error = errorOf(this.failure, `call ${model.attempts - this.age} failed`);
     system.settleCall(this.age, { error });
-    if (current) model.attemptFailed(error, !this.nonRetryable);
+    if (current) model.attemptFailed(error, this.failure);
     await system.verify(model);
   }
 
   toString(): string {
-    return `attempt-fails(age ${this.age}${this.nonRetryable ? ', NonRetryableError' : ''})`;
+    return `attempt-fails(age ${this.age}${this.failure === 'retryable' ? '' : `, ${this.failure}`})`;
   }
 }
