@@ -492,6 +492,12 @@ export const taskMachine = setup({
             target: 'retrying',
             actions: ['recordError', 'countFreeAttempt', 'waitRetryAfter', 'pauseLimits'],
           },
+          // Its worker process died before the engine heard it took the attempt: as from running, free up to maxCrashes.
+          {
+            guard: 'isCurrentAttemptCrashedAndFree',
+            target: 'retrying',
+            actions: ['recordError', 'countCrash', 'countFreeAttempt', 'rerunAtOnce'],
+          },
           {
             guard: 'isCurrentAttemptAndCanRetry',
             target: 'retrying',

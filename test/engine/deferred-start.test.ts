@@ -81,6 +81,20 @@ describe('deferred start: RUNNING from when a worker takes the attempt', () => {
     await engine.shutdown();
   });
 
+  it('re-runs free an attempt whose worker process died before its start was reported (still dispatched)', async () => {
+    const { engine, queue, register, advance } = setup();
+    register('a', { maxRetries: 0 });
+    await advance(0);
+    expect(engine.getTask('a').state).toBe('dispatched');
+    queue.fail('a', new WorkerCrashedError('the worker died before it said it took the job', { worker: 'process' }));
+    await advance(0);
+    expect(engine.getTask('a')).toMatchObject({ state: 'dispatched', attempts: 2, crashes: 1 });
+    queue.take('a', 2);
+    queue.finish('a', 'second time', 2);
+    await expect(engine.waitForTask('a')).resolves.toBe('second time');
+    await engine.shutdown();
+  });
+
   it('fails an attempt whose worker died past maxCrashes as a counted one, and a crashed pool thread (worker: thread) always', async () => {
     const { engine, queue, register, advance } = setup();
     register('a', { maxRetries: 0, maxCrashes: 0 });
