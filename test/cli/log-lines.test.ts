@@ -9,6 +9,7 @@ import { logLine } from '../../src/cli/live-view.js';
 import { startPlainView } from '../../src/cli/plain-view.js';
 import { RunProgress } from '../../src/cli/run-progress.js';
 import { simulatedEngine } from '../helpers.js';
+import { runLongWork } from './long-work.js';
 
 const engines: TaskEngine[] = [];
 afterEach(async () => {
@@ -20,33 +21,6 @@ function longWorkEngine(): { engine: TaskEngine; run(): Promise<void> } {
   const { engine, advance } = simulatedEngine();
   engines.push(engine);
   return { engine, run: () => runLongWork(engine, advance) };
-}
-
-async function runLongWork(engine: TaskEngine, advance: (ms: number) => Promise<void>): Promise<void> {
-  const sum = (_ctx: unknown, x: number, y: number) => x + y;
-  engine.registerTasks(
-    [
-      { id: 'sum', name: 'sum', args: [1, 2], cache: true, fn: sum },
-      { id: 'approve', name: 'approve', deadline: 100 },
-      {
-        id: 'crawl',
-        name: 'crawl',
-        heartbeatTimeout: 50,
-        maxRetries: 1,
-        retryDelay: 10,
-        fn: (ctx) => (ctx.attempt === 1 ? new Promise(() => {}) : 'crawled'),
-      },
-    ],
-    { start: true },
-  );
-  await engine.waitForTask('sum');
-  engine.registerTask({ id: 'sum-again', name: 'sum', args: [1, 2], cache: true, fn: sum });
-  engine.startTask('sum-again');
-  await engine.waitForTask('sum-again');
-  await advance(60); // crawl's first attempt stalls
-  await advance(10); // its retry runs
-  await advance(40); // approve's deadline passes
-  await engine.waitForTask('crawl');
 }
 
 describe('the plain view', () => {

@@ -9,6 +9,7 @@ import { ofType, TaskEngine } from '../../src/index.js';
 import { RunProgress } from '../../src/cli/run-progress.js';
 import { collectOutcome, exitCodeOf, printSummary, summaryToJson } from '../../src/cli/summary.js';
 import { simulatedEngine } from '../helpers.js';
+import { runLongWork } from './long-work.js';
 
 const engines: TaskEngine[] = [];
 afterEach(async () => {
@@ -118,30 +119,7 @@ describe('the summary of a run', () => {
     const { engine, advance } = simulatedEngine();
     engines.push(engine);
     const progress = new RunProgress(engine);
-    const sum = (_ctx: unknown, x: number, y: number) => x + y;
-    engine.registerTasks(
-      [
-        { id: 'sum', name: 'sum', args: [1, 2], cache: true, fn: sum },
-        { id: 'approve', name: 'approve release', deadline: 100 },
-        {
-          id: 'crawl',
-          name: 'crawl',
-          heartbeatTimeout: 50,
-          maxRetries: 1,
-          retryDelay: 10,
-          deadline: 65,
-          fn: (ctx) => (ctx.attempt === 1 ? new Promise(() => {}) : 'crawled'),
-        },
-      ],
-      { start: true },
-    );
-    await engine.waitForTask('sum');
-    engine.registerTask({ id: 'sum-again', name: 'sum', args: [1, 2], cache: true, fn: sum });
-    engine.startTask('sum-again');
-    await engine.waitForTask('sum-again');
-    await advance(60); // crawl's first attempt stalls
-    await advance(10); // crawl's deadline passes (65), its retry runs and completes
-    await advance(40); // approve's deadline passes (100)
+    await runLongWork(engine, advance, { approveName: 'approve release', crawlDeadline: 65 });
 
     const lines = summaryOf(engine, progress, { results: true });
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}from cache +1$/));

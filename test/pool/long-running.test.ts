@@ -12,25 +12,12 @@ import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TaskEngine, ofType, type RetryEvent, type StatusEvent, type TaskEvent } from '../../src/index.js';
-import { recordEvents, simulatedEngine, statusPath } from '../helpers.js';
+import { recordEvents, statusPath } from '../helpers.js';
+import { poolEngine, simulatedPoolEngine } from './engines.js';
 
 const longRunning = new URL('../fixtures/pool-long-running.mjs', import.meta.url);
 const tasks = new URL('../fixtures/pool-tasks.mjs', import.meta.url);
-const engines: TaskEngine[] = [];
 const files: string[] = [];
-
-function poolEngine(options: ConstructorParameters<typeof TaskEngine>[0] = {}): TaskEngine {
-  const engine = new TaskEngine(options);
-  engines.push(engine);
-  return engine;
-}
-
-/** A pool engine on a simulated clock: stalls and backoffs happen when the test advances it, whatever the threads do. */
-function simulatedPoolEngine(options: Parameters<typeof simulatedEngine>[0] = {}): ReturnType<typeof simulatedEngine> {
-  const sim = simulatedEngine(options);
-  engines.push(sim.engine);
-  return sim;
-}
 
 /** A file path of its own for this test, removed afterwards. */
 function scratchFile(): string {
@@ -67,8 +54,7 @@ const isRetryOf =
   (event: TaskEvent): event is RetryEvent =>
     event.type === 'retry' && event.taskId === taskId;
 
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((engine) => engine.shutdown()));
+afterEach(() => {
   for (const path of files.splice(0)) rmSync(path, { force: true });
 });
 

@@ -1,26 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { filter, firstValueFrom } from 'rxjs';
-import { TaskEngine, ofType, type ProgressEvent } from '../../src/index.js';
-import { recordEvents, simulatedEngine } from '../helpers.js';
+import { ofType, type ProgressEvent } from '../../src/index.js';
+import { recordEvents } from '../helpers.js';
+import { poolEngine, simulatedPoolEngine } from './engines.js';
 
 const tasks = new URL('../fixtures/pool-tasks.mjs', import.meta.url);
 /** Fixtures that wait for each other or for the test through SharedArrayBuffer and Atomics, not for time. */
 const syncTasks = new URL('./fixtures/sync-tasks.mjs', import.meta.url);
-const engines: TaskEngine[] = [];
-function poolEngine(options: ConstructorParameters<typeof TaskEngine>[0] = {}): TaskEngine {
-  const engine = new TaskEngine(options);
-  engines.push(engine);
-  return engine;
-}
-/** A pool engine on a simulated clock: timeouts and backoffs fire when the test advances it, whatever the threads do. */
-function simulatedPoolEngine(options: Parameters<typeof simulatedEngine>[0] = {}): ReturnType<typeof simulatedEngine> {
-  const sim = simulatedEngine(options);
-  engines.push(sim.engine);
-  return sim;
-}
 /** `Atomics.waitAsync` (Node 16+; typed only from lib es2024, above this project's target). */
 const waitAsync = (Atomics as unknown as { waitAsync(view: Int32Array, index: number, value: number): { value: Promise<string> | string } })
   .waitAsync;
@@ -29,9 +18,6 @@ async function untilSet(view: Int32Array, index: number): Promise<number> {
   while (Atomics.load(view, index) === 0) await waitAsync(view, index, 0).value;
   return Atomics.load(view, index);
 }
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((engine) => engine.shutdown()));
-});
 
 describe('pool executor: tasks in worker threads', () => {
   it('runs a module export in a worker thread, not the main thread', async () => {
