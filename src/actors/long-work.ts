@@ -132,9 +132,10 @@ export class LongWork {
       () => {
         long.deadlineTimer = undefined;
         if (!host.isLive(record) || isTerminal(record.status) || host.halted()) return;
-        long.deadlineMissedAt = host.now();
+        const at = host.now();
+        long.deadlineMissedAt = at;
         host.stats.deadlinesMissed++;
-        host.events.deadline(record, deadline);
+        host.events.deadline(record, deadline, at); // the event's timestamp is deadlineMissedAt, not a second reading
         if (record.durable) host.changed(record);
       },
       Math.max(0, at - host.now()),

@@ -31,9 +31,9 @@ export class RecordEvents {
     this.#events.status(record.id, record.name, record.status, previous, record.error, record.long?.cached === true);
   }
 
-  deadline(record: TaskRecord, deadline: number): void {
+  deadline(record: TaskRecord, deadline: number, at: number): void {
     this.#announce(record);
-    this.#events.deadline(record.id, record.name, deadline);
+    this.#events.deadline(record.id, record.name, deadline, at);
   }
 
   cacheSkipped(record: TaskRecord, error: unknown): void {

@@ -48,9 +48,10 @@ export class TaskEvents {
     this.#emit(cached ? { ...event, cached: true } : event);
   }
 
-  deadline(taskId: string, name: string, deadline: number): void {
+  /** `at`: when the deadline was found passed (the task's `deadlineMissedAt`: one time for both). */
+  deadline(taskId: string, name: string, deadline: number, at: number): void {
     if (!this.#stream.observed) return;
-    this.#emit({ type: 'deadline', taskId, name, timestamp: this.#now(), deadline });
+    this.#emit({ type: 'deadline', taskId, name, timestamp: at, deadline });
   }
 
   cacheSkipped(taskId: string, name: string, error: unknown): void {
