@@ -27,6 +27,7 @@ export {
   NonRetryableError,
   MissingDependencyError,
 } from './errors/task-errors.js';
+export { CacheKeyError } from './cache/cache-key.js';
 export {
   WorkerCrashedError,
   isProcessCrash,

@@ -41,6 +41,7 @@ export {
   DependencyFailedError,
   TaskTimeoutError,
   TaskStalledError,
+  CacheKeyError,
   TaskCancelledError,
   TriggerRuleError,
   RateLimitedError,

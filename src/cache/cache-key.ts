@@ -25,6 +25,7 @@
  */
 import { Buffer } from 'node:buffer';
 import * as nodeCrypto from 'node:crypto';
+import { ErrorCode, TaskChartError } from '../errors/base.js';
 
 /** What {@link defaultCacheKey} hashes. */
 export interface CacheKeyParts {
@@ -35,13 +36,16 @@ export interface CacheKeyParts {
   readonly dependencies: readonly unknown[];
 }
 
-/** A value in a task's args or dependencies' results that a cache key cannot encode; `path` says where it is. */
-export class CacheKeyError extends Error {
+/**
+ * A value in a task's args or dependencies' results that a cache key cannot encode; `path` says where it is. Never
+ * thrown at the user: the task runs uncached, and this is the error of its `cache-skipped` event.
+ */
+export class CacheKeyError extends TaskChartError {
   /** Where the refused value is, e.g. `args[1].user.callback`. */
   readonly path: string;
 
   constructor(path: string, what: string) {
-    super(`Cannot compute a cache key: ${path} is ${what}; pass only data, or give the task its own \`cache.key\``);
+    super(ErrorCode.CACHE_KEY, `Cannot compute a cache key: ${path} is ${what}; pass only data, or give the task its own \`cache.key\``);
     this.name = 'CacheKeyError';
     this.path = path;
   }

@@ -30,6 +30,7 @@ export const ErrorCode = {
   TRIGGER_RULE: 'ERR_TRIGGER_RULE',
   RATE_LIMITED: 'ERR_RATE_LIMITED',
   TASK_STALLED: 'ERR_TASK_STALLED',
+  CACHE_KEY: 'ERR_CACHE_KEY',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -26,6 +26,7 @@ import {
   TaskNotFoundError,
   TaskTimeoutError,
   TaskStalledError,
+  CacheKeyError,
   TriggerRuleError,
   RateLimitedError,
   UnknownDependencyError,
@@ -72,6 +73,7 @@ const CLASS_OF_CODE: Readonly<Record<ErrorCode, { readonly prototype: TaskChartE
   [ErrorCode.TRIGGER_RULE]: TriggerRuleError,
   [ErrorCode.RATE_LIMITED]: RateLimitedError,
   [ErrorCode.TASK_STALLED]: TaskStalledError,
+  [ErrorCode.CACHE_KEY]: CacheKeyError,
 };
 
 /** Anything thrown, as plain data (a non-Error value becomes an `Error` describing it, as `toError` does). */

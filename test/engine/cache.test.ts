@@ -114,6 +114,7 @@ describe('the results cache (in memory)', () => {
     expect(runs).toBe(2);
     const skipped = events.filter((e): e is CacheSkippedEvent => e.type === 'cache-skipped');
     expect(skipped.map((e) => e.taskId)).toEqual([a, b]);
+    expect(skipped[0]?.error).toMatchObject({ code: 'ERR_CACHE_KEY', path: 'args[0]' });
     expect((skipped[0]?.error as Error).message).toBe(
       'Cannot compute a cache key: args[0] is a function; pass only data, or give the task its own `cache.key`',
     );
