@@ -189,7 +189,7 @@ export function restoreEventOf(task: StoredTask, now: number): RestoreEvent | un
   if (task.reattach) return { ...base, type: 'RESTORE', to: 'dispatched' };
   switch (row.state) {
     case 'running': {
-      const free = (row.interruptions ?? 0) < task.spec.maxInterruptions;
+      const free = rerunsFree(task);
       const error = new InterruptedError(
         `Task ${taskLabel(row)} was RUNNING (attempt ${row.attempts}) when its process stopped without suspending; ` +
           (free
@@ -206,6 +206,14 @@ export function restoreEventOf(task: StoredTask, now: number): RestoreEvent | un
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether an interrupted task's attempt re-runs free of maxRetries: what the machine's `restoresInterruptedAndFree`
+ * guard decides on the RESTORE event, told ahead for the error's message and the report.
+ */
+function rerunsFree(task: StoredTask): boolean {
+  return (task.row.interruptions ?? 0) < task.spec.maxInterruptions;
 }
 
 /** Counts the report from the stored tasks. */
@@ -228,7 +236,7 @@ export function reportOf(tasks: readonly StoredTask[]): RestoreReport {
     else if (state === 'pending') report.pending++;
     else if (state === 'running' && !task.reattach) {
       report.interrupted++;
-      if ((task.row.interruptions ?? 0) < task.spec.maxInterruptions) report.rerunFree++;
+      if (rerunsFree(task)) report.rerunFree++;
     } else {
       report.resumed++;
       if (state === 'retrying') report.retrying++;
