@@ -21,16 +21,19 @@ export class HeartbeatWatch {
     this.#now = now;
   }
 
-  /** An attempt begins running: it must beat within `timeout` ms of now, and of every beat, else `stalled` is called. */
-  begin(task: Watched, timeout: number, stalled: () => void): void {
+  /**
+   * An attempt begins running (at `at`, the time its start is recorded with): it must beat within `timeout` ms of
+   * then, and of every beat, else `stalled` is called.
+   */
+  begin(task: Watched, timeout: number, stalled: () => void, at: number = this.#now()): void {
     this.end(task);
-    task.lastHeartbeatAt = this.#now();
+    task.lastHeartbeatAt = at;
     this.#arm(task, timeout, timeout, stalled);
   }
 
-  /** The attempt is alive. */
-  beat(task: Watched): void {
-    task.lastHeartbeatAt = this.#now();
+  /** The attempt is alive (at `at`: now, unless the caller read the clock already). */
+  beat(task: Watched, at: number = this.#now()): void {
+    task.lastHeartbeatAt = at;
   }
 
   /** The attempt ended (or the task stopped): no more watch. */

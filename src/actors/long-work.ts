@@ -61,18 +61,26 @@ export class LongWork {
 
   // ---- Heartbeats ------------------------------------------------------
 
-  /** Attempt `attempt` of a task with `heartbeatTimeout` began running: it must beat that often, else it stalls. */
-  watch(record: TaskRecord, attempt: number, heartbeatTimeout: number): void {
-    this.#heartbeats.begin(record.longState, heartbeatTimeout, () => {
-      if (record.state !== 'running' || record.attempts !== attempt) return;
-      this.#host.stats.stalledAttempts++;
-      this.#host.send(record, { type: 'STALLED', attempt, heartbeatTimeout });
-    });
+  /**
+   * Attempt `attempt` of a task with `heartbeatTimeout` began running at `at` (its `attemptStartedAt`, so that
+   * `lastHeartbeatAt` starts equal to it): it must beat that often, else it stalls.
+   */
+  watch(record: TaskRecord, attempt: number, heartbeatTimeout: number, at: number): void {
+    this.#heartbeats.begin(
+      record.longState,
+      heartbeatTimeout,
+      () => {
+        if (record.state !== 'running' || record.attempts !== attempt) return;
+        this.#host.stats.stalledAttempts++;
+        this.#host.send(record, { type: 'STALLED', attempt, heartbeatTimeout });
+      },
+      at,
+    );
   }
 
   /** An attempt of a task that uses heartbeats without a `heartbeatTimeout` began: its start is its last sign of life. */
-  attemptBegun(record: TaskRecord): void {
-    this.#heartbeats.beat(record.longState);
+  attemptBegun(record: TaskRecord, at: number): void {
+    this.#heartbeats.beat(record.longState, at);
   }
 
   /** The running attempt of a task with long-running state reported progress: a heartbeat too. */

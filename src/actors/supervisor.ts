@@ -636,8 +636,8 @@ export class Supervisor {
     record.attempts = attempt;
     record.attemptStartedAt = now;
     const heartbeatTimeout = record.spec.heartbeatTimeout;
-    if (heartbeatTimeout !== undefined) this.#long.watch(record, attempt, heartbeatTimeout);
-    else if (record.long !== undefined) this.#long.attemptBegun(record);
+    if (heartbeatTimeout !== undefined) this.#long.watch(record, attempt, heartbeatTimeout, now);
+    else if (record.long !== undefined) this.#long.attemptBegun(record, now);
     if (record.startedAt === undefined) {
       record.startedAt = now;
       this.#stats.recordWait(now - (record.submittedAt ?? now));
