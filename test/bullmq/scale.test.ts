@@ -157,9 +157,7 @@ describe.skipIf(unreachable !== undefined)('a thousand remote tasks, one worker 
       expect(new Set(starts).size).toBe(starts.length);
       // The dead worker's last job stays `active` in Redis until a live worker's stall check (every 4 s) moves it; a
       // crashed attempt now re-runs at once (maxCrashes), so the run can end before that check: wait for it, bounded.
-      await expect
-        .poll(async () => (await queue.getJobCounts('active')).active, { timeout: 10_000, interval: 250 })
-        .toBe(0);
+      await expect.poll(async () => (await queue.getJobCounts('active')).active, { timeout: 10_000, interval: 250 }).toBe(0);
       expect(await queue.getJobCounts('wait', 'active', 'prioritized', 'delayed')).toEqual({
         wait: 0,
         active: 0,
