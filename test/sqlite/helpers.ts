@@ -75,17 +75,22 @@ export function taskRow(seq: number, fields: Partial<TaskRow> = {}): TaskRow {
     deadline: null,
     result: null,
     error: null,
-    forgottenDependencies: null,
-    freeAttempts: 0,
-    checkpoint: null,
-    lastHeartbeatAt: null,
-    interruptions: 0,
-    crashes: 0,
-    cached: false,
-    deadlineMissedAt: null,
+    ...LATER_COLUMNS,
     ...fields,
   };
 }
+
+/** The columns migrations 2 and 3 added, as a row without them reads back (and as both helpers below write them). */
+export const LATER_COLUMNS = {
+  forgottenDependencies: null,
+  freeAttempts: 0,
+  checkpoint: null,
+  lastHeartbeatAt: null,
+  interruptions: 0,
+  crashes: 0,
+  cached: false,
+  deadlineMissedAt: null,
+} as const;
 
 /** The state part of a completed task. */
 export function completedState(id: string, fields: Partial<TaskStateRow> = {}): TaskStateRow {
@@ -103,14 +108,7 @@ export function completedState(id: string, fields: Partial<TaskStateRow> = {}): 
     deadline: null,
     result: Buffer.from([1, 2, 3]),
     error: null,
-    forgottenDependencies: null,
-    freeAttempts: 0,
-    checkpoint: null,
-    lastHeartbeatAt: null,
-    interruptions: 0,
-    crashes: 0,
-    cached: false,
-    deadlineMissedAt: null,
+    ...LATER_COLUMNS,
     ...fields,
   };
 }

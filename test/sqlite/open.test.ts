@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { SqliteStore } from '../../src/sqlite/index.js';
 import { MIGRATIONS } from '../../src/sqlite/schema.js';
-import { canMakeImmutable, captureError, filesIn, headerOf, inserts, rows, useTestFiles } from './helpers.js';
+import { canMakeImmutable, captureError, filesIn, LATER_COLUMNS, headerOf, inserts, rows, useTestFiles } from './helpers.js';
 
 const { APPLICATION_ID, SCHEMA_VERSION } = SqliteStore;
 
@@ -67,14 +67,7 @@ describe('SqliteStore.open: new stores', () => {
         state: 'retrying',
         attempts: 2,
         deadline: 99,
-        forgottenDependencies: null,
-        freeAttempts: 0,
-        checkpoint: null,
-        lastHeartbeatAt: null,
-        interruptions: 0,
-        crashes: 0,
-        cached: false,
-        deadlineMissedAt: null,
+        ...LATER_COLUMNS,
       }),
     ]);
     expect(store.cacheGet('any', 0)).toBeUndefined();
