@@ -23,6 +23,7 @@ import {
   type TaskRef,
 } from './errors.js';
 import type { TaskEvent } from './events.js';
+import { INSTRUMENT, type Instrumentation, type InstrumentationHost } from './instrumentation.js';
 import { AsyncExecutor } from './executors/async-executor.js';
 import { PoolExecutor } from './pool/pool-executor.js';
 import type { TaskMachineEvent } from './machines/task.machine.js';
@@ -77,10 +78,13 @@ export class TaskEngine {
   /** Tasks the store held when it was opened; registering waits for `restore()` when there are any. */
   readonly #storedTasks: number;
   #restored = false;
+  /** The engine clock (options `now`): its events' timestamps. */
+  readonly #now: () => number;
   #shutdown: Promise<void> | undefined;
 
   constructor(options?: TaskEngineOptions) {
     const resolved = readingInput('options', () => resolveEngineOptions(options));
+    this.#now = resolved.now;
     const store = resolved.store;
     // Opened first: a store that cannot be used (held by another engine, not ours, newer) fails the constructor.
     this.#storedTasks = store === undefined ? 0 : openStore(store);
@@ -445,6 +449,30 @@ export class TaskEngine {
    */
   getStats(): TaskStats {
     return this.#stats.snapshot();
+  }
+
+  /**
+   * Installs an instrumentation (taskchart/otel's `instrument`); one at a time. Not part of the public API.
+   * @internal
+   */
+  [INSTRUMENT](instrumentation: Instrumentation): InstrumentationHost {
+    const supervisor = this.#supervisor;
+    if (supervisor.instrumentation !== undefined) {
+      throw new InvalidOptionError(
+        'engine',
+        'Expected an engine that is not instrumented yet, but it is: call uninstrument() on the first instrument() before instrumenting it again',
+      );
+    }
+    supervisor.instrumentation = instrumentation;
+    return {
+      events: this.#stream.observable,
+      now: this.#now,
+      stats: () => this.#stats.snapshot(),
+      heldByLimiter: () => supervisor.heldByLimiter(),
+      detach: () => {
+        if (supervisor.instrumentation === instrumentation) supervisor.instrumentation = undefined;
+      },
+    };
   }
 
   /**

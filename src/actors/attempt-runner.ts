@@ -7,7 +7,7 @@
  */
 import { ResultNotCloneableError, toError } from '../errors.js';
 import { encodeResult } from '../store/codec.js';
-import type { AttemptRequest } from '../executors/executor.js';
+import type { AttemptRequest, Executor } from '../executors/executor.js';
 import type { TaskMachineEvent } from '../machines/task.machine.js';
 import type { DependencyOutcome, TaskFunction } from '../task-spec.js';
 import { findUncloneable } from '../wire/cloneable.js';
@@ -17,6 +17,7 @@ import { AttemptContext, type AttemptHost } from './attempt-context.js';
 import type { CapacityLedger } from './capacity.js';
 import type { ExecutorSlot } from './executor-slots.js';
 import type { Disposer, TaskRecord } from './task-record.js';
+import type { AttemptScope, Instrumentation } from '../instrumentation.js';
 
 /** What the runner needs from the supervisor. */
 export interface RunnerHost {
@@ -34,6 +35,8 @@ export interface RunnerHost {
   started(record: TaskRecord, attempt: number): void;
   /** A deferred-start executor reports that it cannot hand the attempt over now (`error`), or did after all (undefined). */
   unavailable(record: TaskRecord, attempt: number, error: Error | undefined): void;
+  /** The engine's instrumentation (taskchart/otel), when it has one. */
+  instrumentation(): Instrumentation | undefined;
 }
 
 export class AttemptRunner {
@@ -61,6 +64,9 @@ export class AttemptRunner {
     const context = new AttemptContext(record.id, record.name, attempt, this.#attemptHost, dependencies, record.long?.checkpoint);
     record.attemptContext = context;
     const spec = record.spec;
+    const scope = this.#host
+      .instrumentation()
+      ?.attemptBegun(record, attempt, { executor: spec.executor, messaging: slot.executor.messaging }, resumed);
     const request: AttemptRequest = {
       taskId: record.id,
       name: record.name,
@@ -80,10 +86,11 @@ export class AttemptRunner {
         if (record.attemptContext === context) this.#host.unavailable(record, attempt, error);
       },
       resumed,
+      trace: scope?.carrier,
     };
     let outcome: Promise<unknown>;
     try {
-      outcome = slot.executor.execute(request);
+      outcome = scope === undefined ? slot.executor.execute(request) : runIn(scope, slot.executor, request);
     } catch (error) {
       outcome = Promise.reject(error);
     }
@@ -133,6 +140,11 @@ export class AttemptRunner {
       else this.#host.runOrphanDisposer(context.id, context.name, dispose);
     },
   };
+}
+
+/** The executor's `execute` with the attempt's trace context active (an instrumented engine). */
+function runIn(scope: AttemptScope, executor: Executor, request: AttemptRequest): Promise<unknown> {
+  return scope.run(() => executor.execute(request));
 }
 
 /** States in which an attempt is with its executor: `dispatched` (deferred-start executors, not yet taken) and `running`. */

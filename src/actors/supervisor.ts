@@ -46,6 +46,7 @@ import { StallReporter } from './stalled.js';
 import { createTaskRuntime, type RuntimeKind, type TaskRun, type TaskRuntime } from '../runtime/task-runtime.js';
 import { fillRecord, restoreEventOf, type StoredTask } from './restore.js';
 import { LongWork } from './long-work.js';
+import type { Instrumentation } from '../instrumentation.js';
 
 const START: TaskMachineEvent = { type: 'START' };
 const DISPATCH: TaskMachineEvent = { type: 'DISPATCH', deferred: false };
@@ -82,6 +83,8 @@ export class Supervisor {
   readonly #limits: LimitGate | undefined;
   /** Heartbeats, the results cache and deadlines (long-work.ts). */
   readonly #long: LongWork;
+  /** taskchart/otel, when the engine is instrumented (src/instrumentation.ts); undefined otherwise, and then free. */
+  #instrumentation: Instrumentation | undefined;
 
   constructor(
     options: ResolvedEngineOptions,
@@ -142,6 +145,7 @@ export class Supervisor {
           if (record.state === 'dispatched') this.send(record, { type: 'STARTED', attempt });
         },
         unavailable: (record, attempt, error) => this.#unavailable(record, attempt, error),
+        instrumentation: () => this.#instrumentation,
       },
       this.capacity,
     );
@@ -216,6 +220,28 @@ export class Supervisor {
 
   getExecutor(name: string): Executor | undefined {
     return this.capacity.executors.get(name);
+  }
+
+  /** Installs (or, with undefined, removes) the engine's instrumentation. */
+  set instrumentation(instrumentation: Instrumentation | undefined) {
+    this.#instrumentation = instrumentation;
+  }
+
+  get instrumentation(): Instrumentation | undefined {
+    return this.#instrumentation;
+  }
+
+  /** Queued tasks each per-key limiter holds back now, every limiter named (taskchart/otel's gauge; read on collection). */
+  heldByLimiter(): Map<string, number> {
+    const held = new Map<string, number>();
+    for (const name of this.#options.limiters.keys()) held.set(name, 0);
+    const limits = this.#limits;
+    if (limits === undefined) return held;
+    for (const record of this.records.values()) {
+      const hold = record.state === 'queued' ? limits.holdOf(record) : undefined;
+      if (hold !== undefined) held.set(hold.limiter, (held.get(hold.limiter) ?? 0) + 1);
+    }
+    return held;
   }
 
   /**
@@ -365,6 +391,7 @@ export class Supervisor {
     record.seq = ++this.#seq;
     record.submittedAt = this.#options.now();
     if (record.spec.deadline !== undefined) this.#long.armDeadline(record, record.submittedAt + record.spec.deadline);
+    this.#instrumentation?.taskStarted(record);
     this.send(record, START);
   }
 
@@ -547,8 +574,8 @@ export class Supervisor {
     const leaving = record.state;
     const previous = record.status;
     const status = STATUS_OF_STATE[state];
-    if (leaving === 'running') this.#endAttempt(record);
-    else if (leaving === 'dispatched') this.#leaveDispatched(record, state === 'running');
+    if (leaving === 'running') this.#endAttempt(record, state, context.error);
+    else if (leaving === 'dispatched') this.#leaveDispatched(record, state, context.error);
     else if (leaving === 'queued' && state !== 'running' && state !== 'dispatched' && record.claims.length > 0)
       this.#limits?.abandon(record);
     if (context.interruptions !== 0 || context.crashes !== 0) {
@@ -659,19 +686,22 @@ export class Supervisor {
     this.#queueAttempt(record, attempt, restored);
   }
 
-  /** Leaving `dispatched`: to `running` it keeps its capacity; anywhere else it is free at once. */
-  #leaveDispatched(record: TaskRecord, toRunning: boolean): void {
+  /** Leaving `dispatched`: to `running` it keeps its capacity; anywhere else the attempt is over, its capacity free at once. */
+  #leaveDispatched(record: TaskRecord, state: TaskState, error: unknown): void {
     if (record.unavailable) {
       record.unavailable = false;
       this.#stats.unavailable--;
     }
-    if (toRunning) return;
+    if (state === 'running') return;
+    this.#instrumentation?.attemptEnded(record, state, error, false, this.#options.now());
     this.#releaseCapacity(record);
   }
 
   /** Leaving `running`: the attempt's run time is recorded and its capacity is free at once. */
-  #endAttempt(record: TaskRecord): void {
-    this.#stats.recordRun(this.#options.now() - record.attemptStartedAt);
+  #endAttempt(record: TaskRecord, state: TaskState, error: unknown): void {
+    const now = this.#options.now();
+    this.#stats.recordRun(now - record.attemptStartedAt);
+    this.#instrumentation?.attemptEnded(record, state, error, true, now);
     this.#long.attemptEnded(record);
     this.#releaseCapacity(record);
   }

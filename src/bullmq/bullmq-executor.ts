@@ -84,6 +84,8 @@ export class BullMQExecutor implements Executor {
   readonly concurrency: number;
   /** A remote attempt is RUNNING from when a worker takes its job, and its job outlives this process. */
   readonly deferredStart = true;
+  /** For taskchart/otel's PRODUCER spans: BullMQ, and this executor's queue. */
+  readonly messaging: { readonly system: 'bullmq'; readonly destination: string };
   readonly #options: ResolvedExecutorOptions;
   readonly #pending = new Map<string, PendingAttempt>();
   /** Written into each job's data as `sender`, to tell this executor's jobs from another engine's of the same id. */
@@ -98,6 +100,7 @@ export class BullMQExecutor implements Executor {
   constructor(options: BullMQExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
     this.concurrency = this.#options.concurrency;
+    this.messaging = { system: 'bullmq', destination: this.#options.queue };
   }
 
   /** Remote tasks name a worker `handler`, and their `args` must be JSON-safe (job data is JSON). */
@@ -288,6 +291,7 @@ export class BullMQExecutor implements Executor {
       args: request.args,
       ...(request.context.dependencies.length > 0 && { dependencies: toWire(request.context.dependencies) }),
       ...(request.context.lastHeartbeat !== undefined && { lastHeartbeat: request.context.lastHeartbeat }),
+      ...(request.trace !== undefined && { trace: request.trace }),
       sender: this.#sender,
     };
     // Finished jobs stay for `keepFinished`, for an engine restarted meanwhile to find their outcome (see #reattach).

@@ -14,6 +14,7 @@ import { PROTOCOL_VERSION, type JobData, type ProgressData, type ResultEnvelope 
 /** What a remote task's result must be to travel back (the message of ERR_RESULT_NOT_CLONEABLE). */
 const JSON_RESULT = 'JSON-safe (null, booleans, strings, finite numbers, arrays and plain objects) to travel back from its remote worker';
 import { createWorkerContext } from './worker-context.js';
+import { loadWorkerSide } from '../otel/load.js';
 
 export interface ProcessorHost {
   readonly handlers: ReadonlyMap<string, TaskFunction>;
@@ -45,9 +46,26 @@ export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost)
   }
   const early = await host.cancelledBeforeStart(job.id as string).catch(() => undefined);
   if (early !== undefined) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(new TaskCancelledError(task, early)) };
+  const trace = data.trace;
+  if (trace === undefined || typeof trace !== 'object') return runAttempt(job, data as JobData, handler, signal, host);
+  const side = await loadWorkerSide();
+  if (side === undefined) return runAttempt(job, data as JobData, handler, signal, host);
+  const attempt = { taskId: task.id, name: task.name, attempt: Number(data.attempt), queue: job.queueName, jobId: String(job.id) };
+  return side.consume(trace, attempt, () => runAttempt(job, data as JobData, handler, signal, host));
+}
+
+/** Calls the handler with a worker-side context and makes its outcome the envelope. */
+async function runAttempt(
+  job: Job,
+  data: JobData,
+  handler: TaskFunction,
+  signal: AbortSignal,
+  host: ProcessorHost,
+): Promise<ResultEnvelope> {
+  const task = { id: String(data.taskId), name: String(data.name) };
   const resourceErrors: ReturnType<typeof serializeError>[] = [];
   const attempt = createWorkerContext({
-    data: data as JobData,
+    data,
     signal,
     sendProgress: (progress: ProgressData) => job.updateProgress(progress as unknown as object),
     onError: host.onError,

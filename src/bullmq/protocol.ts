@@ -33,6 +33,8 @@ export interface JobData {
   readonly dependencies?: readonly WireDependency[];
   /** `ctx.lastHeartbeat`: an earlier attempt's checkpoint, as JSON (absent when none). */
   readonly lastHeartbeat?: unknown;
+  /** The attempt's trace context (W3C `traceparent`, …) when the engine is instrumented: the worker's CONSUMER span's parent. */
+  readonly trace?: Readonly<Record<string, string>>;
   /** The executor instance that added the job (random per instance): tells its own jobs from another engine's. */
   readonly sender?: string;
 }

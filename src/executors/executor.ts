@@ -48,6 +48,11 @@ export interface AttemptRequest {
    * `restore()`): the executor re-attaches to the work in flight instead of starting it again.
    */
   readonly resumed: boolean;
+  /**
+   * The attempt's trace context (W3C `traceparent`, `tracestate`) when the engine is instrumented (taskchart/otel):
+   * an executor that runs the attempt elsewhere (a thread, a remote worker) carries it there. Undefined otherwise.
+   */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 export interface Executor {
@@ -67,6 +72,11 @@ export interface Executor {
    * handed to it again with `resumed: true` rather than counted as interrupted. Default false: RUNNING at dispatch.
    */
   readonly deferredStart?: boolean;
+  /**
+   * For an executor that sends attempts through a message queue: the messaging system (`bullmq`) and the queue's
+   * name, which taskchart/otel puts on its spans (OpenTelemetry's messaging conventions).
+   */
+  readonly messaging?: { readonly system: string; readonly destination: string };
   /** Runs one attempt: resolves with its result, rejects with its error. Stops when `context.signal` aborts. */
   execute(request: AttemptRequest): Promise<unknown>;
   /** Checks a spec that names this executor at registration; throws InvalidOptionError. */

@@ -110,6 +110,7 @@ export class PoolExecutor implements Executor {
       args: request.args,
       ...(request.context.dependencies.length > 0 && { dependencies: toWire(request.context.dependencies) }),
       ...(request.context.lastHeartbeat !== undefined && { lastHeartbeat: request.context.lastHeartbeat }),
+      ...(request.trace !== undefined && { trace: request.trace }),
     };
     try {
       running = this.#exec(attempt, request);

@@ -28,6 +28,8 @@ export interface WorkerAttempt {
   readonly dependencies?: readonly WireDependency[];
   /** `ctx.lastHeartbeat`: an earlier attempt's checkpoint (absent when none). */
   readonly lastHeartbeat?: unknown;
+  /** The attempt's trace context (W3C), when the engine is instrumented: its span is active around the function. */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 export interface ProgressMessage {

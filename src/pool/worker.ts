@@ -13,6 +13,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import workerpool from 'workerpool';
 import { MissingExportError, ModuleLoadError, ResultNotCloneableError, taskLabel } from '../errors.js';
+import { loadWorkerSide } from '../otel/load.js';
 import { findUncloneable } from '../wire/cloneable.js';
 import { fromWire } from '../wire/dependencies.js';
 import { serializeError } from '../wire/errors.js';
@@ -146,7 +147,7 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
   let transferList: TransferListItem[] | undefined;
   try {
     const fn = await resolveFunction(attempt);
-    let value = await fn(ctx, ...attempt.args);
+    let value = attempt.trace === undefined ? await fn(ctx, ...attempt.args) : await traced(attempt.trace, () => fn(ctx, ...attempt.args));
     if (value instanceof workerpool.Transfer) {
       transferList = value.transfer as TransferListItem[];
       value = value.message;
@@ -161,6 +162,12 @@ async function run(this: { worker: { addAbortListener(listener: () => Promise<vo
     if (current === state) current = undefined;
   }
   return transferList ? new workerpool.Transfer(envelope, transferList) : envelope;
+}
+
+/** Calls `call` with the carried attempt span active (taskchart/otel), or plainly where @opentelemetry/api is missing. */
+async function traced(carrier: Readonly<Record<string, string>>, call: () => unknown): Promise<unknown> {
+  const side = await loadWorkerSide();
+  return side === undefined ? call() : side.activate(carrier, call);
 }
 
 workerpool.worker({ [RUN_METHOD]: run });

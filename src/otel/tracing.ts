@@ -1,0 +1,177 @@
+/**
+ * The spans of taskchart/otel: one per task (`taskchart.task <name>`, from `startTask` to its terminal status,
+ * child of the context active at `startTask`, linked to its dependencies' task spans) and one per attempt
+ * (`taskchart.attempt <name>`, its child: INTERNAL, or PRODUCER when the executor sends it through a queue), with
+ * span events for retries, cache hits, rate-limit pauses, stalls, missed deadlines and unavailable executors.
+ */
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { TaskEvent } from '../events.js';
+import type { AttemptScope, AttemptTarget, InstrumentedTask } from '../instrumentation.js';
+import { inject } from './carrier.js';
+import { ATTR, SPAN_EVENT, errorMessage, errorType, type AttemptOutcome } from './names.js';
+
+interface TaskSpans {
+  readonly span: Span;
+  /** The context the task was started in (its span's parent): an attempt's context is built on it. */
+  readonly parent: Context;
+  readonly name: string;
+  attempt: Span | undefined;
+}
+
+export class Tracing {
+  readonly #tracer: Tracer;
+  readonly #tasks = new Map<string, TaskSpans>();
+  /** Tasks started before a dependency of theirs: linked to its span when it starts. */
+  readonly #awaitingLinks = new Map<string, Span[]>();
+
+  constructor(tracer: Tracer) {
+    this.#tracer = tracer;
+  }
+
+  /** In the caller of `startTask`: the task's span, a child of the active context. */
+  taskStarted(task: InstrumentedTask): void {
+    const links: Link[] = [];
+    for (const dependency of task.dependencies) {
+      const spans = this.#tasks.get(dependency);
+      if (spans !== undefined) links.push({ context: spans.span.spanContext() });
+    }
+    const spans = this.#open(task, context.active(), links);
+    for (const dependency of task.dependencies) {
+      if (!this.#tasks.has(dependency)) this.#awaitingLinks.set(dependency, [...(this.#awaitingLinks.get(dependency) ?? []), spans.span]);
+    }
+    const dependents = this.#awaitingLinks.get(task.id);
+    if (dependents !== undefined) {
+      this.#awaitingLinks.delete(task.id);
+      for (const dependent of dependents) dependent.addLink({ context: spans.span.spanContext() });
+    }
+  }
+
+  attemptBegun(task: InstrumentedTask, attempt: number, target: AttemptTarget, resumed: boolean): AttemptScope {
+    // A task started before the engine was instrumented, or restored from a store: its span starts a trace now.
+    const spans = this.#tasks.get(task.id) ?? this.#open(task, ROOT_CONTEXT, []);
+    spans.attempt?.end(); // not expected: an attempt's end is always reported
+    const attributes: Attributes = {
+      [ATTR.TASK_ID]: task.id,
+      [ATTR.TASK_NAME]: task.name,
+      [ATTR.ATTEMPT]: attempt,
+      [ATTR.EXECUTOR]: target.executor,
+    };
+    if (resumed) attributes[ATTR.ATTEMPT_RESUMED] = true;
+    const messaging = target.messaging;
+    if (messaging !== undefined) {
+      attributes[ATTR.MESSAGING_SYSTEM] = messaging.system;
+      attributes[ATTR.MESSAGING_DESTINATION] = messaging.destination;
+      attributes[ATTR.MESSAGING_OPERATION_TYPE] = 'send';
+    }
+    const kind = messaging === undefined ? SpanKind.INTERNAL : SpanKind.PRODUCER;
+    const span = this.#tracer.startSpan(`taskchart.attempt ${task.name}`, { kind, attributes }, trace.setSpan(spans.parent, spans.span));
+    spans.attempt = span;
+    const active = trace.setSpan(spans.parent, span);
+    return { carrier: inject(active), run: (fn) => context.with(active, fn) };
+  }
+
+  attemptEnded(taskId: string, outcome: AttemptOutcome, error: unknown): void {
+    const spans = this.#tasks.get(taskId);
+    const span = spans?.attempt;
+    if (spans === undefined || span === undefined) return;
+    spans.attempt = undefined;
+    span.setAttribute(ATTR.ATTEMPT_OUTCOME, outcome);
+    if (outcome === 'stalled') span.addEvent(SPAN_EVENT.STALLED, errorAttributes(error));
+    if (outcome !== 'completed' && outcome !== 'cancelled') setError(span, error);
+    span.end();
+  }
+
+  event(event: TaskEvent): void {
+    const spans = this.#tasks.get(event.taskId);
+    if (spans === undefined) return;
+    const span = spans.span;
+    switch (event.type) {
+      case 'status':
+        if (event.cached === true) {
+          span.setAttribute(ATTR.TASK_CACHED, true);
+          span.addEvent(SPAN_EVENT.CACHE_HIT);
+        }
+        if (event.status === 'COMPLETED' || event.status === 'FAILED' || event.status === 'CANCELLED') {
+          this.#close(event.taskId, spans, event.status, event.error);
+        }
+        break;
+      case 'retry':
+        span.addEvent(SPAN_EVENT.RETRY, {
+          [ATTR.ATTEMPT]: event.attempt,
+          [ATTR.RETRY_DELAY]: event.delay,
+          ...errorAttributes(event.error),
+        });
+        break;
+      case 'rate-limited':
+        span.addEvent(SPAN_EVENT.RATE_LIMIT_PAUSE, {
+          [ATTR.LIMITER]: event.limiter,
+          [ATTR.LIMIT_KEY]: event.key,
+          [ATTR.PAUSED_UNTIL]: new Date(event.until).toISOString(),
+        });
+        break;
+      case 'deadline':
+        span.addEvent(SPAN_EVENT.DEADLINE_MISSED, { [ATTR.DEADLINE]: event.deadline });
+        break;
+      case 'executor-wait': {
+        const attributes: Attributes = { [ATTR.EXECUTOR]: event.executor, 'taskchart.executor.waiting': event.waiting };
+        (spans.attempt ?? span).addEvent(
+          SPAN_EVENT.EXECUTOR_UNAVAILABLE,
+          event.error === undefined ? attributes : { ...attributes, ...errorAttributes(event.error) },
+        );
+        break;
+      }
+    }
+  }
+
+  /** Ends every open span (the engine shut down, or it is uninstrumented): nothing is left unexported. */
+  endAll(): void {
+    for (const [taskId, spans] of this.#tasks) this.#close(taskId, spans, undefined, undefined);
+    this.#awaitingLinks.clear();
+  }
+
+  #open(task: InstrumentedTask, parent: Context, links: Link[]): TaskSpans {
+    const attributes: Attributes = {
+      [ATTR.TASK_ID]: task.id,
+      [ATTR.TASK_NAME]: task.name,
+      [ATTR.TASK_PRIORITY]: task.priority,
+      [ATTR.EXECUTOR]: task.spec.executor,
+    };
+    const span = this.#tracer.startSpan(`taskchart.task ${task.name}`, { kind: SpanKind.INTERNAL, attributes, links }, parent);
+    const spans: TaskSpans = { span, parent, name: task.name, attempt: undefined };
+    this.#tasks.set(task.id, spans);
+    return spans;
+  }
+
+  #close(taskId: string, spans: TaskSpans, status: string | undefined, error: unknown): void {
+    this.#tasks.delete(taskId);
+    spans.attempt?.end();
+    const span = spans.span;
+    if (status !== undefined) span.setAttribute(ATTR.TASK_STATUS, status);
+    if (status === 'FAILED') {
+      if (error instanceof Error) span.recordException(error);
+      setError(span, error);
+    }
+    span.end();
+  }
+}
+
+/** ERROR status with the error's code as `error.type` (cancellations never come here). */
+function setError(span: Span, error: unknown): void {
+  span.setAttribute(ATTR.ERROR_TYPE, errorType(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+}
+
+function errorAttributes(error: unknown): Attributes {
+  return { [ATTR.ERROR_TYPE]: errorType(error), [ATTR.EXCEPTION_MESSAGE]: errorMessage(error) };
+}
