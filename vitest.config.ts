@@ -19,6 +19,7 @@ const BOTH_RUNTIMES = [
   'test/bullmq/pipelines.test.ts',
   'test/bullmq/long-running.test.ts',
   'test/regressions/**/*.test.ts',
+  'test/otel/**/*.test.ts',
   'test/dashboard/dashboard.test.ts',
   'test/cli/durable.test.ts',
   'test/cli/run.test.ts',
