@@ -1,0 +1,223 @@
+/**
+ * taskchart/otel's span events and attempt outcomes for what happens between attempts (docs/observability.md):
+ * cache hits, rate-limit pauses, stalls, timeouts, missed deadlines; and how instrument() attaches to an engine
+ * and leaves it (tasks started before it, uninstrument, shutdown, bad input). On XState's SimulatedClock.
+ */
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { RateLimitedError, TaskEngine, type TaskEngineOptions } from '../../src/index.js';
+import { instrument } from '../../src/otel/index.js';
+import { deferred, simulatedEngine } from '../helpers.js';
+import { idOf, parentOf, Traces, useContextManager } from './sdk.js';
+
+useContextManager();
+
+function tracedSimulation(options: TaskEngineOptions = {}) {
+  const traces = new Traces();
+  const sim = simulatedEngine(options);
+  const instrumented = instrument(sim.engine, { tracerProvider: traces.provider });
+  return { ...sim, traces, instrumented };
+}
+
+const eventNames = (span: ReadableSpan) => span.events.map((event) => event.name);
+
+describe('span events', () => {
+  it('marks a task completed from the results cache with a cache-hit event and no attempt span', async () => {
+    const { engine, traces } = tracedSimulation();
+    const spec = { name: 'summarise', fn: (_ctx: unknown, text: string) => text.length, args: ['a long text'] as [string], cache: true };
+    const first = engine.registerTask(spec);
+    engine.startTask(first);
+    await engine.waitForTask(first);
+    const second = engine.registerTask(spec);
+    engine.startTask(second);
+    expect(await engine.waitForTask(second)).toBe(11);
+
+    const [ran, hit] = traces.all('taskchart.task summarise');
+    expect(ran?.attributes['taskchart.task.id']).toBe(first);
+    expect(hit?.attributes).toMatchObject({
+      'taskchart.task.id': second,
+      'taskchart.task.cached': true,
+      'taskchart.task.status': 'COMPLETED',
+    });
+    expect(eventNames(hit as ReadableSpan)).toEqual(['taskchart.cache.hit']);
+    expect(eventNames(ran as ReadableSpan)).toEqual([]);
+    const attempts = traces.all('taskchart.attempt summarise');
+    expect(attempts.map((span) => span.attributes['taskchart.task.id'])).toEqual([first]);
+  });
+
+  it('records a rate-limit pause on the task span, with limiter, key and until, and the attempt as rate_limited', async () => {
+    const { engine, traces, advance, clock } = tracedSimulation({ limits: { api: { concurrency: 2 } } });
+    const id = engine.registerTask({
+      name: 'call api',
+      limits: { api: 'tenant-7' },
+      fn: (ctx) => {
+        if (ctx.attempt === 1) throw new RateLimitedError({ retryAfter: 500 });
+        return 'ok';
+      },
+    });
+    engine.startTask(id);
+    await advance(0);
+    const pausedAt = clock.now();
+    await advance(500);
+    expect(await engine.waitForTask(id)).toBe('ok');
+
+    const task = traces.one('taskchart.task call api');
+    const pause = task.events.find((event) => event.name === 'taskchart.rate_limit.pause');
+    expect(pause?.attributes).toEqual({
+      'taskchart.limiter': 'api',
+      'taskchart.limit.key': 'tenant-7',
+      'taskchart.rate_limit.until': new Date(pausedAt + 500).toISOString(),
+    });
+    const [limited, ran] = traces.all('taskchart.attempt call api');
+    expect(limited?.attributes).toMatchObject({
+      'taskchart.attempt': 1,
+      'taskchart.attempt.outcome': 'rate_limited',
+      'error.type': 'ERR_RATE_LIMITED',
+    });
+    expect(ran?.attributes).toMatchObject({ 'taskchart.attempt': 2, 'taskchart.attempt.outcome': 'completed' });
+  });
+
+  it('records a stall on the attempt span (outcome stalled, ERR_TASK_STALLED) and a timeout as outcome timeout', async () => {
+    const { engine, traces, advance } = tracedSimulation();
+    const hung = engine.registerTask({
+      name: 'hung',
+      maxRetries: 1,
+      retryDelay: 10,
+      heartbeatTimeout: 500,
+      fn: () => new Promise(() => {}),
+    });
+    const slow = engine.registerTask({ name: 'slow', timeout: 100, fn: () => new Promise(() => {}) });
+    engine.startTasks([hung, slow]);
+    const outcomes = Promise.allSettled([engine.waitForTask(hung), engine.waitForTask(slow)]);
+    await advance(500);
+    await advance(10);
+    await advance(500);
+    await outcomes;
+
+    const stalled = traces.all('taskchart.attempt hung');
+    expect(stalled.map((span) => span.attributes['taskchart.attempt.outcome'])).toEqual(['stalled', 'stalled']);
+    expect(eventNames(stalled[0] as ReadableSpan)).toEqual(['taskchart.attempt.stalled']);
+    expect(stalled[0]?.events[0]?.attributes).toMatchObject({ 'error.type': 'ERR_TASK_STALLED' });
+    expect(stalled[0]?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(traces.one('taskchart.task hung').attributes['error.type']).toBe('ERR_TASK_STALLED');
+    expect(traces.one('taskchart.attempt slow').attributes).toMatchObject({
+      'taskchart.attempt.outcome': 'timeout',
+      'error.type': 'ERR_TASK_TIMEOUT',
+    });
+  });
+
+  it('records a missed deadline on the task span, which runs on', async () => {
+    const { engine, traces, advance } = tracedSimulation();
+    const gate = deferred<string>();
+    const id = engine.registerTask({ name: 'report', deadline: 1_000, fn: () => gate.promise });
+    engine.startTask(id);
+    await advance(1_000);
+    gate.resolve('late');
+    await engine.waitForTask(id);
+    const task = traces.one('taskchart.task report');
+    expect(task.events.map((event) => [event.name, event.attributes])).toEqual([
+      ['taskchart.deadline.missed', { 'taskchart.deadline_ms': 1_000 }],
+    ]);
+    expect(task.status.code).toBe(SpanStatusCode.UNSET);
+  });
+});
+
+describe('instrument() and uninstrument()', () => {
+  it('gives a task started before instrument() its task span at its next attempt, as the root of a new trace', async () => {
+    const traces = new Traces();
+    const engine = new TaskEngine();
+    const gate = deferred<void>();
+    let calls = 0;
+    const id = engine.registerTask({
+      name: 'early',
+      maxRetries: 1,
+      retryDelay: 0,
+      fn: async () => {
+        if (++calls === 1) {
+          await gate.promise;
+          throw new Error('first attempt fails');
+        }
+        return 'second';
+      },
+    });
+    engine.startTask(id);
+    instrument(engine, { tracerProvider: traces.provider });
+    gate.resolve();
+    await engine.waitForTask(id);
+    await engine.shutdown();
+    const task = traces.one('taskchart.task early');
+    expect(parentOf(task)).toBeUndefined();
+    // The first attempt began before instrument(): only the second has a span.
+    expect(traces.all('taskchart.attempt early').map((span) => [span.attributes['taskchart.attempt'], parentOf(span)])).toEqual([
+      [2, idOf(task)],
+    ]);
+  });
+
+  it('ends the open spans at uninstrument() and records nothing after it; the engine runs on, and can be instrumented again', async () => {
+    const traces = new Traces();
+    const engine = new TaskEngine();
+    const instrumented = instrument(engine, { tracerProvider: traces.provider });
+    const gate = deferred<string>();
+    const id = engine.registerTask({ name: 'long', fn: () => gate.promise });
+    engine.startTask(id);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(traces.spans()).toEqual([]);
+    instrumented.uninstrument();
+    instrumented.uninstrument(); // idempotent
+    expect(
+      traces
+        .spans()
+        .map((span) => span.name)
+        .sort(),
+    ).toEqual(['taskchart.attempt long', 'taskchart.task long']);
+    gate.resolve('done');
+    expect(await engine.waitForTask(id)).toBe('done');
+    const later = engine.registerTask({ name: 'later', fn: () => 1 });
+    engine.startTask(later);
+    await engine.waitForTask(later);
+    expect(traces.spans()).toHaveLength(2);
+    const again = new Traces();
+    instrument(engine, { tracerProvider: again.provider });
+    const third = engine.registerTask({ name: 'third', fn: () => 1 });
+    engine.startTask(third);
+    await engine.waitForTask(third);
+    await engine.shutdown();
+    expect(
+      again
+        .spans()
+        .map((span) => span.name)
+        .sort(),
+    ).toEqual(['taskchart.attempt third', 'taskchart.task third']);
+  });
+
+  it('ends the spans of the tasks a shutdown cancels', async () => {
+    const traces = new Traces();
+    const engine = new TaskEngine();
+    instrument(engine, { tracerProvider: traces.provider });
+    const id = engine.registerTask({
+      name: 'forever',
+      fn: (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)),
+    });
+    engine.startTask(id);
+    await engine.shutdown({ mode: 'cancel' });
+    expect(traces.one('taskchart.task forever').attributes['taskchart.task.status']).toBe('CANCELLED');
+    expect(traces.one('taskchart.attempt forever').attributes['taskchart.attempt.outcome']).toBe('cancelled');
+  });
+
+  it('refuses a second instrument() of the same engine, and bad arguments, naming the field', () => {
+    const engine = new TaskEngine();
+    const first = instrument(engine);
+    expect(() => instrument(engine)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'engine' }));
+    first.uninstrument();
+    expect(() => instrument({} as TaskEngine)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'engine' }));
+    expect(() => instrument(engine, 'yes' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'options' }));
+    expect(() => instrument(engine, { tracerProvider: {} as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'tracerProvider', message: expect.stringContaining('getTracer') }),
+    );
+    expect(() => instrument(engine, { meterProvider: 1 as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', field: 'meterProvider' }),
+    );
+    void engine.shutdown();
+  });
+});
