@@ -29,6 +29,15 @@ describe('import boundaries', () => {
     ['src/wire/errors.ts', "import { PoolExecutor } from '../pool/pool-executor.js';"],
     ['src/pool/worker.ts', "import { Supervisor } from '../actors/supervisor.js';"],
     ['src/machines/task.machine.ts', "import { PoolExecutor } from '../pool/pool-executor.js';"],
+    // OpenTelemetry is taskchart/otel's alone: the engine reaches it only through src/instrumentation.ts.
+    ['src/engine.ts', "import { trace } from '@opentelemetry/api';"],
+    ['src/actors/supervisor.ts', "import { context } from '@opentelemetry/api';"],
+    ['src/actors/attempt-runner.ts', "import { inject } from '../otel/carrier.js';"],
+    ['src/index.ts', "export { instrument } from './otel/index.js';"],
+    ['src/cli/main.ts', "import { trace } from '@opentelemetry/api';"],
+    ['src/pool/worker.ts', "import { activate } from '../otel/worker-side.js';"],
+    ['src/bullmq/processor.ts', "import { context } from '@opentelemetry/api';"],
+    ['src/wire/errors.ts', "import { trace } from '@opentelemetry/api';"],
   ])('refuses in %s: %s', async (path, source) => {
     const errors = await boundaryErrors(path, `${source}\nexport {};\n`);
     expect(errors).toHaveLength(1);
@@ -41,6 +50,10 @@ describe('import boundaries', () => {
     ['src/store/codec.ts', "import { serializeError } from '../wire/errors.js';"],
     ['src/actors/task-rows.ts', "import type { TaskRows } from '../store/durability.js';"],
     ['src/pool/worker.ts', "import { checkProgress } from '../wire/task-context.js';"],
+    ['src/pool/worker.ts', "import { loadWorkerSide } from '../otel/load.js';"],
+    ['src/bullmq/processor.ts', "import { loadWorkerSide } from '../otel/load.js';"],
+    ['src/otel/tracing.ts', "import { trace } from '@opentelemetry/api';"],
+    ['src/otel/instrument.ts', "import { TaskEngine } from '../engine.js';"],
   ])('allows in %s: %s', async (path, source) => {
     expect(await boundaryErrors(path, `${source}\nexport {};\n`)).toEqual([]);
   });

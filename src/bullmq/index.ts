@@ -10,7 +10,7 @@
  * The declarations of this entry point name no bullmq or ioredis type (see ./types.ts), so a program that
  * imports it type-checks whether or not they are installed.
  */
-import { MissingDependencyError } from '../errors.js';
+import { missingPeers } from '../peer-dependencies.js';
 import type { BullMQExecutor as BullMQExecutorClass } from './bullmq-executor.js';
 import type { CreateWorkerOptions, TaskchartWorker } from './types.js';
 
@@ -19,7 +19,7 @@ const PEER_DEPENDENCIES: Readonly<Record<string, string>> = { bullmq: '^6.7.0', 
 
 const [executorModule, workerModule] = await Promise.all([import('./bullmq-executor.js'), import('./worker.js')]).catch(
   async (error: unknown) => {
-    throw (await missingPeers(error)) ?? error;
+    throw (await missingPeers('taskchart/bullmq', PEER_DEPENDENCIES, error)) ?? error;
   },
 );
 
@@ -55,20 +55,3 @@ export {
   type ResultEnvelope,
   type ProgressData,
 } from './protocol.js';
-
-/**
- * When loading failed because a peer dependency cannot be found: the error that says which ones to install.
- * Each peer is tried on its own, so that only the missing ones are named.
- */
-async function missingPeers(error: unknown): Promise<MissingDependencyError | undefined> {
-  if ((error as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
-  const missing: Record<string, string> = {};
-  for (const [name, range] of Object.entries(PEER_DEPENDENCIES)) {
-    const found = await import(name).then(
-      () => true,
-      (probe: unknown) => (probe as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND',
-    );
-    if (!found) missing[name] = range;
-  }
-  return Object.keys(missing).length === 0 ? undefined : new MissingDependencyError('taskchart/bullmq', missing, { cause: error });
-}

@@ -104,11 +104,11 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
     }
   });
 
-  it('imports taskchart and its other entry points without the peers, and taskchart/bullmq fails naming what to install', async () => {
+  it('imports taskchart and its other entry points without the peers, and taskchart/bullmq and taskchart/otel fail naming what to install', async () => {
     const script = `
       const { TaskChartError } = await import('taskchart');
       const out = {};
-      for (const entry of ['taskchart', 'taskchart/inspect', 'taskchart/dashboard', 'taskchart/sqlite', 'taskchart/worker', 'taskchart/bullmq']) {
+      for (const entry of ['taskchart', 'taskchart/inspect', 'taskchart/dashboard', 'taskchart/sqlite', 'taskchart/worker', 'taskchart/bullmq', 'taskchart/otel']) {
         out[entry] = await import(entry).then(
           (module) => ({ exports: Object.keys(module).length }),
           (error) => ({ name: error.name, code: error.code, message: error.message, isTaskChartError: error instanceof TaskChartError }),
@@ -127,6 +127,27 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
       message: `taskchart/bullmq needs the packages bullmq and ioredis, not installed (optional peer dependencies of taskchart): run \`npm install bullmq@${bullmq} ioredis@${ioredis}\``,
       isTaskChartError: true,
     });
+    assert.deepEqual(results['taskchart/otel'], {
+      name: 'MissingDependencyError',
+      code: 'ERR_MISSING_DEPENDENCY',
+      message: `taskchart/otel needs the package @opentelemetry/api, not installed (optional peer dependencies of taskchart): run \`npm install @opentelemetry/api@${manifest.peerDependencies['@opentelemetry/api']}\``,
+      isTaskChartError: true,
+    });
+  });
+
+  it('runs tasks in this thread and in a pool thread without @opentelemetry/api: only taskchart/otel needs it', async () => {
+    // A file, not --input-type=module -e: worker threads inherit the process's execArgv, and --input-type fails there.
+    const script = `
+      const { TaskEngine } = await import('taskchart');
+      const engine = new TaskEngine();
+      const a = engine.registerTask({ name: 'a', fn: () => 1 });
+      const b = engine.registerTask({ name: 'b', executor: 'pool', fn: (ctx, n) => n * 2, args: [21], dependencies: [a] });
+      engine.startTasks([a, b]);
+      console.log(JSON.stringify([await engine.waitForTask(a), await engine.waitForTask(b)]));
+      await engine.shutdown();`;
+    writeFileSync(join(app, 'run-pool.mjs'), script);
+    const { stdout } = await sh(process.execPath, ['run-pool.mjs'], app);
+    assert.deepEqual(JSON.parse(stdout), [1, 42]);
   });
 
   it("type-checks a user's program against every entry point with skipLibCheck false, without the peers", async () => {
