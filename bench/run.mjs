@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { table, targetLines, writeReport } from './report.mjs';
 
-const SCENARIOS = ['throughput', 'scale', 'dag', 'limits', 'cache', 'memory', 'latency', 'pool', 'durable', 'remote'];
+const SCENARIOS = ['throughput', 'scale', 'dag', 'limits', 'cache', 'otel', 'memory', 'latency', 'pool', 'durable', 'remote'];
 const quick = process.argv.includes('--quick');
 const only = process.argv
   .find((arg) => arg.startsWith('--only='))
