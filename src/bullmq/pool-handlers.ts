@@ -10,6 +10,7 @@ import { PoolExecutor } from '../pool/pool-executor.js';
 import type { AttemptRequest } from '../executors/executor.js';
 import { resolveModule, type TaskContext, type TaskFunction } from '../task-spec.js';
 import { invalid } from '../validate.js';
+import { traceCarrierOf } from './worker-context.js';
 
 export interface PoolHandlers {
   /** One function a name, each sending its call to a thread. */
@@ -41,7 +42,9 @@ export function poolHandlers(module: string | URL, names: Iterable<string>, thre
 }
 
 function requestFor(ctx: TaskContext, module: string, exportName: string, args: readonly unknown[]): AttemptRequest {
+  const trace = traceCarrierOf(ctx);
   return {
+    ...(trace !== undefined && { trace }),
     taskId: ctx.id,
     name: ctx.name,
     attempt: ctx.attempt,

@@ -51,7 +51,7 @@ export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost)
   const side = await loadWorkerSide();
   if (side === undefined) return runAttempt(job, data as JobData, handler, signal, host);
   const attempt = { taskId: task.id, name: task.name, attempt: Number(data.attempt), queue: job.queueName, jobId: String(job.id) };
-  return side.consume(trace, attempt, () => runAttempt(job, data as JobData, handler, signal, host));
+  return side.consume(trace, attempt, (consumer) => runAttempt(job, data as JobData, handler, signal, host, consumer));
 }
 
 /** Calls the handler with a worker-side context and makes its outcome the envelope. */
@@ -61,11 +61,13 @@ async function runAttempt(
   handler: TaskFunction,
   signal: AbortSignal,
   host: ProcessorHost,
+  trace?: Readonly<Record<string, string>>,
 ): Promise<ResultEnvelope> {
   const task = { id: String(data.taskId), name: String(data.name) };
   const resourceErrors: ReturnType<typeof serializeError>[] = [];
   const attempt = createWorkerContext({
     data,
+    ...(trace !== undefined && { trace }),
     signal,
     sendProgress: (progress: ProgressData) => job.updateProgress(progress as unknown as object),
     onError: host.onError,

@@ -23,8 +23,18 @@ export interface WorkerContext {
   finish(): Promise<void>;
 }
 
+/** The trace context of each attempt's CONSUMER span (taskchart/otel), by the attempt's ctx: `--pool` handlers carry it to their thread. */
+const traceCarriers = new WeakMap<TaskContext, Readonly<Record<string, string>>>();
+
+/** The trace context (W3C) of the CONSUMER span the attempt of `ctx` runs in, when the engine that sent it is instrumented. */
+export function traceCarrierOf(ctx: TaskContext): Readonly<Record<string, string>> | undefined {
+  return traceCarriers.get(ctx);
+}
+
 export function createWorkerContext(options: {
   readonly data: JobData;
+  /** The trace context of the attempt's CONSUMER span (taskchart/otel), for `--pool` handlers. */
+  readonly trace?: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
   readonly sendProgress: (progress: ProgressData) => Promise<void>;
   readonly onError: (error: unknown) => void;
@@ -83,6 +93,7 @@ export function createWorkerContext(options: {
       disposers.push(dispose);
     },
   };
+  if (options.trace !== undefined) traceCarriers.set(context, options.trace);
   return {
     context,
     async finish(): Promise<void> {

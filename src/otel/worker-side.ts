@@ -5,7 +5,7 @@
  * tracer provider and context manager), as for any code running there.
  */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import { extract, type TraceCarrier } from './carrier.js';
+import { extract, inject, type TraceCarrier } from './carrier.js';
 import { ATTR, SCOPE } from './names.js';
 
 /** A pool thread: `fn` runs with the attempt's span (made in the engine's thread) as the active span. */
@@ -30,12 +30,12 @@ export interface ConsumedOutcome {
 
 /**
  * A remote worker: a CONSUMER span (`taskchart.attempt <name>`), child of the engine's PRODUCER attempt span, is
- * the active span while `fn` runs; it ends with `fn`'s outcome.
+ * the active span while `fn` runs (and `fn` is given its carrier, for a `--pool` thread); it ends with `fn`'s outcome.
  */
 export async function consume<T extends ConsumedOutcome>(
   carrier: TraceCarrier,
   attempt: ConsumedAttempt,
-  fn: () => Promise<T>,
+  fn: (consumer: TraceCarrier) => Promise<T>,
 ): Promise<T> {
   const attributes: Attributes = {
     [ATTR.TASK_ID]: attempt.taskId,
@@ -49,7 +49,8 @@ export async function consume<T extends ConsumedOutcome>(
   const parent = extract(carrier);
   const span = trace.getTracer(SCOPE).startSpan(`taskchart.attempt ${attempt.name}`, { kind: SpanKind.CONSUMER, attributes }, parent);
   try {
-    const outcome = await context.with(trace.setSpan(parent, span), fn);
+    const active = trace.setSpan(parent, span);
+    const outcome = await context.with(active, () => fn(inject(active)));
     if (outcome.status === 'error') {
       const error = outcome.error;
       span.setAttribute(ATTR.ERROR_TYPE, String(error?.code ?? error?.name ?? '_OTHER'));

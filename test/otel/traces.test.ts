@@ -229,6 +229,28 @@ describe.skipIf(unreachable !== undefined)('the span tree of a pipeline', () => 
   });
 });
 
+describe.skipIf(unreachable !== undefined)('remote attempts run in a worker pool thread (taskchart worker --pool)', () => {
+  it('makes the CONSUMER span the active span in the worker thread too', async () => {
+    const spansFile = join(tmpdir(), `taskchart-otel-${randomUUID()}.jsonl`);
+    process.env.TASKCHART_TEST_SPANS = spansFile;
+    defer(() => rmSync(spansFile, { force: true }));
+    const queueName = `tc-otel-${randomUUID().slice(0, 8)}`;
+    await watchQueue(REDIS_URL, queueName);
+    await startWorker(REDIS_URL, queueName, ['--pool'], REMOTE_HANDLERS);
+    const { engine, traces } = tracedEngine({ executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: queueName }) } });
+    const sum = engine.registerTask({ name: 'sum', executor: 'remote', handler: 'sumInSpan', args: [1, 2] });
+    engine.startTask(sum);
+    const result = (await engine.waitForTask(sum)) as { sum: number; activeSpanId: string };
+
+    const remoteSpans = await exportedByWorker(spansFile, ['taskchart.attempt sum', 'remote user work']);
+    const consumer = remoteSpans.find((span) => span.name === 'taskchart.attempt sum');
+    expect(consumer?.parentSpanId).toBe(idOf(taskTree(traces, 'sum').attempts[0] as ReadableSpan));
+    // The handler ran in a thread of the worker's pool, which exported its own span: the consumer's child.
+    expect(remoteSpans.find((span) => span.name === 'remote user work')?.parentSpanId).toBe(consumer?.spanId);
+    expect(result).toEqual({ sum: 3, activeSpanId: consumer?.spanId });
+  });
+});
+
 interface ExportedSpan {
   readonly name: string;
   readonly kind: number;
