@@ -62,8 +62,10 @@ class OtelInstrumentation implements Instrumentation {
 
   attemptEnded(task: InstrumentedTask, state: TaskState, error: unknown, ran: boolean, now: number): void {
     const outcome = outcomeOf(state, error);
-    if (ran) this.metrics.attemptRan((now - task.attemptStartedAt) / 1000, task.name, task.spec.executor, outcome);
-    this.tracing.attemptEnded(task.id, outcome, error);
+    // Measured when this instrumentation saw the attempt begin: not one in flight at instrument(), nor one of an
+    // earlier process found interrupted by restore() (its end, the crash, is not known).
+    const seen = this.tracing.attemptEnded(task.id, outcome, error);
+    if (ran && seen) this.metrics.attemptRan((now - task.attemptStartedAt) / 1000, task.name, task.spec.executor, outcome);
   }
 
   event(event: TaskEvent): void {

@@ -81,15 +81,17 @@ export class Tracing {
     return { carrier: inject(active), run: (fn) => context.with(active, fn) };
   }
 
-  attemptEnded(taskId: string, outcome: AttemptOutcome, error: unknown): void {
+  /** Ends the attempt's span; false when it has none (it began before instrument(), or in an earlier process). */
+  attemptEnded(taskId: string, outcome: AttemptOutcome, error: unknown): boolean {
     const spans = this.#tasks.get(taskId);
     const span = spans?.attempt;
-    if (spans === undefined || span === undefined) return;
+    if (spans === undefined || span === undefined) return false;
     spans.attempt = undefined;
     span.setAttribute(ATTR.ATTEMPT_OUTCOME, outcome);
     if (outcome === 'stalled') span.addEvent(SPAN_EVENT.STALLED, errorAttributes(error));
     if (outcome !== 'completed' && outcome !== 'cancelled') setError(span, error);
     span.end();
+    return true;
   }
 
   event(event: TaskEvent): void {

@@ -91,4 +91,27 @@ describe('a durable engine', () => {
     }
     await second.engine.shutdown();
   });
+
+  it('measures only the attempts it saw begin: an attempt interrupted by a crash is not timed, its free re-run is', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.defineTask('hold', () => new Promise(() => {}));
+    first.engine.registerTask({ id: 'b', name: 'b', handler: 'hold' });
+    first.engine.startTask('b');
+    await flush();
+    first.crash();
+
+    const traces = new Traces();
+    const metrics = new Metrics();
+    const second = durableEngine(path);
+    instrument(second.engine, { tracerProvider: traces.provider, meterProvider: metrics.provider });
+    second.engine.defineTask('hold', () => 'held');
+    expect(await second.engine.restore()).toMatchObject({ interrupted: 1, rerunFree: 1 });
+    second.advance(0);
+    expect(await second.engine.waitForTask('b')).toBe('held');
+    const points = await metrics.points('taskchart.attempt.duration');
+    expect(points.map((point) => point.attributes['taskchart.attempt.outcome'])).toEqual(['completed']);
+    expect(traces.all('taskchart.attempt b').map((span) => span.attributes['taskchart.attempt'])).toEqual([2]);
+    await second.engine.shutdown();
+  });
 });
