@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { RateLimitedError, TaskEngine, type TaskEngineOptions } from '../../src/index.js';
 import { instrument } from '../../src/otel/index.js';
 import { deferred, simulatedEngine } from '../helpers.js';
-import { idOf, parentOf, Traces, useContextManager } from './sdk.js';
+import { idOf, Metrics, parentOf, Traces, useContextManager } from './sdk.js';
 
 useContextManager();
 
@@ -124,8 +124,9 @@ describe('span events', () => {
 });
 
 describe('instrument() and uninstrument()', () => {
-  it('gives a task started before instrument() its task span at its next attempt, as the root of a new trace', async () => {
+  it('gives a task started before instrument() its task span at its next attempt, as the root of a new trace, and times only that attempt', async () => {
     const traces = new Traces();
+    const metrics = new Metrics();
     const engine = new TaskEngine();
     const gate = deferred<void>();
     let calls = 0;
@@ -142,7 +143,7 @@ describe('instrument() and uninstrument()', () => {
       },
     });
     engine.startTask(id);
-    instrument(engine, { tracerProvider: traces.provider });
+    instrument(engine, { tracerProvider: traces.provider, meterProvider: metrics.provider });
     gate.resolve();
     await engine.waitForTask(id);
     await engine.shutdown();
@@ -152,6 +153,8 @@ describe('instrument() and uninstrument()', () => {
     expect(traces.all('taskchart.attempt early').map((span) => [span.attributes['taskchart.attempt'], parentOf(span)])).toEqual([
       [2, idOf(task)],
     ]);
+    const timed = await metrics.points('taskchart.attempt.duration');
+    expect(timed.map((point) => point.attributes['taskchart.attempt.outcome'])).toEqual(['completed']);
   });
 
   it('ends the open spans at uninstrument() and records nothing after it; the engine runs on, and can be instrumented again', async () => {
