@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { TaskContext } from '../../src/index.js';
 import { instrument } from '../../src/otel/index.js';
 import { durableEngine, tempDbPath } from '../durable/helpers.js';
+import { TestQueue } from '../fixtures/test-queue.js';
 import { flush } from '../helpers.js';
 import { idOf, Metrics, parentOf, Traces, useContextManager } from './sdk.js';
 
@@ -112,6 +113,33 @@ describe('a durable engine', () => {
     const points = await metrics.points('taskchart.attempt.duration');
     expect(points.map((point) => point.attributes['taskchart.attempt.outcome'])).toEqual(['completed']);
     expect(traces.all('taskchart.attempt b').map((span) => span.attributes['taskchart.attempt'])).toEqual([2]);
+    await second.engine.shutdown();
+  });
+
+  it('marks an attempt handed back to a deferred-start executor after restore() as resumed, and carries its trace context to it', async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path, { executors: { remote: new TestQueue() } });
+    first.engine.registerTask({ id: 'render', name: 'render', executor: 'remote', handler: 'render' });
+    first.engine.startTask('render');
+    await flush();
+    first.crash();
+
+    const traces = new Traces();
+    const queue = new TestQueue();
+    const second = durableEngine(path, { executors: { remote: queue } });
+    instrument(second.engine, { tracerProvider: traces.provider });
+    expect(await second.engine.restore()).toMatchObject({ reattached: 1 });
+    await flush();
+    const request = queue.request('render');
+    queue.take('render');
+    queue.finish('render', 'frame');
+    expect(await second.engine.waitForTask('render')).toBe('frame');
+    const attempt = traces.one('taskchart.attempt render');
+    expect(attempt.attributes).toMatchObject({ 'taskchart.attempt': 1, 'taskchart.attempt.resumed': true, 'taskchart.executor': 'remote' });
+    expect(parentOf(attempt)).toBe(idOf(traces.one('taskchart.task render')));
+    // The executor is given the attempt span's W3C trace context, to carry to wherever it runs the attempt.
+    const [version, traceId, spanId, flags] = (request.trace?.traceparent ?? '').split('-');
+    expect([version, traceId, spanId, flags]).toEqual(['00', attempt.spanContext().traceId, idOf(attempt), '01']);
     await second.engine.shutdown();
   });
 });
