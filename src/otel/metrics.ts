@@ -29,7 +29,7 @@ export class Metrics {
     this.#observe(meter, METRIC.QUEUED, 'Started tasks ready to run, waiting for a slot, a worker or a resource.', (result) =>
       result.observe(host.stats().queued),
     );
-    this.#observe(meter, METRIC.RUNNING, 'Attempts running now.', (result) => result.observe(host.stats().running));
+    this.#observe(meter, METRIC.RUNNING, 'Tasks RUNNING now (an attempt executing).', (result) => result.observe(host.stats().running));
     this.#observe(meter, METRIC.LIMIT_WAITING, 'Queued tasks a per-key limit holds back, by limiter.', (result) => {
       for (const [limiter, count] of host.heldByLimiter()) result.observe(count, { [ATTR.LIMITER]: limiter });
     });

@@ -17,6 +17,7 @@ export const ATTR = {
   ATTEMPT_OUTCOME: 'taskchart.attempt.outcome',
   ATTEMPT_RESUMED: 'taskchart.attempt.resumed',
   EXECUTOR: 'taskchart.executor',
+  EXECUTOR_WAITING: 'taskchart.executor.waiting',
   LIMITER: 'taskchart.limiter',
   LIMIT_KEY: 'taskchart.limit.key',
   RETRY_DELAY: 'taskchart.retry.delay_ms',
@@ -27,6 +28,7 @@ export const ATTR = {
   MESSAGING_SYSTEM: 'messaging.system',
   MESSAGING_DESTINATION: 'messaging.destination.name',
   MESSAGING_OPERATION_TYPE: 'messaging.operation.type',
+  MESSAGING_OPERATION_NAME: 'messaging.operation.name',
   MESSAGING_MESSAGE_ID: 'messaging.message.id',
 } as const;
 
@@ -36,7 +38,7 @@ export const SPAN_EVENT = {
   RATE_LIMIT_PAUSE: 'taskchart.rate_limit.pause',
   STALLED: 'taskchart.attempt.stalled',
   DEADLINE_MISSED: 'taskchart.deadline.missed',
-  EXECUTOR_UNAVAILABLE: 'taskchart.executor.unavailable',
+  EXECUTOR_WAIT: 'taskchart.executor.wait',
 } as const;
 
 export const METRIC = {
@@ -51,11 +53,14 @@ export const METRIC = {
 /** How an attempt ended (`taskchart.attempt.outcome`). */
 export type AttemptOutcome = 'completed' | 'failed' | 'timeout' | 'stalled' | 'crashed' | 'interrupted' | 'rate_limited' | 'cancelled';
 
-/** The low-cardinality `error.type` of an error: a taskchart error's code (ERR_TASK_TIMEOUT), else its class name. */
+/**
+ * The low-cardinality `error.type` of an error (or of a serialized one, from a remote worker): its code
+ * (ERR_TASK_TIMEOUT, ECONNRESET, a number as text), else its name (TypeError), else `_OTHER`.
+ */
 export function errorType(error: unknown): string {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  if (typeof code === 'string' && code !== '') return code;
-  if (error instanceof Error) return error.name || error.constructor.name || 'Error';
+  const { code, name } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; name?: unknown };
+  if ((typeof code === 'string' && code !== '') || typeof code === 'number') return String(code);
+  if (typeof name === 'string' && name !== '') return name;
   return '_OTHER';
 }
 

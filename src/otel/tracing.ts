@@ -14,6 +14,7 @@ import {
   type Context,
   type Link,
   type Span,
+  type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
 import type { TaskEvent } from '../events.js';
@@ -27,13 +28,20 @@ interface TaskSpans {
   readonly parent: Context;
   readonly name: string;
   attempt: Span | undefined;
+  /** Dependencies that had no span when this one opened: it is linked to theirs when they open. */
+  awaiting: readonly string[] | undefined;
 }
+
+/** How many ended task spans are remembered, for dependents started after their dependency ended to link to. */
+const REMEMBERED_ENDED = 10_000;
 
 export class Tracing {
   readonly #tracer: Tracer;
   readonly #tasks = new Map<string, TaskSpans>();
-  /** Tasks started before a dependency of theirs: linked to its span when it starts. */
-  readonly #awaitingLinks = new Map<string, Span[]>();
+  /** The span contexts of the latest ended task spans (at most REMEMBERED_ENDED, oldest dropped first). */
+  readonly #ended = new Map<string, SpanContext>();
+  /** By dependency id: the open spans of tasks started before it, to link to its span when it opens. */
+  readonly #awaiting = new Map<string, Set<TaskSpans>>();
 
   constructor(tracer: Tracer) {
     this.#tracer = tracer;
@@ -41,25 +49,12 @@ export class Tracing {
 
   /** In the caller of `startTask`: the task's span, a child of the active context. */
   taskStarted(task: InstrumentedTask): void {
-    const links: Link[] = [];
-    for (const dependency of task.dependencies) {
-      const spans = this.#tasks.get(dependency);
-      if (spans !== undefined) links.push({ context: spans.span.spanContext() });
-    }
-    const spans = this.#open(task, context.active(), links);
-    for (const dependency of task.dependencies) {
-      if (!this.#tasks.has(dependency)) this.#awaitingLinks.set(dependency, [...(this.#awaitingLinks.get(dependency) ?? []), spans.span]);
-    }
-    const dependents = this.#awaitingLinks.get(task.id);
-    if (dependents !== undefined) {
-      this.#awaitingLinks.delete(task.id);
-      for (const dependent of dependents) dependent.addLink({ context: spans.span.spanContext() });
-    }
+    this.#open(task, context.active());
   }
 
   attemptBegun(task: InstrumentedTask, attempt: number, target: AttemptTarget, resumed: boolean): AttemptScope {
     // A task started before the engine was instrumented, or restored from a store: its span starts a trace now.
-    const spans = this.#tasks.get(task.id) ?? this.#open(task, ROOT_CONTEXT, []);
+    const spans = this.#tasks.get(task.id) ?? this.#open(task, ROOT_CONTEXT);
     spans.attempt?.end(); // not expected: an attempt's end is always reported
     const attributes: Attributes = {
       [ATTR.TASK_ID]: task.id,
@@ -73,6 +68,7 @@ export class Tracing {
       attributes[ATTR.MESSAGING_SYSTEM] = messaging.system;
       attributes[ATTR.MESSAGING_DESTINATION] = messaging.destination;
       attributes[ATTR.MESSAGING_OPERATION_TYPE] = 'send';
+      attributes[ATTR.MESSAGING_OPERATION_NAME] = 'add'; // BullMQ's Queue.add
     }
     const kind = messaging === undefined ? SpanKind.INTERNAL : SpanKind.PRODUCER;
     const span = this.#tracer.startSpan(`taskchart.attempt ${task.name}`, { kind, attributes }, trace.setSpan(spans.parent, spans.span));
@@ -126,9 +122,9 @@ export class Tracing {
         span.addEvent(SPAN_EVENT.DEADLINE_MISSED, { [ATTR.DEADLINE]: event.deadline });
         break;
       case 'executor-wait': {
-        const attributes: Attributes = { [ATTR.EXECUTOR]: event.executor, 'taskchart.executor.waiting': event.waiting };
+        const attributes: Attributes = { [ATTR.EXECUTOR]: event.executor, [ATTR.EXECUTOR_WAITING]: event.waiting };
         (spans.attempt ?? span).addEvent(
-          SPAN_EVENT.EXECUTOR_UNAVAILABLE,
+          SPAN_EVENT.EXECUTOR_WAIT,
           event.error === undefined ? attributes : { ...attributes, ...errorAttributes(event.error) },
         );
         break;
@@ -139,10 +135,19 @@ export class Tracing {
   /** Ends every open span (the engine shut down, or it is uninstrumented): nothing is left unexported. */
   endAll(): void {
     for (const [taskId, spans] of this.#tasks) this.#close(taskId, spans, undefined, undefined);
-    this.#awaitingLinks.clear();
+    this.#awaiting.clear();
+    this.#ended.clear();
   }
 
-  #open(task: InstrumentedTask, parent: Context, links: Link[]): TaskSpans {
+  /** The task's span, linked to its dependencies' spans: open or recently ended ones now, the others when they open. */
+  #open(task: InstrumentedTask, parent: Context): TaskSpans {
+    const links: Link[] = [];
+    let awaiting: string[] | undefined;
+    for (const dependency of task.dependencies) {
+      const linked = this.#tasks.get(dependency)?.span.spanContext() ?? this.#ended.get(dependency);
+      if (linked !== undefined) links.push({ context: linked });
+      else (awaiting ??= []).push(dependency);
+    }
     const attributes: Attributes = {
       [ATTR.TASK_ID]: task.id,
       [ATTR.TASK_NAME]: task.name,
@@ -150,13 +155,30 @@ export class Tracing {
       [ATTR.EXECUTOR]: task.spec.executor,
     };
     const span = this.#tracer.startSpan(`taskchart.task ${task.name}`, { kind: SpanKind.INTERNAL, attributes, links }, parent);
-    const spans: TaskSpans = { span, parent, name: task.name, attempt: undefined };
+    const spans: TaskSpans = { span, parent, name: task.name, attempt: undefined, awaiting };
     this.#tasks.set(task.id, spans);
+    for (const dependency of awaiting ?? []) {
+      let dependents = this.#awaiting.get(dependency);
+      if (dependents === undefined) this.#awaiting.set(dependency, (dependents = new Set()));
+      dependents.add(spans);
+    }
+    const dependents = this.#awaiting.get(task.id);
+    if (dependents !== undefined) {
+      this.#awaiting.delete(task.id);
+      for (const dependent of dependents) dependent.span.addLink({ context: span.spanContext() });
+    }
     return spans;
   }
 
   #close(taskId: string, spans: TaskSpans, status: string | undefined, error: unknown): void {
     this.#tasks.delete(taskId);
+    for (const dependency of spans.awaiting ?? []) {
+      const dependents = this.#awaiting.get(dependency);
+      dependents?.delete(spans);
+      if (dependents?.size === 0) this.#awaiting.delete(dependency);
+    }
+    this.#ended.set(taskId, spans.span.spanContext());
+    if (this.#ended.size > REMEMBERED_ENDED) this.#ended.delete(this.#ended.keys().next().value as string);
     spans.attempt?.end();
     const span = spans.span;
     if (status !== undefined) span.setAttribute(ATTR.TASK_STATUS, status);

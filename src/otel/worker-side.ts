@@ -6,7 +6,7 @@
  */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { extract, inject, type TraceCarrier } from './carrier.js';
-import { ATTR, SCOPE } from './names.js';
+import { ATTR, errorType, SCOPE } from './names.js';
 
 /** A pool thread: `fn` runs with the attempt's span (made in the engine's thread) as the active span. */
 export function activate<T>(carrier: TraceCarrier, fn: () => T): T {
@@ -44,6 +44,7 @@ export async function consume<T extends ConsumedOutcome>(
     [ATTR.MESSAGING_SYSTEM]: 'bullmq',
     [ATTR.MESSAGING_DESTINATION]: attempt.queue,
     [ATTR.MESSAGING_OPERATION_TYPE]: 'process',
+    [ATTR.MESSAGING_OPERATION_NAME]: 'process',
     [ATTR.MESSAGING_MESSAGE_ID]: attempt.jobId,
   };
   const parent = extract(carrier);
@@ -53,7 +54,7 @@ export async function consume<T extends ConsumedOutcome>(
     const outcome = await context.with(active, () => fn(inject(active)));
     if (outcome.status === 'error') {
       const error = outcome.error;
-      span.setAttribute(ATTR.ERROR_TYPE, String(error?.code ?? error?.name ?? '_OTHER'));
+      span.setAttribute(ATTR.ERROR_TYPE, errorType(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message });
     }
     span.setAttribute(

@@ -4,7 +4,6 @@
  * span starts a new trace at its first attempt in the new process.
  */
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import type { TaskContext } from '../../src/index.js';
 import { instrument } from '../../src/otel/index.js';

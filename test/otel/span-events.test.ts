@@ -6,7 +6,8 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { RateLimitedError, TaskEngine, type TaskEngineOptions } from '../../src/index.js';
+import { ExecutorUnavailableError, RateLimitedError, TaskEngine, type TaskEngineOptions } from '../../src/index.js';
+import { TestQueue } from '../fixtures/test-queue.js';
 import { instrument } from '../../src/otel/index.js';
 import { deferred, simulatedEngine } from '../helpers.js';
 import { idOf, Metrics, parentOf, Traces, useContextManager } from './sdk.js';
@@ -120,6 +121,55 @@ describe('span events', () => {
       ['taskchart.deadline.missed', { 'taskchart.deadline_ms': 1_000 }],
     ]);
     expect(task.status.code).toBe(SpanStatusCode.UNSET);
+  });
+});
+
+describe('links and executor waits', () => {
+  it('links a task span to its dependencies: started before it, after it, or already finished when it starts', async () => {
+    const traces = new Traces();
+    const engine = new TaskEngine();
+    instrument(engine, { tracerProvider: traces.provider });
+    const early = engine.registerTask({ name: 'early', fn: () => 1 });
+    engine.startTask(early);
+    await engine.waitForTask(early); // ended before its dependent starts
+    const late = engine.registerTask({ name: 'late', fn: () => 2 });
+    const both = engine.registerTask({ name: 'both', dependencies: [early, late], fn: () => 3 });
+    engine.startTask(both); // `late` is not started yet: linked when it is
+    engine.startTask(late);
+    await engine.waitForTask(both);
+    await engine.shutdown();
+    const links = traces.one('taskchart.task both').links.map((link) => link.context.spanId);
+    expect(links.sort()).toEqual([idOf(traces.one('taskchart.task early')), idOf(traces.one('taskchart.task late'))].sort());
+  });
+
+  it('records an executor that cannot take an attempt now, and takes it later, as wait events on the attempt span', async () => {
+    const traces = new Traces();
+    const queue = new TestQueue();
+    const engine = new TaskEngine({ executors: { remote: queue } });
+    instrument(engine, { tracerProvider: traces.provider });
+    const id = engine.registerTask({ name: 'render', executor: 'remote', handler: 'render' });
+    engine.startTask(id);
+    await new Promise((resolve) => setImmediate(resolve));
+    const request = queue.request(id);
+    request.unavailable(new ExecutorUnavailableError('Redis at 127.0.0.1:6379 is unreachable'));
+    request.unavailable(undefined);
+    queue.take(id);
+    queue.finish(id, 'frame');
+    await engine.waitForTask(id);
+    await engine.shutdown();
+    const attempt = traces.one('taskchart.attempt render');
+    expect(attempt.events.map((event) => [event.name, event.attributes])).toEqual([
+      [
+        'taskchart.executor.wait',
+        {
+          'taskchart.executor': 'remote',
+          'taskchart.executor.waiting': true,
+          'error.type': 'ERR_EXECUTOR_UNAVAILABLE',
+          'exception.message': 'Redis at 127.0.0.1:6379 is unreachable',
+        },
+      ],
+      ['taskchart.executor.wait', { 'taskchart.executor': 'remote', 'taskchart.executor.waiting': false }],
+    ]);
   });
 });
 
