@@ -4,23 +4,16 @@
  * queued and running tasks, and tasks a per-key limit holds back, by limiter.
  */
 import { describe, expect, it } from 'vitest';
-import { TaskEngine, type TaskEngineOptions } from '../../src/index.js';
+import { TaskEngine } from '../../src/index.js';
 import { instrument } from '../../src/otel/index.js';
-import { deferred, simulatedEngine } from '../helpers.js';
-import { Metrics, useContextManager } from './sdk.js';
+import { deferred } from '../helpers.js';
+import { instrumentedSimulation, Metrics, useContextManager } from './sdk.js';
 
 useContextManager();
 
-function measuredSimulation(options: TaskEngineOptions = {}) {
-  const metrics = new Metrics();
-  const sim = simulatedEngine(options);
-  const instrumented = instrument(sim.engine, { meterProvider: metrics.provider });
-  return { ...sim, metrics, instrumented };
-}
-
 describe('metrics', () => {
   it('measures wait and attempt durations in seconds by task name, executor and outcome, and counts finished tasks by status', async () => {
-    const { engine, metrics, advance } = measuredSimulation({ concurrency: 1 });
+    const { engine, metrics, advance } = instrumentedSimulation({ concurrency: 1 });
     const first = deferred<string>();
     let flakyCalls = 0;
     const a = engine.registerTask({ name: 'extract', fn: () => first.promise });
@@ -72,7 +65,7 @@ describe('metrics', () => {
   });
 
   it('reports queued and running tasks, and the tasks each limiter holds back (by limiter, never by key), when collected', async () => {
-    const { engine, metrics, advance } = measuredSimulation({
+    const { engine, metrics, advance } = instrumentedSimulation({
       concurrency: 3,
       limits: { tenant: { concurrency: 1 }, region: { concurrency: 5 } },
     });

@@ -15,6 +15,9 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll } from 'vitest';
+import type { TaskEngineOptions } from '../../src/index.js';
+import { instrument } from '../../src/otel/index.js';
+import { simulatedEngine } from '../helpers.js';
 
 /** Registers the AsyncLocalStorage context manager for the file's tests (as NodeSDK does), and removes it after. */
 export function useContextManager(): void {
@@ -92,4 +95,13 @@ export class Metrics {
 function sameAttributes(a: Attributes, b: Attributes): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+/** An engine on XState's SimulatedClock, instrumented with a tracer provider and a meter provider of the SDK's, in memory. */
+export function instrumentedSimulation(options: TaskEngineOptions = {}) {
+  const traces = new Traces();
+  const metrics = new Metrics();
+  const sim = simulatedEngine(options);
+  const instrumented = instrument(sim.engine, { tracerProvider: traces.provider, meterProvider: metrics.provider });
+  return { ...sim, traces, metrics, instrumented };
 }

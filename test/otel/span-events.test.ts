@@ -6,26 +6,19 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { ExecutorUnavailableError, RateLimitedError, TaskEngine, type TaskEngineOptions } from '../../src/index.js';
+import { ExecutorUnavailableError, RateLimitedError, TaskEngine } from '../../src/index.js';
 import { TestQueue } from '../fixtures/test-queue.js';
 import { instrument } from '../../src/otel/index.js';
-import { deferred, simulatedEngine } from '../helpers.js';
-import { idOf, Metrics, parentOf, Traces, useContextManager } from './sdk.js';
+import { deferred } from '../helpers.js';
+import { idOf, instrumentedSimulation, Metrics, parentOf, Traces, useContextManager } from './sdk.js';
 
 useContextManager();
-
-function tracedSimulation(options: TaskEngineOptions = {}) {
-  const traces = new Traces();
-  const sim = simulatedEngine(options);
-  const instrumented = instrument(sim.engine, { tracerProvider: traces.provider });
-  return { ...sim, traces, instrumented };
-}
 
 const eventNames = (span: ReadableSpan) => span.events.map((event) => event.name);
 
 describe('span events', () => {
   it('marks a task completed from the results cache with a cache-hit event and no attempt span', async () => {
-    const { engine, traces } = tracedSimulation();
+    const { engine, traces } = instrumentedSimulation();
     const spec = { name: 'summarise', fn: (_ctx: unknown, text: string) => text.length, args: ['a long text'] as [string], cache: true };
     const first = engine.registerTask(spec);
     engine.startTask(first);
@@ -48,7 +41,7 @@ describe('span events', () => {
   });
 
   it('records a rate-limit pause on the task span, with limiter, key and until, and the attempt as rate_limited', async () => {
-    const { engine, traces, advance, clock } = tracedSimulation({ limits: { api: { concurrency: 2 } } });
+    const { engine, traces, advance, clock } = instrumentedSimulation({ limits: { api: { concurrency: 2 } } });
     const id = engine.registerTask({
       name: 'call api',
       limits: { api: 'tenant-7' },
@@ -80,7 +73,7 @@ describe('span events', () => {
   });
 
   it('records a stall on the attempt span (outcome stalled, ERR_TASK_STALLED) and a timeout as outcome timeout', async () => {
-    const { engine, traces, advance } = tracedSimulation();
+    const { engine, traces, advance } = instrumentedSimulation();
     const hung = engine.registerTask({
       name: 'hung',
       maxRetries: 1,
@@ -109,7 +102,7 @@ describe('span events', () => {
   });
 
   it('records a missed deadline on the task span, which runs on', async () => {
-    const { engine, traces, advance } = tracedSimulation();
+    const { engine, traces, advance } = instrumentedSimulation();
     const gate = deferred<string>();
     const id = engine.registerTask({ name: 'report', deadline: 1_000, fn: () => gate.promise });
     engine.startTask(id);

@@ -40,6 +40,21 @@ function tracedEngine(options: TaskEngineOptions = {}) {
   return { engine, traces, instrumented, tracer: traces.provider.getTracer('test') };
 }
 
+/**
+ * A fresh queue, a real `taskchart worker` process on it (with `workerArgs`) whose spans go to a file of the
+ * test's own (TASKCHART_TEST_SPANS, read by the fixture handlers' exporter), and a traced engine sending to it.
+ */
+async function remoteWorld(workerArgs: readonly string[] = []) {
+  const spansFile = join(tmpdir(), `taskchart-otel-${randomUUID()}.jsonl`);
+  process.env.TASKCHART_TEST_SPANS = spansFile;
+  defer(() => rmSync(spansFile, { force: true }));
+  const queueName = `tc-otel-${randomUUID().slice(0, 8)}`;
+  await watchQueue(REDIS_URL, queueName);
+  await startWorker(REDIS_URL, queueName, workerArgs, REMOTE_HANDLERS);
+  const world = tracedEngine({ executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: queueName }) } });
+  return { ...world, queueName, spansFile };
+}
+
 /** The task span of `name` and its attempt spans, in attempt order. */
 function taskTree(traces: Traces, name: string): { task: ReadableSpan; attempts: ReadableSpan[] } {
   const attempts = traces.all(`taskchart.attempt ${name}`).filter((span) => span.kind !== SpanKind.CONSUMER);
@@ -86,15 +101,7 @@ describe('task and attempt spans', () => {
 
 describe.skipIf(unreachable !== undefined)('the span tree of a pipeline', () => {
   it('makes each task span the child of the context active at startTask and each attempt span its child, active inside the function in this thread, a pool thread and a remote worker', async () => {
-    const spansFile = join(tmpdir(), `taskchart-otel-${randomUUID()}.jsonl`);
-    process.env.TASKCHART_TEST_SPANS = spansFile;
-    defer(() => rmSync(spansFile, { force: true }));
-    const queueName = `tc-otel-${randomUUID().slice(0, 8)}`;
-    await watchQueue(REDIS_URL, queueName);
-    await startWorker(REDIS_URL, queueName, [], REMOTE_HANDLERS);
-    const { engine, traces, tracer } = tracedEngine({
-      executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: queueName }) },
-    });
+    const { engine, traces, tracer, queueName, spansFile } = await remoteWorld();
     let calls = 0;
     const fetch = engine.registerTask({
       id: 'fetch',
@@ -208,13 +215,7 @@ describe.skipIf(unreachable !== undefined)('the span tree of a pipeline', () => 
   });
 
   it('ends the CONSUMER span of a remote handler that failed with ERROR and its code, as the task span', async () => {
-    const spansFile = join(tmpdir(), `taskchart-otel-${randomUUID()}.jsonl`);
-    process.env.TASKCHART_TEST_SPANS = spansFile;
-    defer(() => rmSync(spansFile, { force: true }));
-    const queueName = `tc-otel-${randomUUID().slice(0, 8)}`;
-    await watchQueue(REDIS_URL, queueName);
-    await startWorker(REDIS_URL, queueName, [], REMOTE_HANDLERS);
-    const { engine, traces } = tracedEngine({ executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: queueName }) } });
+    const { engine, traces, spansFile } = await remoteWorld();
     const failing = engine.registerTask({ name: 'remote-fail', executor: 'remote', handler: 'failWithCode' });
     engine.startTask(failing);
     await expect(engine.waitForTask(failing)).rejects.toMatchObject({ code: 'E_REMOTE_HANDLER' });
@@ -231,13 +232,7 @@ describe.skipIf(unreachable !== undefined)('the span tree of a pipeline', () => 
 
 describe.skipIf(unreachable !== undefined)('remote attempts run in a worker pool thread (taskchart worker --pool)', () => {
   it('makes the CONSUMER span the active span in the worker thread too', async () => {
-    const spansFile = join(tmpdir(), `taskchart-otel-${randomUUID()}.jsonl`);
-    process.env.TASKCHART_TEST_SPANS = spansFile;
-    defer(() => rmSync(spansFile, { force: true }));
-    const queueName = `tc-otel-${randomUUID().slice(0, 8)}`;
-    await watchQueue(REDIS_URL, queueName);
-    await startWorker(REDIS_URL, queueName, ['--pool'], REMOTE_HANDLERS);
-    const { engine, traces } = tracedEngine({ executors: { remote: new BullMQExecutor({ connection: REDIS_URL, queue: queueName }) } });
+    const { engine, traces, spansFile } = await remoteWorld(['--pool']);
     const sum = engine.registerTask({ name: 'sum', executor: 'remote', handler: 'sumInSpan', args: [1, 2] });
     engine.startTask(sum);
     const result = (await engine.waitForTask(sum)) as { sum: number; activeSpanId: string };
