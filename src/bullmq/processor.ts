@@ -47,7 +47,7 @@ export async function runJob(job: Job, signal: AbortSignal, host: ProcessorHost)
   const early = await host.cancelledBeforeStart(job.id as string).catch(() => undefined);
   if (early !== undefined) return { v: PROTOCOL_VERSION, status: 'cancelled', error: serializeError(new TaskCancelledError(task, early)) };
   const trace = data.trace;
-  if (trace === undefined || typeof trace !== 'object') return runAttempt(job, data as JobData, handler, signal, host);
+  if (typeof trace !== 'object' || trace === null) return runAttempt(job, data as JobData, handler, signal, host);
   const side = await loadWorkerSide();
   if (side === undefined) return runAttempt(job, data as JobData, handler, signal, host);
   const attempt = { taskId: task.id, name: task.name, attempt: Number(data.attempt), queue: job.queueName, jobId: String(job.id) };

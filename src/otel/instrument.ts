@@ -100,20 +100,17 @@ export function instrument(engine: TaskEngine, options?: InstrumentOptions): Ins
   const instrumentation = new OtelInstrumentation(new Tracing((tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE)));
   const host = engine[INSTRUMENT](instrumentation);
   instrumentation.metrics = new Metrics((meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE), host);
-  let subscription: Subscription | undefined = host.events.subscribe({
-    next: (event) => instrumentation.event(event),
-    complete: () => instrumentation.tracing.endAll(),
-  });
-  return {
-    uninstrument() {
-      if (subscription === undefined) return;
-      subscription.unsubscribe();
-      subscription = undefined;
-      host.detach();
-      instrumentation.metrics.stop();
-      instrumentation.tracing.endAll();
-    },
+  let subscription: Subscription | undefined;
+  const stop = () => {
+    subscription?.unsubscribe();
+    subscription = undefined;
+    host.detach();
+    instrumentation.metrics.stop();
+    instrumentation.tracing.endAll();
   };
+  // The engine's shutdown completes its events: the open spans end, and the instruments stop reading it.
+  subscription = host.events.subscribe({ next: (event) => instrumentation.event(event), complete: stop });
+  return { uninstrument: stop };
 }
 
 function resolveOptions(options: InstrumentOptions | undefined): InstrumentOptions {

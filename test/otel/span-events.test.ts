@@ -237,10 +237,11 @@ describe('instrument() and uninstrument()', () => {
     ).toEqual(['taskchart.attempt third', 'taskchart.task third']);
   });
 
-  it('ends the spans of the tasks a shutdown cancels', async () => {
+  it('ends the spans of the tasks a shutdown cancels, and stops reading the engine once it is shut down', async () => {
     const traces = new Traces();
+    const metrics = new Metrics();
     const engine = new TaskEngine();
-    instrument(engine, { tracerProvider: traces.provider });
+    instrument(engine, { tracerProvider: traces.provider, meterProvider: metrics.provider });
     const id = engine.registerTask({
       name: 'forever',
       fn: (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)),
@@ -249,6 +250,8 @@ describe('instrument() and uninstrument()', () => {
     await engine.shutdown({ mode: 'cancel' });
     expect(traces.one('taskchart.task forever').attributes['taskchart.task.status']).toBe('CANCELLED');
     expect(traces.one('taskchart.attempt forever').attributes['taskchart.attempt.outcome']).toBe('cancelled');
+    // The instruments' callbacks are gone: the SDK exports the last value it observed (none), not the engine's.
+    expect(await metrics.points('taskchart.task.running')).toEqual([]);
   });
 
   it('refuses a second instrument() of the same engine, and bad arguments, naming the field', () => {
