@@ -183,6 +183,7 @@ export class PoolExecutor implements Executor {
       maxWorkers: this.#options.maxWorkers,
       minWorkers: this.#options.minWorkers,
       workerTerminateTimeout: TERMINATE_TIMEOUT_MS,
+      workerThreadOpts: { execArgv: threadExecArgv(process.execArgv) },
     });
     return this.#pool;
   }
@@ -296,6 +297,21 @@ function checkArgs(args: readonly unknown[]): void {
       `Expected \`args\` of a pool task to be structured-cloneable (plain data, Map, Set, Date, ArrayBuffers, typed arrays): ${problem}, which cannot be sent to a worker thread`,
     );
   }
+}
+
+/**
+ * The Node options a pool thread starts with: the process's, as Worker's default, without `--input-type`, which
+ * only the process's own `-e` source can have: a thread given it fails to start (`node --input-type=module -e ...`).
+ */
+export function threadExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (arg === '--input-type')
+      i++; // and its value
+    else if (!arg.startsWith('--input-type=')) kept.push(arg);
+  }
+  return kept;
 }
 
 /** A dependency result that cannot be cloned to the worker (`ctx.dependencies`): the attempt fails with it, not retried. */

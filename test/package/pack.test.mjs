@@ -136,7 +136,6 @@ describe('the packed tarball', { timeout: 240_000 }, () => {
   });
 
   it('runs tasks in this thread and in a pool thread without @opentelemetry/api: only taskchart/otel needs it', async () => {
-    // A file, not --input-type=module -e: worker threads inherit the process's execArgv, and --input-type fails there.
     const script = `
       const { TaskEngine } = await import('taskchart');
       const engine = new TaskEngine();

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { filter, firstValueFrom } from 'rxjs';
 import { ofType, type ProgressEvent } from '../../src/index.js';
 import { recordEvents } from '../helpers.js';
+import { threadExecArgv } from '../../src/pool/pool-executor.js';
 import { poolEngine, simulatedPoolEngine } from './engines.js';
 
 const tasks = new URL('../fixtures/pool-tasks.mjs', import.meta.url);
@@ -340,5 +341,29 @@ describe('pool lifecycle in a real process', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe('CANCELLED');
     expect(result.status).toBe(0);
+  });
+
+  it('runs pool tasks in a program given to node as -e source with --input-type=module, which threads cannot take', () => {
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    const script = `
+      const { TaskEngine } = await import(${JSON.stringify(dist)});
+      const engine = new TaskEngine();
+      const id = engine.registerTask({ name: 'double', executor: 'pool', fn: (ctx, n) => n * 2, args: [21] });
+      engine.startTask(id);
+      console.log(await engine.waitForTask(id));
+      await engine.shutdown();`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('42');
+  });
+});
+
+describe('threadExecArgv', () => {
+  it("keeps the process's Node options for the threads but --input-type, in either form", () => {
+    expect(threadExecArgv(['--input-type=module', '--enable-source-maps', '--input-type', 'commonjs', '--conditions=dev'])).toEqual([
+      '--enable-source-maps',
+      '--conditions=dev',
+    ]);
+    expect(threadExecArgv([])).toEqual([]);
   });
 });
