@@ -70,7 +70,7 @@ export function restoreFrom(
   env: SpecEnvironment,
   refuseUnrunnable = false,
 ): RestoreReport {
-  const { tasks: decoded, lastSeq } = readStore(store);
+  const { tasks: decoded, lastSeq } = readStore(store, env.reruns);
   const tasks = decoded.map((task) => judge(task, env));
   const unrunnable = tasks.filter((task) => task.unrunnable !== undefined);
   if (refuseUnrunnable && unrunnable.length > 0) {

@@ -14,7 +14,7 @@ import type { ResourceRequest } from '../scheduling/resources.js';
 import type { TaskPriority } from '../status.js';
 import { DEFAULT_TRIGGER, type TriggerRule } from '../machines/trigger-rules.js';
 import { NO_CLAIMS } from '../limits.js';
-import { DEFAULT_RERUNS, type ResolvedCache } from '../long-running.js';
+import type { RerunDefaults, ResolvedCache } from '../long-running.js';
 import type { LimitClaim } from '../scheduling/key-limits.js';
 
 /** The durable part of a spec, in a fixed order (version first). */
@@ -73,8 +73,11 @@ export function encodeSpec(spec: ResolvedTaskSpec): Uint8Array {
   return serialize(tuple);
 }
 
-/** The resolved spec of a stored task (no `fn`: durable tasks run by name). */
-export function decodeSpec(id: string, name: string, bytes: Uint8Array): ResolvedTaskSpec {
+/**
+ * The resolved spec of a stored task (no `fn`: durable tasks run by name). `reruns`: the free re-runs of a spec
+ * stored before it had its own (before schema 3), which are the restoring engine's, as for a spec registered now.
+ */
+export function decodeSpec(id: string, name: string, bytes: Uint8Array, reruns: RerunDefaults): ResolvedTaskSpec {
   const tuple = deserialize(bytes) as SpecTuple;
   if (!Array.isArray(tuple) || tuple[0] !== 1)
     throw new Error(`unknown spec format ${JSON.stringify(Array.isArray(tuple) ? tuple[0] : typeof tuple)}`);
@@ -122,8 +125,8 @@ export function decodeSpec(id: string, name: string, bytes: Uint8Array): Resolve
     heartbeatTimeout,
     cache: cache === undefined ? undefined : Object.freeze({ key: cache.key, ttl: cache.ttl }),
     deadline,
-    maxInterruptions: maxInterruptions ?? DEFAULT_RERUNS.maxInterruptions,
-    maxCrashes: maxCrashes ?? DEFAULT_RERUNS.maxCrashes,
+    maxInterruptions: maxInterruptions ?? reruns.maxInterruptions,
+    maxCrashes: maxCrashes ?? reruns.maxCrashes,
     resources,
     // The limiters are the restoring engine's: a claim on one it does not have is not held back by it.
     limits: limits === undefined || limits.length === 0 ? NO_CLAIMS : Object.freeze(limits.map((claim) => Object.freeze({ ...claim }))),

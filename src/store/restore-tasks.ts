@@ -6,6 +6,7 @@
 import { StoreError } from '../errors.js';
 import type { ResolvedTaskSpec } from '../task-spec.js';
 import { decodeError, decodeResult, decodeSpec } from './codec.js';
+import type { RerunDefaults } from '../long-running.js';
 import type { TaskRow, TaskStore } from './task-store.js';
 
 /** A stored task, decoded. */
@@ -28,10 +29,11 @@ export function openStore(store: TaskStore): number {
 }
 
 /**
- * Every stored task, decoded, in registration order, and the last registration number.
+ * Every stored task, decoded, in registration order, and the last registration number. `reruns`: the restoring
+ * engine's `maxInterruptions` and `maxCrashes`, for specs stored before they existed.
  * @throws StoreError when the store cannot be read or a row cannot be decoded.
  */
-export function readStore(store: TaskStore): { readonly tasks: DecodedTask[]; readonly lastSeq: number } {
+export function readStore(store: TaskStore, reruns: RerunDefaults): { readonly tasks: DecodedTask[]; readonly lastSeq: number } {
   let rows: Iterable<TaskRow>;
   try {
     rows = store.load();
@@ -43,15 +45,15 @@ export function readStore(store: TaskStore): { readonly tasks: DecodedTask[]; re
   const tasks: DecodedTask[] = [];
   let lastSeq = 0;
   for (const row of rows) {
-    tasks.push(decode(row));
+    tasks.push(decode(row, reruns));
     if (row.seq > lastSeq) lastSeq = row.seq;
   }
   return { tasks, lastSeq };
 }
 
-function decode(row: TaskRow): DecodedTask {
+function decode(row: TaskRow, reruns: RerunDefaults): DecodedTask {
   try {
-    return { row, spec: decodeSpec(row.id, row.name, row.spec), result: decodeResult(row.result), error: decodeError(row.error) };
+    return { row, spec: decodeSpec(row.id, row.name, row.spec, reruns), result: decodeResult(row.result), error: decodeError(row.error) };
   } catch (error) {
     throw new StoreError(`The stored task \`${row.id}\` cannot be read back: ${(error as Error)?.message ?? String(error)}`, {
       cause: error,

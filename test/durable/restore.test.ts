@@ -1,3 +1,5 @@
+import { deserialize, serialize } from 'node:v8';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DependencyFailedError, TaskCancelledError, TaskStatus, type TaskContext } from '../../src/index.js';
 import { deferred, flush } from '../helpers.js';
@@ -179,6 +181,31 @@ describe('restore(): every task comes back as it stood', () => {
     await expect(second.engine.waitForTask('t')).resolves.toBe('done');
     expect(attempts).toEqual([2]); // ctx.attempt counts every attempt
     expect(second.engine.getTask('t')).toMatchObject({ status: 'COMPLETED', attempts: 2, interruptions: 1, crashes: 0 });
+    await second.engine.shutdown();
+  });
+
+  it("gives a task stored before specs had free re-runs (before schema 3) the restoring engine's maxInterruptions", async () => {
+    const path = tempDbPath();
+    const first = durableEngine(path);
+    first.engine.defineTask('slow', () => new Promise(() => {}));
+    first.engine.registerTask({ id: 't', name: 't', handler: 'slow', maxRetries: 1, retryDelay: 100 });
+    first.engine.startTask('t');
+    await flush();
+    first.crash();
+    // The spec as a taskchart before issue 16 wrote it: the tuple without its last five fields (heartbeatTimeout,
+    // cache, deadline, maxInterruptions, maxCrashes).
+    const file = new Database(path);
+    const stored = deserialize(file.prepare('SELECT spec FROM tasks WHERE id = ?').pluck().get('t') as Buffer) as unknown[];
+    file.prepare('UPDATE tasks SET spec = ? WHERE id = ?').run(serialize(stored.slice(0, -5)), 't');
+    file.close();
+
+    const second = durableEngine(path, { maxInterruptions: 0 });
+    second.engine.defineTask('slow', () => 'done');
+    // Not re-run free (the engine says 0): the interrupted attempt counts, and the retry it has left runs.
+    expect(await second.engine.restore()).toMatchObject({ interrupted: 1, rerunFree: 0 });
+    await second.advance(100);
+    await expect(second.engine.waitForTask('t')).resolves.toBe('done');
+    expect(second.engine.getTask('t')).toMatchObject({ attempts: 2, interruptions: 0 });
     await second.engine.shutdown();
   });
 
