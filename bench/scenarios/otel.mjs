@@ -9,46 +9,40 @@
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { instrument } from '../../dist/otel/index.js';
-import { RUNTIMES, engineOf, peerName } from '../runtimes.mjs';
+import { RUNTIMES, peerName } from '../runtimes.mjs';
 import { interleavedRounds, median } from '../stats.mjs';
-import { CONCURRENCY, time } from './throughput.mjs';
+import { CONCURRENCY, timeTaskchart } from './throughput.mjs';
 
 /** An exporter that drops what it is given, at once: the SDK's own cost, not a network's. */
 const discarding = { export: (_spans, done) => done({ code: 0 }), shutdown: () => Promise.resolve(), forceFlush: () => Promise.resolve() };
 
-/** `tasks` no-op tasks under `runtime`, timed from the first registerTask to onIdle; `mode`: none, api (no SDK), sdk. */
-async function timeTasks(tasks, runtime, mode) {
-  let engine = engineOf(runtime, { concurrency: CONCURRENCY, retention: { maxFinished: 0 } });
-  let providers;
-  if (mode === 'sdk') {
-    providers = {
-      tracerProvider: new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discarding, { maxQueueSize: 65_536 })] }),
-      meterProvider: new MeterProvider({
-        readers: [
-          new PeriodicExportingMetricReader({
-            exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
-            exportIntervalMillis: 3_600_000,
-          }),
-        ],
-      }),
+/** `tasks` no-op tasks under `runtime` (the throughput scenario's timing); `mode`: none, api (no SDK), sdk. */
+function timeTasks(tasks, runtime, mode) {
+  if (mode === 'none') return timeTaskchart(tasks, runtime);
+  return timeTaskchart(tasks, runtime, (engine) => {
+    const providers = mode === 'sdk' ? sdkProviders() : undefined;
+    const instrumented = instrument(engine, providers);
+    return async () => {
+      instrumented.uninstrument();
+      await providers?.tracerProvider.shutdown();
+      await providers?.meterProvider.shutdown();
     };
-  }
-  const instrumented = mode === 'none' ? undefined : instrument(engine, providers);
-  let done = 0;
-  const fn = async () => {
-    done++;
-  };
-  const ms = await time(async () => {
-    for (let i = 0; i < tasks; i++) engine.startTask(engine.registerTask({ name: 'noop', fn, priority: i % 4 }));
-    await engine.onIdle();
   });
-  if (done !== tasks) throw new Error(`${peerName(runtime)} (${mode}) ran ${done} of ${tasks} tasks`);
-  instrumented?.uninstrument();
-  await engine.shutdown();
-  await providers?.tracerProvider.shutdown();
-  await providers?.meterProvider.shutdown();
-  engine = undefined;
-  return ms;
+}
+
+/** The real SDK: every span recorded (batched, then dropped), every metric kept (read by a reader). */
+function sdkProviders() {
+  return {
+    tracerProvider: new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discarding, { maxQueueSize: 65_536 })] }),
+    meterProvider: new MeterProvider({
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+          exportIntervalMillis: 3_600_000,
+        }),
+      ],
+    }),
+  };
 }
 
 const MODES = [

@@ -34,9 +34,14 @@ export async function time(fn) {
   return performance.now() - start;
 }
 
-/** taskchart under `runtime`: a fresh engine (not timed), then registerTask + startTask per task and onIdle (timed). */
-export async function timeTaskchart(tasks, runtime) {
+/**
+ * taskchart under `runtime`: a fresh engine (not timed), then registerTask + startTask per task and onIdle (timed).
+ * `prepare(engine)`, when given, runs before the timed part (instrumenting the engine, say) and returns what to
+ * do after it, before the engine shuts down.
+ */
+export async function timeTaskchart(tasks, runtime, prepare) {
   let engine = engineOf(runtime, { concurrency: CONCURRENCY, retention: { maxFinished: 0 } });
+  const after = prepare?.(engine);
   let done = 0;
   const fn = async () => {
     done++;
@@ -49,6 +54,7 @@ export async function timeTaskchart(tasks, runtime) {
   if (done !== tasks || stats.counts.COMPLETED !== 0 || stats.counts.RUNNING !== 0 || stats.queued !== 0) {
     throw new Error(`${peerName(runtime)} ran ${done} of ${tasks} tasks, left ${JSON.stringify(stats.counts)}`);
   }
+  await after?.();
   await engine.shutdown();
   engine = undefined;
   return ms;
