@@ -1,8 +1,9 @@
 /**
- * The engine's seam for instrumentation (taskchart/otel): three calls at the moments only the supervisor sees, the
- * start of a task in its caller's context, the hand-over of an attempt to its executor, and the end of an attempt,
+ * The engine's seam for instrumentation (taskchart/otel): calls at the moments only the supervisor sees: the start
+ * of a task in its caller's context, the hand-over of an attempt to its executor, the end of an attempt, and a task
+ * held back by a per-key limit;
  * plus what the event stream and the stats tell everyone. It imports no tracing library: an engine nobody
- * instruments pays an `undefined` check at each of the three moments and nothing else.
+ * instruments pays an `undefined` check at each of these moments and nothing else.
  */
 import type { Observable } from 'rxjs';
 import type { TaskEvent } from './events.js';
@@ -42,6 +43,8 @@ export interface Instrumentation {
   taskStarted(task: InstrumentedTask): void;
   /** Attempt `attempt` of a task is handed to its executor (`resumed`: again, after `restore()`). */
   attemptBegun(task: InstrumentedTask, attempt: number, target: AttemptTarget, resumed: boolean): AttemptScope | undefined;
+  /** A queued task is held back by a per-key limit: `hold` says which key, and until when when it waits for a time. */
+  taskHeld(task: InstrumentedTask, hold: { readonly limiter: string; readonly key: string; readonly until: number | undefined }): void;
   /**
    * An attempt is over: the task left `running` (`ran`) or `dispatched` for `state`, with the machine's error
    * (the attempt's error for `retrying` and `failed`, the cancel's for `cancelled`). `now`: the engine clock.

@@ -20,6 +20,8 @@ export interface LimitGateHost {
   setHeld(count: number): void;
   halted(): boolean;
   rateLimited(record: TaskRecord, limiter: string, key: string, until: number): void;
+  /** A task was held back on a key (for the instrumentation: `holdOf` says which). */
+  held(record: TaskRecord): void;
 }
 
 export class LimitGate {
@@ -40,6 +42,7 @@ export class LimitGate {
     const blocker = this.#limits.check(record, now);
     if (blocker !== undefined) {
       this.#wake(this.#limits.hold(record, blocker, now));
+      this.#host.held(record);
       return false;
     }
     this.#wake(this.#limits.start(record, now));

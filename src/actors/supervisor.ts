@@ -199,6 +199,10 @@ export class Supervisor {
             setHeld: (count) => (stats.limited = count),
             halted: () => this.#halted !== undefined,
             rateLimited: (record, limiter, key, until) => this.#events.rateLimited(record, limiter, key, until),
+            held: (record) => {
+              const hold = this.#instrumentation === undefined ? undefined : this.#limits?.holdOf(record);
+              if (hold !== undefined) this.#instrumentation?.taskHeld(record, hold);
+            },
           });
     this.#runtime = createTaskRuntime(options.runtime, machine, { clock, inspect: options.inspect });
     const policy = { maxFinished: options.maxFinished, finishedTtl: options.finishedTtl };

@@ -60,6 +60,10 @@ class OtelInstrumentation implements Instrumentation {
     return this.tracing.attemptBegun(task, attempt, target, resumed);
   }
 
+  taskHeld(task: InstrumentedTask, hold: { readonly limiter: string; readonly key: string; readonly until: number | undefined }): void {
+    this.tracing.taskHeld(task.id, hold);
+  }
+
   attemptEnded(task: InstrumentedTask, state: TaskState, error: unknown, ran: boolean, now: number): void {
     const outcome = outcomeOf(state, error);
     // Measured when this instrumentation saw the attempt begin: not one in flight at instrument(), nor one of an

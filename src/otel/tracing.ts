@@ -81,6 +81,15 @@ export class Tracing {
     return { carrier: inject(active), run: (fn) => context.with(active, fn) };
   }
 
+  /** A per-key limit holds the task back: an event on its task span, with the key and, for a time, until when. */
+  taskHeld(taskId: string, hold: { readonly limiter: string; readonly key: string; readonly until: number | undefined }): void {
+    const span = this.#tasks.get(taskId)?.span;
+    if (span === undefined) return;
+    const attributes: Attributes = { [ATTR.LIMITER]: hold.limiter, [ATTR.LIMIT_KEY]: hold.key };
+    if (hold.until !== undefined) attributes[ATTR.LIMIT_UNTIL] = new Date(hold.until).toISOString();
+    span.addEvent(SPAN_EVENT.LIMIT_WAIT, attributes);
+  }
+
   /** Ends the attempt's span; false when it has none (it began before instrument(), or in an earlier process). */
   attemptEnded(taskId: string, outcome: AttemptOutcome, error: unknown): boolean {
     const spans = this.#tasks.get(taskId);

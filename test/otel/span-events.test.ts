@@ -72,6 +72,36 @@ describe('span events', () => {
     expect(ran?.attributes).toMatchObject({ 'taskchart.attempt': 2, 'taskchart.attempt.outcome': 'completed' });
   });
 
+  it('records a task held back by a per-key limit on its task span: the key, and until when for a rate window', async () => {
+    const { engine, traces, advance, clock } = instrumentedSimulation({
+      limits: { tenant: { concurrency: 1 }, api: { rate: { limit: 1, interval: 1_000 } } },
+    });
+    const gate = deferred<void>();
+    const [first, second, third, fourth] = engine.registerTasks([
+      { id: 'first', name: 'first', limits: { tenant: 'acme' }, fn: () => gate.promise },
+      { id: 'second', name: 'second', limits: { tenant: 'acme' }, fn: () => 'second' },
+      { id: 'third', name: 'third', limits: { api: 'eu' }, fn: () => 'third' },
+      { id: 'fourth', name: 'fourth', limits: { api: 'eu' }, fn: () => 'fourth' },
+    ]);
+    const startedAt = clock.now();
+    engine.startTasks([first, second, third, fourth] as string[]);
+    await advance(0);
+    gate.resolve();
+    await advance(1_000);
+    await engine.onIdle();
+    const waits = (name: string) =>
+      traces
+        .one(`taskchart.task ${name}`)
+        .events.filter((event) => event.name === 'taskchart.limit.wait')
+        .map((event) => event.attributes);
+    expect(waits('second')).toEqual([{ 'taskchart.limiter': 'tenant', 'taskchart.limit.key': 'acme' }]);
+    expect(waits('fourth')).toEqual([
+      { 'taskchart.limiter': 'api', 'taskchart.limit.key': 'eu', 'taskchart.limit.until': new Date(startedAt + 1_000).toISOString() },
+    ]);
+    expect(waits('first')).toEqual([]);
+    expect(waits('third')).toEqual([]);
+  });
+
   it('records a stall on the attempt span (outcome stalled, ERR_TASK_STALLED) and a timeout as outcome timeout', async () => {
     const { engine, traces, advance } = instrumentedSimulation();
     const hung = engine.registerTask({
